@@ -1,0 +1,63 @@
+/**
+ * Every failure leakcheck reports on purpose is a LeakcheckError with a stable code. The CLI maps
+ * codes to exit status (cli/exit-codes.ts); library code never exits and never prints.
+ */
+export const ErrorCode = {
+  /** The file ended before the snapshot did. */
+  SNAPSHOT_TRUNCATED: 'ERR_SNAPSHOT_TRUNCATED',
+  /** The file is not a V8 heap snapshot (not JSON, or JSON of another shape, or empty). */
+  NOT_A_SNAPSHOT: 'ERR_NOT_A_SNAPSHOT',
+  /** The snapshot is JSON of the right shape but its parts disagree (counts, meta, references). */
+  SNAPSHOT_INCONSISTENT: 'ERR_SNAPSHOT_INCONSISTENT',
+  /** A file named on the command line could not be read. */
+  FILE_UNREADABLE: 'ERR_FILE_UNREADABLE',
+  /** Flags or arguments that do not make sense together. */
+  USAGE: 'ERR_USAGE',
+  /** A config file (leakcheck.config.json, phases.json) that is not valid. */
+  CONFIG_INVALID: 'ERR_CONFIG_INVALID',
+  /** Snapshots that cannot be compared (different processes, wrong order). */
+  SNAPSHOTS_INCOMPARABLE: 'ERR_SNAPSHOTS_INCOMPARABLE',
+  /** The target command could not be started, or exited before it was ready. */
+  TARGET_FAILED_TO_START: 'ERR_TARGET_FAILED_TO_START',
+  /** The target never accepted connections on the load URL in time. */
+  TARGET_NOT_LISTENING: 'ERR_TARGET_NOT_LISTENING',
+  /** The target crashed while load was running. */
+  TARGET_CRASHED: 'ERR_TARGET_CRASHED',
+  /** The agent inside the target did not answer. */
+  AGENT_UNAVAILABLE: 'ERR_AGENT_UNAVAILABLE',
+} as const;
+
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface LeakcheckErrorDetails {
+  /** The file the problem is in, as the user named it. */
+  file?: string;
+  /** Byte offset in `file` where the problem was found. */
+  offset?: number;
+  cause?: unknown;
+}
+
+export class LeakcheckError extends Error {
+  override readonly name = 'LeakcheckError';
+  readonly code: ErrorCodeValue;
+  readonly file: string | undefined;
+  readonly offset: number | undefined;
+
+  constructor(code: ErrorCodeValue, message: string, details: LeakcheckErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.file = details.file;
+    this.offset = details.offset;
+  }
+
+  /** One line for a terminal: `file: message (at byte N)`. */
+  oneLine(): string {
+    const where = this.file === undefined ? '' : `${this.file}: `;
+    const at = this.offset === undefined ? '' : ` (at byte ${this.offset})`;
+    return `${where}${this.message}${at}`;
+  }
+}
+
+export function isLeakcheckError(value: unknown): value is LeakcheckError {
+  return value instanceof LeakcheckError;
+}
