@@ -1,0 +1,79 @@
+/**
+ * The agent's entry, loaded into every node process of the target via
+ * NODE_OPTIONS="--import <this file>". Without LEAKCHECK_SOCKET it does nothing at all (no addon
+ * load, no timers, no listeners), so a leftover NODE_OPTIONS cannot change a program's behaviour.
+ */
+import { subscribe } from 'node:diagnostics_channel';
+import { AgentChannel } from './channel.js';
+import { loadMemwatch, OwnGcWindows, toGcSample } from './gc-stats.js';
+import { MemwatchRule } from './leak-heuristic.js';
+import { Checkpoints, sampleMemory } from './phases.js';
+import { AGENT_ENV, PROTOCOL_VERSION, type RunnerCommand } from './protocol.js';
+
+const socketPath = process.env[AGENT_ENV.socket];
+if (socketPath) startAgent(socketPath);
+
+function startAgent(path: string): void {
+  const intervalMs = Math.max(10, Number(process.env[AGENT_ENV.sampleIntervalMs]) || 250);
+  const loaded = loadMemwatch();
+  const ownGcs = new OwnGcWindows();
+  const checkpoints = new Checkpoints(loaded.memwatch, ownGcs);
+  const rule = new MemwatchRule();
+  let active = true;
+
+  const channel = new AgentChannel(path, (command: RunnerCommand) => {
+    if (command.type === 'ignore') stop();
+    else if (command.type === 'checkpoint') {
+      checkpoints.run(command).then(
+        (result) => channel.send({ type: 'reply', id: command.id, ok: true, result }),
+        (error: unknown) => channel.send({ type: 'reply', id: command.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
+      );
+    }
+  });
+
+  channel.send({
+    type: 'hello',
+    protocol: PROTOCOL_VERSION,
+    pid: process.pid,
+    ppid: process.ppid,
+    argv: process.argv,
+    execArgv: process.execArgv,
+    title: process.title,
+    nodeVersion: process.version,
+    memwatch: loaded.memwatch ? { available: true } : { available: false, error: loaded.error },
+  });
+
+  loaded.memwatch?.on('stats', (raw) => {
+    if (!active) return;
+    const sample = toGcSample(raw, ownGcs.contains(raw.gc_ts));
+    channel.send({ type: 'gc', sample });
+    const event = rule.push(sample);
+    if (event) channel.send({ type: 'leak', event });
+  });
+
+  // The tracing channel reports every server.listen() without patching net: the runner learns
+  // the port to load when the user gave no --url.
+  const onListen = (message: unknown): void => {
+    const server = (message as { server?: { address(): unknown } }).server;
+    const address = server?.address();
+    if (active && address && typeof address === 'object' && 'port' in address) {
+      const { port, address: host, family } = address as { port: number; address: string; family: string };
+      channel.send({ type: 'listening', port, address: host, family });
+    }
+  };
+  subscribe('tracing:net.server.listen:asyncEnd', onListen);
+
+  const timer = setInterval(() => {
+    if (channel.closed) stop();
+    else channel.send({ type: 'memory', sample: sampleMemory() });
+  }, intervalMs);
+  timer.unref();
+
+  function stop(): void {
+    if (!active) return;
+    active = false;
+    clearInterval(timer);
+    loaded.memwatch?.removeAllListeners('stats');
+    channel.close();
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * RunReport: everything `leakcheck run` learned about one target, as plain JSON-safe data.
+ * Numbers are in base units named by their suffix (Bytes, Ms, Ns); times called `atMs` are
+ * milliseconds since the run started. Bump RUN_REPORT_SCHEMA_VERSION on any incompatible change;
+ * `leakcheck report` refuses versions it does not know.
+ */
+export const RUN_REPORT_SCHEMA_VERSION = 1;
+
+export type PhaseKind = 'warmup' | 'load' | 'idle';
+
+export interface RunMemorySample {
+  atMs: number;
+  /** The phase running when the sample was taken. */
+  phase: string;
+  rssBytes: number;
+  heapTotalBytes: number;
+  heapUsedBytes: number;
+  externalBytes: number;
+  arrayBuffersBytes: number;
+}
+
+/** A full GC observed by memwatch (see agent/protocol.ts GcSample for each field). */
+export interface RunGcSample {
+  atMs: number;
+  phase: string;
+  usedHeapBytes: number;
+  totalHeapBytes: number;
+  gcPauseNs: number;
+  markSweepCompactCount: number;
+  scavengeCount: number;
+  /** Caused by leakcheck (a checkpoint's forced GC or snapshot), not by the program. */
+  forced: boolean;
+}
+
+/** Memory right after a forced full GC: the exact points the heap trend is computed from. */
+export interface RunCheckpoint {
+  atMs: number;
+  /** The phase that had just run (or was running, for mid-phase checkpoints). */
+  phase: string;
+  /** Requests served so far in the whole run (load phases only). */
+  requestsSoFar: number;
+  /** True at the end of a phase; false for checkpoints in the middle of one. */
+  boundary: boolean;
+  rssBytes: number;
+  heapTotalBytes: number;
+  heapUsedBytes: number;
+  externalBytes: number;
+  arrayBuffersBytes: number;
+  gcMs: number;
+}
+
+export interface LoadStats {
+  requests: number;
+  /** Responses by status code; "error" counts requests that got no response (reset, timeout). */
+  statusCounts: Record<string, number>;
+  errors: number;
+  /** First few distinct transport errors, for the report. */
+  errorSamples: string[];
+  durationMs: number;
+  requestsPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  latencyMaxMs: number;
+}
+
+export interface CommandLoadStats {
+  command: string;
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  outputTail: string;
+}
+
+export interface RunPhase {
+  name: string;
+  kind: PhaseKind;
+  startMs: number;
+  endMs: number;
+  http?: LoadStats;
+  command?: CommandLoadStats;
+  snapshot?: { file: string; sizeBytes: number; writeMs: number };
+  heapDiff?: HeapDiffTable;
+  /** Set when the phase did not finish (the target crashed or the run was interrupted). */
+  incomplete?: string;
+}
+
+export interface HeapDiffTable {
+  beforeBytes: number;
+  afterBytes: number;
+  changeBytes: number;
+  allocatedNodes: number;
+  freedNodes: number;
+  details: Array<{ className: string; addedCount: number; removedCount: number; sizeBytes: number }>;
+}
+
+/** Statistics of one series (post-GC heap, external, …) over the load phases. */
+export interface SeriesTrend {
+  series: 'heapUsed' | 'external' | 'arrayBuffers' | 'rss';
+  points: number;
+  firstBytes: number;
+  lastBytes: number;
+  /** Theil–Sen growth over the load phases. */
+  growthBytes: number;
+  /** Theil–Sen slope per 1000 requests (0 when load was not counted). */
+  growthPer1000RequestsBytes: number;
+  /** One-sided Mann–Kendall p-value for "increasing". */
+  pValue: number;
+  noiseBytes: number;
+  /** Growth measured at each load phase's end checkpoint (vs. the previous boundary). */
+  growthByPhaseBytes: Array<{ phase: string; growthBytes: number }>;
+  increasing: boolean;
+}
+
+export interface MemwatchRuleFiring {
+  atMs: number;
+  consecutiveIncreases: number;
+  growthBytes: number;
+  durationMs: number;
+}
+
+/** One retainer step, root first: `(Window) .handlers → Array [3] → …`. */
+export interface RetainerStep {
+  /** Edge name or index leading to the node. */
+  edge: string;
+  /** The node's class or description. */
+  node: string;
+}
+
+/** A snapshot-diff finding, reduced to what the run report shows (from the detectors). */
+export interface RunFinding {
+  detector: string;
+  severity: string;
+  title: string;
+  /** What grew, in words: "listeners for 'error' on EventEmitter grew by 600". */
+  summary: string;
+  growthBytes?: number;
+  growthCount?: number;
+  /** Where the leaking thing was created, if known: file:line:column. */
+  location?: string;
+  retainerPath: RetainerStep[];
+}
+
+export type ReasonKind =
+  | 'heap-trend'
+  | 'off-heap-trend'
+  | 'rss-only'
+  | 'snapshot'
+  | 'memwatch-rule'
+  | 'out-of-memory'
+  | 'crash'
+  | 'no-data';
+
+export interface VerdictReason {
+  kind: ReasonKind;
+  /** Whether this reason on its own says "leak". */
+  leak: boolean;
+  message: string;
+}
+
+export type Outcome = 'leak' | 'clean' | 'crashed' | 'inconclusive';
+
+export interface Verdict {
+  outcome: Outcome;
+  leak: boolean;
+  reasons: VerdictReason[];
+}
+
+export interface AgentSeen {
+  pid: number;
+  ppid: number;
+  argv: string[];
+  chosen: boolean;
+  /** Why this process was (not) taken as the target. */
+  note: string;
+}
+
+export interface RunReport {
+  schemaVersion: typeof RUN_REPORT_SCHEMA_VERSION;
+  tool: { name: 'leakcheck'; version: string };
+  runId: string;
+  startedAt: string;
+  durationMs: number;
+  command: string[];
+  cwd: string;
+  options: {
+    url?: string;
+    loadCommand?: string;
+    phasesFile?: string;
+    concurrency?: number;
+    minGrowthBytes: number;
+    checkpointsPerPhase: number;
+    snapshots: boolean;
+  };
+  target: {
+    pid: number | null;
+    argv: string[];
+    nodeVersion: string | null;
+    memwatch: { available: boolean; error?: string };
+    agents: AgentSeen[];
+    /** Null while the target was still running at the end (leakcheck stopped it). */
+    exit: { code: number | null; signal: string | null; phase: string | null } | null;
+    crashed: boolean;
+    outOfMemory: boolean;
+    stderrTail: string;
+  };
+  phases: RunPhase[];
+  samples: RunMemorySample[];
+  gcs: RunGcSample[];
+  checkpoints: RunCheckpoint[];
+  trends: SeriesTrend[];
+  memwatchRule: MemwatchRuleFiring[];
+  findings: RunFinding[];
+  /** Set when the snapshot analysis could not run (snapshots off, a snapshot missing, analysis error). */
+  analysisNote?: string;
+  verdict: Verdict;
+  files: { dir: string; reportJson: string; reportHtml: string; statsJsonl: string; targetLog: string; snapshots: string[] };
+}
