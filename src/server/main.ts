@@ -1,0 +1,52 @@
+/**
+ * Entry of the push server (`node dist/server.js`): flags → ServerConfig → PushServer. Prints one
+ * line when listening (address, auth mode, bus), bus state changes on stderr, and shuts down
+ * gracefully on SIGINT/SIGTERM. The only file of src/server that prints, exits or reads argv.
+ */
+import { ConfigError, parseServerArgs, usage } from './config.js';
+import { PushServer } from './push-server.js';
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(`${usage()}\n`);
+  process.exit(0);
+}
+
+let config;
+try {
+  config = parseServerArgs(args, process.env);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`push server: ${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}
+
+const server = new PushServer(config, {
+  onBusState: (state, detail) => process.stderr.write(`push server: redis bus ${state} (${detail})\n`),
+});
+
+try {
+  const address = await server.listen();
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const auth = config.authSecret === null ? 'no --auth-secret: loopback only, anyone on this machine may subscribe and publish' : 'auth: tokens to subscribe, secret to publish';
+  const bus = config.redisUrl === null ? 'single node' : `redis fan-out via ${config.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}`;
+  process.stdout.write(`push server listening on http://${host}:${address.port} (${auth}; ${bus}; node ${server.nodeTag})\n`);
+} catch (error) {
+  process.stderr.write(`push server: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`);
+  process.exit(2);
+}
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  process.stderr.write(`push server: ${signal}, closing ${server.connectionCount} connection(s)\n`);
+  const force = setTimeout(() => process.exit(1), 5_000);
+  force.unref();
+  await server.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -1,0 +1,93 @@
+/**
+ * The HTTP endpoints, as a pure mapping from a parsed request to a server action and a response:
+ *   GET  /sub/<id>[,<id>…][?token=T]   event stream for those ids (Last-Event-ID resumes)
+ *   POST /pub/<id>                     body → every connection logged in as <id>
+ *   POST /broadcast                    body → every stream
+ *   GET  /stats[?gc=1]                 counts, memory, kernel socket memory, bus state
+ * Anything else is 404 (unknown path) or 405 (known path, wrong method).
+ */
+import { bearer, checkToken, secretMatches } from './auth.js';
+import type { RequestHead } from './http-head.js';
+
+/** Ids are URL-safe without decoding (RFC 3986 unreserved characters). */
+const ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
+export const MAX_IDS_PER_STREAM = 16;
+
+export type PublishResult = { delivered: number } | 'bus-down';
+
+export interface RouteContext {
+  readonly authSecret: string | null;
+  nowMs(): number;
+  publish(id: string, body: Buffer): PublishResult;
+  broadcast(body: Buffer): PublishResult;
+  /** `collect`: run a full GC first when the process allows it (--expose-gc), for steady figures. */
+  stats(collect: boolean): unknown;
+}
+
+export type RouteOutcome =
+  /** Turn the connection into an event stream for these ids. */
+  | { kind: 'stream'; ids: string[]; lastEventId: string | null }
+  | { kind: 'respond'; status: number; body: unknown; headers?: string };
+
+export function splitTarget(target: string): { path: string; query: URLSearchParams | null } {
+  const q = target.indexOf('?');
+  return q === -1 ? { path: target, query: null } : { path: target.slice(0, q), query: new URLSearchParams(target.slice(q + 1)) };
+}
+
+function methodNotAllowed(allow: string): RouteOutcome {
+  return { kind: 'respond', status: 405, body: { error: `method not allowed; use ${allow}` }, headers: `Allow: ${allow}\r\n` };
+}
+
+function error(status: number, message: string): RouteOutcome {
+  return { kind: 'respond', status, body: { error: message } };
+}
+
+export function routeRequest(ctx: RouteContext, head: RequestHead, body: Buffer): RouteOutcome {
+  const { path, query } = splitTarget(head.target);
+  if (path.startsWith('/sub/')) {
+    if (head.method !== 'GET') return methodNotAllowed('GET');
+    const subscription = path.slice(5);
+    const ids = subscription.split(',');
+    if (ids.length > MAX_IDS_PER_STREAM) return error(400, `at most ${MAX_IDS_PER_STREAM} ids per stream`);
+    for (const id of ids) if (!ID_PATTERN.test(id)) return error(400, 'ids are 1-128 characters of A-Z a-z 0-9 . _ ~ -');
+    if (ctx.authSecret !== null) {
+      const token = query?.get('token') ?? bearer(head.authorization);
+      const verdict = checkToken(ctx.authSecret, subscription, token, Math.floor(ctx.nowMs() / 1000));
+      if (verdict === 'missing') return error(401, 'a token is required: ?token=<expiry>.<mac> or Authorization: Bearer');
+      if (verdict !== 'ok') return error(403, `token ${verdict === 'expired' ? 'expired' : 'invalid'}`);
+    }
+    return { kind: 'stream', ids, lastEventId: head.lastEventId ?? query?.get('lastEventId') ?? null };
+  }
+  if (path.startsWith('/pub/')) {
+    if (head.method !== 'POST') return methodNotAllowed('POST');
+    const id = path.slice(5);
+    if (!ID_PATTERN.test(id)) return error(400, 'ids are 1-128 characters of A-Z a-z 0-9 . _ ~ -');
+    const denied = checkPublisher(ctx, head);
+    if (denied !== null) return denied;
+    return published(ctx.publish(id, body));
+  }
+  if (path === '/broadcast') {
+    if (head.method !== 'POST') return methodNotAllowed('POST');
+    const denied = checkPublisher(ctx, head);
+    if (denied !== null) return denied;
+    return published(ctx.broadcast(body));
+  }
+  if (path === '/stats') {
+    if (head.method !== 'GET') return methodNotAllowed('GET');
+    return { kind: 'respond', status: 200, body: ctx.stats(query?.get('gc') === '1') };
+  }
+  return error(404, 'not found');
+}
+
+function checkPublisher(ctx: RouteContext, head: RequestHead): RouteOutcome | null {
+  if (ctx.authSecret === null) return null;
+  const presented = bearer(head.authorization);
+  if (presented === null) return error(401, 'publishing needs Authorization: Bearer <secret>');
+  if (!secretMatches(ctx.authSecret, presented)) return error(403, 'wrong publisher secret');
+  return null;
+}
+
+function published(result: PublishResult): RouteOutcome {
+  if (result === 'bus-down') return error(503, 'the Redis bus is down; nothing was delivered, retry later');
+  return { kind: 'respond', status: 200, body: result };
+}

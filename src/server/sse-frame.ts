@@ -1,0 +1,153 @@
+/**
+ * Server-Sent Events framing, in bytes. The server encodes each message once into one Buffer that
+ * every recipient's socket.write shares; the load generator decodes with the same constants, so
+ * encoder and decoder cannot drift apart. Framing follows the WHATWG "event stream" grammar:
+ * lines end in LF, a blank line ends an event, a line starting with ':' is a comment.
+ */
+
+export const LF = 0x0a;
+export const CR = 0x0d;
+export const COLON = 0x3a;
+export const SPACE = 0x20;
+
+const ID_FIELD = Buffer.from('id: ');
+const DATA_FIELD = Buffer.from('data: ');
+
+/** The keep-alive comment: one shared Buffer for every stream (a comment resets proxies' idle timers). */
+export const HEARTBEAT_FRAME: Buffer = Buffer.from(':\n\n');
+
+/**
+ * The response head that turns a connection into an event stream, plus a `retry:` hint so
+ * EventSource clients reconnect quickly after a restart. HTTP/1.1 without a Content-Length and
+ * without chunking: the body is the rest of the connection, which every SSE client accepts.
+ */
+export function encodeStreamHead(retryMs: number): Buffer {
+  return Buffer.from(
+    'HTTP/1.1 200 OK\r\n' +
+      'Content-Type: text/event-stream\r\n' +
+      'Cache-Control: no-cache, no-transform\r\n' +
+      'Connection: keep-alive\r\n' +
+      'X-Accel-Buffering: no\r\n' +
+      '\r\n' +
+      `retry: ${retryMs}\n\n`,
+  );
+}
+
+/**
+ * One event: `id: <eventId>` then one `data: ` line per line of `data` (CRLF, CR and LF all end a
+ * line, as the SSE grammar says; we re-emit LF), then a blank line. `eventId` must not contain a
+ * line break (the caller builds it from a node tag and a counter).
+ */
+export function encodeEvent(eventId: string, data: Uint8Array): Buffer {
+  // Count lines first so the frame is one exact-size allocation.
+  let lines = 1;
+  for (let offset = 0; offset < data.length; offset++) {
+    const byte = data[offset];
+    if (byte === LF || (byte === CR && data[offset + 1] !== LF)) lines++;
+  }
+  const idBytes = Buffer.byteLength(eventId);
+  let crlfCount = 0;
+  for (let offset = 0; offset + 1 < data.length; offset++) if (data[offset] === CR && data[offset + 1] === LF) crlfCount++;
+  const size = ID_FIELD.length + idBytes + 1 + lines * (DATA_FIELD.length + 1) + (data.length - (lines - 1) - crlfCount) + 1;
+  const frame = Buffer.allocUnsafe(size);
+  let at = ID_FIELD.copy(frame, 0);
+  at += frame.write(eventId, at, 'utf8');
+  frame[at++] = LF;
+  at += DATA_FIELD.copy(frame, at);
+  for (let offset = 0; offset < data.length; offset++) {
+    const byte = data[offset];
+    if (byte === CR || byte === LF) {
+      if (byte === CR && data[offset + 1] === LF) offset++;
+      frame[at++] = LF;
+      at += DATA_FIELD.copy(frame, at);
+    } else {
+      frame[at++] = byte;
+    }
+  }
+  frame[at++] = LF;
+  frame[at++] = LF;
+  return frame;
+}
+
+export interface SseEvent {
+  /** The last `id:` field seen (SSE keeps it across events), or '' if none yet. */
+  id: string;
+  /** The data lines joined with LF. */
+  data: string;
+}
+
+/**
+ * Incremental event-stream decoder for clients (the load generator and tests). Bounded: an event
+ * larger than `maxEventBytes` is an error, because a client that buffers forever is the leak we
+ * are here to find.
+ */
+export class SseDecoder {
+  readonly #maxEventBytes: number;
+  #line: Buffer | null = null;
+  #data: string[] = [];
+  #lastId = '';
+  #eventBytes = 0;
+  #skipLf = false;
+  /** Comments seen (heartbeats). */
+  comments = 0;
+
+  constructor(maxEventBytes = 1 << 20) {
+    this.#maxEventBytes = maxEventBytes;
+  }
+
+  /** Feeds bytes; returns the events completed by them (often none). */
+  push(chunk: Buffer): SseEvent[] {
+    const events: SseEvent[] = [];
+    let start = 0;
+    for (let offset = 0; offset < chunk.length; offset++) {
+      const byte = chunk[offset];
+      if (this.#skipLf) {
+        this.#skipLf = false;
+        if (byte === LF) {
+          start = offset + 1;
+          continue;
+        }
+      }
+      if (byte !== LF && byte !== CR) continue;
+      const piece = chunk.subarray(start, offset);
+      const line = this.#line === null ? piece : Buffer.concat([this.#line, piece]);
+      this.#line = null;
+      if (byte === CR) this.#skipLf = true;
+      start = offset + 1;
+      const event = this.#takeLine(line);
+      if (event !== null) events.push(event);
+    }
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      this.#line = this.#line === null ? Buffer.from(rest) : Buffer.concat([this.#line, rest]);
+      this.#eventBytes += rest.length;
+      if (this.#eventBytes > this.#maxEventBytes) throw new Error(`event larger than ${this.#maxEventBytes} bytes`);
+    }
+    return events;
+  }
+
+  #takeLine(line: Buffer): SseEvent | null {
+    this.#eventBytes += line.length + 1;
+    if (this.#eventBytes > this.#maxEventBytes) throw new Error(`event larger than ${this.#maxEventBytes} bytes`);
+    if (line.length === 0) {
+      this.#eventBytes = 0;
+      if (this.#data.length === 0) return null;
+      const event = { id: this.#lastId, data: this.#data.join('\n') };
+      this.#data = [];
+      return event;
+    }
+    if (line[0] === COLON) {
+      this.comments++;
+      return null;
+    }
+    let colon = line.indexOf(COLON);
+    if (colon === -1) colon = line.length;
+    const field = line.toString('latin1', 0, colon);
+    let valueStart = colon + 1;
+    if (line[valueStart] === SPACE) valueStart++;
+    const value = valueStart >= line.length ? '' : line.toString('utf8', valueStart);
+    if (field === 'data') this.#data.push(value);
+    else if (field === 'id' && !value.includes('\0')) this.#lastId = value;
+    return null;
+  }
+}
