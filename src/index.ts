@@ -1,3 +1,9 @@
 // The programmatic API: what the CLI does, callable from code. Re-exports only.
 export { ErrorCode, LeakcheckError, isLeakcheckError, type ErrorCodeValue } from './errors.js';
 export { noProgress, type Progress, type ProgressEvent } from './progress.js';
+export {
+  loadSnapshot, parseSnapshot, summarizeClasses, topDominators, className, edgeLabel, UNREACHABLE,
+  type LoadOptions, type LoadedSnapshot, type ParseOptions, type Snapshot, type HeapGraph, type Retainers,
+  type RetainerPath, type RetainerPathOptions, type RetainerStep, type ClassSummary, type Dominator,
+  type LocationTable, type NodeTypeIds, type EdgeTypeIds,
+} from './snapshot/index.js';

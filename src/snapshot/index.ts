@@ -1,0 +1,16 @@
+// The snapshot engine's public surface (other layers import only this file).
+export type { HeapGraph, NodeTypeIds, EdgeTypeIds, LocationTable } from './heap-graph.js';
+export {
+  UNREACHABLE, type Snapshot, type Retainers, type RetainerPath, type RetainerPathOptions, type RetainerStep,
+} from './snapshot.js';
+export { loadSnapshot, type LoadOptions, type LoadedSnapshot } from './load.js';
+export { parseSnapshot, SnapshotParser, DEFAULT_CHUNK_BYTES, type ParseOptions } from './parse.js';
+export { computeEssentialEdges } from './edge-policy.js';
+export { buildRetainers } from './retainers.js';
+export { computeDistances, type Distances } from './distances.js';
+export { computeDominators, type DominatorTree } from './dominators.js';
+export { computeRetainedSizes } from './retained-size.js';
+export { findRetainerPath, edgeLabel, DEFAULT_MAX_STEPS } from './retainer-path.js';
+export { className, computeClassIds, type ClassIds } from './class-key.js';
+export { summarizeClasses, topDominators, type ClassSummary, type Dominator } from './class-summary.js';
+export { IdIndex } from './id-index.js';

@@ -1,0 +1,322 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { ErrorCode, LeakcheckError } from '../errors.js';
+import { noProgress, type Progress } from '../progress.js';
+import {
+  BYTE_COLON, BYTE_COMMA, BYTE_LBRACE, BYTE_LBRACKET, BYTE_QUOTE, BYTE_RBRACE,
+  NumberArrayScanner, ValueSkipper, describeByte, isJsonWhitespace, type NumberSink,
+} from './byte-scanner.js';
+import type { HeapGraph, LocationTable } from './heap-graph.js';
+import { resolveLayout, type SnapshotLayout } from './layout.js';
+import { EdgeSink, LocationSink, NodeSink, RawSink } from './sections.js';
+import { JsonStringReader, StringArrayScanner } from './string-section.js';
+import { EDGES_KEY, LOCATIONS_KEY, NODES_KEY, SNAPSHOT_KEY, STRINGS_KEY } from './v8-format.js';
+
+export interface ParseOptions {
+  onProgress?: Progress;
+  /** Bytes per read (default 8 MiB). Tiny values exist for tests of chunk boundaries. */
+  chunkBytes?: number;
+  /** Name used in error messages when `source` is a stream (default "<stream>"). */
+  name?: string;
+  /** Total bytes of a stream source, for progress (default unknown). */
+  totalBytes?: number;
+}
+
+export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
+const MAX_HEADER_BYTES = 64 * 1024 * 1024;
+const PROGRESS_PHASE = 'parse';
+
+/**
+ * Reads a V8 .heapsnapshot in one pass over its bytes and returns the HeapGraph. `source` is a
+ * file path or a byte stream. Nothing is decoded to text except the header and the strings, one
+ * string at a time; numbers go digit by digit into typed arrays sized from the header.
+ */
+export async function parseSnapshot(source: string | Readable, options: ParseOptions = {}): Promise<HeapGraph> {
+  const onProgress = options.onProgress ?? noProgress;
+  const name = typeof source === 'string' ? source : options.name ?? '<stream>';
+  let total = options.totalBytes ?? 0;
+  let stream: Readable;
+  if (typeof source === 'string') {
+    try {
+      const info = await stat(source);
+      if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      total = info.size;
+    } catch (error) {
+      throw unreadable(name, error);
+    }
+    stream = createReadStream(source, { highWaterMark: options.chunkBytes ?? DEFAULT_CHUNK_BYTES });
+  } else {
+    stream = source;
+  }
+  const parser = new SnapshotParser(name);
+  onProgress({ phase: PROGRESS_PHASE, done: 0, total });
+  try {
+    for await (const chunk of stream) {
+      parser.write(chunk as Buffer);
+      onProgress({ phase: PROGRESS_PHASE, done: parser.bytesRead, total });
+    }
+  } catch (error) {
+    stream.destroy();
+    if (error instanceof LeakcheckError) throw error;
+    throw unreadable(name, error);
+  }
+  return parser.end();
+}
+
+function unreadable(name: string, error: unknown): LeakcheckError {
+  const code = (error as { code?: string } | undefined)?.code;
+  const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((error as Error)?.message ?? error);
+  return new LeakcheckError(ErrorCode.FILE_UNREADABLE, `cannot read the snapshot: ${reason}`, { file: name, cause: error });
+}
+
+// Top-level states: the file is one JSON object whose values we route to section scanners.
+const BEFORE_OBJECT = 0;
+const FIRST_KEY_OR_END = 1;
+const KEY = 2;
+const IN_KEY = 3;
+const COLON = 4;
+const VALUE = 5;
+const IN_VALUE = 6;
+const AFTER_VALUE = 7;
+const DONE = 8;
+
+interface Scanner {
+  scan(buf: Buffer, start: number, base: number): number;
+}
+
+/**
+ * Push parser: write() every chunk in order, then end(). Synchronous per chunk, so a chunk is
+ * fully consumed before the next read and only the current chunk is alive.
+ */
+export class SnapshotParser {
+  bytesRead = 0;
+  private state = BEFORE_OBJECT;
+  private key = '';
+  private readonly keyReader: JsonStringReader;
+  private readonly seen = new Set<string>();
+  private scanner: Scanner | undefined;
+  private onValueDone: (() => void) | undefined;
+
+  private layout: SnapshotLayout | undefined;
+  private headerOffset = 0;
+  private nodes: NodeSink | undefined;
+  private edges: EdgeSink | undefined;
+  private locations: LocationSink | undefined;
+  private strings: string[] | undefined;
+  private stringsOffset = 0;
+  /** Arrays met before the header, replayed once the layout is known. */
+  private readonly early = new Map<string, RawSink>();
+
+  constructor(private readonly source: string) {
+    this.keyReader = new JsonStringReader(source);
+  }
+
+  write(buf: Buffer): void {
+    const base = this.bytesRead;
+    const length = buf.length;
+    let i = 0;
+    while (i < length) {
+      if (this.state === IN_VALUE) {
+        const next = this.scanner!.scan(buf, i, base);
+        if (next < 0) break;
+        i = next;
+        this.scanner = undefined;
+        this.state = AFTER_VALUE;
+        this.onValueDone?.();
+        this.onValueDone = undefined;
+        continue;
+      }
+      if (this.state === IN_KEY) {
+        const key = this.keyReader.scan(buf, i, base);
+        if (key === undefined) break;
+        this.key = key;
+        i = this.keyReader.end;
+        this.state = COLON;
+        continue;
+      }
+      const c = buf[i]!;
+      if (isJsonWhitespace(c)) {
+        i++;
+        continue;
+      }
+      const offset = base + i;
+      switch (this.state) {
+        case BEFORE_OBJECT:
+          // A UTF-8 byte order mark is tolerated at the very start.
+          if (offset === 0 && c === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+            i += 3;
+            continue;
+          }
+          if (c !== BYTE_LBRACE) throw this.notSnapshot(offset, `starts with ${describeByte(c)}, not a JSON object`);
+          this.state = FIRST_KEY_OR_END;
+          break;
+        case FIRST_KEY_OR_END:
+        case KEY:
+          if (c === BYTE_RBRACE && this.state === FIRST_KEY_OR_END) {
+            this.state = DONE;
+          } else if (c === BYTE_QUOTE) {
+            this.keyReader.begin(offset);
+            this.state = IN_KEY;
+          } else {
+            throw this.notSnapshot(offset, `expected a key, found ${describeByte(c)}`);
+          }
+          break;
+        case COLON:
+          if (c !== BYTE_COLON) throw this.notSnapshot(offset, `expected ':' after "${this.key}", found ${describeByte(c)}`);
+          this.state = VALUE;
+          break;
+        case VALUE:
+          // Do not consume: the section scanners see the value's first byte themselves.
+          this.startValue(c, offset);
+          this.state = IN_VALUE;
+          if (this.scanner instanceof ValueSkipper) continue;
+          break;
+        case AFTER_VALUE:
+          if (c === BYTE_COMMA) this.state = KEY;
+          else if (c === BYTE_RBRACE) this.state = DONE;
+          else throw this.notSnapshot(offset, `expected ',' or '}' after "${this.key}", found ${describeByte(c)}`);
+          break;
+        case DONE:
+          throw this.notSnapshot(offset, `unexpected ${describeByte(c)} after the end of the snapshot object`);
+      }
+      i++;
+    }
+    this.bytesRead += length;
+  }
+
+  /** Chooses the scanner for the value of this.key; c is the value's first byte. */
+  private startValue(c: number, offset: number): void {
+    const key = this.key;
+    if (this.seen.has(key)) throw this.inconsistent(offset, `the key "${key}" appears twice`);
+    this.seen.add(key);
+    const numeric = key === NODES_KEY || key === EDGES_KEY || key === LOCATIONS_KEY;
+    if (numeric || key === STRINGS_KEY) {
+      if (c !== BYTE_LBRACKET) throw this.notSnapshot(offset, `"${key}" should be an array, found ${describeByte(c)}`);
+    }
+    if (key === SNAPSHOT_KEY) {
+      const skipper = new ValueSkipper(this.source, 'the "snapshot" header', MAX_HEADER_BYTES);
+      this.headerOffset = offset;
+      this.scanner = skipper;
+      this.onValueDone = () => this.readHeader(skipper.bytes());
+    } else if (numeric) {
+      const sink = this.sinkFor(key);
+      this.scanner = new NumberArrayScanner(sink ?? this.rawSinkFor(key), this.source, key);
+    } else if (key === STRINGS_KEY) {
+      const scanner = new StringArrayScanner(this.source);
+      this.stringsOffset = offset;
+      this.scanner = scanner;
+      this.onValueDone = () => { this.strings = scanner.strings; };
+    } else {
+      // trace_function_infos, trace_tree, samples, and keys we do not know: skipped bytewise.
+      this.scanner = new ValueSkipper(this.source, `the "${key}" value`);
+    }
+  }
+
+  private sinkFor(key: string): NumberSink | undefined {
+    const layout = this.layout;
+    if (layout === undefined) return undefined;
+    if (key === NODES_KEY) return (this.nodes = new NodeSink(layout, this.source));
+    if (key === EDGES_KEY) return (this.edges = new EdgeSink(layout, this.source));
+    return (this.locations = new LocationSink(layout, this.source));
+  }
+
+  private rawSinkFor(key: string): RawSink {
+    const raw = new RawSink();
+    this.early.set(key, raw);
+    return raw;
+  }
+
+  private readHeader(bytes: Buffer): void {
+    let header: unknown;
+    try {
+      header = JSON.parse(bytes.toString('utf8'));
+    } catch (error) {
+      throw this.notSnapshot(this.headerOffset, `the "snapshot" header is not valid JSON (${(error as Error).message})`);
+    }
+    this.layout = resolveLayout(header, this.source, this.headerOffset);
+    for (const [key, raw] of this.early) raw.replayInto(this.sinkFor(key)!);
+    this.early.clear();
+  }
+
+  end(): HeapGraph {
+    const at = this.bytesRead;
+    if (this.state !== DONE) {
+      if (this.state === BEFORE_OBJECT) throw this.notSnapshot(at, at === 0 ? 'the file is empty' : 'the file holds only whitespace');
+      throw new LeakcheckError(ErrorCode.SNAPSHOT_TRUNCATED, `the file ends in the middle of ${this.where()}: it is truncated`, { file: this.source, offset: at });
+    }
+    const layout = this.layout;
+    if (layout === undefined) throw this.notSnapshot(at, 'there is no "snapshot" header: not a V8 heap snapshot');
+    const nodes = this.nodes;
+    const edges = this.edges;
+    const strings = this.strings;
+    if (nodes === undefined) throw this.inconsistent(at, 'there is no "nodes" array');
+    if (edges === undefined) throw this.inconsistent(at, 'there is no "edges" array');
+    if (strings === undefined) throw this.inconsistent(at, 'there is no "strings" array');
+    if (nodes.edgeSum !== layout.edgeCount) {
+      throw this.inconsistent(nodes.finishedAt, `the nodes' edge counts add up to ${nodes.edgeSum}, but the header's edge_count is ${layout.edgeCount}`);
+    }
+    if (nodes.maxName >= strings.length || (layout.edgeCount > 0 && edges.maxName >= strings.length)) {
+      const largest = Math.max(nodes.maxName, edges.maxName);
+      throw this.inconsistent(this.stringsOffset, `a name refers to string ${largest}, but "strings" holds ${strings.length}`);
+    }
+    return {
+      source: this.source,
+      nodeCount: layout.nodeCount,
+      edgeCount: layout.edgeCount,
+      nodeTypeNames: layout.nodeTypeNames,
+      edgeTypeNames: layout.edgeTypeNames,
+      nodeType: layout.nodeType,
+      edgeType: layout.edgeType,
+      nodeTypes: nodes.nodeTypes,
+      nodeNames: nodes.nodeNames,
+      nodeIds: nodes.nodeIds,
+      selfSizes: nodes.selfSizes,
+      detachedness: nodes.detachedness,
+      firstEdge: nodes.firstEdge,
+      edgeTypes: edges.edgeTypes,
+      edgeNames: edges.edgeNames,
+      edgeTargets: edges.edgeTargets,
+      strings,
+      locations: buildLocationTable(this.locations, layout.nodeCount),
+    };
+  }
+
+  private where(): string {
+    if (this.state === IN_VALUE) return `the "${this.key}" value`;
+    if (this.state === IN_KEY) return 'a key';
+    if (this.state === COLON || this.state === VALUE) return `the "${this.key}" entry`;
+    return 'the top-level object';
+  }
+
+  private notSnapshot(offset: number, message: string): LeakcheckError {
+    return new LeakcheckError(ErrorCode.NOT_A_SNAPSHOT, message, { file: this.source, offset });
+  }
+
+  private inconsistent(offset: number, message: string): LeakcheckError {
+    return new LeakcheckError(ErrorCode.SNAPSHOT_INCONSISTENT, message, { file: this.source, offset });
+  }
+}
+
+/** Rows sorted by ordinal (V8 writes them in node order; sorted here if a file does not). */
+function buildLocationTable(sink: LocationSink | undefined, nodeCount: number): LocationTable {
+  const count = sink?.rows ?? 0;
+  let ordinals = sink ? sink.ordinals.values.slice(0, count) : new Uint32Array(0);
+  let scriptIds = sink ? sink.scriptIds.values.slice(0, count) : new Uint32Array(0);
+  let lines = sink ? sink.lines.values.slice(0, count) : new Uint32Array(0);
+  let columns = sink ? sink.columns.values.slice(0, count) : new Uint32Array(0);
+  let sorted = true;
+  for (let row = 1; row < count && sorted; row++) sorted = ordinals[row - 1]! <= ordinals[row]!;
+  if (!sorted) {
+    const order = Array.from({ length: count }, (_, row) => row).sort((a, b) => ordinals[a]! - ordinals[b]! || a - b);
+    const permute = (column: Uint32Array) => Uint32Array.from(order, (row) => column[row]!);
+    ordinals = permute(ordinals);
+    scriptIds = permute(scriptIds);
+    lines = permute(lines);
+    columns = permute(columns);
+  }
+  const locationRowByOrdinal = new Int32Array(nodeCount).fill(-1);
+  // Invariant: rows are in ordinal order, so the first row of an ordinal wins.
+  for (let row = count - 1; row >= 0; row--) locationRowByOrdinal[ordinals[row]!] = row;
+  return { count, ordinals, scriptIds, lines, columns, locationRowByOrdinal };
+}
