@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { once } from 'node:events';
+import { request, startServer, statsUntil } from './server-process.js';
+
+test('a client that stops reading is disconnected once its write queue passes the bound', async (t) => {
+  const server = await startServer(t, ['--max-queue-bytes', '65536', '--resume-frames', '0']);
+  const socket = connect({ host: '127.0.0.1', port: server.port });
+  t.after(() => socket.destroy());
+  await once(socket, 'connect');
+  socket.write('GET /sub/sloth HTTP/1.1\r\nHost: x\r\n\r\n');
+  await statsUntil(server, (s) => s.streams === 1, 'the stream');
+  socket.pause(); // never read again: kernel buffers fill, then the server's queue
+  socket.on('error', () => {});
+  const body = 'x'.repeat(32 * 1024);
+  let dropped = false;
+  // Bounded: kernel buffers on loopback hold at most a few MB, so this ends far below the cap.
+  for (let k = 0; k < 2000 && !dropped; k++) {
+    const reply = await request(server.port, 'POST', '/pub/sloth', body);
+    dropped = JSON.parse(reply.body).delivered === 0;
+  }
+  assert.equal(dropped, true, 'the slow consumer was dropped within 2000 messages');
+  const stats = await statsUntil(server, (s) => s.streams === 0, 'the stream gone');
+  assert.equal(stats.messages.slowConsumersDropped, 1);
+  assert.deepEqual(stats.router, { ids: 0, connections: 0 });
+});
+
+test('a stalled stream is dropped by the heartbeat sweep even when no more messages come', async (t) => {
+  const server = await startServer(t, ['--max-queue-bytes', '67108864', '--heartbeat-ms', '50', '--stall-beats', '2', '--resume-frames', '0']);
+  const socket = connect({ host: '127.0.0.1', port: server.port });
+  t.after(() => socket.destroy());
+  await once(socket, 'connect');
+  socket.write('GET /sub/stuck HTTP/1.1\r\nHost: x\r\n\r\n');
+  await statsUntil(server, (s) => s.streams === 1, 'the stream');
+  socket.pause();
+  socket.on('error', () => {});
+  // Enough to fill the loopback kernel buffers so bytes stay queued in the server process.
+  const body = 'y'.repeat(60 * 1024);
+  for (let k = 0; k < 400; k++) {
+    const reply = await request(server.port, 'POST', '/pub/stuck', body);
+    if (JSON.parse(reply.body).delivered === 0) break;
+  }
+  const stats = await statsUntil(server, (s) => s.streams === 0, 'the stalled stream dropped');
+  assert.equal(stats.messages.slowConsumersDropped, 1);
+});
