@@ -1,5 +1,7 @@
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { ErrorCode, LeakcheckError } from '../src/errors.js';
+import { reportCommand } from './commands/report.js';
+import { runCommand } from './commands/run.js';
 
 /**
  * Builds the yargs parser without side effects: nothing is parsed until the caller asks, so tests
@@ -7,7 +9,7 @@ import { ErrorCode, LeakcheckError } from '../src/errors.js';
  */
 // Each command module types its own arguments; the list only needs them to be commands.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const commands: CommandModule<any, any>[] = [];
+const commands: CommandModule<any, any>[] = [runCommand, reportCommand];
 
 export function buildCli(argv: string[]): Argv {
   return yargs(argv)

@@ -2,3 +2,7 @@ export { createStyle, plainStyle, type Style, type StyleOptions } from './style.
 export {
   formatBytes, formatByteDelta, formatCount, formatCountDelta, formatDurationMs, formatDurationNs,
 } from './units.js';
+export * from './model.js';
+export { runReportToJson, parseRunReport } from './to-json.js';
+export { renderRunText } from './to-text.js';
+export { renderRunHtml, escapeHtml } from './to-html.js';

@@ -1,0 +1,142 @@
+import type { Argv, CommandModule } from 'yargs';
+import { ErrorCode, LeakcheckError } from '../../src/errors.js';
+import { createStyle, formatBytes, formatCount, formatDurationMs, renderRunText, runReportToJson, type Outcome, type RunReport } from '../../src/report/index.js';
+import {
+  buildLoadPlan, defaultMinGrowthBytes, readPhasesFile, runTarget, type LoadPhase, type RunProgressEvent,
+} from '../../src/runner/index.js';
+import { EXIT_CLEAN, EXIT_ERROR, EXIT_LEAK } from '../exit-codes.js';
+import { snapshotAnalyzer } from './run-analysis.js';
+
+/** leak → 1, clean → 0; a crash or a run that measured nothing usable → 2 (the report still exists). */
+export function exitCodeForOutcome(outcome: Outcome): number {
+  return outcome === 'leak' ? EXIT_LEAK : outcome === 'clean' ? EXIT_CLEAN : EXIT_ERROR;
+}
+
+/** "512KiB", "1.5 MB", "2m", "1048576" → bytes. Binary and decimal suffixes are both accepted. */
+export function parseByteSize(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(i?b?)\s*$/i.exec(text);
+  if (!match) throw new LeakcheckError(ErrorCode.USAGE, `--min-growth: not a size: "${text}" (e.g. 512KiB, 2MB, 1048576)`);
+  const unit = match[2]!.toLowerCase();
+  const binary = match[3]!.toLowerCase().startsWith('i') || match[3] === '';
+  const base = binary ? 1024 : 1000;
+  const power = unit === 'k' ? 1 : unit === 'm' ? 2 : unit === 'g' ? 3 : 0;
+  return Math.round(Number(match[1]) * base ** power);
+}
+
+const builder = (yargs: Argv) => yargs
+  .usage('$0 run [options] -- <command...>\n\nStart <command> with the leakcheck agent, drive load in phases, and report whether memory leaks.')
+  .options({
+    url: { type: 'string', describe: 'URL the built-in load driver requests (default: the first port the target listens on, path /)' },
+    requests: { type: 'number', describe: 'Requests per load phase (default 2000)' },
+    duration: { type: 'number', describe: 'Seconds per load phase, instead of --requests' },
+    concurrency: { type: 'number', describe: 'Concurrent requests (default 8)' },
+    'warmup-requests': { type: 'number', describe: 'Requests in the warm-up phase, not measured (default 500; 0 for none)' },
+    'load-phases': { type: 'number', describe: 'Number of measured load phases (default 2, at least 2)' },
+    idle: { type: 'number', describe: 'Seconds of an idle phase after the load (default 0: none)' },
+    'load-cmd': { type: 'string', describe: 'Shell command that produces the load, run once per phase (gets LEAKCHECK_TARGET_URL, LEAKCHECK_TARGET_PORT, LEAKCHECK_PHASE)' },
+    phases: { type: 'string', describe: 'phases.json describing every phase (see docs)' },
+    out: { type: 'string', describe: 'Report directory (default reports/<run-id>)' },
+    json: { type: 'boolean', default: false, describe: 'Print report.json to stdout instead of the summary' },
+    snapshots: { type: 'boolean', default: true, describe: 'Write heap snapshots at phase boundaries (--no-snapshots: trend only)' },
+    'heap-diff': { type: 'boolean', default: true, describe: 'Record a memwatch HeapDiff per load phase' },
+    'min-growth': { type: 'string', describe: `Growth over the load phases below which no trend is a leak (default ${formatBytes(defaultMinGrowthBytes)})` },
+    checkpoints: { type: 'number', describe: 'Forced-GC measurements per load phase (default 4)' },
+    'start-timeout': { type: 'number', default: 20, describe: 'Seconds the target may take to start listening' },
+    'phase-timeout': { type: 'number', default: 300, describe: 'Upper bound in seconds on any one phase' },
+  })
+  .example('$0 run -- node server.js', 'load GET / on the port server.js opens')
+  .example('$0 run --url http://127.0.0.1:3000/api --requests 5000 -- npm start', 'through a wrapper')
+  .example('$0 run --load-cmd "autocannon -d 10 $LEAKCHECK_TARGET_URL" -- node app.js', 'with your own load tool');
+
+type RunArgs = Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>> & { '--'?: Array<string | number> };
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run',
+  describe: 'Run a Node service under load with the agent and report leaks',
+  builder: builder as unknown as CommandModule<object, RunArgs>['builder'],
+  handler: async (args) => {
+    const command = (args['--'] ?? []).map(String);
+    if (command.length === 0) {
+      throw new LeakcheckError(ErrorCode.USAGE, 'missing target command: leakcheck run [options] -- <command...>');
+    }
+    if (args.phases !== undefined && (args.requests !== undefined || args.duration !== undefined || args['warmup-requests'] !== undefined)) {
+      throw new LeakcheckError(ErrorCode.USAGE, '--phases describes every phase; do not combine it with --requests, --duration or --warmup-requests');
+    }
+    const phases: LoadPhase[] = args.phases !== undefined
+      ? await readPhasesFile(args.phases, {
+        ...(args.url === undefined ? {} : { url: args.url }),
+        ...(args['load-cmd'] === undefined ? {} : { loadCommand: args['load-cmd'] }),
+        ...(args.concurrency === undefined ? {} : { concurrency: args.concurrency }),
+      })
+      : buildLoadPlan({
+        ...(args.url === undefined ? {} : { url: args.url }),
+        ...(args.requests === undefined ? {} : { requests: args.requests }),
+        ...(args.duration === undefined ? {} : { durationMs: args.duration * 1000 }),
+        ...(args.concurrency === undefined ? {} : { concurrency: args.concurrency }),
+        ...(args['warmup-requests'] === undefined ? {} : { warmupRequests: args['warmup-requests'] }),
+        ...(args['load-cmd'] === undefined ? {} : { loadCommand: args['load-cmd'] }),
+        ...(args['load-phases'] === undefined ? {} : { loadPhases: args['load-phases'] }),
+        ...(args.idle === undefined ? {} : { idleMs: args.idle * 1000 }),
+      });
+    if (args.url !== undefined) checkUrlArg(args.url);
+    for (const [flag, value] of [['--start-timeout', args['start-timeout']], ['--phase-timeout', args['phase-timeout']], ['--checkpoints', args.checkpoints]] as const) {
+      if (value !== undefined && !(value > 0)) throw new LeakcheckError(ErrorCode.USAGE, `${flag} must be a positive number`);
+    }
+
+    const style = createStyle({ color: args['color'] as boolean | undefined ?? (process.stderr.isTTY ? undefined : false) });
+    const log = (line: string): void => {
+      if (!args.json) process.stderr.write(`${line}\n`);
+    };
+    const controller = new AbortController();
+    const onSignal = (): void => controller.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let report: RunReport;
+    try {
+      report = await runTarget({
+        command,
+        phases,
+        ...(args.url === undefined ? {} : { url: args.url }),
+        ...(args.out === undefined ? {} : { outDir: args.out }),
+        snapshots: args.snapshots,
+        heapDiff: args['heap-diff'],
+        minGrowthBytes: args['min-growth'] === undefined ? defaultMinGrowthBytes : parseByteSize(args['min-growth']),
+        ...(args.checkpoints === undefined ? {} : { checkpointsPerPhase: Math.round(args.checkpoints) }),
+        startTimeoutMs: args['start-timeout'] * 1000,
+        phaseTimeoutMs: args['phase-timeout'] * 1000,
+        analyze: snapshotAnalyzer,
+        signal: controller.signal,
+        onProgress: (event) => log(describeProgress(event, style)),
+      });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    process.stdout.write(args.json ? runReportToJson(report) : renderRunText(report, createStyle({ color: args['color'] as boolean | undefined })));
+    process.exitCode = exitCodeForOutcome(report.verdict.outcome);
+  },
+};
+
+function checkUrlArg(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new LeakcheckError(ErrorCode.USAGE, `--url: not a URL: ${url}`);
+  }
+  if (parsed.protocol !== 'http:') throw new LeakcheckError(ErrorCode.USAGE, `--url: only http:// is supported by the load driver, got ${url}`);
+}
+
+function describeProgress(event: RunProgressEvent, style: ReturnType<typeof createStyle>): string {
+  switch (event.kind) {
+    case 'started': return style.dim(`leakcheck: started target (pid ${event.pid ?? '?'}), report in ${event.outDir}`);
+    case 'ready': return style.dim(`leakcheck: target pid ${event.targetPid} ready${event.url ? ` at ${event.url}` : ''}${event.ignoredPids.length ? ` (ignoring wrapper pids ${event.ignoredPids.join(', ')})` : ''}`);
+    case 'phase-start': return style.dim(`leakcheck: phase ${event.phase}…`);
+    case 'phase-end': {
+      const p = event.phase;
+      const http = p.http ? `, ${formatCount(p.http.requests)} requests, ${formatCount(p.http.requestsPerSecond)} req/s` : '';
+      return style.dim(`leakcheck: phase ${p.name} done in ${formatDurationMs(p.endMs - p.startMs)}${http}${p.incomplete ? ` — ${p.incomplete}` : ''}`);
+    }
+    case 'analysis': return style.dim('leakcheck: comparing heap snapshots…');
+  }
+}

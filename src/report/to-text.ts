@@ -1,0 +1,76 @@
+import type { RunPhase, RunReport, VerdictReason } from './model.js';
+import type { Style } from './style.js';
+import { formatByteDelta, formatBytes, formatCount, formatDurationMs } from './units.js';
+
+/** The terminal summary of a run: verdict first, then why, then phases, findings and files. */
+export function renderRunText(report: RunReport, style: Style): string {
+  const out: string[] = [];
+  const verdict = report.verdict;
+  const headline = verdict.outcome === 'leak' ? style.red(style.bold('LEAK'))
+    : verdict.outcome === 'clean' ? style.green(style.bold('CLEAN'))
+      : verdict.outcome === 'crashed' ? style.red(style.bold('TARGET CRASHED'))
+        : style.yellow(style.bold('INCONCLUSIVE'));
+  out.push(`${headline}  ${style.dim(report.command.join(' '))}  ${style.dim(`(${formatDurationMs(report.durationMs)})`)}`);
+  for (const reason of verdict.reasons) out.push(`  ${marker(reason, style)} ${reason.message}`);
+  if (report.target.crashed) {
+    const exit = report.target.exit;
+    out.push(style.red(`  target ${exit?.signal ? `killed by ${exit.signal}` : `exited with code ${exit?.code}`} during ${exit?.phase ?? '?'}`));
+    const tail = report.target.stderrTail.trim().split('\n').slice(-6);
+    for (const line of tail) if (line.trim()) out.push(style.dim(`    | ${line}`));
+  }
+  if (!report.target.memwatch.available) {
+    out.push(style.yellow(`  @airbnb/node-memwatch did not load in the target (${report.target.memwatch.error ?? 'unknown error'}): no GC stats, forced GCs used instead`));
+  }
+
+  out.push('', style.bold('Phases'));
+  for (const phase of report.phases) out.push(`  ${phaseLine(phase, report, style)}`);
+
+  out.push('', style.bold('Memory after forced GC (first → last of the load phases)'));
+  for (const trend of report.trends) {
+    const name = { heapUsed: 'heap used', external: 'external', arrayBuffers: 'arrayBuffers', rss: 'rss' }[trend.series];
+    const delta = formatByteDelta(trend.lastBytes - trend.firstBytes);
+    const flag = trend.increasing ? style.red(' growing') : '';
+    const rssNote = trend.series === 'rss' && report.files.snapshots.length > 0 ? style.dim('  (includes memory taken to write snapshots)') : '';
+    out.push(`  ${name.padEnd(13)} ${formatBytes(trend.firstBytes).padStart(10)} → ${formatBytes(trend.lastBytes).padStart(10)}  ${delta.padStart(11)}  p=${trend.pValue.toFixed(3)}${trend.series === 'rss' ? rssNote : flag}`);
+  }
+
+  if (report.findings.length > 0) {
+    out.push('', style.bold('Snapshot findings'));
+    for (const finding of report.findings) {
+      out.push(`  ${finding.severity === 'high' || finding.severity === 'leak' ? style.red('●') : style.yellow('●')} ${style.bold(finding.title)}  ${style.dim(finding.detector)}`);
+      out.push(`    ${finding.summary}`);
+      if (finding.location) out.push(`    at ${style.cyan(finding.location)}`);
+      if (finding.retainerPath.length > 0) {
+        out.push(`    ${style.dim('retained by:')} ${finding.retainerPath.map((s) => `${s.edge ? `${style.dim(`.${s.edge}`)} → ` : ''}${s.node}`).join(' ')}`);
+      }
+    }
+  } else if (report.analysisNote) {
+    out.push('', style.dim(`Snapshot diff: ${report.analysisNote}`));
+  }
+
+  out.push('', `${style.dim('report:')} ${report.files.reportHtml}`);
+  out.push(`${style.dim('json:  ')} ${report.files.reportJson}`);
+  return `${out.join('\n')}\n`;
+}
+
+function marker(reason: VerdictReason, style: Style): string {
+  if (reason.leak) return style.red('✗');
+  if (reason.kind === 'rss-only' || reason.kind === 'crash' || reason.kind === 'no-data') return style.yellow('!');
+  return style.green('✓');
+}
+
+function phaseLine(phase: RunPhase, report: RunReport, style: Style): string {
+  const parts = [style.bold(phase.name.padEnd(8)), formatDurationMs(phase.endMs - phase.startMs).padStart(8)];
+  if (phase.http) {
+    const h = phase.http;
+    const statuses = Object.entries(h.statusCounts).map(([k, v]) => `${k}×${formatCount(v)}`).join(' ');
+    parts.push(`${formatCount(h.requests)} req`, `${formatCount(h.requestsPerSecond)} req/s`,
+      `p50 ${formatDurationMs(h.latencyP50Ms)}`, `p99 ${formatDurationMs(h.latencyP99Ms)}`, style.dim(statuses));
+  }
+  if (phase.command) parts.push(`load command exited ${phase.command.signal ?? phase.command.exitCode}`);
+  const boundary = [...report.checkpoints].reverse().find((c) => c.boundary && c.phase === phase.name);
+  if (boundary) parts.push(`heap ${formatBytes(boundary.heapUsedBytes)}`);
+  if (phase.snapshot) parts.push(style.dim(`snapshot ${formatBytes(phase.snapshot.sizeBytes)}`));
+  if (phase.incomplete) parts.push(style.red(phase.incomplete));
+  return parts.join('  ');
+}

@@ -1,0 +1,156 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type {
+  AgentMessage, CheckpointResult, GcSample, MemorySample, MemwatchLeakEvent, RunnerCommand,
+} from '../agent/protocol.js';
+import { PROTOCOL_VERSION } from '../agent/protocol.js';
+import { ErrorCode, LeakcheckError } from '../errors.js';
+
+type Hello = Extract<AgentMessage, { type: 'hello' }>;
+
+/** One agent (one node process of the target's tree) and everything it has said. */
+export class AgentConnection {
+  readonly #socket: Socket;
+  readonly #pending = new Map<number, { resolve: (r: CheckpointResult) => void; reject: (e: Error) => void }>();
+  #nextId = 1;
+  hello: Hello | undefined;
+  readonly memory: MemorySample[] = [];
+  readonly gcs: GcSample[] = [];
+  readonly leaks: MemwatchLeakEvent[] = [];
+  readonly listening: Array<{ port: number; address: string; family: string }> = [];
+  closed = false;
+  /** Set when the agent spoke a protocol version this runner does not understand. */
+  incompatible: string | undefined;
+
+  constructor(socket: Socket, onChange: () => void) {
+    this.#socket = socket;
+    socket.setEncoding('utf8');
+    let buffered = '';
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        if (line.length > 0) this.#receive(line);
+      }
+      onChange();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.closed = true;
+      for (const { reject } of this.#pending.values()) reject(new Error('the agent disconnected'));
+      this.#pending.clear();
+      onChange();
+    });
+  }
+
+  #receive(line: string): void {
+    let message: AgentMessage;
+    try {
+      message = JSON.parse(line) as AgentMessage;
+    } catch {
+      return;
+    }
+    switch (message.type) {
+      case 'hello':
+        if (message.protocol !== PROTOCOL_VERSION) this.incompatible = `agent protocol ${message.protocol}, runner expects ${PROTOCOL_VERSION}`;
+        this.hello = message;
+        break;
+      case 'memory': this.memory.push(message.sample); break;
+      case 'gc': this.gcs.push(message.sample); break;
+      case 'leak': this.leaks.push(message.event); break;
+      case 'listening': this.listening.push({ port: message.port, address: message.address, family: message.family }); break;
+      case 'reply': {
+        const pending = this.#pending.get(message.id);
+        this.#pending.delete(message.id);
+        if (message.ok) pending?.resolve(message.result);
+        else pending?.reject(new Error(message.error));
+        break;
+      }
+    }
+  }
+
+  send(command: RunnerCommand): void {
+    if (!this.closed) this.#socket.write(`${JSON.stringify(command)}\n`);
+  }
+
+  checkpoint(options: { snapshotPath?: string; heapDiff?: 'start' | 'restart' | 'end' }): Promise<CheckpointResult> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(new Error('the agent disconnected'));
+        return;
+      }
+      this.#pending.set(id, { resolve, reject });
+      this.send({ type: 'checkpoint', id, ...options });
+    });
+  }
+
+  ignore(): void {
+    this.send({ type: 'ignore' });
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+}
+
+/**
+ * The runner's end of the private channel: a Unix socket in a fresh 0700 directory, the socket
+ * itself 0600, so only this user can reach the agent (never a TCP port). Every node process of
+ * the target connects (wrappers too); the run decides which one is the target.
+ */
+export class AgentServer {
+  readonly agents: AgentConnection[] = [];
+  readonly #server: Server;
+  readonly #dir: string;
+  readonly socketPath: string;
+  #waiters: Array<() => void> = [];
+
+  private constructor(dir: string) {
+    this.#dir = dir;
+    this.socketPath = join(dir, 'agent.sock');
+    this.#server = createServer((socket) => {
+      this.agents.push(new AgentConnection(socket, () => this.#changed()));
+      this.#changed();
+    });
+  }
+
+  static async open(): Promise<AgentServer> {
+    const dir = await mkdtemp(join(tmpdir(), 'leakcheck-'));
+    const server = new AgentServer(dir);
+    await new Promise<void>((resolve, reject) => {
+      server.#server.once('error', (error) =>
+        reject(new LeakcheckError(ErrorCode.AGENT_UNAVAILABLE, `cannot open the agent socket ${server.socketPath}: ${error.message}`)));
+      server.#server.listen(server.socketPath, resolve);
+    });
+    await chmod(server.socketPath, 0o600);
+    return server;
+  }
+
+  #changed(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Resolves on the next message or connection change (or after maxMs). */
+  nextChange(maxMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, maxMs);
+      this.#waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const agent of this.agents) agent.close();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await rm(this.#dir, { recursive: true, force: true });
+  }
+}

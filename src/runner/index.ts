@@ -1,0 +1,10 @@
+export { runTarget, newRunId, isWrapperProcess, chooseTarget, describeExit, defaultMinGrowthBytes } from './run.js';
+export type { RunOptions, RunProgressEvent, SnapshotAnalyzer } from './run.js';
+export {
+  buildLoadPlan, readPhasesFile, parsePhases, defaultConcurrency, defaultRequests, defaultWarmupRequests,
+} from './load-plan.js';
+export type { LoadPhase, LoadPlanOptions } from './load-plan.js';
+export { computeTrends, decideVerdict } from './verdict.js';
+export type { TrendSettings, VerdictInput } from './verdict.js';
+export { runHttpLoad, waitForUrl, LoadRecorder } from './http-load.js';
+export { withAgentInNodeOptions } from './spawn-target.js';

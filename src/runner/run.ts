@@ -1,0 +1,417 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { memwatchRuleEvents } from '../agent/leak-heuristic.js';
+import { AGENT_ENV, type CheckpointResult } from '../agent/protocol.js';
+import { ErrorCode, LeakcheckError } from '../errors.js';
+import {
+  RUN_REPORT_SCHEMA_VERSION, renderRunHtml, runReportToJson, type AgentSeen, type RunCheckpoint, type RunFinding,
+  type RunPhase, type RunReport,
+} from '../report/index.js';
+import { AgentServer, type AgentConnection } from './agent-server.js';
+import { startCommandLoad } from './command-load.js';
+import { LoadRecorder, delay, runHttpLoad, waitForUrl } from './http-load.js';
+import type { LoadPhase } from './load-plan.js';
+import { Target, type TargetExit } from './spawn-target.js';
+import { buildStatsLines, collectSeries } from './collect.js';
+import { computeTrends, decideVerdict } from './verdict.js';
+
+/** Snapshot analysis, injected so the runner does not depend on how findings are computed. */
+export type SnapshotAnalyzer = (snapshots: { baseline: string; target: string; final: string }) => Promise<RunFinding[]>;
+
+export type RunProgressEvent =
+  | { kind: 'started'; pid: number | undefined; outDir: string }
+  | { kind: 'ready'; url: string | undefined; targetPid: number; ignoredPids: number[] }
+  | { kind: 'phase-start'; phase: string }
+  | { kind: 'phase-end'; phase: RunPhase }
+  | { kind: 'analysis' };
+
+export interface RunOptions {
+  /** The target command (what follows `--`). */
+  command: string[];
+  phases: LoadPhase[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Explicit readiness/load URL; else the port the target starts listening on. */
+  url?: string;
+  /** Report directory; default <cwd>/reports/<runId>. */
+  outDir?: string;
+  runId?: string;
+  /** How long the target may take to start listening. */
+  startTimeoutMs?: number;
+  /** Upper bound on any single phase, whatever its own bound. */
+  phaseTimeoutMs?: number;
+  /** Forced-GC measurements per load phase (the last one is the phase boundary). */
+  checkpointsPerPhase?: number;
+  /** During --load-cmd phases, one checkpoint this often. */
+  checkpointIntervalMs?: number;
+  snapshots?: boolean;
+  heapDiff?: boolean;
+  minGrowthBytes?: number;
+  sampleIntervalMs?: number;
+  analyze?: SnapshotAnalyzer;
+  signal?: AbortSignal;
+  onProgress?: (event: RunProgressEvent) => void;
+  /** Overrides the agent entry (tests); default dist/src/agent/preload.js next to this file. */
+  agentPath?: string;
+}
+
+export const defaultMinGrowthBytes = 512 * 1024;
+
+const agentEntry = fileURLToPath(new URL('../agent/preload.js', import.meta.url));
+const toolVersion = '0.1.0';
+
+/** A new run id: sortable timestamp + short random suffix, safe in a file name. */
+export function newRunId(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Recognises package-manager front ends, whose node processes load the agent too but are not the target. */
+export function isWrapperProcess(argv: readonly string[]): boolean {
+  const script = argv[1] ?? '';
+  return /(^|[\\/])(npm|npx|yarn|yarnpkg|pnpm|pnpx|corepack)(-cli)?(\.c?js)?$/.test(script)
+    || /[\\/]node_modules[\\/](npm|yarn|pnpm|corepack)[\\/]/.test(script);
+}
+
+class TargetEnded extends Error {}
+
+/**
+ * Runs one leak check: start the target with the agent, wait until it listens, drive the phases
+ * with checkpoints (forced GC + sample, and a heap snapshot at every phase boundary), stop it,
+ * analyse, and write report.json, report.html and stats.jsonl. Returns the report; the caller
+ * chooses the exit code. Throws LeakcheckError when the target cannot be started or never listens.
+ */
+export async function runTarget(options: RunOptions): Promise<RunReport> {
+  if (options.command.length === 0) throw new LeakcheckError(ErrorCode.USAGE, 'no target command given after --');
+  const cwd = options.cwd ?? process.cwd();
+  const runId = options.runId ?? newRunId();
+  const outDir = resolve(cwd, options.outDir ?? join('reports', runId));
+  const progress = options.onProgress ?? (() => {});
+  const startTimeoutMs = options.startTimeoutMs ?? 20_000;
+  const phaseTimeoutMs = options.phaseTimeoutMs ?? 300_000;
+  const checkpointsPerPhase = Math.max(1, options.checkpointsPerPhase ?? 4);
+  const snapshots = options.snapshots ?? true;
+  const minGrowthBytes = options.minGrowthBytes ?? defaultMinGrowthBytes;
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
+  const files = {
+    dir: outDir,
+    reportJson: join(outDir, 'report.json'),
+    reportHtml: join(outDir, 'report.html'),
+    statsJsonl: join(outDir, 'stats.jsonl'),
+    targetLog: join(outDir, 'target.log'),
+    snapshots: [] as string[],
+  };
+
+  const server = await AgentServer.open();
+  const startedAtMs = Date.now();
+  const startedAt = new Date(startedAtMs).toISOString();
+  let target: Target | undefined;
+  try {
+    target = new Target({
+      command: options.command,
+      cwd,
+      env: {
+        ...(options.env ?? process.env),
+        [AGENT_ENV.socket]: server.socketPath,
+        [AGENT_ENV.sampleIntervalMs]: String(options.sampleIntervalMs ?? 250),
+      },
+      agentPath: options.agentPath ?? agentEntry,
+      logPath: files.targetLog,
+    });
+    progress({ kind: 'started', pid: target.pid, outDir });
+    const running = target;
+
+    /** Throws when the target has ended before it was ready. */
+    const checkAlive = (): void => {
+      const exit = running.exit;
+      if (exit) throw new LeakcheckError(ErrorCode.TARGET_FAILED_TO_START, `the target ${describeExit(exit)} before it was ready${lastLine(running.stderrTail)}`);
+    };
+
+    // Readiness: the URL accepts connections, or (no URL) the target opens a listening socket.
+    const explicitUrl = options.url ?? options.phases.find((p) => p.url !== undefined)?.url;
+    let chosen: AgentConnection | undefined;
+    let loadUrl = explicitUrl;
+    const deadline = performance.now() + startTimeoutMs;
+    if (explicitUrl !== undefined) {
+      await waitForUrl(explicitUrl, { timeoutMs: startTimeoutMs, check: checkAlive, ...(options.signal ? { signal: options.signal } : {}) });
+    }
+    for (;;) {
+      checkAlive();
+      if (options.signal?.aborted) throw new LeakcheckError(ErrorCode.USAGE, 'interrupted');
+      const port = explicitUrl === undefined ? undefined : Number(new URL(explicitUrl).port || 80);
+      chosen = chooseTarget(server.agents, port);
+      if (chosen && (explicitUrl !== undefined || chosen.listening.length > 0)) break;
+      if (performance.now() >= deadline) {
+        if (server.agents.every((a) => a.hello === undefined)) {
+          throw new LeakcheckError(ErrorCode.AGENT_UNAVAILABLE,
+            'no node process of the target loaded the leakcheck agent (is the command a node program? does a wrapper reset NODE_OPTIONS?)');
+        }
+        throw new LeakcheckError(ErrorCode.TARGET_NOT_LISTENING,
+          `the target did not open a listening socket within ${Math.round(startTimeoutMs / 1000)} s; pass --url (or raise --start-timeout)`);
+      }
+      await server.nextChange(200);
+    }
+    const agent = chosen;
+    if (agent.incompatible) throw new LeakcheckError(ErrorCode.AGENT_UNAVAILABLE, `the agent cannot be used: ${agent.incompatible}`);
+    if (loadUrl === undefined) loadUrl = urlForListening(agent.listening[0]!);
+    const ignored = new Set<AgentConnection>();
+    const ignoreOthers = (): void => {
+      for (const other of server.agents) {
+        if (other !== agent && !ignored.has(other)) {
+          other.ignore();
+          ignored.add(other);
+        }
+      }
+    };
+    ignoreOthers();
+    progress({ kind: 'ready', url: loadUrl, targetPid: agent.hello!.pid, ignoredPids: [...ignored].flatMap((a) => (a.hello ? [a.hello.pid] : [])) });
+
+    // The target ending on its own from here on is a crash: every wait races against it.
+    const targetEnded = running.exited.then((exit) => {
+      throw new TargetEnded(describeExit(exit));
+    });
+    targetEnded.catch(() => {});
+    const orEnd = <T>(work: Promise<T>): Promise<T> => Promise.race([work, targetEnded]);
+
+    const phases: RunPhase[] = [];
+    const checkpoints: RunCheckpoint[] = [];
+    let requestsSoFar = 0;
+    let crashedDuring: string | null = null;
+    let snapshotsTaken = 0;
+    const loadPhaseCount = options.phases.filter((p) => p.kind === 'load').length;
+    let loadPhasesDone = 0;
+
+    const record = (phase: string, boundary: boolean, result: CheckpointResult): void => {
+      const m = result.memory;
+      checkpoints.push({
+        atMs: m.timeMs - startedAtMs, phase, requestsSoFar, boundary,
+        rssBytes: m.rssBytes, heapTotalBytes: m.heapTotalBytes, heapUsedBytes: m.heapUsedBytes,
+        externalBytes: m.externalBytes, arrayBuffersBytes: m.arrayBuffersBytes, gcMs: result.gcMs,
+      });
+    };
+    const checkpoint = async (phase: RunPhase, boundary: boolean, withSnapshot: boolean): Promise<void> => {
+      ignoreOthers();
+      let heapDiff: 'start' | 'restart' | 'end' | undefined;
+      if (withSnapshot && options.heapDiff !== false) {
+        heapDiff = snapshotsTaken === 0 ? 'start' : loadPhasesDone >= loadPhaseCount ? 'end' : 'restart';
+      }
+      const file = withSnapshot ? join(outDir, `${String(snapshotsTaken).padStart(2, '0')}-${safeName(phase.name)}.heapsnapshot`) : undefined;
+      const result = await orEnd(agent.checkpoint({
+        ...(file === undefined ? {} : { snapshotPath: file }),
+        ...(heapDiff === undefined ? {} : { heapDiff }),
+      }));
+      record(phase.name, boundary, result);
+      if (result.snapshot) {
+        snapshotsTaken++;
+        files.snapshots.push(result.snapshot.path);
+        phase.snapshot = { file: relative(outDir, result.snapshot.path), sizeBytes: result.snapshot.sizeBytes, writeMs: result.snapshot.writeMs };
+      }
+      if (result.heapDiff) {
+        const { beforeBytes, afterBytes, changeBytes, allocatedNodes, freedNodes, details } = result.heapDiff;
+        phase.heapDiff = { beforeBytes, afterBytes, changeBytes, allocatedNodes, freedNodes, details };
+      }
+    };
+
+    for (const [index, plan] of options.phases.entries()) {
+      const phase: RunPhase = { name: plan.name, kind: plan.kind, startMs: Date.now() - startedAtMs, endMs: 0 };
+      phases.push(phase);
+      progress({ kind: 'phase-start', phase: plan.name });
+      try {
+        // No warm-up: take the baseline right before the first load phase.
+        if (index === 0 && plan.kind === 'load') {
+          const baseline: RunPhase = { name: 'start', kind: 'warmup', startMs: phase.startMs, endMs: phase.startMs };
+          phases.splice(phases.length - 1, 0, baseline);
+          await checkpoint(baseline, true, snapshots);
+        }
+        const chunks = plan.kind === 'load' ? checkpointsPerPhase : 1;
+        if (plan.kind === 'idle') {
+          await orEnd(delay(plan.durationMs ?? 0));
+        } else if (plan.loadCommand !== undefined) {
+          await runCommandPhase(plan, phase);
+        } else {
+          const recorder = new LoadRecorder();
+          for (let chunk = 0; chunk < chunks; chunk++) {
+            const requests = plan.requests === undefined ? undefined
+              : Math.floor((plan.requests * (chunk + 1)) / chunks) - Math.floor((plan.requests * chunk) / chunks);
+            const before = recorder.requests;
+            await orEnd(runHttpLoad({
+              url: plan.url ?? loadUrl,
+              method: plan.method,
+              headers: plan.headers,
+              ...(plan.body === undefined ? {} : { body: plan.body }),
+              ...(requests === undefined ? {} : { requests }),
+              durationMs: plan.durationMs === undefined ? phaseTimeoutMs / chunks : plan.durationMs / chunks,
+              concurrency: plan.concurrency,
+              ...(options.signal ? { signal: options.signal } : {}),
+            }, recorder));
+            requestsSoFar += recorder.requests - before;
+            phase.http = recorder.stats();
+            if (chunk < chunks - 1) await checkpoint(phase, false, false);
+          }
+        }
+        if (plan.kind === 'load') loadPhasesDone++;
+        const lastWarmup = plan.kind === 'warmup' && options.phases[index + 1]?.kind !== 'warmup';
+        await checkpoint(phase, true, snapshots && (plan.kind === 'load' || lastWarmup));
+      } catch (error) {
+        if (!(error instanceof TargetEnded)) throw error;
+        crashedDuring = plan.name;
+        phase.incomplete = `the target ${error.message}`;
+      } finally {
+        phase.endMs = Date.now() - startedAtMs;
+        progress({ kind: 'phase-end', phase });
+      }
+      if (crashedDuring !== null) break;
+      if (options.signal?.aborted) throw new LeakcheckError(ErrorCode.USAGE, 'interrupted');
+    }
+
+    async function runCommandPhase(plan: LoadPhase, phase: RunPhase): Promise<void> {
+      const port = new URL(loadUrl!).port;
+      const command = startCommandLoad({
+        command: plan.loadCommand!,
+        cwd,
+        env: { ...(options.env ?? process.env), LEAKCHECK_TARGET_URL: loadUrl!, LEAKCHECK_TARGET_PORT: port, LEAKCHECK_PHASE: plan.name },
+        timeoutMs: phaseTimeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      try {
+        const interval = options.checkpointIntervalMs ?? 1000;
+        let finished = false;
+        void command.done.then(() => {
+          finished = true;
+        });
+        while (!finished) {
+          await orEnd(Promise.race([command.done, delay(interval)]));
+          if (!finished && plan.kind === 'load') await checkpoint(phase, false, false);
+        }
+        phase.command = await command.done;
+      } finally {
+        command.stop();
+      }
+    }
+
+    // Done driving: stop the target (or learn how it ended), then analyse.
+    const ended = crashedDuring !== null ? await running.exited : undefined;
+    const exit: TargetExit = ended ?? await running.stop();
+    const outOfMemory = /heap out of memory|Allocation failed - JavaScript heap|ERR_WORKER_OUT_OF_MEMORY/.test(running.stderrTail);
+
+    let findings: RunFinding[] = [];
+    let analysisNote: string | undefined;
+    if (!snapshots) analysisNote = 'snapshots were turned off (--no-snapshots): no snapshot diff';
+    else if (files.snapshots.length < 3) analysisNote = `snapshot diff needs 3 snapshots, the run has ${files.snapshots.length}`;
+    else if (!options.analyze) analysisNote = 'no snapshot analyzer was given';
+    else {
+      progress({ kind: 'analysis' });
+      try {
+        findings = await options.analyze({
+          baseline: files.snapshots[0]!,
+          target: files.snapshots[files.snapshots.length - 2]!,
+          final: files.snapshots[files.snapshots.length - 1]!,
+        });
+      } catch (error) {
+        analysisNote = `snapshot analysis failed: ${error instanceof LeakcheckError ? error.oneLine() : (error as Error).message}`;
+      }
+    }
+
+    const series = collectSeries(agent, startedAtMs, phases);
+    const trends = computeTrends(checkpoints, phases, { minGrowthBytes });
+    const memwatchRule = memwatchRuleEvents(agent.gcs.map((g) => ({ timeMs: g.timeMs, usedHeapBytes: g.usedHeapBytes, forced: g.forced })))
+      .map((e) => ({ atMs: e.timeMs - startedAtMs, consecutiveIncreases: e.consecutiveIncreases, growthBytes: e.growthBytes, durationMs: e.durationMs }));
+    const allLoad = phases.filter((p) => p.http);
+    const sent = allLoad.reduce((s, p) => s + (p.http?.requests ?? 0), 0);
+    const failed = allLoad.reduce((s, p) => s + (p.http?.errors ?? 0), 0);
+    const crashed = crashedDuring !== null;
+    const crashDescription = crashed ? `${describeExit(exit)} during ${crashedDuring}` : undefined;
+    const verdict = decideVerdict({
+      trends, findings, memwatchRule, crashed, outOfMemory, snapshotsTaken: files.snapshots.length > 0,
+      ...(crashDescription === undefined ? {} : { crashDescription }),
+      ...(!crashed && sent > 0 && failed === sent ? { unusableLoad: `every request failed (${allLoad.flatMap((p) => p.http?.errorSamples ?? [])[0] ?? 'no response'})` } : {}),
+    });
+
+    const hello = agent.hello!;
+    const agents: AgentSeen[] = server.agents.filter((a) => a.hello).map((a) => ({
+      pid: a.hello!.pid,
+      ppid: a.hello!.ppid,
+      argv: a.hello!.argv,
+      chosen: a === agent,
+      note: a === agent ? (a.listening.length > 0 ? `listens on port ${a.listening[0]!.port}` : 'first node process that is not a package manager')
+        : isWrapperProcess(a.hello!.argv) ? 'package-manager wrapper' : 'not the process that serves the load',
+    }));
+    const report: RunReport = {
+      schemaVersion: RUN_REPORT_SCHEMA_VERSION,
+      tool: { name: 'leakcheck', version: toolVersion },
+      runId,
+      startedAt,
+      durationMs: Date.now() - startedAtMs,
+      command: options.command,
+      cwd,
+      options: {
+        ...(loadUrl === undefined ? {} : { url: loadUrl }),
+        ...(options.phases.find((p) => p.loadCommand)?.loadCommand === undefined ? {} : { loadCommand: options.phases.find((p) => p.loadCommand)!.loadCommand! }),
+        concurrency: options.phases.find((p) => p.kind === 'load')?.concurrency ?? 0,
+        minGrowthBytes,
+        checkpointsPerPhase,
+        snapshots,
+      },
+      target: {
+        pid: hello.pid,
+        argv: hello.argv,
+        nodeVersion: hello.nodeVersion,
+        memwatch: hello.memwatch,
+        agents,
+        exit: ended ? { code: exit.code, signal: exit.signal, phase: crashedDuring } : null,
+        crashed,
+        outOfMemory,
+        stderrTail: running.stderrTail.slice(-4096),
+      },
+      phases,
+      samples: series.samples,
+      gcs: series.gcs,
+      checkpoints,
+      trends,
+      memwatchRule,
+      findings,
+      ...(analysisNote === undefined ? {} : { analysisNote }),
+      verdict,
+      files: { ...files, snapshots: files.snapshots.map((f) => (isAbsolute(f) ? f : join(outDir, f))) },
+    };
+    await writeFile(files.statsJsonl, buildStatsLines(report), { mode: 0o600 });
+    await writeFile(files.reportJson, runReportToJson(report), { mode: 0o600 });
+    await writeFile(files.reportHtml, renderRunHtml(report), { mode: 0o600 });
+    return report;
+  } finally {
+    if (target && !target.exit) await target.stop();
+    await server.close();
+  }
+}
+
+/** The agent that is the target: the one listening on the load port, else the first that is not a wrapper. */
+export function chooseTarget(agents: readonly AgentConnection[], port: number | undefined): AgentConnection | undefined {
+  const candidates = agents.filter((a) => a.hello && !a.closed && !isWrapperProcess(a.hello.argv));
+  if (port !== undefined) {
+    const listener = candidates.find((a) => a.listening.some((l) => l.port === port));
+    if (listener) return listener;
+  }
+  return candidates.find((a) => a.listening.length > 0) ?? candidates[0];
+}
+
+function urlForListening(listening: { port: number; address: string; family: string }): string {
+  const host = listening.address === '::1' ? '[::1]' : listening.family === 'IPv6' && listening.address !== '::' ? `[${listening.address}]`
+    : listening.address === '::' || listening.address === '0.0.0.0' ? '127.0.0.1' : listening.address;
+  return `http://${host}:${listening.port}/`;
+}
+
+export function describeExit(exit: TargetExit): string {
+  if (exit.spawnError) return `could not start (${exit.spawnError})`;
+  if (exit.signal) return `was killed by ${exit.signal}`;
+  return `exited with code ${exit.code}`;
+}
+
+function lastLine(text: string): string {
+  const line = text.trim().split('\n').filter((l) => l.trim().length > 0 && !/^\s+at /.test(l)).pop();
+  return line ? `: ${line.trim().slice(0, 200)}` : '';
+}
+
+function safeName(name: string): string {
+  return basename(name).replace(/[^A-Za-z0-9._-]/g, '_');
+}

@@ -1,0 +1,150 @@
+import { trendTest, type TrendPoint } from '../agent/leak-heuristic.js';
+import { formatByteDelta, formatBytes } from '../report/index.js';
+import type {
+  MemwatchRuleFiring, RunCheckpoint, RunFinding, RunPhase, SeriesTrend, Verdict, VerdictReason,
+} from '../report/index.js';
+
+export interface TrendSettings {
+  /** Growth over the load phases below which no trend is called a leak. */
+  minGrowthBytes: number;
+  /** One-sided Mann–Kendall significance level. */
+  alpha?: number;
+}
+
+const seriesKeys = {
+  heapUsed: 'heapUsedBytes',
+  external: 'externalBytes',
+  arrayBuffers: 'arrayBuffersBytes',
+  rss: 'rssBytes',
+} as const;
+
+/**
+ * Trend of each series over the checkpoints (post forced full GC) from the last boundary before
+ * the first load phase to the end of the last load phase. x is requests served when every load
+ * phase counted requests (so the slope reads "bytes per 1000 requests"), else time.
+ */
+export function computeTrends(checkpoints: readonly RunCheckpoint[], phases: readonly RunPhase[], settings: TrendSettings): SeriesTrend[] {
+  const loadPhases = phases.filter((p) => p.kind === 'load');
+  const loadNames = new Set(loadPhases.map((p) => p.name));
+  const firstLoad = phases.findIndex((p) => p.kind === 'load');
+  const beforeLoad = new Set(phases.slice(0, Math.max(0, firstLoad)).map((p) => p.name));
+  const baseline = [...checkpoints].reverse().find((c) => c.boundary && beforeLoad.has(c.phase));
+  const inLoad = checkpoints.filter((c) => loadNames.has(c.phase));
+  const series = baseline ? [baseline, ...inLoad] : inLoad;
+  const byRequests = loadPhases.length > 0 && loadPhases.every((p) => (p.http?.requests ?? 0) > 0) && series.length > 1
+    && series[series.length - 1]!.requestsSoFar > series[0]!.requestsSoFar;
+  return (Object.keys(seriesKeys) as Array<keyof typeof seriesKeys>).map((name) => {
+    const key = seriesKeys[name];
+    const points: TrendPoint[] = series.map((c) => ({ x: byRequests ? c.requestsSoFar : c.atMs, y: c[key] }));
+    const result = trendTest(points, { alpha: settings.alpha ?? 0.05, minGrowth: settings.minGrowthBytes });
+    const growthByPhaseBytes: SeriesTrend['growthByPhaseBytes'] = [];
+    let previous = baseline;
+    for (const phase of loadPhases) {
+      const end = [...checkpoints].reverse().find((c) => c.boundary && c.phase === phase.name);
+      if (end && previous) growthByPhaseBytes.push({ phase: phase.name, growthBytes: end[key] - previous[key] });
+      if (end) previous = end;
+    }
+    // A cache that is still filling in the first load phase rises and then stops: the trend is
+    // significant, but a leak keeps growing in the last phase too. Ask for at least a quarter of
+    // the average growth per phase there.
+    const lastPhase = growthByPhaseBytes[growthByPhaseBytes.length - 1];
+    const persistent = lastPhase !== undefined && growthByPhaseBytes.length === loadPhases.length
+      && lastPhase.growthBytes > 0.25 * (result.growth / Math.max(1, loadPhases.length));
+    return {
+      series: name,
+      points: result.points,
+      firstBytes: result.first,
+      lastBytes: result.last,
+      growthBytes: result.growth,
+      growthPer1000RequestsBytes: byRequests ? result.slope * 1000 : 0,
+      pValue: result.pValue,
+      noiseBytes: result.noise,
+      growthByPhaseBytes,
+      increasing: result.increasing && persistent,
+    };
+  });
+}
+
+export interface VerdictInput {
+  trends: readonly SeriesTrend[];
+  findings: readonly RunFinding[];
+  memwatchRule: readonly MemwatchRuleFiring[];
+  /** The target ended on its own before the run finished. */
+  crashed: boolean;
+  outOfMemory: boolean;
+  /** "exited with code 1 during load1" */
+  crashDescription?: string;
+  /** Why the measurements cannot be trusted (e.g. every request failed), if so. */
+  unusableLoad?: string;
+  /**
+   * Heap snapshots were written during the run. Writing one makes the process take tens of MiB
+   * from the OS that the allocator keeps afterwards, so RSS then says more about leakcheck than
+   * about the target and cannot support an "RSS only" conclusion.
+   */
+  snapshotsTaken?: boolean;
+}
+
+/** Severities from the detectors that count as a leak on their own. */
+const leakSeverities = new Set(['high', 'leak', 'critical', 'error']);
+
+/**
+ * The verdict: a leak is a significant, persistent rise of live memory after full GCs (on the V8
+ * heap or off it), a snapshot finding the detectors rate as a leak, or an out-of-memory crash.
+ * RSS growing alone is reported but is not a live-object leak: the allocator may simply not have
+ * returned freed pages to the OS.
+ */
+export function decideVerdict(input: VerdictInput): Verdict {
+  const reasons: VerdictReason[] = [];
+  const trend = (name: SeriesTrend['series']) => input.trends.find((t) => t.series === name);
+  const heap = trend('heapUsed');
+  const external = trend('external');
+  const arrayBuffers = trend('arrayBuffers');
+  const rss = trend('rss');
+
+  if (input.outOfMemory) {
+    reasons.push({ kind: 'out-of-memory', leak: true, message: `the target ran out of memory (${input.crashDescription ?? 'crashed'})` });
+  } else if (input.crashed) {
+    reasons.push({ kind: 'crash', leak: false, message: `the target crashed: ${input.crashDescription ?? 'it exited before the run ended'}` });
+  }
+  if (input.unusableLoad) reasons.push({ kind: 'no-data', leak: false, message: input.unusableLoad });
+
+  if (!heap || heap.points < 3) {
+    reasons.push({ kind: 'no-data', leak: false, message: `too few post-GC measurements for a trend (${heap?.points ?? 0}; need 3)` });
+  } else {
+    reasons.push({ kind: 'heap-trend', leak: heap.increasing, message: describeTrend('live JS heap after GC', heap) });
+  }
+  if (external && external.points >= 3) {
+    const abPart = arrayBuffers && arrayBuffers.growthBytes > 0.5 * external.growthBytes && external.increasing
+      ? ` (of which ArrayBuffers ${formatByteDelta(arrayBuffers.growthBytes)})` : '';
+    reasons.push({ kind: 'off-heap-trend', leak: external.increasing, message: describeTrend('off-heap memory (external)', external) + abPart });
+  }
+  if (rss && rss.increasing && !heap?.increasing && !external?.increasing && !input.snapshotsTaken) {
+    reasons.push({
+      kind: 'rss-only',
+      leak: false,
+      message: `RSS grew by ${formatBytes(rss.growthBytes)} while live heap and external memory did not: memory not returned to the OS (allocator fragmentation) or native memory outside V8's accounting, not a leak of JS objects`,
+    });
+  }
+  for (const finding of input.findings) {
+    reasons.push({ kind: 'snapshot', leak: leakSeverities.has(finding.severity), message: `${finding.title}: ${finding.summary}` });
+  }
+  if (input.memwatchRule.length > 0) {
+    const total = input.memwatchRule.reduce((sum, e) => sum + e.growthBytes, 0);
+    reasons.push({
+      kind: 'memwatch-rule',
+      leak: false,
+      message: `memwatch's original rule (5 consecutive full-GC heap increases) fired ${input.memwatchRule.length} time(s), ${formatByteDelta(total)} in those runs; informative only, the trend test decides`,
+    });
+  }
+
+  const leak = reasons.some((r) => r.leak);
+  const outcome = leak ? 'leak' : input.crashed ? 'crashed' : input.unusableLoad || !heap || heap.points < 3 ? 'inconclusive' : 'clean';
+  return { outcome, leak, reasons };
+}
+
+function describeTrend(what: string, trend: SeriesTrend): string {
+  const perRequests = trend.growthPer1000RequestsBytes !== 0 ? `, ${formatByteDelta(trend.growthPer1000RequestsBytes)} per 1000 requests` : '';
+  const phases = trend.growthByPhaseBytes.map((p) => `${p.phase} ${formatByteDelta(p.growthBytes)}`).join(', ');
+  const verdict = trend.increasing ? 'keeps growing' : 'no sustained growth';
+  return `${what}: ${verdict}, ${formatBytes(trend.firstBytes)} → ${formatBytes(trend.lastBytes)} (trend ${formatByteDelta(trend.growthBytes)}${perRequests}; p=${trend.pValue.toFixed(3)}; ${phases})`;
+}
