@@ -1,0 +1,161 @@
+import { after, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { loadSnapshot, parseSnapshot, className, summarizeClasses, UNREACHABLE, type LoadedSnapshot } from '../../src/snapshot/index.js';
+import { writeLiveSnapshot } from '../helpers/live-snapshot.js';
+
+const require = createRequire(import.meta.url);
+interface OracleNode { type: string; name: string; id: number; self_size: number; edge_count: number; references: OracleEdge[] }
+interface OracleEdge { type: string; name_or_index: string | number; toNode: OracleNode }
+const oracle = require('heapsnapshot-parser') as { parse(json: string): { nodes: OracleNode[]; edges: OracleEdge[] } };
+
+const program = `
+class Session { constructor(id) { this.id = id; this.tags = ['a', 'b']; this.onClose = () => this.id; } }
+const sessions = new Map();
+for (let i = 0; i < 500; i++) sessions.set('s' + i, new Session(i));
+const cache = new WeakMap();
+const keys = [];
+for (let i = 0; i < 50; i++) { const key = { k: i }; keys.push(key); cache.set(key, { payload: 'x'.repeat(100) + i }); }
+globalThis.retained = { sessions, cache, keys, text: 'héllo wörld 日本', big: new Array(1000).fill(1.5), re: /a+b/g, sym: Symbol('tag'), n: 2n ** 70n };
+`;
+
+// One child process for the whole file; its temp dir goes when the file's tests are done.
+// Started at load time so the cleanup hook belongs to the file, not to the first test.
+const shared: Promise<{ path: string; snapshot: LoadedSnapshot }> = writeLiveSnapshot({ after } as unknown as Pick<TestContext, 'after'>, program)
+  .then(async (path) => ({ path, snapshot: await loadSnapshot(path) }));
+shared.catch(() => {}); // reported by the tests that await it
+function liveSnapshot(_t: unknown) {
+  return shared;
+}
+
+test('a snapshot written by a real node has the node and edge tables heapsnapshot-parser reads', async (t) => {
+  const { path, snapshot } = await liveSnapshot(t);
+  const { graph } = snapshot;
+  const expected = oracle.parse(readFileSync(path, 'utf8'));
+  assert.equal(graph.nodeCount, expected.nodes.length);
+  assert.equal(graph.edgeCount, expected.edges.length);
+  const ordinalOf = new Map(expected.nodes.map((node, ordinal) => [node, ordinal]));
+  let edge = 0;
+  expected.nodes.forEach((node, ordinal) => {
+    assert.equal(graph.nodeTypeNames[graph.nodeTypes[ordinal]!], node.type);
+    assert.equal(graph.strings[graph.nodeNames[ordinal]!], node.name);
+    assert.equal(graph.nodeIds[ordinal], node.id);
+    assert.equal(graph.selfSizes[ordinal], node.self_size);
+    assert.equal(graph.firstEdge[ordinal], edge);
+    for (const reference of node.references) {
+      assert.equal(graph.edgeTargets[edge], ordinalOf.get(reference.toNode));
+      const type = graph.edgeTypeNames[graph.edgeTypes[edge]!]!;
+      assert.equal(type, reference.type);
+      // heapsnapshot-parser looks every name_or_index up in the strings, element indices too.
+      assert.equal(graph.strings[graph.edgeNames[edge]!], reference.name_or_index);
+      edge++;
+    }
+  });
+  assert.equal(graph.firstEdge[graph.nodeCount], edge);
+});
+
+test('per-class counts and shallow sizes agree with the same grouping over heapsnapshot-parser nodes', async (t) => {
+  const { path, snapshot } = await liveSnapshot(t);
+  const expected = oracle.parse(readFileSync(path, 'utf8'));
+  const counts = new Map<string, { count: number; shallowSize: number }>();
+  expected.nodes.forEach((node, ordinal) => {
+    if (node.type === 'synthetic') return;
+    // The grouping rule is className's; the data is the oracle's.
+    const name = className(snapshot.graph, ordinal);
+    const entry = counts.get(name) ?? { count: 0, shallowSize: 0 };
+    entry.count++;
+    entry.shallowSize += node.self_size;
+    counts.set(name, entry);
+  });
+  const summary = summarizeClasses(snapshot);
+  assert.equal(summary.length, counts.size);
+  for (const row of summary) assert.deepEqual({ count: row.count, shallowSize: row.shallowSize }, counts.get(row.name), row.name);
+  const session = summary.find((row) => row.name === 'Session')!;
+  assert.equal(session.count, 500);
+  assert.ok(summary.some((row) => row.name === '(closure) onClose' || row.name === '(closure)'));
+  for (let i = 1; i < summary.length; i++) assert.ok(summary[i - 1]!.retainedSize >= summary[i]!.retainedSize);
+});
+
+test('retained sizes equal the self sizes that become unreachable when the node is removed (brute force, sampled)', async (t) => {
+  const { snapshot } = await liveSnapshot(t);
+  const { graph, essentialEdges, unreachableRoots, retainedSizes } = snapshot;
+  const { nodeCount, firstEdge, edgeTargets, selfSizes } = graph;
+  const virtualRootChildren = new Set(unreachableRoots);
+  const seen = new Uint8Array(nodeCount);
+  const stack = new Uint32Array(nodeCount);
+  // Reachable self size from the root over essential edges plus the root's virtual edges,
+  // never entering `removed`.
+  const reachableSize = (removed: number): number => {
+    seen.fill(0);
+    let top = 0;
+    let total = 0;
+    stack[top++] = 0;
+    seen[0] = 1;
+    if (removed !== 0) {
+      for (const start of virtualRootChildren) if (start !== removed && !seen[start]) { seen[start] = 1; stack[top++] = start; }
+    }
+    while (top > 0) {
+      const node = stack[--top]!;
+      total += selfSizes[node]!;
+      for (let edge = firstEdge[node]!; edge < firstEdge[node + 1]!; edge++) {
+        const target = edgeTargets[edge]!;
+        if (essentialEdges[edge] && target !== removed && !seen[target]) {
+          seen[target] = 1;
+          stack[top++] = target;
+        }
+      }
+    }
+    return total;
+  };
+  const everything = reachableSize(-1);
+  assert.equal(everything, retainedSizes[0]);
+  // Deterministic sample: the 25 largest retainers plus every 997th node.
+  const byRetained = Array.from({ length: nodeCount - 1 }, (_, i) => i + 1).sort((a, b) => retainedSizes[b]! - retainedSizes[a]!);
+  const sample = new Set([...byRetained.slice(0, 25), ...byRetained.filter((_, i) => i % 997 === 0)]);
+  for (const ordinal of sample) {
+    const freed = everything - reachableSize(ordinal);
+    assert.equal(retainedSizes[ordinal], freed, `ordinal ${ordinal} (${snapshot.className(ordinal)})`);
+  }
+});
+
+test('every reachable node has a retainer path that follows real edges and matches its distance', async (t) => {
+  const { snapshot } = await liveSnapshot(t);
+  const { graph, distances } = snapshot;
+  let checked = 0;
+  for (let ordinal = 0; ordinal < graph.nodeCount; ordinal += 101) {
+    const path = snapshot.retainerPath(ordinal, { maxSteps: 1000 });
+    if (distances[ordinal] === UNREACHABLE) {
+      assert.equal(path, undefined);
+      continue;
+    }
+    assert.ok(path);
+    assert.equal(path.steps.length, distances[ordinal]);
+    let at = 0;
+    for (const step of path.steps) {
+      assert.equal(step.from, at);
+      assert.ok(step.edge >= graph.firstEdge[step.from]! && step.edge < graph.firstEdge[step.from + 1]!);
+      assert.equal(graph.edgeTargets[step.edge], step.to);
+      at = step.to;
+    }
+    assert.equal(at, ordinal);
+    checked++;
+  }
+  assert.ok(checked > 100);
+});
+
+test('the same live file parses identically with small odd chunk sizes', async (t) => {
+  const { path, snapshot } = await liveSnapshot(t);
+  for (const chunkBytes of [997, 4093]) {
+    const graph = await parseSnapshot(path, { chunkBytes });
+    assert.deepEqual(graph.nodeIds, snapshot.graph.nodeIds);
+    assert.deepEqual(graph.edgeTargets, snapshot.graph.edgeTargets);
+    assert.deepEqual(graph.edgeNames, snapshot.graph.edgeNames);
+    assert.deepEqual(graph.selfSizes, snapshot.graph.selfSizes);
+    assert.deepEqual(graph.strings, snapshot.graph.strings);
+    assert.deepEqual(graph.locations.locationRowByOrdinal, snapshot.graph.locations.locationRowByOrdinal);
+  }
+  // V8 writes non-ASCII as \u escapes (and mangles astral characters itself, so none here).
+  assert.ok(snapshot.graph.strings.includes('héllo wörld 日本'));
+  assert.ok(snapshot.graph.locations.count > 0);
+});

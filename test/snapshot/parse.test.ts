@@ -1,0 +1,185 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { parseSnapshot, type HeapGraph } from '../../src/snapshot/index.js';
+import { ErrorCode, LeakcheckError } from '../../src/errors.js';
+import { SnapshotBuilder, DEFAULT_NODE_FIELDS } from '../helpers/snapshot-builder.js';
+import { tmpDir } from '../helpers/tmp-dir.js';
+
+/** Feeds `text` to the parser in chunks of exactly `chunkBytes` bytes. */
+function parseText(text: string | Buffer, chunkBytes = 1 << 20): Promise<HeapGraph> {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += chunkBytes) chunks.push(bytes.subarray(at, at + chunkBytes));
+  return parseSnapshot(Readable.from(chunks), { name: 'mem.heapsnapshot' });
+}
+
+async function parseError(text: string | Buffer, chunkBytes?: number): Promise<LeakcheckError> {
+  try {
+    await parseText(text, chunkBytes);
+  } catch (error) {
+    assert.ok(error instanceof LeakcheckError, `expected a LeakcheckError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('the parser accepted bad input');
+}
+
+const tricky = ['plain', 'é-accent', '日本語', 'emoji 😀 pair', 'quote " and \\ backslash', 'line\nbreak\ttab', '\u0001ctl', 'lone \ud800 surrogate'];
+
+function sampleGraph(): SnapshotBuilder {
+  const b = new SnapshotBuilder();
+  const roots = b.addNode('synthetic', '(GC roots)');
+  const obj = b.addNode('object', 'Widget', 40, { detachedness: 1 });
+  const fn = b.addNode('closure', 'onData', 32, { location: { scriptId: 7, line: 12, column: 3 } });
+  const strs = tricky.map((s, at) => b.addNode('string', s, 16 + at));
+  b.addEdge(b.root, roots, 'element', 1).addEdge(roots, obj, 'element', 0);
+  b.addEdge(obj, fn, 'property', 'handler').addEdge(fn, obj, 'context', 'self').addEdge(obj, fn, 'weak', 'w');
+  strs.forEach((s, at) => b.addEdge(obj, s, 'element', at));
+  return b;
+}
+
+function assertSampleGraph(graph: HeapGraph, b: SnapshotBuilder): void {
+  assert.equal(graph.nodeCount, b.nodeCount);
+  assert.equal(graph.edgeCount, b.edgeCount);
+  const name = (ordinal: number) => graph.strings[graph.nodeNames[ordinal]!];
+  assert.equal(name(2), 'Widget');
+  assert.equal(graph.nodeTypeNames[graph.nodeTypes[3]!], 'closure');
+  assert.deepEqual(tricky.map((_, at) => name(4 + at)), tricky);
+  assert.deepEqual([...graph.selfSizes.subarray(2, 5)], [40, 32, 16]);
+  assert.equal(graph.detachedness[2], 1);
+  assert.deepEqual([...graph.firstEdge], [0, 1, 2, 4 + tricky.length, 5 + tricky.length, ...tricky.map(() => 5 + tricky.length)]);
+  assert.deepEqual([...graph.edgeTargets.subarray(0, 5)], [1, 2, 3, 3, 4]);
+  assert.equal(graph.edgeTypeNames[graph.edgeTypes[graph.firstEdge[3]!]!], 'context');
+  assert.equal(graph.strings[graph.edgeNames[2]!], 'handler');
+  assert.equal(graph.locations.count, 1);
+  assert.equal(graph.locations.locationRowByOrdinal[3], 0);
+  assert.deepEqual([graph.locations.scriptIds[0], graph.locations.lines[0], graph.locations.columns[0]], [7, 12, 3]);
+  assert.equal(graph.locations.locationRowByOrdinal[2], -1);
+}
+
+test('a built snapshot parses into the typed arrays it describes', async () => {
+  const b = sampleGraph();
+  assertSampleGraph(await parseText(b.toJson()), b);
+});
+
+test('every chunk size from 1 to 7 bytes gives the same graph (numbers, escapes, UTF-8 and surrogate pairs split anywhere)', async () => {
+  const b = sampleGraph();
+  const json = b.toJson();
+  for (let size = 1; size <= 7; size++) assertSampleGraph(await parseText(json, size), b);
+});
+
+test('field order comes from meta: permuted node and edge fields and unknown extra fields parse the same', async () => {
+  const b = sampleGraph();
+  const nodeFields = ['self_size', 'extra_field', ...[...DEFAULT_NODE_FIELDS].reverse().filter((f) => f !== 'self_size')];
+  const json = b.toJson({ nodeFields, edgeFields: ['to_node', 'name_or_index', 'type'] });
+  assertSampleGraph(await parseText(json, 5), b);
+});
+
+test('top-level keys in any order, unknown keys and nested unknown values are skipped', async () => {
+  const b = sampleGraph();
+  const json = b.toJson({
+    keyOrder: ['strings', 'future', 'edges', 'locations', 'nodes', 'samples', 'snapshot', 'trace_tree', 'more'],
+    extra: { future: { a: [1, { b: '}]"' }], c: null }, more: 'x]}' },
+  });
+  assertSampleGraph(await parseText(json, 3), b);
+});
+
+test('whitespace between tokens is accepted', async () => {
+  const b = sampleGraph();
+  const spaced = b.toJson().replace(/,/g, ' ,\n ').replace(/:/g, ' : ').replace(/\[/g, '[ ').replace(/\]/g, ' ]');
+  // The replacements also touch string contents; compare structure only.
+  const graph = await parseText(`  ${spaced}\n`, 4);
+  assert.equal(graph.nodeCount, b.nodeCount);
+  assert.equal(graph.edgeCount, b.edgeCount);
+});
+
+test('a long string straddling many chunks is decoded whole', async () => {
+  const b = new SnapshotBuilder();
+  const long = 'ü😀\\"'.repeat(5000);
+  const s = b.addNode('string', long, 8);
+  b.addEdge(b.root, s, 'element', 0);
+  const graph = await parseText(b.toJson(), 4093);
+  assert.equal(graph.strings[graph.nodeNames[1]!], long);
+});
+
+test('parsing a file path reads it with the given chunk size', async (t) => {
+  const dir = tmpDir(t);
+  const b = sampleGraph();
+  const path = b.writeTo(join(dir, 'g.heapsnapshot'));
+  assertSampleGraph(await parseSnapshot(path, { chunkBytes: 2 }), b);
+  const events: number[] = [];
+  await parseSnapshot(path, { onProgress: (e) => events.push(e.done) });
+  assert.equal(events.at(-1), Buffer.byteLength(b.toJson()));
+});
+
+test('an empty file is not a snapshot', async () => {
+  const error = await parseError('');
+  assert.equal(error.code, ErrorCode.NOT_A_SNAPSHOT);
+  assert.match(error.oneLine(), /^mem\.heapsnapshot: .*empty.*\(at byte 0\)$/);
+});
+
+test('non-JSON and JSON that is not a snapshot are rejected as not a snapshot', async () => {
+  for (const text of ['hello world', '[1,2,3]', '{"name":"pkg","version":"1.0.0"}', '   \n', '{"snapshot": 5, "nodes": []}', '{"snapshot":{"meta":{}}}', '{"a" 1}', '{,}']) {
+    const error = await parseError(text);
+    assert.equal(error.code, ErrorCode.NOT_A_SNAPSHOT, `${text}: ${error.message}`);
+    assert.equal(typeof error.offset, 'number');
+  }
+});
+
+test('a file cut anywhere is reported as truncated with the byte offset, never hangs', async () => {
+  const json = sampleGraph().toJson();
+  const bytes = Buffer.from(json);
+  for (let cut = 1; cut < bytes.length; cut += 7) {
+    const error = await parseError(bytes.subarray(0, cut), 5);
+    assert.ok(
+      error.code === ErrorCode.SNAPSHOT_TRUNCATED || (error.code === ErrorCode.NOT_A_SNAPSHOT && cut < 30),
+      `cut at ${cut}: ${error.code} ${error.message}`,
+    );
+    if (error.code === ErrorCode.SNAPSHOT_TRUNCATED) assert.equal(error.offset, cut);
+  }
+});
+
+test('counts that disagree with the header are inconsistent, with the offset of the problem', async () => {
+  const b = sampleGraph();
+  const cases = [
+    b.toJson({ nodeCount: b.nodeCount + 1 }),
+    b.toJson({ nodeCount: b.nodeCount - 1 }),
+    b.toJson({ edgeCount: b.edgeCount + 1 }),
+    b.toJson({ edgeCount: b.edgeCount - 1 }),
+  ];
+  for (const json of cases) {
+    const error = await parseError(json, 64);
+    assert.equal(error.code, ErrorCode.SNAPSHOT_INCONSISTENT, error.message);
+    assert.ok(error.offset !== undefined && error.offset > 0 && error.offset <= json.length);
+    assert.match(error.message, /node_count|edge_count|edge counts/);
+  }
+});
+
+test('a to_node that is not a node offset, a type out of range and a name outside the strings are inconsistent', async () => {
+  const json = sampleGraph().toJson();
+  const badTarget = json.replace('"edges":[1,1,7', '"edges":[1,1,8');
+  const badType = json.replace('"nodes":[9,', '"nodes":[99,');
+  const badName = json.replace('"nodes":[9,0,', '"nodes":[9,100000,');
+  for (const [text, pattern] of [[badTarget, /to_node 8/], [badType, /type 99/], [badName, /string 100000/]] as const) {
+    assert.notEqual(text, json);
+    const error = await parseError(text);
+    assert.equal(error.code, ErrorCode.SNAPSHOT_INCONSISTENT);
+    assert.match(error.message, pattern);
+  }
+});
+
+test('a header missing a required field names it', async () => {
+  const json = sampleGraph().toJson().replace('"self_size"', '"self_sighs"');
+  const error = await parseError(json);
+  assert.equal(error.code, ErrorCode.SNAPSHOT_INCONSISTENT);
+  assert.match(error.message, /node_fields has no "self_size" field/);
+});
+
+test('a missing file is unreadable, named in the error', async (t) => {
+  const path = join(tmpDir(t), 'nope.heapsnapshot');
+  await assert.rejects(parseSnapshot(path), (error: LeakcheckError) => error.code === ErrorCode.FILE_UNREADABLE && error.oneLine().includes(path));
+  writeFileSync(path, '');
+  await assert.rejects(parseSnapshot(path), (error: LeakcheckError) => error.code === ErrorCode.NOT_A_SNAPSHOT);
+});
