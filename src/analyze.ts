@@ -1,0 +1,122 @@
+import {
+  ANALYSIS_SCHEMA_VERSION, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, DETECTORS, DetectorContext,
+  type AnalysisResult, type Finding, type Thresholds,
+} from './detectors/index.js';
+import { compareClasses, diffSnapshots } from './diff/index.js';
+import { ErrorCode, LeakcheckError } from './errors.js';
+import { noProgress, type Progress } from './progress.js';
+import { loadSnapshot, type Snapshot } from './snapshot/index.js';
+
+export type { AnalysisResult, SnapshotSummary, Verdict } from './detectors/index.js';
+
+export interface AnalyzeOptions {
+  /** Gate thresholds; unset fields keep DEFAULT_THRESHOLDS. */
+  thresholds?: Partial<Thresholds>;
+  /** Per-detector overrides, e.g. { 'duplicate-listeners': { minGrowthCount: 5 } }. */
+  detectorThresholds?: Readonly<Record<string, Partial<Thresholds>>>;
+  /** Run only these detector ids (default: all, in their fixed order). */
+  detectors?: readonly string[];
+  onProgress?: Progress;
+  /** Rows kept in `classGrowth` (default 30). */
+  maxClassRows?: number;
+  /** Findings of severity 'suspect' kept (default 20); leaks are never cut. */
+  maxSuspects?: number;
+}
+
+/** Ids `--detector` accepts, in the order the detectors run. */
+export const DETECTOR_IDS: readonly string[] = DETECTORS.map((detector) => detector.id);
+
+/**
+ * The whole pipeline behind `leakcheck diff`: load → match ids → detectors → verdict.
+ * `inputs` are 2 or 3 snapshots of one process, oldest first: paths (loaded here, one after the
+ * other) or already-loaded Snapshots (reused as they are). Throws LeakcheckError on bad input.
+ */
+export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], options: AnalyzeOptions = {}): Promise<AnalysisResult> {
+  if (inputs.length !== 2 && inputs.length !== 3) {
+    throw new LeakcheckError(ErrorCode.USAGE, `analyze needs 2 or 3 snapshots (base, target[, final]); got ${inputs.length}`);
+  }
+  const onProgress = options.onProgress ?? noProgress;
+  const selected = selectDetectors(options.detectors);
+  const thresholds = resolveThresholds(DEFAULT_THRESHOLDS, options.thresholds);
+  const detectorThresholds: Record<string, Thresholds> = {};
+  for (const detector of DETECTORS) {
+    const override = { ...DEFAULT_DETECTOR_THRESHOLDS[detector.id], ...options.detectorThresholds?.[detector.id] };
+    if (Object.keys(override).length > 0) detectorThresholds[detector.id] = resolveThresholds(thresholds, override);
+  }
+
+  const snapshots: Snapshot[] = [];
+  for (const [k, input] of inputs.entries()) {
+    if (typeof input !== 'string') {
+      snapshots.push(input);
+      continue;
+    }
+    snapshots.push(await loadSnapshot(input, {
+      onProgress: (event) => onProgress({ ...event, phase: `snapshot ${k + 1}/${inputs.length}: ${event.phase}` }),
+    }));
+  }
+
+  onProgress({ phase: 'diff', done: 0, total: 1 });
+  const diff = diffSnapshots(snapshots);
+  const context = new DetectorContext(diff, thresholds, new Map(Object.entries(detectorThresholds)));
+  const findings: Finding[] = [];
+  for (const [index, detector] of selected.entries()) {
+    onProgress({ phase: `detector ${detector.id}`, done: index, total: selected.length });
+    findings.push(...detector.detect(context));
+  }
+  onProgress({ phase: 'diff', done: 1, total: 1 });
+
+  const ranked = rankFindings(findings, options.maxSuspects ?? 20);
+  const leaks = ranked.filter((finding) => finding.severity === 'leak');
+  const classGrowth = compareClasses(diff)
+    .filter((row) => row.countDelta > 0 || row.shallowDelta > 0)
+    .slice(0, options.maxClassRows ?? 30);
+  return {
+    schemaVersion: ANALYSIS_SCHEMA_VERSION,
+    snapshots: snapshots.map((snapshot) => summarize(snapshot)),
+    method: diff.threeSnapshot ? 'three-snapshot' : 'two-snapshot',
+    thresholds,
+    detectorThresholds,
+    detectors: selected.map((detector) => detector.id),
+    findings: ranked,
+    classGrowth,
+    newInTarget: { count: diff.baseToTarget.addedCount, freedSinceBase: diff.baseToTarget.removedCount },
+    survivingCount: diff.candidateCount,
+    warnings: [...diff.warnings],
+    verdict: { leak: leaks.length > 0, reasons: leaks.map((finding) => finding.title) },
+  };
+}
+
+function selectDetectors(ids: readonly string[] | undefined): typeof DETECTORS {
+  if (ids === undefined || ids.length === 0) return DETECTORS;
+  for (const id of ids) {
+    if (!DETECTOR_IDS.includes(id)) {
+      throw new LeakcheckError(ErrorCode.USAGE, `unknown detector '${id}'; known: ${DETECTOR_IDS.join(', ')}`);
+    }
+  }
+  return DETECTORS.filter((detector) => ids.includes(detector.id));
+}
+
+function resolveThresholds(base: Thresholds, override: Partial<Thresholds> | undefined): Thresholds {
+  const result = { ...base, ...override };
+  for (const [field, value] of Object.entries(result)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new LeakcheckError(ErrorCode.USAGE, `threshold ${field} must be a number >= 0, got ${String(value)}`);
+    }
+  }
+  return result;
+}
+
+/** Leaks first, then suspects; largest retained size first within each; suspects capped. */
+function rankFindings(findings: readonly Finding[], maxSuspects: number): Finding[] {
+  const bySize = (a: Finding, b: Finding): number => b.retainedSize - a.retainedSize || b.growth.count - a.growth.count;
+  const leaks = findings.filter((f) => f.severity === 'leak').sort(bySize);
+  const suspects = findings.filter((f) => f.severity === 'suspect').sort(bySize).slice(0, maxSuspects);
+  return [...leaks, ...suspects];
+}
+
+function summarize(snapshot: Snapshot): AnalysisResult['snapshots'][number] {
+  const graph = snapshot.graph;
+  let totalBytes = 0;
+  for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) totalBytes += graph.selfSizes[ordinal]!;
+  return { path: graph.source, nodeCount: graph.nodeCount, edgeCount: graph.edgeCount, totalBytes };
+}

@@ -1,0 +1,46 @@
+import type { ClassGrowthRow } from '../diff/index.js';
+import type { Finding, Thresholds } from './detector.js';
+
+/** Bumped on any change to AnalysisResult a consumer could notice (fields removed or re-meant). */
+export const ANALYSIS_SCHEMA_VERSION = 1;
+
+/** What `leakcheck diff --json` prints and analyzeSnapshots() returns. JSON-safe: numbers in bytes. */
+export interface AnalysisResult {
+  readonly schemaVersion: typeof ANALYSIS_SCHEMA_VERSION;
+  /** The inputs, oldest first. */
+  readonly snapshots: readonly SnapshotSummary[];
+  /** 'three-snapshot' (base/target/final method) or 'two-snapshot' (growth hints only). */
+  readonly method: 'three-snapshot' | 'two-snapshot';
+  /** Thresholds in effect (after --fail-on and the config file). */
+  readonly thresholds: Thresholds;
+  /** Per-detector threshold overrides in effect. */
+  readonly detectorThresholds: Readonly<Record<string, Thresholds>>;
+  /** Detectors that ran, in order. */
+  readonly detectors: readonly string[];
+  /** Leaks first, then suspects; within each, largest retained size first. */
+  readonly findings: readonly Finding[];
+  /** Classes that grew, largest shallow growth first (at most `maxClassRows`). */
+  readonly classGrowth: readonly ClassGrowthRow[];
+  /** Objects new in the target (not in the base), by count: the two-snapshot view. */
+  readonly newInTarget: { readonly count: number; readonly freedSinceBase: number };
+  /** Objects allocated between base and target and alive in final (two snapshots: new in target). */
+  readonly survivingCount: number;
+  readonly warnings: readonly string[];
+  readonly verdict: Verdict;
+}
+
+export interface SnapshotSummary {
+  /** As the caller named it. */
+  readonly path: string;
+  readonly nodeCount: number;
+  readonly edgeCount: number;
+  /** Sum of shallow sizes, bytes. */
+  readonly totalBytes: number;
+}
+
+export interface Verdict {
+  /** True when at least one finding has severity 'leak'. */
+  readonly leak: boolean;
+  /** One line per leak finding (its title). */
+  readonly reasons: readonly string[];
+}

@@ -1,0 +1,219 @@
+import { displayName, edgeName, isIndexEdge, type SnapshotDiff } from '../diff/index.js';
+import type { Snapshot } from '../snapshot/index.js';
+import type { Thresholds } from './detector.js';
+import { SourceLocator } from './source-location.js';
+
+/**
+ * What every detector gets: the diff, the thresholds, a source locator per snapshot, and the
+ * claims ledger. Detectors run in a fixed order; each claims the objects it explained, so later
+ * detectors (and above all class-growth) do not report the same memory twice.
+ */
+export class DetectorContext {
+  readonly diff: SnapshotDiff;
+  readonly thresholds: Thresholds;
+  /** Thresholds of one detector where the config overrides them. */
+  readonly #thresholdsByDetector: ReadonlyMap<string, Thresholds>;
+  readonly #locators: SourceLocator[];
+  /** By ordinal of the last snapshot: 1 when a detector has claimed the object. */
+  readonly #claimed: Uint8Array;
+  #claimVersion = 0;
+  #explained: Uint8Array | undefined;
+  #explainedVersion = -1;
+
+  constructor(diff: SnapshotDiff, thresholds: Thresholds, thresholdsByDetector: ReadonlyMap<string, Thresholds> = new Map()) {
+    this.diff = diff;
+    this.thresholds = thresholds;
+    this.#thresholdsByDetector = thresholdsByDetector;
+    this.#locators = diff.snapshots.map((snapshot) => new SourceLocator(snapshot));
+    this.#claimed = new Uint8Array(diff.last.graph.nodeCount);
+  }
+
+  get last(): Snapshot {
+    return this.diff.last;
+  }
+
+  get snapshotCount(): number {
+    return this.diff.snapshots.length;
+  }
+
+  thresholdsFor(detectorId: string): Thresholds {
+    return this.#thresholdsByDetector.get(detectorId) ?? this.thresholds;
+  }
+
+  /** Source locator of snapshot k (default: the last one). */
+  locator(k = this.diff.snapshots.length - 1): SourceLocator {
+    return this.#locators[k]!;
+  }
+
+  claim(ordinal: number): void {
+    if (this.#claimed[ordinal] === 0) {
+      this.#claimed[ordinal] = 1;
+      this.#claimVersion++;
+    }
+  }
+
+  isClaimed(ordinal: number): boolean {
+    return this.#claimed[ordinal] === 1;
+  }
+
+  /**
+   * 1 for every object of the last snapshot that a claimed object dominates (or that is claimed):
+   * memory some finding already accounts for. Recomputed only when claims changed.
+   */
+  explained(): Uint8Array {
+    if (this.#explained && this.#explainedVersion === this.#claimVersion) return this.#explained;
+    const { dominators } = this.last;
+    const count = this.last.graph.nodeCount;
+    // 0 unknown, 1 explained, 2 not explained; resolved by walking up the dominator tree with an
+    // explicit stack, so each node is visited once overall (deep chains would overflow recursion).
+    const state = new Uint8Array(count);
+    const stack = new Uint32Array(count);
+    for (let ordinal = 0; ordinal < count; ordinal++) {
+      if (state[ordinal] !== 0) continue;
+      let depth = 0;
+      let current = ordinal;
+      let answer = 2;
+      for (;;) {
+        if (this.#claimed[current] === 1) {
+          answer = 1;
+          break;
+        }
+        if (state[current] !== 0) {
+          answer = state[current]!;
+          break;
+        }
+        stack[depth++] = current;
+        const dominator = dominators[current]!;
+        if (dominator === current) break;
+        current = dominator;
+      }
+      while (depth > 0) state[stack[--depth]!] = answer;
+    }
+    for (let ordinal = 0; ordinal < count; ordinal++) if (this.#claimed[ordinal] === 1) state[ordinal] = 1;
+    this.#explained = state.map((value) => (value === 1 ? 1 : 0));
+    this.#explainedVersion = this.#claimVersion;
+    return this.#explained;
+  }
+
+  /**
+   * Bytes a group of objects retains together: the retained sizes of members that no other member
+   * dominates (a member inside another member's subtree is already counted there).
+   */
+  clusterRetainedSize(members: ArrayLike<number>, k = this.diff.snapshots.length - 1): number {
+    const snapshot = this.diff.snapshots[k]!;
+    const { dominators, retainedSizes } = snapshot;
+    const isMember = new Set<number>();
+    for (let i = 0; i < members.length; i++) isMember.add(members[i]!);
+    let total = 0;
+    for (const member of isMember) {
+      let current = dominators[member]!;
+      let covered = false;
+      // Each walk stops at the root, at a member, or after MAX_DOMINATOR_WALK steps: a member
+      // deeper than that under another member is counted twice, the accepted cost of a bound.
+      for (let steps = 0; steps < MAX_DOMINATOR_WALK && current !== dominators[current]; steps++) {
+        if (isMember.has(current)) {
+          covered = true;
+          break;
+        }
+        current = dominators[current]!;
+      }
+      if (!covered) total += retainedSizes[member]!;
+    }
+    return total;
+  }
+
+  /** The compact retainer path of an object of snapshot k (default: last), root first. */
+  retainerPath(ordinal: number, k = this.diff.snapshots.length - 1): string[] {
+    return renderRetainerPath(this.diff.snapshots[k]!, ordinal);
+  }
+}
+
+const MAX_DOMINATOR_WALK = 10_000;
+
+/** Nodes that only carry their owner's data; a path step through them joins the owner's step. */
+function isPassThrough(snapshot: Snapshot, ordinal: number): boolean {
+  const graph = snapshot.graph;
+  const type = graph.nodeTypes[ordinal];
+  if (type === graph.nodeType.array || type === graph.nodeType.hidden) return true;
+  if (type !== graph.nodeType.object) return false;
+  const name = graph.strings[graph.nodeNames[ordinal]!] ?? '';
+  return name === 'Object' || name === 'Array' || name === 'system / Context' || name === '';
+}
+
+const identifier = /^[A-Za-z_$][\w$]*$/;
+
+function accessor(snapshot: Snapshot, edge: number): string {
+  const graph = snapshot.graph;
+  const name = edgeName(graph, edge);
+  if (isIndexEdge(graph, edge)) return `[${name}]`;
+  const type = graph.edgeTypes[edge];
+  // A closure's scope: `handler.context` reads worse than the variable that follows it.
+  if (type === graph.edgeType.internal && (name === 'context' || name === 'elements' || name === 'properties' || name === 'table')) return '';
+  if (type === graph.edgeType.context) return `::${name}`;
+  if (identifier.test(name)) return `.${name}`;
+  if (/^\d+$/.test(name)) return `[${name}]`;
+  return `[${name.startsWith('<symbol') ? name.slice(1, -1) : JSON.stringify(name)}]`;
+}
+
+function label(snapshot: Snapshot, ordinal: number): string {
+  const graph = snapshot.graph;
+  if (ordinal === 0) return '(root)';
+  const type = graph.nodeTypes[ordinal];
+  // Synthetic roots ("(GC roots)", "(Global handles)") and embedder nodes ("Node / Environment")
+  // are best known by their own names.
+  if (type === graph.nodeType.synthetic || type === graph.nodeType.native) {
+    const own = graph.strings[graph.nodeNames[ordinal]!] ?? '';
+    if (own !== '') return own;
+  }
+  const name = displayName(snapshot, ordinal);
+  return graph.nodeTypes[ordinal] === graph.nodeType.closure ? `${name}()` : name;
+}
+
+/**
+ * Node's embedder graph (Environment → Realm → CleanupQueue → ModuleWrap …) precedes every
+ * module-level path; it is one fact ("held by Node itself"), so it is shown as one step.
+ */
+function collapseEmbedderPrefix(tokens: string[]): string[] {
+  let run = 0;
+  while (run < tokens.length - 1 && tokens[run]!.startsWith('Node / ')) run++;
+  return run <= 1 ? tokens : ['(node)', ...tokens.slice(run)];
+}
+
+/** A linked chain (`Timeout._idlePrev` ×600) reads better as one step with a count. */
+function collapseRepeats(tokens: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < tokens.length; ) {
+    let j = i + 1;
+    while (j < tokens.length && tokens[j] === tokens[i]) j++;
+    out.push(j - i > 1 ? `${tokens[i]} ×${j - i}` : tokens[i]!);
+    i = j;
+  }
+  return out;
+}
+
+/** Longest rendered path; longer ones keep their head and tail around an ellipsis. */
+const MAX_PATH_STEPS = 8;
+
+/**
+ * `(GC roots) → … → Server._events.request → JobQueue._events.error[4999] → onQueueError()`:
+ * one step per meaningful object, pass-through holders (plain objects, arrays, contexts, backing
+ * stores) folded into the accessor of the step before them.
+ */
+export function renderRetainerPath(snapshot: Snapshot, ordinal: number): string[] {
+  const path = snapshot.retainerPath(ordinal, { maxSteps: 64 });
+  if (!path) return ['(unreachable)'];
+  const tokens: string[] = [];
+  let current = '';
+  for (const step of path.steps) {
+    if (current === '') current = label(snapshot, step.from);
+    current += accessor(snapshot, step.edge);
+    const isLast = step.to === ordinal;
+    if (!isLast && isPassThrough(snapshot, step.to) && step.from !== 0) continue;
+    tokens.push(current);
+    current = '';
+  }
+  tokens.push(label(snapshot, ordinal));
+  const cleaned = collapseRepeats(collapseEmbedderPrefix(tokens.filter((token) => token !== '(root)' && !token.startsWith('(root)['))));
+  if (cleaned.length <= MAX_PATH_STEPS) return cleaned;
+  return [...cleaned.slice(0, 2), '…', ...cleaned.slice(cleaned.length - (MAX_PATH_STEPS - 3))];
+}

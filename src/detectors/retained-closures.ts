@@ -1,0 +1,121 @@
+import { edgeName, internalTarget, nodeName } from '../diff/index.js';
+import type { Snapshot } from '../snapshot/index.js';
+import type { DetectorContext } from './context.js';
+import type { CapturedVariable, Detector, Finding } from './detector.js';
+import { formatLocation } from './source-location.js';
+import { judgeGrowth } from './suppressions.js';
+import { severityOf } from './thresholds.js';
+
+/**
+ * Live closures grouped by where they were defined, whose count grew: callbacks stored per request,
+ * or the shared-context leak (a closure keeps alive variables that only a sibling closure used).
+ * The finding names the captured variables that hold the most.
+ */
+export const retainedClosures: Detector = {
+  id: 'retained-closures',
+  title: 'closures from one source location that keep accumulating, with what their scope holds',
+  detect(context) {
+    const { diff } = context;
+    const last = context.last;
+    const graph = last.graph;
+    const locator = context.locator();
+    const explained = context.explained();
+    // Clusters are seeded by surviving candidates only, so one pass over the last snapshot's closures.
+    const clusters = new Map<string, number[]>();
+    for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
+      if (graph.nodeTypes[ordinal] !== graph.nodeType.closure || diff.candidates[ordinal] === 0 || explained[ordinal] === 1) continue;
+      const key = locator.locationKey(ordinal);
+      if (key === undefined) continue;
+      let members = clusters.get(key);
+      if (!members) clusters.set(key, (members = []));
+      members.push(ordinal);
+    }
+    if (clusters.size === 0) return [];
+    const countsByKey = diff.snapshots.map((snapshot, k) => countClosuresByLocation(context, snapshot, k, clusters));
+    const findings: Finding[] = [];
+    for (const [key, survivors] of clusters) {
+      const counts = countsByKey.map((perSnapshot) => perSnapshot.get(key)?.length ?? 0);
+      const decision = judgeGrowth({ counts, survivingCount: survivors.length });
+      const bytes = countsByKey.map((perSnapshot, k) => context.clusterRetainedSize(perSnapshot.get(key) ?? [], k));
+      const growth = { count: counts[counts.length - 1]! - counts[0]!, bytes: bytes[bytes.length - 1]! - bytes[0]! };
+      const severity = severityOf(decision, growth, context.thresholdsFor('retained-closures'));
+      if (severity === undefined) continue;
+      const members = countsByKey[countsByKey.length - 1]!.get(key) ?? survivors;
+      for (const member of survivors) context.claim(member);
+      const location = locator.locate(survivors[0]!);
+      const captured = capturedVariables(context, members);
+      const representative = largest(last, survivors);
+      const name = location?.functionName || nodeName(graph, survivors[0]!) || '(anonymous)';
+      const holds = captured.length > 0 ? `; its scope holds ${captured.slice(0, 3).map((c) => c.name).join(', ')}` : '';
+      findings.push({
+        kind: 'retained-closures',
+        title: `${members.length.toLocaleString('en-US')} closures ${name}() (+${growth.count.toLocaleString('en-US')})${location ? ` from ${formatLocation(location)}` : ''}${holds}`,
+        severity,
+        retainedSize: bytes[bytes.length - 1]!,
+        growth,
+        location,
+        retainerPath: context.retainerPath(representative),
+        evidence: { unit: 'closures', counts, bytes, survivingCount: survivors.length, captured },
+      });
+    }
+    return findings;
+  },
+};
+
+/** Every closure of snapshot k whose location is one of the clusters' keys. */
+function countClosuresByLocation(
+  context: DetectorContext, snapshot: Snapshot, k: number, clusters: ReadonlyMap<string, number[]>,
+): Map<string, number[]> {
+  const graph = snapshot.graph;
+  const { locations } = graph;
+  const locator = context.locator(k);
+  const members = new Map<string, number[]>();
+  // Walk the locations table rather than all nodes: it lists exactly the nodes with a location.
+  for (let row = 0; row < locations.count; row++) {
+    const ordinal = locations.ordinals[row]!;
+    if (graph.nodeTypes[ordinal] !== graph.nodeType.closure) continue;
+    const key = locator.locationKey(ordinal)!;
+    if (!clusters.has(key)) continue;
+    let list = members.get(key);
+    if (!list) members.set(key, (list = []));
+    list.push(ordinal);
+  }
+  return members;
+}
+
+/** Context variables of the closures' scopes (and the scope around them), by what they retain together. */
+function capturedVariables(context: DetectorContext, closures: readonly number[]): CapturedVariable[] {
+  const snapshot = context.last;
+  const graph = snapshot.graph;
+  const targetsByName = new Map<string, number[]>();
+  const seenContexts = new Set<number>();
+  for (const closure of closures) {
+    let scope = internalTarget(graph, closure, 'context');
+    // The closure's own scope and the one around it; a scope shared by many closures counts once.
+    for (let depth = 0; scope >= 0 && depth < 2 && !seenContexts.has(scope); depth++) {
+      seenContexts.add(scope);
+      const end = graph.firstEdge[scope + 1]!;
+      for (let edge = graph.firstEdge[scope]!; edge < end; edge++) {
+        if (graph.edgeTypes[edge] !== graph.edgeType.context) continue;
+        const name = edgeName(graph, edge);
+        let targets = targetsByName.get(name);
+        if (!targets) targetsByName.set(name, (targets = []));
+        targets.push(graph.edgeTargets[edge]!);
+      }
+      scope = internalTarget(graph, scope, 'previous');
+      if (scope >= 0 && nodeName(graph, scope) === 'system / NativeContext') break;
+    }
+  }
+  // Chained scopes (each closure's variable holding the previous closure) nest inside each other:
+  // the cluster size counts each byte once.
+  return [...targetsByName]
+    .map(([name, targets]) => ({ name, retainedSize: context.clusterRetainedSize(targets) }))
+    .sort((a, b) => b.retainedSize - a.retainedSize)
+    .slice(0, 5);
+}
+
+function largest(snapshot: Snapshot, ordinals: readonly number[]): number {
+  let best = ordinals[0]!;
+  for (const ordinal of ordinals) if (snapshot.retainedSizes[ordinal]! > snapshot.retainedSizes[best]!) best = ordinal;
+  return best;
+}

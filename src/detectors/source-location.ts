@@ -1,0 +1,112 @@
+import { fileURLToPath } from 'node:url';
+import { internalTarget, nodeName } from '../diff/index.js';
+import type { Snapshot } from '../snapshot/index.js';
+import type { SourceLocation } from './detector.js';
+
+/**
+ * Resolves where a closure was defined. Line and column come from the snapshot's `locations`
+ * section (0-based there, 1-based here); the script's name is not in that section, only its id, so
+ * it is read from the graph: closure → shared (SharedFunctionInfo) → script_or_debug_info (Script),
+ * whose node name is the script's URL. One resolved closure names its whole script id.
+ */
+export class SourceLocator {
+  readonly #snapshot: Snapshot;
+  readonly #scriptNameById = new Map<number, string>();
+  #unresolvedScriptIds: Set<number> | undefined;
+
+  constructor(snapshot: Snapshot) {
+    this.#snapshot = snapshot;
+  }
+
+  /** The location of a closure (or any node V8 recorded a location for), or null. */
+  locate(ordinal: number): SourceLocation | null {
+    const { locations } = this.#snapshot.graph;
+    const row = locations.locationRowByOrdinal[ordinal]!;
+    if (row < 0) return null;
+    const scriptId = locations.scriptIds[row]!;
+    const script = this.#scriptName(scriptId, ordinal);
+    if (script === undefined) return null;
+    const graph = this.#snapshot.graph;
+    return {
+      script,
+      line: locations.lines[row]! + 1,
+      column: locations.columns[row]! + 1,
+      functionName: graph.nodeTypes[ordinal] === graph.nodeType.closure ? nodeName(graph, ordinal) : '',
+    };
+  }
+
+  /** A stable key for grouping by location within this snapshot ("scriptId:line:column"), or undefined. */
+  locationKey(ordinal: number): string | undefined {
+    const { locations } = this.#snapshot.graph;
+    const row = locations.locationRowByOrdinal[ordinal]!;
+    if (row < 0) return undefined;
+    return `${locations.scriptIds[row]}:${locations.lines[row]}:${locations.columns[row]}`;
+  }
+
+  #scriptName(scriptId: number, ordinal: number): string | undefined {
+    const known = this.#scriptNameById.get(scriptId);
+    if (known !== undefined) return known;
+    const direct = this.#scriptNameOfClosure(ordinal);
+    if (direct !== undefined) {
+      this.#scriptNameById.set(scriptId, direct);
+      return direct;
+    }
+    return this.#scanForScript(scriptId);
+  }
+
+  #scriptNameOfClosure(ordinal: number): string | undefined {
+    const graph = this.#snapshot.graph;
+    if (graph.nodeTypes[ordinal] !== graph.nodeType.closure) return undefined;
+    const shared = internalTarget(graph, ordinal, 'shared');
+    if (shared < 0) return undefined;
+    let script = internalTarget(graph, shared, 'script_or_debug_info');
+    if (script < 0) script = internalTarget(graph, shared, 'script');
+    if (script < 0) return undefined;
+    let name = nodeName(graph, script);
+    if (name === '' || name.startsWith('system /')) {
+      const nameString = internalTarget(graph, script, 'name');
+      name = nameString < 0 ? '' : nodeName(graph, nameString);
+    }
+    return name === '' ? undefined : displayScript(name);
+  }
+
+  /** Any other located closure of the same script can name it (e.g. when this one has debug info). */
+  #scanForScript(scriptId: number): string | undefined {
+    if (this.#unresolvedScriptIds?.has(scriptId)) return undefined;
+    const { locations } = this.#snapshot.graph;
+    for (let row = 0; row < locations.count; row++) {
+      if (locations.scriptIds[row] !== scriptId) continue;
+      const name = this.#scriptNameOfClosure(locations.ordinals[row]!);
+      if (name !== undefined) {
+        this.#scriptNameById.set(scriptId, name);
+        return name;
+      }
+    }
+    (this.#unresolvedScriptIds ??= new Set()).add(scriptId);
+    return undefined;
+  }
+}
+
+/** file:// URLs (ES modules) become paths; node:internal/… and other names stay as V8 wrote them. */
+function displayScript(name: string): string {
+  if (!name.startsWith('file://')) return name;
+  try {
+    return fileURLToPath(name);
+  } catch {
+    return name;
+  }
+}
+
+/**
+ * "app.js:10:5" for titles. With `cwd`, a script under it is shown relative to it; without, only
+ * the file name is kept (the full path stays in the finding's `location`).
+ */
+export function formatLocation(location: SourceLocation, cwd?: string): string {
+  let script = location.script;
+  if (cwd === undefined) {
+    if (script.startsWith('/')) script = script.slice(script.lastIndexOf('/') + 1);
+  } else if (script.startsWith(cwd.endsWith('/') ? cwd : `${cwd}/`)) {
+    script = script.slice(cwd.length).replace(/^\//, '');
+  }
+  return `${script}:${location.line}:${location.column}`;
+}

@@ -1,0 +1,62 @@
+/**
+ * Rules that tell growth that is a leak from growth that is not, in the style of memlab's leak
+ * filters: each rule answers leak / maybe / not-leak or abstains, the first decisive answer wins,
+ * and the list is explicit and ordered.
+ */
+export type LeakDecision = 'leak' | 'maybe' | 'not-leak';
+
+export interface GrowthSeries {
+  /** One count per snapshot, oldest first (listeners, entries, live objects, …). */
+  readonly counts: readonly number[];
+  /** Members allocated between base and target that are still alive in final. */
+  readonly survivingCount: number;
+}
+
+interface SuppressionRule {
+  readonly id: string;
+  /** Why the rule exists, shown in docs. */
+  readonly reason: string;
+  decide(series: GrowthSeries): LeakDecision | undefined;
+}
+
+const rules: readonly SuppressionRule[] = [
+  {
+    id: 'did-not-grow',
+    reason: 'the last snapshot holds no more than the first',
+    decide: ({ counts }) => (counts[counts.length - 1]! <= counts[0]! ? 'not-leak' : undefined),
+  },
+  {
+    id: 'bounded',
+    reason: 'a collection that grew up to the target and then stopped is a cache that reached its bound',
+    decide: ({ counts }) => (counts.length === 3 && counts[2]! <= counts[1]! ? 'not-leak' : undefined),
+  },
+  {
+    id: 'churn',
+    reason: 'nothing allocated between base and target survived to the final snapshot: that was churn',
+    decide: ({ counts, survivingCount }) => (counts.length === 3 && survivingCount === 0 ? 'not-leak' : undefined),
+  },
+  {
+    id: 'grew-every-interval',
+    reason: 'grew from base to target and again from target to final, with survivors from the first interval',
+    decide: ({ counts }) => (counts.length === 3 && counts[1]! > counts[0]! && counts[2]! > counts[1]! ? 'leak' : undefined),
+  },
+  {
+    id: 'two-snapshots',
+    reason: 'with only two snapshots growth cannot be told from work in flight',
+    decide: ({ counts }) => (counts.length === 2 ? 'maybe' : undefined),
+  },
+];
+
+export function judgeGrowth(series: GrowthSeries): LeakDecision {
+  for (const rule of rules) {
+    const decision = rule.decide(series);
+    if (decision !== undefined) return decision;
+  }
+  // Three snapshots with no growth from base to target but growth after: started late, watch it.
+  return 'maybe';
+}
+
+/** For docs and `--help`: the rules in the order they are applied. */
+export function describeSuppressions(): { id: string; reason: string }[] {
+  return rules.map(({ id, reason }) => ({ id, reason }));
+}
