@@ -7,3 +7,12 @@ export {
   type RetainerPath, type RetainerPathOptions, type RetainerStep, type ClassSummary, type Dominator,
   type LocationTable, type NodeTypeIds, type EdgeTypeIds,
 } from './snapshot/index.js';
+export {
+  analyzeSnapshots, DETECTOR_IDS, type AnalyzeOptions, type AnalysisResult, type SnapshotSummary, type Verdict,
+} from './analyze.js';
+export {
+  DEFAULT_THRESHOLDS, DEFAULT_DETECTOR_THRESHOLDS, ANALYSIS_SCHEMA_VERSION,
+  type Finding, type Evidence, type Severity, type SourceLocation, type Thresholds, type DetectorId,
+  type CapturedVariable, type LocationGroup,
+} from './detectors/index.js';
+export { diffSnapshots, matchIds, type SnapshotDiff, type IdMatch, type ClassGrowthRow } from './diff/index.js';
