@@ -35,8 +35,16 @@ export class Checkpoints {
     this.#ownGcs = ownGcs;
   }
 
+  #busy = false;
+
+  /** True while a checkpoint is in progress (its memory is leakcheck's, not the target's). */
+  get busy(): boolean {
+    return this.#busy;
+  }
+
   async run(command: Extract<RunnerCommand, { type: 'checkpoint' }>): Promise<CheckpointResult> {
     const closeWindow = this.#ownGcs.open();
+    this.#busy = true;
     try {
       const gcStart = performance.now();
       this.#forceGc();
@@ -53,6 +61,7 @@ export class Checkpoints {
       }
       return result;
     } finally {
+      this.#busy = false;
       closeWindow();
     }
   }

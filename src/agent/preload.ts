@@ -65,7 +65,11 @@ function startAgent(path: string): void {
 
   const timer = setInterval(() => {
     if (channel.closed) stop();
-    else channel.send({ type: 'memory', sample: sampleMemory() });
+    else {
+      const sample = sampleMemory();
+      if (checkpoints.busy) sample.duringCheckpoint = true;
+      channel.send({ type: 'memory', sample });
+    }
   }, intervalMs);
   timer.unref();
 

@@ -28,6 +28,8 @@ export interface MemorySample {
   externalBytes: number;
   /** ArrayBuffer / SharedArrayBuffer backing stores (a subset of externalBytes). */
   arrayBuffersBytes: number;
+  /** Taken while the agent was writing a snapshot or diffing: the figures include leakcheck's own memory. */
+  duringCheckpoint?: boolean;
 }
 
 /**

@@ -17,6 +17,8 @@ export interface RunMemorySample {
   heapUsedBytes: number;
   externalBytes: number;
   arrayBuffersBytes: number;
+  /** Taken while the agent was writing a snapshot: includes leakcheck's own memory (not charted). */
+  duringCheckpoint?: boolean;
 }
 
 /** A full GC observed by memwatch (see agent/protocol.ts GcSample for each field). */

@@ -20,8 +20,8 @@ export function renderRunHtml(report: RunReport): string {
   const v = report.verdict;
   const outcomeClass = v.outcome === 'clean' ? 'ok' : v.outcome === 'leak' || v.outcome === 'crashed' ? 'bad' : 'warn';
   const chartData = {
-    samples: report.samples.map((s) => [s.atMs, s.rssBytes, s.heapUsedBytes, s.heapTotalBytes, s.externalBytes, s.arrayBuffersBytes]),
-    checkpoints: report.checkpoints.map((c) => [c.atMs, c.heapUsedBytes, c.externalBytes, c.boundary ? 1 : 0, c.phase]),
+    samples: report.samples.filter((s) => !s.duringCheckpoint).map((s) => [s.atMs, s.rssBytes, s.heapUsedBytes, s.heapTotalBytes, s.externalBytes, s.arrayBuffersBytes]),
+    checkpoints: report.checkpoints.map((c) => [c.atMs, c.heapUsedBytes, c.externalBytes, c.boundary ? 1 : 0, c.phase, c.rssBytes, c.heapTotalBytes, c.arrayBuffersBytes]),
     gcs: report.gcs.map((g) => [g.atMs, g.usedHeapBytes, g.forced ? 1 : 0, g.gcPauseNs]),
     phases: report.phases.map((p) => [p.name, p.kind, p.startMs, p.endMs]),
     leaks: report.memwatchRule.map((e) => [e.atMs, e.growthBytes]),
@@ -39,7 +39,9 @@ export function renderRunHtml(report: RunReport): string {
 ${report.target.crashed ? `<pre class="stderr">${escapeHtml(report.target.stderrTail.trim().split('\n').slice(-20).join('\n'))}</pre>` : ''}
 ${report.target.memwatch.available ? '' : `<p class="warn">@airbnb/node-memwatch did not load in the target: ${escapeHtml(report.target.memwatch.error ?? '')}</p>`}</section>
 <section><h2>Memory over time</h2><div id="legend"></div><div id="chart"></div><div id="tip" hidden></div>
-<p class="note">Lines: process.memoryUsage() samples. Dots: heap used right after leakcheck's forced full GC (the points the trend test uses; large dots end a phase). Ticks at the bottom: full GCs seen by memwatch (grey: caused by leakcheck). Red triangles: memwatch's original rule (5 consecutive post-GC increases).</p></section>
+<p class="note">Lines: process.memoryUsage() samples. Dots: heap used right after leakcheck's forced full GC (the points the trend test uses; large dots end a phase). Ticks at the bottom: full GCs seen by memwatch (grey: caused by leakcheck). Red triangles: memwatch's original rule (5 consecutive post-GC increases).</p>
+<h3>Resident set size</h3><div id="legend-rss"></div><div id="chart-rss"></div>
+<p class="note">RSS counts everything the OS gave the process${report.files.snapshots.length > 0 ? ', including memory taken to write the heap snapshots' : ''}. RSS growing while heap and external stay flat is memory not returned to the OS, not a leak of live objects.</p></section>
 <section><h2>Trends over the load phases</h2>${trendTable(report.trends, report.files.snapshots.length > 0)}</section>
 <section><h2>Phases</h2>${phaseTable(report.phases)}</section>
 <section><h2>Snapshot findings</h2>${findingsHtml(report)}</section>
@@ -103,42 +105,48 @@ const chartScript = `
 (function(){
 var D=JSON.parse(document.getElementById('data').textContent);
 var NS='http://www.w3.org/2000/svg';
-var series=[{name:'rss',col:1,color:'#8e44ad'},{name:'heapTotal',col:3,color:'#95a5a6'},{name:'heapUsed',col:2,color:'#2471a3'},{name:'external',col:4,color:'#d35400'},{name:'arrayBuffers',col:5,color:'#16a085'}];
-var on={rss:true,heapTotal:true,heapUsed:true,external:true,arrayBuffers:true};
-var W=1100,H=420,L=70,R=16,T=28,B=46;
+var W=1100,H=360,L=70,R=16,T=28,B=40;
+var tip=document.getElementById('tip');
 function fmt(b){var u=['B','KiB','MiB','GiB'],i=0,v=Math.abs(b);while(v>=1024&&i<3){v/=1024;i++}return (b<0?'-':'')+v.toFixed(i===0?0:v>=100?0:1)+' '+u[i]}
 function fmtT(ms){return ms<1000?Math.round(ms)+' ms':(ms/1000).toFixed(ms<10000?2:1)+' s'}
 function el(n,a,p){var e=document.createElementNS(NS,n);for(var k in a)e.setAttribute(k,a[k]);if(p)p.appendChild(e);return e}
-var legend=document.getElementById('legend');
+// Checkpoints are memory samples too (taken right after a forced GC): merge them into the lines.
+var rows=D.samples.map(function(r){return r}).concat(D.checkpoints.map(function(c){return [c[0],c[5],c[1],c[6],c[2],c[7]]})).sort(function(a,b){return a[0]-b[0]});
+function chart(boxId,legendId,series,showCheckpoints){
+var on={};series.forEach(function(s){on[s.name]=true});
+var legend=document.getElementById(legendId);
 series.forEach(function(s){var sp=document.createElement('span');var i=document.createElement('i');i.style.background=s.color;sp.appendChild(i);sp.appendChild(document.createTextNode(s.name));sp.onclick=function(){on[s.name]=!on[s.name];sp.className=on[s.name]?'':'off';draw()};legend.appendChild(sp)});
-var tip=document.getElementById('tip');
 function draw(){
-var box=document.getElementById('chart');box.textContent='';
+var box=document.getElementById(boxId);box.textContent='';
 var svg=el('svg',{viewBox:'0 0 '+W+' '+H,role:'img','aria-label':'memory over time'},box);
-var xs=[],ys=[0];D.samples.forEach(function(r){xs.push(r[0]);series.forEach(function(s){if(on[s.name])ys.push(r[s.col])})});
-D.checkpoints.forEach(function(c){xs.push(c[0]);if(on.heapUsed)ys.push(c[1])});D.phases.forEach(function(p){xs.push(p[2],p[3])});
+var xs=[],ys=[0];rows.forEach(function(r){xs.push(r[0]);series.forEach(function(s){if(on[s.name])ys.push(r[s.col])})});
+D.phases.forEach(function(p){xs.push(p[2],p[3])});
 if(xs.length===0){el('text',{x:W/2,y:H/2,'text-anchor':'middle'},svg).textContent='no samples';return}
 var x0=Math.min.apply(null,xs),x1=Math.max.apply(null,xs);if(x1<=x0)x1=x0+1;var y1=Math.max.apply(null,ys)*1.08||1;
 function X(t){return L+(t-x0)/(x1-x0)*(W-L-R)}function Y(v){return H-B-v/y1*(H-T-B)}
 var bandColors={warmup:'#f4f1e6',load:'#e8eef8',idle:'#eef6ee'};
-D.phases.forEach(function(p,i){var r=el('rect',{x:X(p[2]),y:T,width:Math.max(1,X(p[3])-X(p[2])),height:H-T-B,fill:bandColors[p[1]]||'#f3f3f3',opacity:i%2?0.75:1},svg);
+D.phases.forEach(function(p,i){el('rect',{x:X(p[2]),y:T,width:Math.max(1,X(p[3])-X(p[2])),height:H-T-B,fill:bandColors[p[1]]||'#f3f3f3',opacity:i%2?0.7:1},svg);
 var t=el('text',{x:X(p[2])+4,y:T-8,'font-size':12,fill:'#556'},svg);t.textContent=p[0]});
 for(var k=0;k<=5;k++){var v=y1*k/5;el('line',{x1:L,x2:W-R,y1:Y(v),y2:Y(v),stroke:'#e3e5ec'},svg);var tl=el('text',{x:L-6,y:Y(v)+4,'text-anchor':'end','font-size':11,fill:'#667'},svg);tl.textContent=fmt(v)}
 for(var k2=0;k2<=6;k2++){var tv=x0+(x1-x0)*k2/6;var tt=el('text',{x:X(tv),y:H-B+16,'text-anchor':'middle','font-size':11,fill:'#667'},svg);tt.textContent=fmtT(tv)}
-series.forEach(function(s){if(!on[s.name]||D.samples.length===0)return;var d=D.samples.map(function(r,i){return(i?'L':'M')+X(r[0]).toFixed(1)+' '+Y(r[s.col]).toFixed(1)}).join('');el('path',{d:d,fill:'none',stroke:s.color,'stroke-width':s.name==='heapUsed'?2:1.5},svg)});
-if(on.heapUsed)D.checkpoints.forEach(function(c){el('circle',{cx:X(c[0]),cy:Y(c[1]),r:c[3]?5:3,fill:'#1b4f72',stroke:'#fff','stroke-width':1},svg)});
-D.gcs.forEach(function(g){el('line',{x1:X(g[0]),x2:X(g[0]),y1:H-B,y2:H-B-8,stroke:g[2]?'#aab':'#2471a3','stroke-width':1.5},svg)});
-D.leaks.forEach(function(e){el('path',{d:'M'+X(e[0])+' '+(T+2)+'l-6 -10h12z',fill:'#c0392b'},svg)});
+series.forEach(function(s){if(!on[s.name]||rows.length===0)return;var d=rows.map(function(r,i){return(i?'L':'M')+X(r[0]).toFixed(1)+' '+Y(r[s.col]).toFixed(1)}).join('');el('path',{d:d,fill:'none',stroke:s.color,'stroke-width':s.name==='heapUsed'?2:1.5},svg)});
+if(showCheckpoints&&on.heapUsed)D.checkpoints.forEach(function(c){el('circle',{cx:X(c[0]),cy:Y(c[1]),r:c[3]?5:3,fill:'#1b4f72',stroke:'#fff','stroke-width':1},svg)});
+if(showCheckpoints)D.gcs.forEach(function(g){el('line',{x1:X(g[0]),x2:X(g[0]),y1:H-B,y2:H-B-8,stroke:g[2]?'#aab':'#2471a3','stroke-width':1.5},svg)});
+if(showCheckpoints)D.leaks.forEach(function(e){el('path',{d:'M'+X(e[0])+' '+(T+12)+'l-6 -10h12z',fill:'#c0392b'},svg)});
 if(D.crashAtMs!==null){el('line',{x1:X(D.crashAtMs),x2:X(D.crashAtMs),y1:T,y2:H-B,stroke:'#c0392b','stroke-width':2,'stroke-dasharray':'5 3'},svg);var ct=el('text',{x:X(D.crashAtMs)-4,y:T+14,'text-anchor':'end','font-size':12,fill:'#c0392b'},svg);ct.textContent='target crashed'}
 var cursor=el('line',{x1:0,x2:0,y1:T,y2:H-B,stroke:'#333','stroke-dasharray':'3 3',visibility:'hidden'},svg);
 svg.addEventListener('mousemove',function(ev){var pt=svg.createSVGPoint();pt.x=ev.clientX;pt.y=ev.clientY;var p=pt.matrixTransform(svg.getScreenCTM().inverse());var t=x0+(p.x-L)/(W-L-R)*(x1-x0);
-var best=null;D.samples.forEach(function(r){if(!best||Math.abs(r[0]-t)<Math.abs(best[0]-t))best=r});if(!best){return}
+var best=null;rows.forEach(function(r){if(!best||Math.abs(r[0]-t)<Math.abs(best[0]-t))best=r});if(!best)return;
 var phase='';D.phases.forEach(function(ph){if(best[0]>=ph[2])phase=ph[0]});
 var lines=[fmtT(best[0])+(phase?'  '+phase:'')];series.forEach(function(s){if(on[s.name])lines.push(s.name+': '+fmt(best[s.col]))});
-var cp=null;D.checkpoints.forEach(function(c){if(Math.abs(X(c[0])-p.x)<6)cp=c});if(cp)lines.push('after forced GC: heap '+fmt(cp[1])+', external '+fmt(cp[2]));
+var cp=null;D.checkpoints.forEach(function(c){if(Math.abs(X(c[0])-p.x)<6)cp=c});if(cp)lines.push('after forced GC ('+(cp[3]?'end of ':'')+cp[4]+'): heap '+fmt(cp[1])+', external '+fmt(cp[2]));
+var g=null;D.gcs.forEach(function(x){if(Math.abs(X(x[0])-p.x)<4)g=x});if(g)lines.push((g[2]?'forced ':'')+'full GC: '+fmt(g[1])+' live, pause '+(g[3]/1e6).toFixed(1)+' ms');
 cursor.setAttribute('x1',X(best[0]));cursor.setAttribute('x2',X(best[0]));cursor.setAttribute('visibility','visible');
 tip.textContent=lines.join('\\n');tip.hidden=false;tip.style.left=(ev.clientX+14)+'px';tip.style.top=(ev.clientY+14)+'px'});
 svg.addEventListener('mouseleave',function(){tip.hidden=true;cursor.setAttribute('visibility','hidden')});
 }
 draw();
+}
+chart('chart','legend',[{name:'heapTotal',col:3,color:'#95a5a6'},{name:'heapUsed',col:2,color:'#2471a3'},{name:'external',col:4,color:'#d35400'},{name:'arrayBuffers',col:5,color:'#16a085'}],true);
+chart('chart-rss','legend-rss',[{name:'rss',col:1,color:'#8e44ad'}],false);
 })();`;

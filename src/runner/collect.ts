@@ -18,6 +18,7 @@ export function collectSeries(agent: AgentConnection, startedAtMs: number, phase
       atMs, phase: phaseAt(phases, atMs),
       rssBytes: m.rssBytes, heapTotalBytes: m.heapTotalBytes, heapUsedBytes: m.heapUsedBytes,
       externalBytes: m.externalBytes, arrayBuffersBytes: m.arrayBuffersBytes,
+      ...(m.duringCheckpoint ? { duringCheckpoint: true } : {}),
     };
   });
   const gcs = agent.gcs.map((g): RunGcSample => {

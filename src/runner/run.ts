@@ -57,7 +57,7 @@ export interface RunOptions {
   agentPath?: string;
 }
 
-export const defaultMinGrowthBytes = 512 * 1024;
+export const defaultMinGrowthBytes = 1024 * 1024;
 
 const agentEntry = fileURLToPath(new URL('../agent/preload.js', import.meta.url));
 const toolVersion = '0.1.0';
