@@ -16,3 +16,7 @@ export {
   type CapturedVariable, type LocationGroup,
 } from './detectors/index.js';
 export { diffSnapshots, matchIds, type SnapshotDiff, type IdMatch, type ClassGrowthRow } from './diff/index.js';
+export {
+  inspectSnapshot, type InspectReport, type InspectNode, type InspectNodeDetail, type InspectPathStep, type InspectOptions,
+} from './snapshot/index.js';
+export { renderFindingsText, type FindingsTextOptions } from './report/findings-text.js';

@@ -6,3 +6,4 @@ export * from './model.js';
 export { runReportToJson, parseRunReport } from './to-json.js';
 export { renderRunText } from './to-text.js';
 export { renderRunHtml, escapeHtml } from './to-html.js';
+export { renderInspectText } from './inspect-text.js';

@@ -14,3 +14,7 @@ export { findRetainerPath, edgeLabel, DEFAULT_MAX_STEPS } from './retainer-path.
 export { className, computeClassIds, type ClassIds } from './class-key.js';
 export { summarizeClasses, topDominators, type ClassSummary, type Dominator } from './class-summary.js';
 export { IdIndex } from './id-index.js';
+export {
+  inspectSnapshot, summarizeSnapshot, DEFAULT_TOP, type InspectReport, type InspectNode, type InspectNodeDetail,
+  type InspectPathStep, type InspectOptions,
+} from './inspect.js';

@@ -1,0 +1,53 @@
+import { stat } from 'node:fs/promises';
+import type { Argv, CommandModule } from 'yargs';
+import { ErrorCode, LeakcheckError } from '../../src/errors.js';
+import { inspectSnapshot } from '../../src/index.js';
+import { createStyle, renderInspectText } from '../../src/report/index.js';
+import { EXIT_CLEAN } from '../exit-codes.js';
+import { createProgressBar } from '../progress-bar.js';
+
+/** Files smaller than this load in about a second: no progress bar. */
+export const PROGRESS_BAR_MIN_BYTES = 50 * 1024 * 1024;
+
+const builder = (yargs: Argv) => yargs
+  .positional('file', { type: 'string', demandOption: true, describe: 'A V8 .heapsnapshot (Node or Chrome)' })
+  .options({
+    json: { type: 'boolean', default: false, describe: 'Print one JSON object instead of text' },
+    top: { type: 'number', default: 20, describe: 'How many classes and dominators to list' },
+    node: { type: 'string', describe: 'Explain one node: its retainer path and sizes (V8 id, e.g. @12345)' },
+  })
+  .example('$0 inspect app.heapsnapshot', 'classes and dominators by retained size')
+  .example('$0 inspect app.heapsnapshot --json --top 50', 'the same as one JSON object')
+  .example('$0 inspect app.heapsnapshot --node @12345', 'why is this object alive?');
+
+type InspectArgs = Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>;
+
+/** "@123" or "123" → 123; anything else is a usage error. */
+export function parseNodeId(text: string): number {
+  const match = /^@?(\d+)$/.exec(text.trim());
+  const id = match ? Number(match[1]) : NaN;
+  if (!Number.isSafeInteger(id) || id > 0xffffffff) throw new LeakcheckError(ErrorCode.USAGE, `--node wants a V8 object id like @12345, not "${text}"`);
+  return id;
+}
+
+export const inspectCommand: CommandModule<object, InspectArgs> = {
+  command: 'inspect <file>',
+  describe: 'Summarise one heap snapshot: classes and dominators by retained size, retainer paths',
+  builder: builder as unknown as CommandModule<object, InspectArgs>['builder'],
+  handler: async (args) => {
+    const file = args.file;
+    if (!Number.isInteger(args.top) || args.top < 0) throw new LeakcheckError(ErrorCode.USAGE, `--top wants a whole number ≥ 0, not ${args.top}`);
+    const nodeId = args.node === undefined ? undefined : parseNodeId(args.node);
+    const size = await stat(file).then((info) => info.size, () => 0);
+    const bar = createProgressBar(!args.json && size > PROGRESS_BAR_MIN_BYTES);
+    let report;
+    try {
+      report = await inspectSnapshot(file, { top: args.top, nodeId, onProgress: bar.onProgress });
+    } finally {
+      bar.stop();
+    }
+    if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else process.stdout.write(renderInspectText(report, createStyle({ color: args['color'] as boolean | undefined })));
+    process.exitCode = EXIT_CLEAN;
+  },
+};

@@ -1,0 +1,122 @@
+import { stat } from 'node:fs/promises';
+import { ErrorCode, LeakcheckError } from '../errors.js';
+import type { Progress } from '../progress.js';
+import { summarizeClasses, topDominators, type ClassSummary } from './class-summary.js';
+import { loadSnapshot, type LoadedSnapshot } from './load.js';
+import { edgeLabel } from './retainer-path.js';
+import { UNREACHABLE } from './snapshot.js';
+
+export const DEFAULT_TOP = 20;
+
+/** What `leakcheck inspect --json` prints: numbers in bytes and counts, JSON-safe. */
+export interface InspectReport {
+  readonly file: string;
+  readonly fileBytes: number;
+  readonly nodeCount: number;
+  readonly edgeCount: number;
+  readonly stringCount: number;
+  /** Sum of all self sizes, in bytes. */
+  readonly totalSize: number;
+  /** Nodes no essential edge from the GC roots reaches (attached to the root for dominators). */
+  readonly unreachableCount: number;
+  /** Distinct classes in the whole snapshot (classes below lists the top ones). */
+  readonly classCount: number;
+  /** The top classes by retained size. */
+  readonly classes: readonly ClassSummary[];
+  /** The largest top-level retainers (see topDominators). */
+  readonly topDominators: readonly InspectNode[];
+  /** With `node`: that node, its retainer path and what it retains. */
+  readonly node?: InspectNodeDetail;
+}
+
+export interface InspectNode {
+  readonly id: number;
+  readonly className: string;
+  readonly shallowSize: number;
+  readonly retainedSize: number;
+  /** Edges from the GC roots; null when unreachable. */
+  readonly distance: number | null;
+}
+
+export interface InspectNodeDetail extends InspectNode {
+  readonly type: string;
+  readonly name: string;
+  readonly dominatorId: number;
+  /** Root first; null when no essential path reaches the node. */
+  readonly retainerPath: readonly InspectPathStep[] | null;
+  /** Steps cut from the middle of a long path, and the index in retainerPath where they were. */
+  readonly omittedSteps: number;
+  readonly omittedAt: number;
+}
+
+export interface InspectPathStep {
+  readonly from: InspectNode;
+  readonly edge: string;
+  readonly edgeType: string;
+}
+
+export interface InspectOptions {
+  top?: number;
+  /** V8 object id of a node to explain (retainer path and sizes). */
+  nodeId?: number;
+  onProgress?: Progress;
+}
+
+/** Loads a snapshot and summarises it: the data behind `leakcheck inspect`. */
+export async function inspectSnapshot(path: string, options: InspectOptions = {}): Promise<InspectReport> {
+  const snapshot = await loadSnapshot(path, { onProgress: options.onProgress });
+  const fileBytes = (await stat(path)).size;
+  return summarizeSnapshot(snapshot, fileBytes, options);
+}
+
+/** The inspect report of an already loaded snapshot. */
+export function summarizeSnapshot(snapshot: LoadedSnapshot, fileBytes: number, options: InspectOptions = {}): InspectReport {
+  const top = Math.max(0, Math.floor(options.top ?? DEFAULT_TOP));
+  const { graph } = snapshot;
+  const classes = summarizeClasses(snapshot);
+  const report: InspectReport = {
+    file: graph.source,
+    fileBytes,
+    nodeCount: graph.nodeCount,
+    edgeCount: graph.edgeCount,
+    stringCount: graph.strings.length,
+    totalSize: snapshot.totalSize,
+    unreachableCount: snapshot.unreachableCount,
+    classCount: classes.length,
+    classes: classes.slice(0, top),
+    topDominators: topDominators(snapshot, top).map((d) => describeNode(snapshot, d.ordinal)),
+  };
+  if (options.nodeId === undefined) return report;
+  const ordinal = snapshot.ordinalById(options.nodeId);
+  if (ordinal < 0) {
+    throw new LeakcheckError(ErrorCode.USAGE, `there is no node @${options.nodeId} in this snapshot`, { file: graph.source });
+  }
+  const path = snapshot.retainerPath(ordinal);
+  return {
+    ...report,
+    node: {
+      ...describeNode(snapshot, ordinal),
+      type: graph.nodeTypeNames[graph.nodeTypes[ordinal]!] ?? 'unknown',
+      name: graph.strings[graph.nodeNames[ordinal]!] ?? '',
+      dominatorId: graph.nodeIds[snapshot.dominators[ordinal]!]!,
+      retainerPath: path === undefined ? null : path.steps.map((step) => ({
+        from: describeNode(snapshot, step.from),
+        edge: edgeLabel(graph, step.edge),
+        edgeType: graph.edgeTypeNames[graph.edgeTypes[step.edge]!] ?? 'unknown',
+      })),
+      omittedSteps: path?.omittedSteps ?? 0,
+      omittedAt: path && path.omittedSteps > 0 ? Math.ceil(path.steps.length / 2) : 0,
+    },
+  };
+}
+
+function describeNode(snapshot: LoadedSnapshot, ordinal: number): InspectNode {
+  const distance = snapshot.distances[ordinal]!;
+  return {
+    id: snapshot.graph.nodeIds[ordinal]!,
+    className: snapshot.className(ordinal),
+    shallowSize: snapshot.graph.selfSizes[ordinal]!,
+    retainedSize: snapshot.retainedSizes[ordinal]!,
+    distance: distance === UNREACHABLE ? null : distance,
+  };
+}

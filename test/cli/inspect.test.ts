@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cliPath } from '../helpers/paths.js';
+import { tmpDir } from '../helpers/tmp-dir.js';
+import { SnapshotBuilder } from '../helpers/snapshot-builder.js';
+import { writeLiveSnapshot } from '../helpers/live-snapshot.js';
+
+function runCli(args: string[]) {
+  return spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+}
+
+function builtSnapshot(): SnapshotBuilder {
+  const b = new SnapshotBuilder();
+  const roots = b.addNode('synthetic', '(GC roots)');
+  const cache = b.addNode('object', 'Cache', 40);
+  const map = b.addNode('object', 'Map', 32);
+  b.addEdge(b.root, roots, 'element', 1).addEdge(roots, cache, 'element', 0).addEdge(cache, map, 'property', 'entries');
+  for (let i = 0; i < 30; i++) {
+    const entry = b.addNode('object', 'Entry', 24);
+    const text = b.addNode('string', `value ${i}`, 20);
+    b.addEdge(map, entry, 'element', i).addEdge(entry, text, 'property', 'text');
+  }
+  return b;
+}
+
+test('inspect --json prints one object with counts, sizes and classes sorted by retained size', (t) => {
+  const path = builtSnapshot().writeTo(join(tmpDir(t), 'built.heapsnapshot'));
+  const result = runCli(['inspect', path, '--json', '--top', '3']);
+  assert.equal(result.status, 0, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.equal(report.nodeCount, 64);
+  assert.equal(report.edgeCount, 63);
+  assert.equal(report.totalSize, 40 + 32 + 30 * 24 + 30 * 20);
+  assert.deepEqual(report.classes, [
+    { name: 'Cache', count: 1, shallowSize: 40, retainedSize: 1392 },
+    { name: 'Map', count: 1, shallowSize: 32, retainedSize: 1352 },
+    { name: 'Entry', count: 30, shallowSize: 720, retainedSize: 1320 },
+  ]);
+  assert.equal(report.classCount, 4);
+  assert.equal(report.topDominators[0].className, 'Cache');
+  assert.equal(result.stderr, '');
+});
+
+test('inspect prints a human summary, and --node @id the retainer path', (t) => {
+  const b = builtSnapshot();
+  const path = b.writeTo(join(tmpDir(t), 'built.heapsnapshot'));
+  const summary = runCli(['inspect', path]);
+  assert.equal(summary.status, 0, summary.stderr);
+  assert.match(summary.stdout, /Top 4 classes by retained size/);
+  assert.match(summary.stdout, /1\.36 KiB .* Cache/);
+  const report = JSON.parse(runCli(['inspect', path, '--json']).stdout);
+  const entryId = 9; // ids are odd and increasing: root 1, (GC roots) 3, Cache 5, Map 7, first Entry 9
+  const explained = runCli(['inspect', path, '--node', `@${entryId}`]);
+  assert.equal(explained.status, 0, explained.stderr);
+  assert.match(explained.stdout, /Node Entry @9/);
+  assert.match(explained.stdout, /Cache @5 → entries\n\s+Map @7 → \[0\]\n\s+Entry @9/);
+  assert.equal(report.node, undefined);
+  const json = JSON.parse(runCli(['inspect', path, '--json', '--node', '9']).stdout);
+  assert.deepEqual(json.node.retainerPath.map((step: { edge: string }) => step.edge), ['[1]', '[0]', 'entries', '[0]']);
+  assert.equal(json.node.retainedSize, 44);
+});
+
+test('inspect works on a snapshot written by a real node', async (t) => {
+  const path = await writeLiveSnapshot(t, 'class Order { constructor(i) { this.i = i; } }\nglobalThis.orders = Array.from({ length: 2000 }, (_, i) => new Order(i));');
+  const result = runCli(['inspect', path, '--json', '--top', '500']);
+  assert.equal(result.status, 0, result.stderr);
+  const report = JSON.parse(result.stdout);
+  const order = report.classes.find((row: { name: string }) => row.name === 'Order');
+  assert.equal(order.count, 2000);
+  assert.ok(order.retainedSize >= order.shallowSize);
+  assert.ok(report.nodeCount > 10_000 && report.edgeCount > report.nodeCount);
+});
+
+test('bad input exits 2 with one line naming the file and the problem, no stack', (t) => {
+  const dir = tmpDir(t);
+  const good = builtSnapshot().toJson();
+  const cases: [string, string | Buffer, RegExp][] = [
+    ['empty.heapsnapshot', '', /empty/],
+    ['text.heapsnapshot', 'this is not json', /not a JSON object/],
+    ['package.json', '{"name":"x","version":"1.0.0"}', /no "snapshot" header/],
+    ['truncated.heapsnapshot', good.slice(0, Math.floor(good.length / 2)), /truncated/],
+    ['counts.heapsnapshot', builtSnapshot().toJson({ nodeCount: 65 }), /node_count 65/],
+    ['edges.heapsnapshot', builtSnapshot().toJson({ edgeCount: 62 }), /edge_count 62/],
+  ];
+  for (const [name, content, problem] of cases) {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    const result = runCli(['inspect', path]);
+    assert.equal(result.status, 2, `${name}: ${result.stderr}`);
+    const lines = result.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, result.stderr);
+    assert.ok(lines[0]!.includes(path), lines[0]);
+    assert.match(lines[0]!, problem);
+    assert.match(lines[0]!, /at byte \d+/);
+    assert.doesNotMatch(result.stderr, /at .*\.js:\d+/);
+    assert.equal(result.stdout, '');
+  }
+  const missing = runCli(['inspect', join(dir, 'missing.heapsnapshot')]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /missing\.heapsnapshot: cannot read the snapshot: no such file/);
+});
+
+test('--node with an unknown id or a malformed one is a usage error', (t) => {
+  const path = builtSnapshot().writeTo(join(tmpDir(t), 'built.heapsnapshot'));
+  const unknown = runCli(['inspect', path, '--node', '@4']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /no node @4/);
+  const malformed = runCli(['inspect', path, '--node', 'abc']);
+  assert.equal(malformed.status, 2);
+  assert.match(malformed.stderr, /--node wants a V8 object id/);
+  assert.ok(readFileSync(path).length > 0);
+});
