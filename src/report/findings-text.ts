@@ -1,0 +1,91 @@
+import type { AnalysisResult, Finding, SourceLocation } from '../detectors/index.js';
+import type { ClassGrowthRow } from '../diff/index.js';
+import type { Style } from './style.js';
+import { formatByteDelta, formatBytes, formatCount, formatCountDelta } from './units.js';
+
+export interface FindingsTextOptions {
+  /** Scripts under this directory are shown relative to it. */
+  cwd?: string;
+  /** Class-growth rows shown (default 10; the JSON keeps them all). */
+  maxClassRows?: number;
+}
+
+const SNAPSHOT_LABELS = ['base', 'target', 'final'];
+
+/**
+ * AnalysisResult → the text `leakcheck diff` prints: the inputs, each finding (title, evidence per
+ * snapshot, location, retainer path), the class-growth table, then the verdict. Pure: no I/O.
+ */
+export function renderFindingsText(result: AnalysisResult, style: Style, options: FindingsTextOptions = {}): string {
+  const lines: string[] = [];
+  const method = result.method === 'three-snapshot' ? 'baseline/target/final' : 'two snapshots';
+  lines.push(style.bold(`leakcheck diff (${method})`));
+  result.snapshots.forEach((snapshot, k) => {
+    lines.push(`  ${(SNAPSHOT_LABELS[k] ?? `#${k + 1}`).padEnd(7)}${snapshot.path}  ${style.dim(`${formatCount(snapshot.nodeCount)} objects, ${formatBytes(snapshot.totalBytes)}`)}`);
+  });
+  for (const warning of result.warnings) lines.push(style.yellow(`  warning: ${warning}`));
+  lines.push('');
+
+  const leaks = result.findings.filter((f) => f.severity === 'leak');
+  const suspects = result.findings.filter((f) => f.severity === 'suspect');
+  if (result.findings.length === 0) lines.push(style.green('No growing listeners, closures, collections, handles or classes.'), '');
+  for (const finding of [...leaks, ...suspects]) lines.push(...renderFinding(finding, style, options.cwd), '');
+
+  const rows = result.classGrowth.slice(0, options.maxClassRows ?? 10);
+  if (rows.length > 0) lines.push(...renderClassTable(rows, result, style), '');
+
+  lines.push(renderVerdict(result, style));
+  return `${lines.join('\n')}\n`;
+}
+
+function renderFinding(finding: Finding, style: Style, cwd: string | undefined): string[] {
+  const badge = finding.severity === 'leak' ? style.red(style.bold('LEAK   ')) : style.yellow('suspect');
+  const { evidence } = finding;
+  const out = [`${badge} ${style.bold(finding.title)} ${style.dim(`[${finding.kind}]`)}`];
+  const series = evidence.counts.map((count) => formatCount(count)).join(' → ');
+  out.push(`        ${evidence.unit} ${series} (${formatCountDelta(finding.growth.count)}); retains ${formatBytes(finding.retainedSize)} (${formatByteDelta(finding.growth.bytes)}); ${formatCount(evidence.survivingCount)} survived a full round`);
+  if (finding.location) out.push(`        at ${style.cyan(locationText(finding.location, cwd))}`);
+  if (evidence.groups && evidence.groups.length > 1) {
+    const more = evidence.groups.slice(0, 3).map((g) => `${formatCount(g.count)} × ${g.location ? locationText(g.location, cwd) : 'unknown'}`);
+    out.push(`        by function: ${more.join(', ')}`);
+  }
+  if (evidence.captured && evidence.captured.length > 0) {
+    out.push(`        scope holds: ${evidence.captured.map((c) => `${c.name} (${formatBytes(c.retainedSize)})`).join(', ')}`);
+  }
+  if (evidence.holder) out.push(`        held by ${style.cyan(evidence.holder)}`);
+  out.push(`        ${style.dim(finding.retainerPath.join(' → '))}`);
+  return out;
+}
+
+function locationText(location: SourceLocation, cwd: string | undefined): string {
+  let script = location.script;
+  if (cwd !== undefined && script.startsWith(`${cwd.replace(/\/$/, '')}/`)) script = script.slice(cwd.replace(/\/$/, '').length + 1);
+  const name = location.functionName ? `${location.functionName} ` : '';
+  return `${name}${script}:${location.line}:${location.column}`;
+}
+
+function renderClassTable(rows: readonly ClassGrowthRow[], result: AnalysisResult, style: Style): string[] {
+  const header = ['class', 'count', 'Δ count', 'Δ shallow', 'Δ retained', result.method === 'three-snapshot' ? 'survived' : 'new'];
+  const body = rows.map((row) => [
+    row.className.length > 40 ? `${row.className.slice(0, 39)}…` : row.className,
+    row.counts.map((c) => formatCount(c)).join(' → '),
+    formatCountDelta(row.countDelta),
+    formatByteDelta(row.shallowDelta),
+    formatByteDelta(row.retainedDelta),
+    formatCount(row.candidateCount),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
+  return [style.bold('Class growth'), style.dim(line(header)), ...body.map(line)];
+}
+
+function renderVerdict(result: AnalysisResult, style: Style): string {
+  const { minGrowthBytes, minGrowthCount } = result.thresholds;
+  const gate = `growth ≥ ${formatCount(minGrowthCount)} or ≥ ${formatBytes(minGrowthBytes)}`;
+  if (result.verdict.leak) {
+    const n = result.verdict.reasons.length;
+    return style.red(style.bold(`LEAK: ${n} finding${n === 1 ? '' : 's'} crossed the thresholds (${gate})`));
+  }
+  const suspects = result.findings.length;
+  return style.green(`clean: nothing crossed the thresholds (${gate})${suspects > 0 ? `; ${suspects} suspect${suspects === 1 ? '' : 's'} below them` : ''}`);
+}
