@@ -408,8 +408,10 @@ export function describeExit(exit: TargetExit): string {
 }
 
 function lastLine(text: string): string {
-  const line = text.trim().split('\n').filter((l) => l.trim().length > 0 && !/^\s+at /.test(l)).pop();
-  return line ? `: ${line.trim().slice(0, 200)}` : '';
+  // Node ends a crash with "Node.js vX" after the stack: the error line itself is what helps.
+  const lines = text.trim().split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !/^at /.test(l) && !/^Node\.js v\d/.test(l));
+  const line = [...lines].reverse().find((l) => /^(\w*Error|Error)\b|^\[?ERR_/.test(l)) ?? lines[lines.length - 1];
+  return line ? `: ${line.slice(0, 200)}` : '';
 }
 
 function safeName(name: string): string {

@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCode, isLeakcheckError } from '../../src/errors.js';
+import { buildLoadPlan, runTarget, type RunOptions } from '../../src/runner/index.js';
+import { fixturesDir } from '../helpers/paths.js';
+import { tmpDir } from '../helpers/tmp-dir.js';
+
+const app = (name: string) => join(fixturesDir, 'apps', `${name}.mjs`);
+
+/** Small, fast runs: 300 warm-up requests (fills the bounded cache), 400 per load phase. */
+function options(t: Parameters<typeof tmpDir>[0], command: string[], extra: Partial<RunOptions> = {}): RunOptions {
+  return {
+    command,
+    phases: buildLoadPlan({ requests: 400, warmupRequests: 300, concurrency: 4 }),
+    outDir: join(tmpDir(t), 'report'),
+    startTimeoutMs: 15_000,
+    ...extra,
+  };
+}
+
+test('a per-request listener leak is a leak: the heap keeps growing after every forced GC', async (t) => {
+  const report = await runTarget(options(t, [process.execPath, app('http-listener-leak')]));
+  assert.equal(report.verdict.outcome, 'leak');
+  const heap = report.trends.find((tr) => tr.series === 'heapUsed')!;
+  assert.equal(heap.increasing, true);
+  assert.ok(heap.growthByPhaseBytes.every((p) => p.growthBytes > 0));
+  // The agent's memwatch HeapDiff shows the per-request objects the closures keep alive.
+  const diff = report.phases.find((p) => p.name === 'load1')!.heapDiff!;
+  const responses = diff.details.find((d) => d.className === 'ServerResponse');
+  assert.ok(responses && responses.addedCount - responses.removedCount >= 400, JSON.stringify(diff.details.slice(0, 8)));
+});
+
+test('a clean server is clean, and the run leaves report.json, report.html, stats.jsonl and 0600 snapshots', async (t) => {
+  const opts = options(t, [process.execPath, app('http-clean')]);
+  const report = await runTarget(opts);
+  assert.equal(report.verdict.outcome, 'clean', JSON.stringify(report.verdict.reasons));
+  assert.equal(report.verdict.leak, false);
+  const dir = opts.outDir!;
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+  for (const f of ['report.json', 'report.html', 'stats.jsonl', 'target.log']) assert.ok(existsSync(join(dir, f)), f);
+  assert.equal(report.files.snapshots.length, 3);
+  for (const s of report.files.snapshots) assert.equal(statSync(s).mode & 0o777, 0o600, s);
+  const saved = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+  assert.equal(saved.schemaVersion, 1);
+  assert.equal(saved.verdict.outcome, 'clean');
+  const lines = readFileSync(join(dir, 'stats.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(lines.some((l) => l.type === 'checkpoint') && lines.some((l) => l.type === 'sample') && lines.some((l) => l.type === 'phase'));
+  assert.deepEqual(report.phases.map((p) => [p.name, p.http?.requests]), [['warmup', 300], ['load1', 400], ['load2', 400]]);
+  assert.equal(report.phases[1]!.http!.statusCounts['200'], 400);
+});
+
+test('a bounded cache that fills during warm-up is not a leak', async (t) => {
+  const report = await runTarget(options(t, [process.execPath, app('http-bounded-cache')]));
+  assert.equal(report.verdict.outcome, 'clean', JSON.stringify(report.verdict.reasons));
+});
+
+test('a map that only grows is a leak', async (t) => {
+  const report = await runTarget(options(t, [process.execPath, app('http-growing-map')], { snapshots: false }));
+  assert.equal(report.verdict.outcome, 'leak');
+  assert.ok(report.verdict.reasons.some((r) => r.kind === 'heap-trend' && r.leak));
+});
+
+test('Buffers kept off the heap are an off-heap leak, told apart from the JS heap', async (t) => {
+  const report = await runTarget(options(t, [process.execPath, app('http-external-leak')], { snapshots: false }));
+  assert.equal(report.verdict.outcome, 'leak');
+  const leaking = report.verdict.reasons.filter((r) => r.leak).map((r) => r.kind);
+  assert.deepEqual(leaking, ['off-heap-trend']);
+  assert.match(report.verdict.reasons.find((r) => r.kind === 'off-heap-trend')!.message, /ArrayBuffers/);
+});
+
+test('a target that crashes mid-run still gets a report that says so, with its exit code and stderr', async (t) => {
+  const report = await runTarget(options(t, [process.execPath, app('http-crash')], { env: { ...process.env, CRASH_AFTER: '450' }, snapshots: false }));
+  assert.equal(report.verdict.outcome, 'crashed');
+  assert.equal(report.target.crashed, true);
+  assert.equal(report.target.exit?.code, 1);
+  assert.equal(report.target.exit?.phase, 'load1');
+  assert.match(report.target.stderrTail, /fixture crash after 450 requests/);
+  assert.match(report.phases.find((p) => p.name === 'load1')!.incomplete!, /exited with code 1/);
+  assert.equal(report.phases.some((p) => p.name === 'load2'), false);
+  assert.ok(existsSync(report.files.reportJson));
+});
+
+test('a target that never listens fails with ERR_TARGET_NOT_LISTENING', async (t) => {
+  await assert.rejects(
+    runTarget(options(t, [process.execPath, app('http-never-listens')], { startTimeoutMs: 1500 })),
+    (error) => isLeakcheckError(error) && error.code === ErrorCode.TARGET_NOT_LISTENING && /did not open a listening socket within 2 s/.test(error.message),
+  );
+});
+
+test('with --url, a target that never listens fails naming the address', async (t) => {
+  await assert.rejects(
+    runTarget(options(t, [process.execPath, app('http-never-listens')], { startTimeoutMs: 1500, url: 'http://127.0.0.1:1/' })),
+    (error) => isLeakcheckError(error) && error.code === ErrorCode.TARGET_NOT_LISTENING && /127\.0\.0\.1:1/.test(error.message),
+  );
+});
+
+test('a target that exits at start-up fails with ERR_TARGET_FAILED_TO_START and its last error line', async (t) => {
+  const dir = tmpDir(t);
+  const script = join(dir, 'boom.mjs');
+  writeFileSync(script, 'throw new Error("config file missing: /etc/app.json");');
+  await assert.rejects(
+    runTarget(options(t, [process.execPath, script])),
+    (error) => isLeakcheckError(error) && error.code === ErrorCode.TARGET_FAILED_TO_START
+      && /exited with code 1 before it was ready: Error: config file missing/.test(error.message),
+  );
+});
+
+test('a command that does not exist fails with ERR_TARGET_FAILED_TO_START', async (t) => {
+  await assert.rejects(
+    runTarget(options(t, ['no-such-command-leakcheck'])),
+    (error) => isLeakcheckError(error) && error.code === ErrorCode.TARGET_FAILED_TO_START && /command not found: no-such-command-leakcheck/.test(error.message),
+  );
+});
+
+test('through `npm start` the runner picks the real server, not npm\'s own node process', async (t) => {
+  const dir = tmpDir(t);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'wrapped', private: true, scripts: { start: `node ${JSON.stringify(app('http-listener-leak'))}` } }));
+  const report = await runTarget(options(t, ['npm', 'start', '--silent'], { cwd: dir, snapshots: false }));
+  const chosen = report.target.agents.filter((a) => a.chosen);
+  assert.equal(chosen.length, 1);
+  assert.match(chosen[0]!.argv.join(' '), /http-listener-leak/);
+  assert.ok(report.target.agents.some((a) => !a.chosen && a.note === 'package-manager wrapper'), JSON.stringify(report.target.agents));
+  assert.equal(report.verdict.outcome, 'leak');
+});
