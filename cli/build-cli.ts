@@ -2,6 +2,7 @@ import yargs, { type Argv, type CommandModule } from 'yargs';
 import { ErrorCode, LeakcheckError } from '../src/errors.js';
 import { diffCommand } from './commands/diff.js';
 import { inspectCommand } from './commands/inspect.js';
+import { loadCommand } from './commands/load.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 
@@ -11,7 +12,7 @@ import { runCommand } from './commands/run.js';
  */
 // Each command module types its own arguments; the list only needs them to be commands.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const commands: CommandModule<any, any>[] = [runCommand, reportCommand, inspectCommand, diffCommand];
+const commands: CommandModule<any, any>[] = [runCommand, reportCommand, inspectCommand, diffCommand, loadCommand];
 
 export function buildCli(argv: string[]): Argv {
   return yargs(argv)

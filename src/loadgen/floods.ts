@@ -162,9 +162,12 @@ export class Flood {
     return Buffer.concat([Buffer.from(`POST ${path} HTTP/1.1\r\nHost: load\r\n${this.#auth}Content-Length: ${body.length}\r\n\r\n`, 'latin1'), body]);
   }
 
-  stop(): void {
+  /** Stops sending, waits (at most 2 s) for the answers to requests in flight, then closes. */
+  async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    const inFlight = () => this.#publishers.some((publisher) => publisher.connected && publisher.inFlight > 0);
+    for (let k = 0; k < 200 && inFlight(); k++) await new Promise((resolve) => setTimeout(resolve, 10));
     for (const publisher of this.#publishers) publisher.socket.end();
   }
 }

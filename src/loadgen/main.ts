@@ -13,11 +13,10 @@ function parseArgs(argv: string[]): LoadArgs {
     if (!arg.startsWith('--')) throw new PlanError(`unexpected argument ${JSON.stringify(arg)}`);
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq === -1 ? undefined : eq);
-    const option = loadOptions[name];
-    if (option === undefined) throw new PlanError(`unknown flag --${name} (try --help)`);
+    if (loadOptions[name] === undefined) throw new PlanError(`unknown flag --${name} (try --help)`);
     const value = eq === -1 ? argv[++k] : arg.slice(eq + 1);
     if (value === undefined) throw new PlanError(`--${name} needs a value`);
-    args[name] = option.type === 'number' ? Number(value) : value;
+    args[name] = value; // makePlan converts and checks numbers, quoting what was given
   }
   return args;
 }

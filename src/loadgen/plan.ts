@@ -85,7 +85,7 @@ export type LoadArgs = Partial<Record<keyof typeof loadOptions, string | number 
 
 function positiveInt(name: string, value: unknown, min = 1, max = 10_000_000): number {
   const number = Number(value);
-  if (!Number.isInteger(number) || number < min || number > max) throw new PlanError(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(number) || number < min || number > max) throw new PlanError(`--${name} must be a whole number from ${min} to ${max}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
   return number;
 }
 

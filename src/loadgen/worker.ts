@@ -211,7 +211,7 @@ class LoadWorker {
 
   /** Closes everything, waits (at most 2 s) for the sockets to report closed, sends the last report. */
   async stop(): Promise<void> {
-    this.#flood?.stop();
+    await this.#flood?.stop();
     if (this.#rampTimer !== null) clearInterval(this.#rampTimer);
     clearInterval(this.#reportTimer);
     for (const held of this.#held) {
