@@ -15,8 +15,7 @@ export function renderRunText(report: RunReport, style: Style): string {
   if (report.target.crashed) {
     const exit = report.target.exit;
     out.push(style.red(`  target ${exit?.signal ? `killed by ${exit.signal}` : `exited with code ${exit?.code}`} during ${exit?.phase ?? '?'}`));
-    const tail = report.target.stderrTail.trim().split('\n').slice(-6);
-    for (const line of tail) if (line.trim()) out.push(style.dim(`    | ${line}`));
+    for (const line of crashExcerpt(report.target.stderrTail)) out.push(style.dim(`    | ${line}`));
   }
   if (!report.target.memwatch.available) {
     out.push(style.yellow(`  @airbnb/node-memwatch did not load in the target (${report.target.memwatch.error ?? 'unknown error'}): no GC stats, forced GCs used instead`));
@@ -26,7 +25,8 @@ export function renderRunText(report: RunReport, style: Style): string {
   for (const phase of report.phases) out.push(`  ${phaseLine(phase, report, style)}`);
 
   out.push('', style.bold('Memory after forced GC (first → last of the load phases)'));
-  for (const trend of report.trends) {
+  if (report.trends.every((t) => t.points === 0)) out.push(style.dim('  no measurements (the target ended before the first checkpoint)'));
+  for (const trend of report.trends.filter((t) => t.points > 0)) {
     const name = { heapUsed: 'heap used', external: 'external', arrayBuffers: 'arrayBuffers', rss: 'rss' }[trend.series];
     const delta = formatByteDelta(trend.lastBytes - trend.firstBytes);
     const flag = trend.increasing ? style.red(' growing') : '';
@@ -51,6 +51,19 @@ export function renderRunText(report: RunReport, style: Style): string {
   out.push('', `${style.dim('report:')} ${report.files.reportHtml}`);
   out.push(`${style.dim('json:  ')} ${report.files.reportJson}`);
   return `${out.join('\n')}\n`;
+}
+
+/** The error line of a crash and the frames right under it (the stack's end is node internals). */
+export function crashExcerpt(stderr: string): string[] {
+  const lines = stderr.trimEnd().split('\n').filter((l) => l.trim().length > 0);
+  let at = -1;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (/^\s*(\w*Error|Error)\b|^\s*\[?ERR_|FATAL ERROR/.test(lines[i]!)) {
+      at = i;
+      break;
+    }
+  }
+  return at < 0 ? lines.slice(-6) : lines.slice(at, at + 3);
 }
 
 function marker(reason: VerdictReason, style: Style): string {

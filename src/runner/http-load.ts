@@ -14,6 +14,8 @@ export class LoadRecorder {
   requests = 0;
   errors = 0;
   activeMs = 0;
+  /** Start of the chunk under way, so a phase cut short by a crash still has a duration. */
+  runningSince: number | undefined;
   readonly statusCounts: Record<string, number> = {};
   readonly errorSamples: string[] = [];
   readonly #latencies: number[] = [];
@@ -44,6 +46,7 @@ export class LoadRecorder {
   }
 
   stats(): LoadStats {
+    const activeMs = this.activeMs + (this.runningSince === undefined ? 0 : performance.now() - this.runningSince);
     const sorted = [...this.#latencies].sort((a, b) => a - b);
     const pick = (q: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
     return {
@@ -51,8 +54,8 @@ export class LoadRecorder {
       statusCounts: { ...this.statusCounts },
       errors: this.errors,
       errorSamples: [...this.errorSamples],
-      durationMs: this.activeMs,
-      requestsPerSecond: this.activeMs > 0 ? (this.requests / this.activeMs) * 1000 : 0,
+      durationMs: activeMs,
+      requestsPerSecond: activeMs > 0 ? (this.requests / activeMs) * 1000 : 0,
       latencyP50Ms: pick(0.5),
       latencyP99Ms: pick(0.99),
       latencyMaxMs: this.#maxMs,
@@ -86,6 +89,7 @@ export async function runHttpLoad(options: HttpLoadOptions, recorder: LoadRecord
   const url = new URL(options.url);
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
   const started = performance.now();
+  recorder.runningSince = started;
   const deadline = options.durationMs === undefined ? Number.POSITIVE_INFINITY : started + options.durationMs;
   const budget = options.requests ?? Number.POSITIVE_INFINITY;
   const body = options.body === undefined ? undefined : Buffer.from(options.body);
@@ -108,6 +112,7 @@ export async function runHttpLoad(options: HttpLoadOptions, recorder: LoadRecord
     await Promise.all(Array.from({ length: options.concurrency }, worker));
   } finally {
     recorder.activeMs += performance.now() - started;
+    recorder.runningSince = undefined;
     agent.destroy();
   }
 }

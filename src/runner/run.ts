@@ -215,6 +215,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
 
     for (const [index, plan] of options.phases.entries()) {
       const phase: RunPhase = { name: plan.name, kind: plan.kind, startMs: Date.now() - startedAtMs, endMs: 0 };
+      let liveRecorder: LoadRecorder | undefined;
       phases.push(phase);
       progress({ kind: 'phase-start', phase: plan.name });
       try {
@@ -231,6 +232,8 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
           await runCommandPhase(plan, phase);
         } else {
           const recorder = new LoadRecorder();
+          // Set before the load so that a crash mid-chunk still reports what was sent.
+          liveRecorder = recorder;
           for (let chunk = 0; chunk < chunks; chunk++) {
             const requests = plan.requests === undefined ? undefined
               : Math.floor((plan.requests * (chunk + 1)) / chunks) - Math.floor((plan.requests * chunk) / chunks);
@@ -258,6 +261,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
         crashedDuring = plan.name;
         phase.incomplete = `the target ${error.message}`;
       } finally {
+        if (liveRecorder) phase.http = liveRecorder.stats();
         phase.endMs = Date.now() - startedAtMs;
         progress({ kind: 'phase-end', phase });
       }

@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cliPath, fixturesDir } from '../helpers/paths.js';
+import { tmpDir } from '../helpers/tmp-dir.js';
+
+const app = (name: string) => join(fixturesDir, 'apps', `${name}.mjs`);
+const small = ['--requests', '300', '--warmup-requests', '300', '--concurrency', '4'];
+
+/** Runs the built CLI asynchronously (tests run in parallel; spawnSync would block the other file). */
+function runCli(args: string[], cwd?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+test('a leaking server exits 1 and the summary names the growing heap', async (t) => {
+  const out = join(tmpDir(t), 'r');
+  const result = await runCli(['run', ...small, '--out', out, '--', process.execPath, app('http-listener-leak')]);
+  assert.equal(result.status, 1, result.stderr);
+  assert.match(result.stdout, /^LEAK/);
+  assert.match(result.stdout, /live JS heap after GC: keeps growing/);
+  assert.match(result.stdout, new RegExp(`report: ${out}/report.html`));
+  assert.match(result.stderr, /phase load2 done/);
+  for (const f of ['report.json', 'report.html', 'stats.jsonl']) assert.ok(existsSync(join(out, f)), f);
+  for (const s of ['00-warmup', '01-load1', '02-load2']) assert.equal(statSync(join(out, `${s}.heapsnapshot`)).mode & 0o777, 0o600);
+});
+
+test('a clean server exits 0; --json prints only report.json on stdout', async (t) => {
+  const out = join(tmpDir(t), 'r');
+  const result = await runCli(['run', ...small, '--no-snapshots', '--json', '--out', out, '--', process.execPath, app('http-clean')]);
+  assert.equal(result.status, 0, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.equal(report.schemaVersion, 1);
+  assert.equal(report.verdict.outcome, 'clean');
+  assert.deepEqual(report, JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
+  assert.equal(result.stderr, '', 'no progress chatter with --json');
+});
+
+test('a crashing target exits 2 and still writes a report that says it crashed', async (t) => {
+  const out = join(tmpDir(t), 'r');
+  const result = await runCli(['run', ...small, '--no-snapshots', '--out', out, '--', process.execPath, app('http-crash')]);
+  assert.equal(result.status, 2);
+  assert.match(result.stdout, /TARGET CRASHED/);
+  assert.match(result.stdout, /exited with code 1 during warmup/);
+  assert.match(result.stdout, /fixture crash after 150 requests/);
+  assert.equal(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).target.crashed, true);
+});
+
+test('a target that never listens exits 2 with one clear line', async (t) => {
+  const result = await runCli(['run', '--start-timeout', '1', '--out', join(tmpDir(t), 'r'), '--', process.execPath, app('http-never-listens')]);
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /leakcheck: the target did not open a listening socket within 1 s; pass --url/);
+  assert.doesNotMatch(result.stderr, /at .*\.js:\d+/);
+});
+
+test('run without a command after -- exits 2 with the usage line', async () => {
+  const result = await runCli(['run', '--requests', '10']);
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /missing target command: leakcheck run \[options\] -- <command\.\.\.>/);
+});
+
+test('bad flags are usage errors: --requests with --duration, a non-http --url, a bad --min-growth', async () => {
+  const both = await runCli(['run', '--requests', '10', '--duration', '2', '--', 'node', 'x.js']);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /--requests and --duration both bound a phase/);
+  const https = await runCli(['run', '--url', 'https://127.0.0.1:1/', '--', 'node', 'x.js']);
+  assert.equal(https.status, 2);
+  assert.match(https.stderr, /only http:\/\/ is supported/);
+  const size = await runCli(['run', '--min-growth', 'lots', '--', 'node', 'x.js']);
+  assert.equal(size.status, 2);
+  assert.match(size.stderr, /--min-growth: not a size: "lots"/);
+});
+
+test('an invalid phases.json exits 2 naming the file and the field', async (t) => {
+  const file = join(tmpDir(t), 'phases.json');
+  writeFileSync(file, JSON.stringify({ phases: [{ name: 'warm', kind: 'warmup', requests: 10 }, { name: 'a', requests: -1 }, { name: 'b', requests: 5 }] }));
+  const result = await runCli(['run', '--phases', file, '--', 'node', 'x.js']);
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, new RegExp(`${file}: phases\\[1\\]\\.requests must be a positive integer, got -1`));
+});
+
+test('--phases drives named phases and --load-cmd runs the user\'s load tool per phase', async (t) => {
+  const dir = tmpDir(t);
+  const phases = join(dir, 'phases.json');
+  writeFileSync(phases, JSON.stringify({ phases: [
+    { name: 'prime', kind: 'warmup', requests: 50 },
+    { name: 'first', requests: 100, method: 'POST', body: 'hello' },
+    { name: 'second', loadCommand: `"${process.execPath}" ${JSON.stringify(join(dir, 'load.mjs'))}` },
+  ] }));
+  // A user's load tool: reads the target URL from the environment, sends 100 requests.
+  writeFileSync(join(dir, 'load.mjs'), `const url = process.env.LEAKCHECK_TARGET_URL;
+for (let i = 0; i < 100; i++) await (await fetch(url)).text();
+console.log('sent 100 to', url, 'in', process.env.LEAKCHECK_PHASE);`);
+  const out = join(dir, 'r');
+  const result = await runCli(['run', '--phases', phases, '--no-snapshots', '--json', '--out', out, '--', process.execPath, app('http-clean')]);
+  assert.equal(result.status, 0, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.deepEqual(report.phases.map((p: { name: string }) => p.name), ['prime', 'first', 'second']);
+  assert.equal(report.phases[1].http.requests, 100);
+  assert.equal(report.phases[2].command.exitCode, 0);
+  assert.match(report.phases[2].command.outputTail, /sent 100 to http:\/\/127\.0\.0\.1:\d+\/ in second/);
+});
