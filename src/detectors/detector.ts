@@ -5,8 +5,9 @@ import type { DetectorContext } from './context.js';
 export type DetectorId = 'duplicate-listeners' | 'retained-closures' | 'growing-collections' | 'live-handles' | 'class-growth';
 
 /**
- * `leak`: grew in every interval, survived the final snapshot and crossed the thresholds (fails the gate).
- * `suspect`: grew, but stayed under the thresholds or has only two snapshots of evidence (reported, never fails).
+ * `leak`: grew in every interval (three snapshots: with survivors of the first interval still alive
+ * in the final one) and crossed the thresholds: fails the gate.
+ * `suspect`: grew, but stayed under the thresholds or grew in only one interval: reported, never fails.
  */
 export type Severity = 'leak' | 'suspect';
 

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { analyzeSnapshots, type AnalysisResult, type Finding } from '../../src/index.js';
+import { REQUESTS_PER_PHASE, runFixture } from './fixture-snapshots.js';
+
+function collection(result: AnalysisResult, holder: string): Finding {
+  const finding = result.findings.find((f) => f.kind === 'growing-collections' && f.evidence.holder === holder);
+  assert.ok(finding, `no finding for ${holder} in ${JSON.stringify(result.findings.map((f) => f.title))}`);
+  return finding;
+}
+
+function assertGrowsPerRequest(finding: Finding): void {
+  const [base, target, final] = finding.evidence.counts as [number, number, number];
+  assert.equal(target - base, REQUESTS_PER_PHASE);
+  assert.equal(final - target, REQUESTS_PER_PHASE);
+  assert.equal(finding.severity, 'leak');
+}
+
+describe('growing-collections on a module-level Map cache without eviction', () => {
+  let result: AnalysisResult;
+  before(async () => {
+    result = await analyzeSnapshots((await runFixture('growing-map')).all);
+  });
+
+  test('names the variable holding the Map and counts its entries exactly', () => {
+    const finding = collection(result, 'sessionCache');
+    assert.equal(finding.evidence.unit, 'entries');
+    assertGrowsPerRequest(finding);
+    assert.match(finding.title, /^sessionCache: Map of [\d,]+ entries/);
+    assert.equal(result.verdict.leak, true);
+  });
+
+  test('locates the Map at the module that declares it', () => {
+    const finding = collection(result, 'sessionCache');
+    assert.match(finding.location?.script ?? '', /growing-map\.mjs$/);
+    assert.match(finding.retainerPath.join(' → '), /::sessionCache → Map$/);
+  });
+});
+
+describe('growing-collections on a dictionary object and an Array held by properties', () => {
+  let result: AnalysisResult;
+  before(async () => {
+    result = await analyzeSnapshots((await runFixture('growing-dictionary')).all);
+  });
+
+  test('finds the plain object used as a dictionary, named by its property path', () => {
+    const finding = collection(result, 'registry.pendingById');
+    assert.equal(finding.evidence.unit, 'properties');
+    assertGrowsPerRequest(finding);
+  });
+
+  test('finds the Array that is pushed to on every request', () => {
+    const finding = collection(result, 'registry.auditLog');
+    assert.equal(finding.evidence.unit, 'elements');
+    assertGrowsPerRequest(finding);
+  });
+
+  test('does not report the dictionary keys again as a growing class', () => {
+    assert.deepEqual(result.findings.filter((f) => f.kind === 'class-growth' && f.severity === 'leak').map((f) => f.title), []);
+  });
+});
