@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  escapeHtml, parseRunReport, plainStyle, renderRunHtml, renderRunText, runReportToJson, type RunReport,
+} from '../../src/report/index.js';
+import { isLeakcheckError } from '../../src/errors.js';
+
+const evil = '</script><img src=x onerror=alert(1)>';
+
+/** A small but complete report with hostile strings wherever the target or a snapshot supplies text. */
+function sampleReport(): RunReport {
+  const checkpoint = (atMs: number, phase: string, heap: number, boundary: boolean) => ({
+    atMs, phase, requestsSoFar: atMs, boundary, rssBytes: 60e6, heapTotalBytes: 12e6, heapUsedBytes: heap, externalBytes: 2e6, arrayBuffersBytes: 1e4, gcMs: 3,
+  });
+  return {
+    schemaVersion: 1,
+    tool: { name: 'leakcheck', version: '0.1.0' },
+    runId: 'r1',
+    startedAt: '2026-11-23T14:00:00.000Z',
+    durationMs: 4000,
+    command: ['node', `app${evil}.js`],
+    cwd: '/srv',
+    options: { url: 'http://127.0.0.1:3000/', concurrency: 4, minGrowthBytes: 1048576, checkpointsPerPhase: 2, snapshots: true },
+    target: {
+      pid: 42, argv: ['node', 'app.js'], nodeVersion: 'v20.20.2', memwatch: { available: true }, agents: [{ pid: 42, ppid: 1, argv: ['node', evil], chosen: true, note: 'listens on port 3000' }],
+      exit: null, crashed: false, outOfMemory: false, stderrTail: '',
+    },
+    phases: [
+      { name: 'warmup', kind: 'warmup', startMs: 0, endMs: 1000 },
+      { name: `load${evil}`, kind: 'load', startMs: 1000, endMs: 2500, snapshot: { file: '01-load1.heapsnapshot', sizeBytes: 7e6, writeMs: 300 } },
+      { name: 'load2', kind: 'load', startMs: 2500, endMs: 4000 },
+    ],
+    samples: [
+      { atMs: 500, phase: 'warmup', rssBytes: 5e7, heapTotalBytes: 1e7, heapUsedBytes: 5e6, externalBytes: 2e6, arrayBuffersBytes: 1e4 },
+      { atMs: 1700, phase: 'load1', rssBytes: 9e7, heapTotalBytes: 1e7, heapUsedBytes: 9e6, externalBytes: 9e6, arrayBuffersBytes: 8e6, duringCheckpoint: true },
+    ],
+    gcs: [{ atMs: 1200, phase: 'load1', usedHeapBytes: 5.5e6, totalHeapBytes: 1e7, gcPauseNs: 2e6, markSweepCompactCount: 3, scavengeCount: 9, forced: false }],
+    checkpoints: [checkpoint(1000, 'warmup', 5e6, true), checkpoint(1800, 'load1', 6e6, false), checkpoint(2500, 'load1', 7e6, true), checkpoint(4000, 'load2', 9e6, true)],
+    trends: [{ series: 'heapUsed', points: 4, firstBytes: 5e6, lastBytes: 9e6, growthBytes: 4e6, growthPer1000RequestsBytes: 1e6, pValue: 0.01, noiseBytes: 1e4, growthByPhaseBytes: [{ phase: 'load2', growthBytes: 2e6 }], increasing: true }],
+    memwatchRule: [{ atMs: 3000, consecutiveIncreases: 5, growthBytes: 1e6, durationMs: 800 }],
+    findings: [{
+      detector: 'duplicate-listeners', severity: 'high', title: `Listeners ${evil}`, summary: "'error' listeners grew by 600",
+      location: 'file:///srv/app.js:12:9', retainerPath: [{ edge: '', node: '(GC roots)' }, { edge: `_events${evil}`, node: 'EventEmitter' }],
+    }],
+    verdict: { outcome: 'leak', leak: true, reasons: [{ kind: 'heap-trend', leak: true, message: `keeps growing ${evil}` }] },
+    files: { dir: '/r', reportJson: '/r/report.json', reportHtml: '/r/report.html', statsJsonl: '/r/stats.jsonl', targetLog: '/r/target.log', snapshots: [] },
+  };
+}
+
+test('the HTML report escapes every string that comes from the target or a snapshot', () => {
+  const html = renderRunHtml(sampleReport());
+  assert.equal(html.includes(evil), false, 'no raw hostile markup anywhere');
+  assert.ok(html.includes(escapeHtml(`Listeners ${evil}`)));
+  assert.ok(html.includes(`<span class="edge">.${escapeHtml(`_events${evil}`)}</span>`));
+  // Exactly the two script elements the page is made of: the data and the chart.
+  assert.equal(html.match(/<script/g)!.length, 2);
+  assert.equal(html.match(/<\/script>/g)!.length, 2);
+});
+
+test('the HTML report is self-contained and embeds the chart data as parseable JSON', () => {
+  const html = renderRunHtml(sampleReport());
+  assert.doesNotMatch(html, /(src|href)\s*=\s*["']?(https?:)?\/\//i, 'no external resources');
+  const json = /<script type="application\/json" id="data">([\s\S]*?)<\/script>/.exec(html)![1]!;
+  const data = JSON.parse(json);
+  assert.equal(data.phases[1][0], `load${evil}`, 'the name survives the escaping intact');
+  assert.equal(data.samples.length, 1, 'samples taken while a snapshot was written are not charted');
+  assert.equal(data.checkpoints.length, 4);
+  assert.deepEqual(data.leaks, [[3000, 1e6]]);
+});
+
+test('the text summary leads with the verdict and lists reasons, phases, findings and files', () => {
+  const text = renderRunText(sampleReport(), plainStyle);
+  const lines = text.split('\n');
+  assert.match(lines[0]!, /^LEAK {2}node app/);
+  assert.match(lines[1]!, /✗ keeps growing/);
+  assert.match(text, /Listeners .*duplicate-listeners/);
+  assert.match(text, /at file:\/\/\/srv\/app\.js:12:9/);
+  assert.match(text, /retained by: \(GC roots\) \._events.* → EventEmitter/);
+  assert.match(text, /report: \/r\/report\.html/);
+});
+
+test('report.json round-trips and other versions or shapes are refused by name', () => {
+  const report = sampleReport();
+  assert.deepEqual(parseRunReport(runReportToJson(report), 'r.json'), report);
+  const refuse = (text: string, pattern: RegExp) => assert.throws(() => parseRunReport(text, 'x.json'), (e) => isLeakcheckError(e) && e.file === 'x.json' && pattern.test(e.message));
+  refuse('{', /invalid JSON/);
+  refuse('[]', /expected a JSON object/);
+  refuse(JSON.stringify({ ...report, schemaVersion: 2 }), /schema version 2 is not supported/);
+  refuse(JSON.stringify({ ...report, samples: undefined }), /missing the "samples" array/);
+});
