@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { diffSnapshots, matchIds, newestHeapId, sortIds } from '../../src/diff/index.js';
+import { ErrorCode } from '../../src/errors.js';
+import { loadSnapshot, type LoadedSnapshot, type Snapshot } from '../../src/snapshot/index.js';
+import { SnapshotBuilder } from '../helpers/snapshot-builder.js';
+
+/** Objects by id; every object hangs off the root so all are reachable. */
+function build(name: string, objects: { id: number; name: string }[]): Promise<LoadedSnapshot> {
+  const b = new SnapshotBuilder();
+  for (const object of objects) {
+    const node = b.addNode('object', object.name, 16, { id: object.id });
+    b.addEdge(b.root, node, 'property', `o${object.id}`);
+  }
+  return loadSnapshot(Readable.from([Buffer.from(b.toJson())]), { name });
+}
+
+// One process over time: ids only grow; 11 and 13 are allocated between base and target; 13 is
+// freed before final; 15 is allocated between target and final.
+const base = [{ id: 3, name: 'Server' }, { id: 5, name: 'Cache' }, { id: 7, name: 'Job' }, { id: 9, name: 'Job' }];
+const target = [{ id: 3, name: 'Server' }, { id: 5, name: 'Cache' }, { id: 9, name: 'Job' }, { id: 11, name: 'Job' }, { id: 13, name: 'Job' }];
+const final = [{ id: 3, name: 'Server' }, { id: 5, name: 'Cache' }, { id: 11, name: 'Job' }, { id: 15, name: 'Job' }];
+
+function idsOf(snapshot: Snapshot, ordinals: Iterable<number>): number[] {
+  return [...ordinals].map((o) => snapshot.graph.nodeIds[o]!).sort((a, b) => a - b);
+}
+
+test('sortIds orders ordinals by id whatever order the file lists them in', async () => {
+  const snapshot = await build('shuffled', [{ id: 41, name: 'A' }, { id: 7, name: 'B' }, { id: 23, name: 'C' }, { id: 5, name: 'D' }]);
+  const { ids, ordinals } = sortIds(snapshot);
+  for (let k = 1; k < ids.length; k++) assert.ok(ids[k - 1]! < ids[k]!);
+  for (let k = 0; k < ids.length; k++) assert.equal(snapshot.graph.nodeIds[ordinals[k]!], ids[k]);
+  assert.equal(newestHeapId(snapshot), 41);
+});
+
+test('matchIds pairs every object present in both snapshots and counts the rest', async () => {
+  const [a, b] = await Promise.all([build('base', base), build('target', target)]);
+  const match = matchIds(a, b);
+  const matchedTargetIds: number[] = [];
+  for (let o = 0; o < b.graph.nodeCount; o++) {
+    const from = match.fromOrdinalByToOrdinal[o]!;
+    if (from < 0) continue;
+    assert.equal(a.graph.nodeIds[from], b.graph.nodeIds[o], 'a pair must be the same id');
+    matchedTargetIds.push(b.graph.nodeIds[o]!);
+  }
+  // The synthetic roots share the builder's id 1, plus 3, 5, 9.
+  assert.deepEqual(matchedTargetIds.sort((x, y) => x - y), [1, 3, 5, 9]);
+  assert.equal(match.addedCount, 2);
+  assert.equal(match.removedCount, 1);
+});
+
+test('three snapshots: candidates are the objects allocated between base and target still alive in final', async () => {
+  const snapshots = await Promise.all([build('base', base), build('target', target), build('final', final)]);
+  const diff = diffSnapshots(snapshots);
+  const candidates = [];
+  for (let o = 0; o < diff.candidates.length; o++) if (diff.candidates[o] === 1) candidates.push(o);
+  assert.deepEqual(idsOf(diff.last, candidates), [11]);
+  assert.equal(diff.candidateCount, 1);
+  assert.equal(diff.threeSnapshot, true);
+});
+
+test('two snapshots: every object new in the target is a candidate, with a warning that says so', async () => {
+  const snapshots = await Promise.all([build('base', base), build('target', target)]);
+  const diff = diffSnapshots(snapshots);
+  const candidates = [];
+  for (let o = 0; o < diff.candidates.length; o++) if (diff.candidates[o] === 1) candidates.push(o);
+  assert.deepEqual(idsOf(diff.last, candidates), [11, 13]);
+  assert.equal(diff.threeSnapshot, false);
+  assert.equal(diff.warnings.length, 1);
+});
+
+test('snapshots given newest first are refused with a message that says to reorder them', async () => {
+  const snapshots = await Promise.all([build('final', final), build('base', base)]);
+  assert.throws(() => diffSnapshots(snapshots), (error: Error & { code?: string }) => {
+    assert.equal(error.code, ErrorCode.SNAPSHOTS_INCOMPARABLE);
+    assert.match(error.message, /oldest first/);
+    return true;
+  });
+});
+
+test('snapshots whose shared ids name different objects are refused as coming from different processes', async () => {
+  const other = base.map((object, k) => ({ id: object.id, name: `Other${k}` }));
+  const snapshots = await Promise.all([build('base', base), build('elsewhere', other)]);
+  assert.throws(() => diffSnapshots(snapshots), (error: Error & { code?: string }) => {
+    assert.equal(error.code, ErrorCode.SNAPSHOTS_INCOMPARABLE);
+    assert.match(error.message, /not from the process/);
+    return true;
+  });
+});
+
+test('one snapshot or four are a usage error', async () => {
+  const one = await build('base', base);
+  assert.throws(() => diffSnapshots([one]), { code: ErrorCode.USAGE });
+  assert.throws(() => diffSnapshots([one, one, one, one]), { code: ErrorCode.USAGE });
+});
