@@ -1,4 +1,4 @@
-import { ErrorCode, LeakcheckError } from '../errors.js';
+import { ErrorCode, LeakcheckError, type ErrorCodeValue } from '../errors.js';
 
 /**
  * Byte-level scanning of the parts of a snapshot that are not strings: arrays of unsigned
@@ -33,13 +33,21 @@ export function describeByte(byte: number): string {
 }
 
 /**
- * Receives parsed numbers in batches. values[k] is the k-th number of the batch in file order;
- * ends[k] is the absolute byte offset just after it (for error messages only).
+ * Receives parsed numbers in batches: values[0..count) in file order. A sink that finds a bad
+ * value throws a SinkError naming its position in the batch; the scanner turns that into the
+ * byte offset of the value (batches never outlive the chunk they were parsed from).
  */
 export interface NumberSink {
-  accept(values: Float64Array, ends: Float64Array, count: number): void;
+  accept(values: Float64Array, count: number): void;
   /** Called once, at the closing bracket (offset = its absolute byte offset). */
   finish(offset: number): void;
+}
+
+/** A problem with values[index] of the batch being accepted. */
+export class SinkError extends Error {
+  constructor(readonly index: number, message: string, readonly code: ErrorCodeValue = ErrorCode.SNAPSHOT_INCONSISTENT) {
+    super(message);
+  }
 }
 
 const EXPECT_FIRST = 0; // just after '[': a number or ']'
@@ -49,12 +57,12 @@ const AFTER_NUMBER = 3; // whitespace after digits: ',' or ']'
 
 /**
  * Parses `[n, n, …]` of unsigned decimal integers (the opening '[' already consumed). Numbers are
- * accumulated in a reusable Float64Array batch and handed to the sink when the batch is full and
- * at the closing bracket, so the per-byte loop stays monomorphic and allocation-free.
+ * accumulated in a reusable Float64Array batch and handed to the sink when the batch is full, at
+ * the end of each chunk and at the closing bracket, so the per-byte loop stays monomorphic and
+ * allocation-free.
  */
 export class NumberArrayScanner {
   private readonly values: Float64Array;
-  private readonly ends: Float64Array;
   private count = 0;
   private value = 0;
   private state = EXPECT_FIRST;
@@ -66,7 +74,6 @@ export class NumberArrayScanner {
     batchSize = 1 << 16,
   ) {
     this.values = new Float64Array(batchSize);
-    this.ends = new Float64Array(batchSize);
   }
 
   /**
@@ -75,14 +82,15 @@ export class NumberArrayScanner {
    */
   scan(buf: Buffer, start: number, base: number): number {
     // Invariant: `value` holds the digits of the number in progress (0 when none), `state` says
-    // what may come next, values[0..n) are parsed numbers not yet handed to the sink.
+    // what may come next, values[0..n) are parsed numbers not yet handed to the sink, and the
+    // terminators (',' or ']') of all of them lie in buf[batchStart..i).
     const values = this.values;
-    const ends = this.ends;
     const capacity = values.length;
     const length = buf.length;
     let value = this.value;
     let state = this.state;
     let n = this.count;
+    let batchStart = start;
     let i = start;
     while (i < length) {
       let c = buf[i]!;
@@ -97,26 +105,25 @@ export class NumberArrayScanner {
       if (c === BYTE_COMMA) {
         if (state < IN_NUMBER) throw this.error(base + i, 'expected a number before the comma');
         values[n] = value;
-        ends[n] = base + i;
         value = 0;
         state = EXPECT_NUMBER;
         if (++n === capacity) {
-          this.sink.accept(values, ends, n);
+          this.flush(buf, batchStart, base, n);
           n = 0;
+          batchStart = i + 1;
         }
       } else if (c === BYTE_RBRACKET) {
-        if (state >= IN_NUMBER) {
-          values[n] = value;
-          ends[n] = base + i;
-          n++;
-        } else if (state === EXPECT_NUMBER) {
-          throw this.error(base + i, 'expected a number after the last comma');
-        }
-        this.sink.accept(values, ends, n);
+        if (state >= IN_NUMBER) values[n++] = value;
+        else if (state === EXPECT_NUMBER) throw this.error(base + i, 'expected a number after the last comma');
+        this.flush(buf, batchStart, base, n);
         this.count = 0;
         this.value = 0;
         this.state = EXPECT_FIRST;
-        this.sink.finish(base + i);
+        try {
+          this.sink.finish(base + i);
+        } catch (error) {
+          throw error instanceof SinkError ? new LeakcheckError(error.code, `"${this.section}" array ${error.message}`, { file: this.source, offset: base + i }) : error;
+        }
         return i + 1;
       } else if (c === BYTE_SPACE || c === BYTE_LF || c === BYTE_CR || c === BYTE_TAB) {
         if (state === IN_NUMBER) state = AFTER_NUMBER;
@@ -127,16 +134,37 @@ export class NumberArrayScanner {
       }
       i++;
     }
+    // Hand over what this chunk completed, so a sink error can still be located in it.
+    if (n > 0) this.flush(buf, batchStart, base, n);
     this.value = value;
     this.state = state;
-    this.count = n;
+    this.count = 0;
     return -1;
+  }
+
+  private flush(buf: Buffer, batchStart: number, base: number, n: number): void {
+    try {
+      this.sink.accept(this.values, n);
+    } catch (error) {
+      if (!(error instanceof SinkError)) throw error;
+      throw new LeakcheckError(error.code, `"${this.section}" array ${error.message}`, { file: this.source, offset: base + terminatorOf(buf, batchStart, error.index) });
+    }
   }
 
   /** Syntax errors mean the bytes are not JSON (NOT_A_SNAPSHOT); valid JSON that V8 never writes is inconsistent. */
   private error(offset: number, problem: string, code: typeof ErrorCode.NOT_A_SNAPSHOT | typeof ErrorCode.SNAPSHOT_INCONSISTENT = ErrorCode.NOT_A_SNAPSHOT): LeakcheckError {
     return new LeakcheckError(code, `"${this.section}" array: ${problem}`, { file: this.source, offset });
   }
+}
+
+/** Index in buf of the terminator (',' or ']') of the index-th number after `from`. */
+function terminatorOf(buf: Buffer, from: number, index: number): number {
+  let seen = -1;
+  for (let i = from; i < buf.length; i++) {
+    const c = buf[i];
+    if ((c === BYTE_COMMA || c === BYTE_RBRACKET) && ++seen === index) return i;
+  }
+  return buf.length;
 }
 
 /**

@@ -108,10 +108,13 @@ export function computeDominators(graph: HeapGraph, retainers: Retainers, essent
   }
 
   const bucketHead = cursor.fill(0);
+  // One array for two jobs: bucketNext[v] is read only while v sits in a bucket, dom[v] is first
+  // written as v leaves its bucket (each vertex enters exactly one bucket, once).
   const bucketNext = new Uint32Array(size);
-  const dom = new Uint32Array(size);
-  // compress() walks up the ancestor forest, never longer than n.
-  const stack = new Uint32Array(size);
+  const dom = bucketNext;
+  // compress() walks up the ancestor forest; its paths are short in heap graphs, so the stack
+  // starts small and grows (it can never exceed n).
+  let stack = new Uint32Array(1024);
   const evaluate = (v: number): number => {
     if (ancestor[v] === 0) return v;
     // compress(v), iteratively: collect the path to the forest root's child, then fold labels
@@ -119,6 +122,11 @@ export function computeDominators(graph: HeapGraph, retainers: Retainers, essent
     let top = 0;
     let x = v;
     while (ancestor[ancestor[x]!] !== 0) {
+      if (top + 1 === stack.length) {
+        const grown = new Uint32Array(Math.min(size, stack.length * 2));
+        grown.set(stack);
+        stack = grown;
+      }
       stack[++top] = x;
       x = ancestor[x]!;
     }
@@ -147,9 +155,11 @@ export function computeDominators(graph: HeapGraph, retainers: Retainers, essent
     bucketNext[w] = bucketHead[s]!;
     bucketHead[s] = w;
     ancestor[w] = p; // link(parent(w), w)
-    for (let v = bucketHead[p]!; v !== 0; v = bucketNext[v]!) {
+    for (let v = bucketHead[p]!; v !== 0;) {
+      const next = bucketNext[v]!; // before dom[v] overwrites it
       const u = evaluate(v);
       dom[v] = semi[u]! < semi[v]! ? u : p;
+      v = next;
     }
     bucketHead[p] = 0;
   }
@@ -160,8 +170,10 @@ export function computeDominators(graph: HeapGraph, retainers: Retainers, essent
     if (dom[w] !== vertex[semi[w]!]) dom[w] = dom[dom[w]!]!;
   }
 
-  const dominators = new Uint32Array(nodeCount);
-  for (let ordinal = 0; ordinal < nodeCount; ordinal++) dominators[ordinal] = dom[ordinal + 1]! - 1;
+  // dom by vertex → dominators by ordinal, in place: step o reads dom[o + 1] before step o + 1
+  // overwrites it. (No second N-sized array at the memory peak.)
+  for (let ordinal = 0; ordinal < nodeCount; ordinal++) dom[ordinal] = dom[ordinal + 1]! - 1;
+  const dominators = dom.subarray(0, nodeCount);
   // vertex[1..n] as ordinals, in place.
   const preorder = vertex.subarray(1, n + 1);
   for (let i = 0; i < n; i++) preorder[i] = preorder[i]! - 1;

@@ -5,7 +5,7 @@ import { ErrorCode, LeakcheckError } from '../errors.js';
 import { noProgress, type Progress } from '../progress.js';
 import {
   BYTE_COLON, BYTE_COMMA, BYTE_LBRACE, BYTE_LBRACKET, BYTE_QUOTE, BYTE_RBRACE,
-  NumberArrayScanner, ValueSkipper, describeByte, isJsonWhitespace, type NumberSink,
+  NumberArrayScanner, SinkError, ValueSkipper, describeByte, isJsonWhitespace, type NumberSink,
 } from './byte-scanner.js';
 import type { HeapGraph, LocationTable } from './heap-graph.js';
 import { resolveLayout, type SnapshotLayout } from './layout.js';
@@ -128,7 +128,7 @@ export class SnapshotParser {
         continue;
       }
       if (this.state === IN_KEY) {
-        const key = this.keyReader.scan(buf, i, base);
+        const key = this.keyReader.scan(buf, i);
         if (key === undefined) break;
         this.key = key;
         i = this.keyReader.end;
@@ -216,9 +216,9 @@ export class SnapshotParser {
   private sinkFor(key: string): NumberSink | undefined {
     const layout = this.layout;
     if (layout === undefined) return undefined;
-    if (key === NODES_KEY) return (this.nodes = new NodeSink(layout, this.source));
-    if (key === EDGES_KEY) return (this.edges = new EdgeSink(layout, this.source));
-    return (this.locations = new LocationSink(layout, this.source));
+    if (key === NODES_KEY) return (this.nodes = new NodeSink(layout));
+    if (key === EDGES_KEY) return (this.edges = new EdgeSink(layout));
+    return (this.locations = new LocationSink(layout));
   }
 
   private rawSinkFor(key: string): RawSink {
@@ -235,7 +235,15 @@ export class SnapshotParser {
       throw this.notSnapshot(this.headerOffset, `the "snapshot" header is not valid JSON (${(error as Error).message})`);
     }
     this.layout = resolveLayout(header, this.source, this.headerOffset);
-    for (const [key, raw] of this.early) raw.replayInto(this.sinkFor(key)!);
+    for (const [key, raw] of this.early) {
+      try {
+        raw.replayInto(this.sinkFor(key)!);
+      } catch (error) {
+        // The bytes are gone; blame the end of that array.
+        if (error instanceof SinkError) throw new LeakcheckError(error.code, `"${key}" array ${error.message}`, { file: this.source, offset: raw.finishedAt });
+        throw error;
+      }
+    }
     this.early.clear();
   }
 
@@ -298,25 +306,39 @@ export class SnapshotParser {
   }
 }
 
-/** Rows sorted by ordinal (V8 writes them in node order; sorted here if a file does not). */
+/**
+ * Rows sorted by ordinal, one per node (V8 writes them in its own order, not ordinal order): a
+ * counting pass by ordinal, O(nodes + rows), no comparison sort.
+ */
 function buildLocationTable(sink: LocationSink | undefined, nodeCount: number): LocationTable {
-  const count = sink?.rows ?? 0;
-  let ordinals = sink ? sink.ordinals.values.slice(0, count) : new Uint32Array(0);
-  let scriptIds = sink ? sink.scriptIds.values.slice(0, count) : new Uint32Array(0);
-  let lines = sink ? sink.lines.values.slice(0, count) : new Uint32Array(0);
-  let columns = sink ? sink.columns.values.slice(0, count) : new Uint32Array(0);
-  let sorted = true;
-  for (let row = 1; row < count && sorted; row++) sorted = ordinals[row - 1]! <= ordinals[row]!;
-  if (!sorted) {
-    const order = Array.from({ length: count }, (_, row) => row).sort((a, b) => ordinals[a]! - ordinals[b]! || a - b);
-    const permute = (column: Uint32Array) => Uint32Array.from(order, (row) => column[row]!);
-    ordinals = permute(ordinals);
-    scriptIds = permute(scriptIds);
-    lines = permute(lines);
-    columns = permute(columns);
-  }
   const locationRowByOrdinal = new Int32Array(nodeCount).fill(-1);
-  // Invariant: rows are in ordinal order, so the first row of an ordinal wins.
-  for (let row = count - 1; row >= 0; row--) locationRowByOrdinal[ordinals[row]!] = row;
+  const rows = sink?.rows ?? 0;
+  if (sink === undefined || rows === 0) {
+    const empty = new Uint32Array(0);
+    return { count: 0, ordinals: empty, scriptIds: empty, lines: empty, columns: empty, locationRowByOrdinal };
+  }
+  const fileOrdinals = sink.ordinals.values;
+  // First pass: locationRowByOrdinal[o] = the first file row of o.
+  for (let row = 0; row < rows; row++) {
+    const ordinal = fileOrdinals[row]!;
+    if (locationRowByOrdinal[ordinal] === -1) locationRowByOrdinal[ordinal] = row;
+  }
+  let count = 0;
+  for (let ordinal = 0; ordinal < nodeCount; ordinal++) if (locationRowByOrdinal[ordinal] !== -1) count++;
+  const ordinals = new Uint32Array(count);
+  const scriptIds = new Uint32Array(count);
+  const lines = new Uint32Array(count);
+  const columns = new Uint32Array(count);
+  // Second pass, in ordinal order: copy each node's row and renumber it.
+  let next = 0;
+  for (let ordinal = 0; ordinal < nodeCount; ordinal++) {
+    const fileRow = locationRowByOrdinal[ordinal]!;
+    if (fileRow === -1) continue;
+    ordinals[next] = ordinal;
+    scriptIds[next] = sink.scriptIds.values[fileRow]!;
+    lines[next] = sink.lines.values[fileRow]!;
+    columns[next] = sink.columns.values[fileRow]!;
+    locationRowByOrdinal[ordinal] = next++;
+  }
   return { count, ordinals, scriptIds, lines, columns, locationRowByOrdinal };
 }

@@ -1,36 +1,17 @@
-import { ErrorCode, LeakcheckError } from '../errors.js';
-import type { NumberSink } from './byte-scanner.js';
+import { SinkError, type NumberSink } from './byte-scanner.js';
 import type { SnapshotLayout } from './layout.js';
 
 /**
  * Sinks that turn the numbers of V8's interleaved arrays into leakcheck's struct-of-arrays
- * typed arrays as they are parsed: one column role per field of the file's own layout.
+ * typed arrays as they are parsed. Batches rarely start or end on a row boundary, so each sink
+ * finishes a row begun in the previous batch value by value, then takes whole rows with the
+ * column positions of the file's own layout, then keeps the tail for the next batch.
  */
 
-// Role 0: a field leakcheck does not keep (trace_node_id, unknown fields).
-const TYPE = 1;
-const NAME = 2;
-const ID = 3;
-const SELF_SIZE = 4;
-const EDGE_COUNT = 5;
-const DETACHEDNESS = 6;
-const TO_NODE = 7;
-const OBJECT_INDEX = 8;
-const SCRIPT_ID = 9;
-const LINE = 10;
-const COLUMN = 11;
-
-function roles(fieldCount: number, assignments: [column: number, role: number][]): Uint8Array {
-  const result = new Uint8Array(fieldCount);
-  for (const [column, role] of assignments) if (column >= 0) result[column] = role;
-  return result;
-}
-
-function inconsistent(source: string, offset: number, message: string): LeakcheckError {
-  return new LeakcheckError(ErrorCode.SNAPSHOT_INCONSISTENT, message, { file: source, offset });
-}
-
-/** Fills the per-node arrays from the `nodes` array, preallocated from the header's node_count. */
+/**
+ * Fills the per-node arrays from the `nodes` array, preallocated from the header's node_count.
+ * Fields leakcheck does not keep (trace_node_id, unknown ones) are skipped.
+ */
 export class NodeSink implements NumberSink {
   readonly nodeTypes: Uint8Array;
   readonly nodeNames: Uint32Array;
@@ -44,10 +25,11 @@ export class NodeSink implements NumberSink {
   edgeSum = 0;
   finishedAt = -1;
   private row = 0;
-  private column = 0;
-  private readonly roles: Uint8Array;
+  /** Values of the row in progress when a batch ends mid-row. */
+  private readonly partial: Float64Array;
+  private partialCount = 0;
 
-  constructor(private readonly layout: SnapshotLayout, private readonly source: string) {
+  constructor(private readonly layout: SnapshotLayout) {
     const n = layout.nodeCount;
     this.nodeTypes = new Uint8Array(n);
     this.nodeNames = new Uint32Array(n);
@@ -55,68 +37,64 @@ export class NodeSink implements NumberSink {
     this.selfSizes = new Float64Array(n);
     this.detachedness = new Uint8Array(n);
     this.firstEdge = new Uint32Array(n + 1);
-    this.roles = roles(layout.nodeFieldCount, [
-      [layout.nodeTypeColumn, TYPE], [layout.nodeNameColumn, NAME], [layout.nodeIdColumn, ID],
-      [layout.nodeSelfSizeColumn, SELF_SIZE], [layout.nodeEdgeCountColumn, EDGE_COUNT],
-      [layout.nodeDetachednessColumn, DETACHEDNESS],
-    ]);
+    this.partial = new Float64Array(layout.nodeFieldCount);
   }
 
-  accept(values: Float64Array, ends: Float64Array, count: number): void {
-    const { nodeTypes, nodeNames, nodeIds, selfSizes, detachedness, firstEdge, roles } = this;
+  accept(values: Float64Array, count: number): void {
     const fieldCount = this.layout.nodeFieldCount;
-    const nodeCount = this.layout.nodeCount;
-    const edgeCount = this.layout.edgeCount;
-    const typeCount = this.layout.nodeTypeNames.length;
+    let k = 0;
+    if (this.partialCount > 0) {
+      while (this.partialCount < fieldCount && k < count) this.partial[this.partialCount++] = values[k++]!;
+      if (this.partialCount < fieldCount) return;
+      this.partialCount = 0;
+      this.rows(this.partial, 0, fieldCount, k - 1);
+    }
+    const whole = k + Math.floor((count - k) / fieldCount) * fieldCount;
+    this.rows(values, k, whole, -1);
+    for (k = whole; k < count; k++) this.partial[this.partialCount++] = values[k]!;
+  }
+
+  /**
+   * Stores the whole rows values[from..to). errorIndex: the batch index to blame for a bad value
+   * (-1: the value's own index).
+   */
+  private rows(values: Float64Array, from: number, to: number, errorIndex: number): void {
+    const { nodeTypes, nodeNames, nodeIds, selfSizes, detachedness, firstEdge, layout } = this;
+    const { nodeFieldCount, nodeCount, edgeCount, nodeTypeColumn, nodeNameColumn, nodeIdColumn, nodeSelfSizeColumn, nodeEdgeCountColumn, nodeDetachednessColumn } = layout;
+    const typeCount = layout.nodeTypeNames.length;
+    const blame = (k: number) => (errorIndex >= 0 ? errorIndex : k);
     let row = this.row;
-    let column = this.column;
     let maxName = this.maxName;
     let edgeSum = this.edgeSum;
-    // Invariant: values[k] is field `column` of node `row`; rows 0..row-1 are complete.
-    for (let k = 0; k < count; k++) {
-      const value = values[k]!;
-      if (row >= nodeCount) throw inconsistent(this.source, ends[k]!, `"nodes" has more entries than the header's node_count ${nodeCount}`);
-      switch (roles[column]) {
-        case TYPE:
-          if (value >= typeCount) throw inconsistent(this.source, ends[k]!, `node ${row} has type ${value}, but meta.node_types lists ${typeCount}`);
-          nodeTypes[row] = value;
-          break;
-        case NAME:
-          nodeNames[row] = value;
-          if (value > maxName) maxName = value;
-          break;
-        case ID:
-          if (value > 0xffffffff) throw inconsistent(this.source, ends[k]!, `node ${row} has id ${value}, larger than V8's 32-bit ids`);
-          nodeIds[row] = value;
-          break;
-        case SELF_SIZE:
-          selfSizes[row] = value;
-          break;
-        case EDGE_COUNT:
-          edgeSum += value;
-          if (edgeSum > edgeCount) throw inconsistent(this.source, ends[k]!, `the nodes' edge counts add up to more than the header's edge_count ${edgeCount}`);
-          firstEdge[row + 1] = edgeSum;
-          break;
-        case DETACHEDNESS:
-          detachedness[row] = value > 255 ? 0 : value;
-          break;
-      }
-      if (++column === fieldCount) {
-        column = 0;
-        row++;
-      }
+    // Invariant: values[k .. k + nodeFieldCount) is node `row`; rows 0..row-1 are stored.
+    for (let k = from; k < to; k += nodeFieldCount) {
+      if (row >= nodeCount) throw new SinkError(blame(k), `has more nodes than the header's node_count ${nodeCount}`);
+      const type = values[k + nodeTypeColumn]!;
+      if (type >= typeCount) throw new SinkError(blame(k + nodeTypeColumn), `node ${row} has type ${type}, but meta.node_types lists ${typeCount}`);
+      nodeTypes[row] = type;
+      const name = values[k + nodeNameColumn]!;
+      nodeNames[row] = name;
+      if (name > maxName) maxName = name;
+      const id = values[k + nodeIdColumn]!;
+      if (id > 0xffffffff) throw new SinkError(blame(k + nodeIdColumn), `node ${row} has id ${id}, larger than V8's 32-bit ids`);
+      nodeIds[row] = id;
+      selfSizes[row] = values[k + nodeSelfSizeColumn]!;
+      edgeSum += values[k + nodeEdgeCountColumn]!;
+      if (edgeSum > edgeCount) throw new SinkError(blame(k + nodeEdgeCountColumn), `the nodes' edge counts add up to more than the header's edge_count ${edgeCount}`);
+      firstEdge[row + 1] = edgeSum;
+      if (nodeDetachednessColumn >= 0) detachedness[row] = values[k + nodeDetachednessColumn]!;
+      row++;
     }
     this.row = row;
-    this.column = column;
     this.maxName = maxName;
     this.edgeSum = edgeSum;
   }
 
   finish(offset: number): void {
     const { nodeCount, nodeFieldCount } = this.layout;
-    if (this.row !== nodeCount || this.column !== 0) {
-      const have = this.row * nodeFieldCount + this.column;
-      throw inconsistent(this.source, offset, `"nodes" holds ${have} numbers, but node_count ${nodeCount} × ${nodeFieldCount} fields needs ${nodeCount * nodeFieldCount}`);
+    if (this.row !== nodeCount || this.partialCount !== 0) {
+      const have = this.row * nodeFieldCount + this.partialCount;
+      throw new SinkError(-1, `holds ${have} numbers, but node_count ${nodeCount} × ${nodeFieldCount} fields needs ${nodeCount * nodeFieldCount}`);
     }
     this.finishedAt = offset;
   }
@@ -130,70 +108,67 @@ export class EdgeSink implements NumberSink {
   /** Largest string index used as the name of a named (non element/hidden) edge. */
   maxName = 0;
   private row = 0;
-  private column = 0;
-  private readonly roles: Uint8Array;
+  private readonly partial: Float64Array;
+  private partialCount = 0;
 
-  constructor(private readonly layout: SnapshotLayout, private readonly source: string) {
+  constructor(private readonly layout: SnapshotLayout) {
     const e = layout.edgeCount;
     this.edgeTypes = new Uint8Array(e);
     this.edgeNames = new Uint32Array(e);
     this.edgeTargets = new Uint32Array(e);
-    this.roles = roles(layout.edgeFieldCount, [
-      [layout.edgeTypeColumn, TYPE], [layout.edgeNameColumn, NAME], [layout.edgeToNodeColumn, TO_NODE],
-    ]);
+    this.partial = new Float64Array(layout.edgeFieldCount);
   }
 
-  accept(values: Float64Array, ends: Float64Array, count: number): void {
-    const { edgeTypes, edgeNames, edgeTargets, roles } = this;
+  accept(values: Float64Array, count: number): void {
     const fieldCount = this.layout.edgeFieldCount;
-    const nodeFieldCount = this.layout.nodeFieldCount;
-    const nodeCount = this.layout.nodeCount;
-    const edgeCount = this.layout.edgeCount;
-    const typeCount = this.layout.edgeTypeNames.length;
-    const elementType = this.layout.edgeType.element;
-    const hiddenType = this.layout.edgeType.hidden;
+    let k = 0;
+    if (this.partialCount > 0) {
+      while (this.partialCount < fieldCount && k < count) this.partial[this.partialCount++] = values[k++]!;
+      if (this.partialCount < fieldCount) return;
+      this.partialCount = 0;
+      this.rows(this.partial, 0, fieldCount, k - 1);
+    }
+    const whole = k + Math.floor((count - k) / fieldCount) * fieldCount;
+    this.rows(values, k, whole, -1);
+    for (k = whole; k < count; k++) this.partial[this.partialCount++] = values[k]!;
+  }
+
+  private rows(values: Float64Array, from: number, to: number, errorIndex: number): void {
+    const { edgeTypes, edgeNames, edgeTargets, layout } = this;
+    const { edgeFieldCount, nodeFieldCount, nodeCount, edgeCount, edgeTypeColumn, edgeNameColumn, edgeToNodeColumn } = layout;
+    const typeCount = layout.edgeTypeNames.length;
+    const elementType = layout.edgeType.element;
+    const hiddenType = layout.edgeType.hidden;
+    const blame = (k: number) => (errorIndex >= 0 ? errorIndex : k);
     let row = this.row;
-    let column = this.column;
     let maxName = this.maxName;
-    // Invariant: values[k] is field `column` of edge `row`; edges 0..row-1 are complete.
-    for (let k = 0; k < count; k++) {
-      const value = values[k]!;
-      if (row >= edgeCount) throw inconsistent(this.source, ends[k]!, `"edges" has more entries than the header's edge_count ${edgeCount}`);
-      switch (roles[column]) {
-        case TYPE:
-          if (value >= typeCount) throw inconsistent(this.source, ends[k]!, `edge ${row} has type ${value}, but meta.edge_types lists ${typeCount}`);
-          edgeTypes[row] = value;
-          break;
-        case NAME:
-          if (value > 0xffffffff) throw inconsistent(this.source, ends[k]!, `edge ${row} has name_or_index ${value}, out of range`);
-          edgeNames[row] = value;
-          break;
-        case TO_NODE: {
-          const ordinal = value / nodeFieldCount;
-          if (ordinal >= nodeCount || ordinal !== ordinal >>> 0) {
-            throw inconsistent(this.source, ends[k]!, `edge ${row} points at to_node ${value}, which is not the start of one of the ${nodeCount} nodes`);
-          }
-          edgeTargets[row] = ordinal;
-          break;
-        }
+    // Invariant: values[k .. k + edgeFieldCount) is edge `row`; edges 0..row-1 are stored.
+    for (let k = from; k < to; k += edgeFieldCount) {
+      if (row >= edgeCount) throw new SinkError(blame(k), `has more edges than the header's edge_count ${edgeCount}`);
+      const type = values[k + edgeTypeColumn]!;
+      if (type >= typeCount) throw new SinkError(blame(k + edgeTypeColumn), `edge ${row} has type ${type}, but meta.edge_types lists ${typeCount}`);
+      edgeTypes[row] = type;
+      const name = values[k + edgeNameColumn]!;
+      if (name > 0xffffffff) throw new SinkError(blame(k + edgeNameColumn), `edge ${row} has name_or_index ${name}, out of range`);
+      edgeNames[row] = name;
+      if (name > maxName && type !== elementType && type !== hiddenType) maxName = name;
+      const toNode = values[k + edgeToNodeColumn]!;
+      const ordinal = toNode / nodeFieldCount;
+      if (ordinal >= nodeCount || ordinal !== ordinal >>> 0) {
+        throw new SinkError(blame(k + edgeToNodeColumn), `edge ${row} points at to_node ${toNode}, which is not the start of one of the ${nodeCount} nodes`);
       }
-      if (++column === fieldCount) {
-        const type = edgeTypes[row]!;
-        if (type !== elementType && type !== hiddenType && edgeNames[row]! > maxName) maxName = edgeNames[row]!;
-        column = 0;
-        row++;
-      }
+      edgeTargets[row] = ordinal;
+      row++;
     }
     this.row = row;
-    this.column = column;
     this.maxName = maxName;
   }
 
-  finish(offset: number): void {
+  finish(): void {
     const { edgeCount, edgeFieldCount } = this.layout;
-    if (this.row !== edgeCount || this.column !== 0) {
-      const have = this.row * edgeFieldCount + this.column;
-      throw inconsistent(this.source, offset, `"edges" holds ${have} numbers, but edge_count ${edgeCount} × ${edgeFieldCount} fields needs ${edgeCount * edgeFieldCount}`);
+    if (this.row !== edgeCount || this.partialCount !== 0) {
+      const have = this.row * edgeFieldCount + this.partialCount;
+      throw new SinkError(-1, `holds ${have} numbers, but edge_count ${edgeCount} × ${edgeFieldCount} fields needs ${edgeCount * edgeFieldCount}`);
     }
   }
 }
@@ -211,7 +186,7 @@ class GrowableColumn {
   }
 }
 
-/** Collects the `locations` rows (object_index becomes an ordinal). */
+/** Collects the `locations` rows (object_index becomes an ordinal), in file order. */
 export class LocationSink implements NumberSink {
   readonly ordinals = new GrowableColumn();
   readonly scriptIds = new GrowableColumn();
@@ -219,53 +194,41 @@ export class LocationSink implements NumberSink {
   readonly columns = new GrowableColumn();
   rows = 0;
   private column = 0;
-  private readonly roles: Uint8Array;
 
-  constructor(private readonly layout: SnapshotLayout, private readonly source: string) {
-    this.roles = roles(layout.locationFieldCount, [
-      [layout.locationObjectColumn, OBJECT_INDEX], [layout.locationScriptColumn, SCRIPT_ID],
-      [layout.locationLineColumn, LINE], [layout.locationColumnColumn, COLUMN],
-    ]);
-  }
+  constructor(private readonly layout: SnapshotLayout) {}
 
-  accept(values: Float64Array, ends: Float64Array, count: number): void {
-    const fieldCount = this.layout.locationFieldCount;
-    if (fieldCount === 0) {
-      if (count > 0) throw inconsistent(this.source, ends[0]!, '"locations" has entries but meta has no location_fields');
+  accept(values: Float64Array, count: number): void {
+    const { locationFieldCount, locationObjectColumn, locationScriptColumn, locationLineColumn, locationColumnColumn, nodeFieldCount, nodeCount } = this.layout;
+    if (locationFieldCount === 0) {
+      if (count > 0) throw new SinkError(0, 'has entries but meta has no location_fields');
       return;
     }
-    const { nodeFieldCount, nodeCount } = this.layout;
-    // Invariant: values[k] is field `column` of location row `rows`.
+    // Invariant: values[k] is field `column` of location row `rows` (few rows: no fast path).
     for (let k = 0; k < count; k++) {
       const value = values[k]!;
-      switch (this.roles[this.column]) {
-        case OBJECT_INDEX: {
-          const ordinal = value / nodeFieldCount;
-          if (ordinal >= nodeCount || ordinal !== ordinal >>> 0) {
-            throw inconsistent(this.source, ends[k]!, `location ${this.rows} names object_index ${value}, which is not the start of a node`);
-          }
-          this.ordinals.push(this.rows, ordinal);
-          break;
+      const column = this.column;
+      if (column === locationObjectColumn) {
+        const ordinal = value / nodeFieldCount;
+        if (ordinal >= nodeCount || ordinal !== ordinal >>> 0) {
+          throw new SinkError(k, `location ${this.rows} names object_index ${value}, which is not the start of a node`);
         }
-        case SCRIPT_ID:
-          this.scriptIds.push(this.rows, value);
-          break;
-        case LINE:
-          this.lines.push(this.rows, value);
-          break;
-        case COLUMN:
-          this.columns.push(this.rows, value);
-          break;
+        this.ordinals.push(this.rows, ordinal);
+      } else if (column === locationScriptColumn) {
+        this.scriptIds.push(this.rows, value);
+      } else if (column === locationLineColumn) {
+        this.lines.push(this.rows, value);
+      } else if (column === locationColumnColumn) {
+        this.columns.push(this.rows, value);
       }
-      if (++this.column === fieldCount) {
+      if (++this.column === locationFieldCount) {
         this.column = 0;
         this.rows++;
       }
     }
   }
 
-  finish(offset: number): void {
-    if (this.column !== 0) throw inconsistent(this.source, offset, `"locations" ends in the middle of a row of ${this.layout.locationFieldCount} fields`);
+  finish(): void {
+    if (this.column !== 0) throw new SinkError(-1, `ends in the middle of a row of ${this.layout.locationFieldCount} fields`);
   }
 }
 
@@ -275,23 +238,18 @@ export class LocationSink implements NumberSink {
  */
 export class RawSink implements NumberSink {
   private values = new Float64Array(1 << 16);
-  private ends = new Float64Array(1 << 16);
   private count = 0;
-  private finishedAt = 0;
+  finishedAt = 0;
 
-  accept(values: Float64Array, ends: Float64Array, count: number): void {
+  accept(values: Float64Array, count: number): void {
     if (this.count + count > this.values.length) {
       let capacity = this.values.length * 2;
       while (capacity < this.count + count) capacity *= 2;
-      const grownValues = new Float64Array(capacity);
-      grownValues.set(this.values.subarray(0, this.count));
-      const grownEnds = new Float64Array(capacity);
-      grownEnds.set(this.ends.subarray(0, this.count));
-      this.values = grownValues;
-      this.ends = grownEnds;
+      const grown = new Float64Array(capacity);
+      grown.set(this.values.subarray(0, this.count));
+      this.values = grown;
     }
     this.values.set(values.subarray(0, count), this.count);
-    this.ends.set(ends.subarray(0, count), this.count);
     this.count += count;
   }
 
@@ -300,7 +258,7 @@ export class RawSink implements NumberSink {
   }
 
   replayInto(sink: NumberSink): void {
-    sink.accept(this.values, this.ends, this.count);
+    sink.accept(this.values, this.count);
     sink.finish(this.finishedAt);
   }
 }

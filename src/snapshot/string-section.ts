@@ -26,11 +26,11 @@ export class JsonStringReader {
   }
 
   /**
-   * Scans buf from `start` (base = absolute offset of buf[0]). Returns the decoded string and sets
+   * Scans buf from `start`. Returns the decoded string and sets
    * `this.end` to the index after the closing quote, or returns undefined when the chunk ended.
    */
   end = -1;
-  scan(buf: Buffer, start: number, base: number): string | undefined {
+  scan(buf: Buffer, start: number): string | undefined {
     const length = buf.length;
     let i = start + this.skip;
     this.skip = 0;
@@ -53,8 +53,9 @@ export class JsonStringReader {
     }
     this.end = i + 1;
     if (this.pieces.length === 0) {
-      if (!this.escapes) return buf.toString('utf8', start, i);
-      return this.unescape(buf.toString('utf8', start - 1, i + 1), base + start - 1);
+      // The opening quote may have been the last byte of the previous chunk: add quotes back.
+      const text = buf.toString('utf8', start, i);
+      return this.escapes ? this.unescape(`"${text}"`, this.startOffset) : text;
     }
     this.pieces.push(buf.subarray(start, i));
     const whole = Buffer.concat(this.pieces);
@@ -95,7 +96,7 @@ export class StringArrayScanner {
     let i = start;
     while (i < length) {
       if (this.state === IN_STRING) {
-        const text = reader.scan(buf, i, base);
+        const text = reader.scan(buf, i);
         if (text === undefined) return -1;
         strings.push(text);
         i = reader.end;

@@ -95,6 +95,20 @@ test('whitespace between tokens is accepted', async () => {
   assert.equal(graph.edgeCount, b.edgeCount);
 });
 
+test('a string with escapes whose opening quote ends a chunk is decoded', async () => {
+  const b = new SnapshotBuilder();
+  const s = b.addNode('string', 'a"b', 8);
+  b.addEdge(b.root, s, 'element', 0);
+  const json = b.toJson();
+  const quote = json.indexOf('"a\\"b"');
+  assert.ok(quote > 0);
+  for (const cut of [quote, quote + 1, quote + 2, quote + 3]) {
+    const bytes = Buffer.from(json);
+    const graph = await parseSnapshot(Readable.from([bytes.subarray(0, cut), bytes.subarray(cut)]), { name: 'split' });
+    assert.equal(graph.strings[graph.nodeNames[1]!], 'a"b', `cut at ${cut}`);
+  }
+});
+
 test('a long string straddling many chunks is decoded whole', async () => {
   const b = new SnapshotBuilder();
   const long = 'ü😀\\"'.repeat(5000);
