@@ -40,7 +40,10 @@ export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], o
   const thresholds = resolveThresholds(DEFAULT_THRESHOLDS, options.thresholds);
   const detectorThresholds: Record<string, Thresholds> = {};
   for (const detector of DETECTORS) {
-    const override = { ...DEFAULT_DETECTOR_THRESHOLDS[detector.id], ...options.detectorThresholds?.[detector.id] };
+    // A built-in per-detector default yields to a global threshold the caller set explicitly.
+    const builtIn = Object.fromEntries(Object.entries(DEFAULT_DETECTOR_THRESHOLDS[detector.id] ?? {})
+      .filter(([field]) => options.thresholds?.[field as keyof Thresholds] === undefined));
+    const override = { ...builtIn, ...options.detectorThresholds?.[detector.id] };
     if (Object.keys(override).length > 0) detectorThresholds[detector.id] = resolveThresholds(thresholds, override);
   }
 

@@ -94,7 +94,10 @@ export function holderName(snapshot: Snapshot, ordinal: number): string | undefi
   return undefined;
 }
 
-/** A plain object is better named by what holds it (`registry`) than by its class (`Object`). */
+/**
+ * A plain object is better named by what holds it: `registry` (a variable) or `JobQueue._events`
+ * (a property of a named object) rather than by its class, `Object`.
+ */
 function ownerName(snapshot: Snapshot, owner: number): string {
   const own = displayName(snapshot, owner);
   if (own !== 'Object') return own;
@@ -102,8 +105,11 @@ function ownerName(snapshot: Snapshot, owner: number): string {
   if (!up) return own;
   const graph = snapshot.graph;
   const type = graph.edgeTypes[up.edge];
-  if (type === graph.edgeType.context || type === graph.edgeType.property) return edgeName(graph, up.edge);
-  return own;
+  const name = edgeName(graph, up.edge);
+  if (type === graph.edgeType.context) return name;
+  if (type !== graph.edgeType.property) return own;
+  const holder = displayName(snapshot, up.owner);
+  return holder === 'Object' ? name : `${holder}.${name}`;
 }
 
 /** The retaining (property, element or context) edge whose owner is nearest the GC roots. */

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { exitCodeForAnalysis } from '../../cli/commands/diff.js';
+import { parseAnalysisConfig, parseFailOn } from '../../cli/config-file.js';
+import { ANALYSIS_SCHEMA_VERSION, type AnalysisResult } from '../../src/index.js';
+import { REQUESTS_PER_PHASE, runFixture, type FixtureSnapshots } from '../detectors/fixture-snapshots.js';
+import { cliPath } from '../helpers/paths.js';
+
+interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs dist/cli/main.js asynchronously (the two CLI runs of a test can overlap other files' work). */
+function runCli(args: string[], cwd?: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text; });
+    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('leakcheck diff', () => {
+  let leaky: FixtureSnapshots;
+  let clean: FixtureSnapshots;
+  let workDir: string;
+  before(async () => {
+    [leaky, clean] = await Promise.all([runFixture('listener-per-request'), runFixture('clean')]);
+    workDir = mkdtempSync(join(tmpdir(), 'leakcheck-cli-diff-'));
+    process.once('exit', () => rmSync(workDir, { recursive: true, force: true }));
+  });
+
+  test('exits 1 on a leak and prints the finding with its location and path', async () => {
+    const result = await runCli(['diff', ...leaky.all]);
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stdout, /LEAK +JobQueue 'error': [\d,]+ listeners \(\+[\d,]+\), all onQueueError at listener-per-request\.mjs:\d+:\d+/);
+    assert.match(result.stdout, /JobQueue\._events\.error\[\d+\]/);
+    assert.match(result.stdout, /^LEAK: 1 finding crossed the thresholds/m);
+  });
+
+  test('exits 0 on the clean fixture', async () => {
+    const result = await runCli(['diff', ...clean.all]);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /^clean: nothing crossed the thresholds/m);
+  });
+
+  test('--json prints one versioned object with the documented fields', async () => {
+    const result = await runCli(['diff', ...leaky.all, '--json']);
+    assert.equal(result.status, 1, result.stderr);
+    const json = JSON.parse(result.stdout) as AnalysisResult;
+    assert.equal(json.schemaVersion, ANALYSIS_SCHEMA_VERSION);
+    assert.equal(json.method, 'three-snapshot');
+    assert.deepEqual(json.snapshots.map((s) => s.path), leaky.all);
+    assert.equal(json.verdict.leak, true);
+    const finding = json.findings[0]!;
+    for (const key of ['kind', 'title', 'severity', 'retainedSize', 'growth', 'location', 'retainerPath', 'evidence']) assert.ok(key in finding, key);
+    assert.equal(finding.kind, 'duplicate-listeners');
+    assert.equal(finding.evidence.counts.length, 3);
+    assert.ok(Array.isArray(json.classGrowth) && json.classGrowth.length > 0);
+  });
+
+  test('--fail-on above the growth lets the same leak pass (exit 0) but still reports it', async () => {
+    // Just above the listener growth (one per request in each of two phases).
+    const result = await runCli(['diff', ...leaky.all, '--fail-on', `bytes=1GiB,count=${2 * REQUESTS_PER_PHASE + 1}`, '--json']);
+    assert.equal(result.status, 0, result.stderr);
+    const json = JSON.parse(result.stdout) as AnalysisResult;
+    assert.equal(json.thresholds.minGrowthBytes, 1024 ** 3);
+    assert.ok(json.findings.some((f) => f.kind === 'duplicate-listeners' && f.severity === 'suspect'));
+  });
+
+  test('--detector runs only the named detectors', async () => {
+    const result = await runCli(['diff', ...leaky.all, '--detector', 'class-growth', '--json']);
+    const json = JSON.parse(result.stdout) as AnalysisResult;
+    assert.deepEqual(json.detectors, ['class-growth']);
+    assert.equal(json.findings.some((f) => f.kind === 'duplicate-listeners'), false);
+  });
+
+  test('reads thresholds from ./leakcheck.config.json in the working directory', async () => {
+    writeFileSync(join(workDir, 'leakcheck.config.json'), JSON.stringify({
+      thresholds: { minGrowthCount: 1_000_000, minGrowthBytes: 1e12 },
+      detectorThresholds: { 'class-growth': { minGrowthCount: 2_000_000 } },
+    }));
+    const result = await runCli(['diff', ...leaky.all, '--json'], workDir);
+    assert.equal(result.status, 0, result.stderr);
+    const json = JSON.parse(result.stdout) as AnalysisResult;
+    assert.equal(json.thresholds.minGrowthCount, 1_000_000);
+    assert.equal(json.detectorThresholds['class-growth']?.minGrowthCount, 2_000_000);
+    // The global threshold set by the user replaces the built-in listener default too.
+    assert.equal(json.detectorThresholds['duplicate-listeners'], undefined);
+  });
+
+  test('--fail-on wins over the config file', async () => {
+    const result = await runCli(['diff', ...leaky.all, '--fail-on', 'count=100', '--json'], workDir);
+    assert.equal(result.status, 1, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as AnalysisResult).thresholds.minGrowthCount, 100);
+  });
+
+  test('an invalid config file exits 2 naming the file and the field', async () => {
+    const config = join(workDir, 'bad.json');
+    writeFileSync(config, JSON.stringify({ thresholds: { minGrowthBytes: 'lots' } }));
+    const result = await runCli(['diff', ...leaky.all, '--config', config]);
+    assert.equal(result.status, 2);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, new RegExp(`${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: thresholds\\.minGrowthBytes: must be a number`));
+  });
+
+  test('a missing snapshot exits 2 with one line naming it', async () => {
+    const missing = join(workDir, 'nope.heapsnapshot');
+    const result = await runCli(['diff', leaky.base, missing]);
+    assert.equal(result.status, 2);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.ok(result.stderr.includes(missing));
+  });
+
+  test('snapshots in the wrong order exit 2 and say to reorder them', async () => {
+    const result = await runCli(['diff', leaky.final, leaky.base]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /oldest first/);
+  });
+
+  test('snapshots of two different processes exit 2', async () => {
+    const result = await runCli(['diff', clean.base, leaky.target]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /not from the process|only comparable/);
+  });
+});
+
+describe('diff command decisions (pure functions)', () => {
+  test('exit code follows the verdict', () => {
+    assert.equal(exitCodeForAnalysis({ verdict: { leak: true, reasons: ['x'] } }), 1);
+    assert.equal(exitCodeForAnalysis({ verdict: { leak: false, reasons: [] } }), 0);
+  });
+
+  test('--fail-on reads byte units in powers of 1000 and 1024 and whole counts', () => {
+    assert.deepEqual(parseFailOn('bytes=1MB,count=1000'), { minGrowthBytes: 1_000_000, minGrowthCount: 1000 });
+    assert.deepEqual(parseFailOn('bytes=1.5MiB'), { minGrowthBytes: 1.5 * 1024 * 1024 });
+    assert.deepEqual(parseFailOn('count=5'), { minGrowthCount: 5 });
+    assert.throws(() => parseFailOn('count=1.5'), /whole number/);
+    assert.throws(() => parseFailOn('bytes=3parsecs'), /unknown byte unit/);
+    assert.throws(() => parseFailOn('size=3'), /cannot read/);
+    assert.throws(() => parseFailOn(''), /names no threshold/);
+  });
+
+  test('config validation names the field at fault', () => {
+    const ids = ['duplicate-listeners', 'class-growth'];
+    assert.deepEqual(parseAnalysisConfig({ thresholds: { minGrowthCount: 5 }, detectors: ['class-growth'] }, 'c.json', ids), {
+      thresholds: { minGrowthCount: 5 }, detectors: ['class-growth'],
+    });
+    assert.deepEqual(parseAnalysisConfig({ run: { anything: true } }, 'c.json', ids), {});
+    assert.throws(() => parseAnalysisConfig([], 'c.json', ids), /top level/);
+    assert.throws(() => parseAnalysisConfig({ detectors: ['nope'] }, 'c.json', ids), /detectors: unknown detector 'nope'/);
+    assert.throws(() => parseAnalysisConfig({ thresholds: { minGrowthBites: 1 } }, 'c.json', ids), /thresholds\.minGrowthBites: unknown field/);
+    assert.throws(() => parseAnalysisConfig({ detectorThresholds: { 'class-growth': { minGrowthCount: -1 } } }, 'c.json', ids), /detectorThresholds\.class-growth\.minGrowthCount: must be a number >= 0/);
+  });
+});
