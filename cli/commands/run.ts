@@ -5,7 +5,6 @@ import {
   buildLoadPlan, defaultMinGrowthBytes, readPhasesFile, runTarget, type LoadPhase, type RunProgressEvent,
 } from '../../src/runner/index.js';
 import { EXIT_CLEAN, EXIT_ERROR, EXIT_LEAK } from '../exit-codes.js';
-import { snapshotAnalyzer } from './run-analysis.js';
 
 /** leak → 1, clean → 0; a crash or a run that measured nothing usable → 2 (the report still exists). */
 export function exitCodeForOutcome(outcome: Outcome): number {
@@ -104,7 +103,6 @@ export const runCommand: CommandModule<object, RunArgs> = {
         ...(args.checkpoints === undefined ? {} : { checkpointsPerPhase: Math.round(args.checkpoints) }),
         startTimeoutMs: args['start-timeout'] * 1000,
         phaseTimeoutMs: args['phase-timeout'] * 1000,
-        analyze: snapshotAnalyzer,
         signal: controller.signal,
         onProgress: (event) => log(describeProgress(event, style)),
       });

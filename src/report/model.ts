@@ -4,6 +4,10 @@
  * milliseconds since the run started. Bump RUN_REPORT_SCHEMA_VERSION on any incompatible change;
  * `leakcheck report` refuses versions it does not know.
  */
+import type { AnalysisResult } from '../detectors/index.js';
+
+export type { AnalysisResult, Finding as SnapshotFinding } from '../detectors/index.js';
+
 export const RUN_REPORT_SCHEMA_VERSION = 1;
 
 export type PhaseKind = 'warmup' | 'load' | 'idle';
@@ -120,28 +124,6 @@ export interface MemwatchRuleFiring {
   durationMs: number;
 }
 
-/** One retainer step, root first: `(Window) .handlers → Array [3] → …`. */
-export interface RetainerStep {
-  /** Edge name or index leading to the node. */
-  edge: string;
-  /** The node's class or description. */
-  node: string;
-}
-
-/** A snapshot-diff finding, reduced to what the run report shows (from the detectors). */
-export interface RunFinding {
-  detector: string;
-  severity: string;
-  title: string;
-  /** What grew, in words: "listeners for 'error' on EventEmitter grew by 600". */
-  summary: string;
-  growthBytes?: number;
-  growthCount?: number;
-  /** Where the leaking thing was created, if known: file:line:column. */
-  location?: string;
-  retainerPath: RetainerStep[];
-}
-
 export type ReasonKind =
   | 'heap-trend'
   | 'off-heap-trend'
@@ -211,7 +193,8 @@ export interface RunReport {
   checkpoints: RunCheckpoint[];
   trends: SeriesTrend[];
   memwatchRule: MemwatchRuleFiring[];
-  findings: RunFinding[];
+  /** The three-snapshot diff (warm-up end, next-to-last and last load phase end) with its findings; null when it did not run. */
+  analysis: AnalysisResult | null;
   /** Set when the snapshot analysis could not run (snapshots off, a snapshot missing, analysis error). */
   analysisNote?: string;
   verdict: Verdict;

@@ -70,8 +70,16 @@ function phaseTable(phases: readonly RunPhase[]): string {
 }
 
 function findingsHtml(report: RunReport): string {
-  if (report.findings.length === 0) return `<p>${escapeHtml(report.analysisNote ?? 'No findings: nothing grew between the snapshots in a way the detectors call a leak.')}</p>`;
-  return `<table class="findings"><tr><th>severity</th><th>finding</th><th>retainer path (root first)</th></tr>${report.findings.map((f) => `<tr class="${f.severity === 'high' || f.severity === 'leak' ? 'bad' : ''}"><td>${escapeHtml(f.severity)}</td><td><b>${escapeHtml(f.title)}</b> <span class="dim">${escapeHtml(f.detector)}</span><br>${escapeHtml(f.summary)}${f.location ? `<br>at <code>${escapeHtml(f.location)}</code>` : ''}</td><td><ol class="path">${f.retainerPath.map((s) => `<li>${s.edge ? `<span class="edge">.${escapeHtml(s.edge)}</span> → ` : ''}<code>${escapeHtml(s.node)}</code></li>`).join('')}</ol></td></tr>`).join('')}</table>`;
+  const analysis = report.analysis;
+  if (!analysis) return `<p>${escapeHtml(report.analysisNote ?? 'The snapshot diff did not run.')}</p>`;
+  const inputs = `<p class="note">${escapeHtml(analysis.method)} diff of ${analysis.snapshots.map((s) => escapeHtml(s.path.split('/').pop() ?? s.path)).join(', ')} · ${formatCount(analysis.survivingCount)} objects allocated after warm-up survived to the end${analysis.warnings.map((w) => `<br>warning: ${escapeHtml(w)}`).join('')}</p>`;
+  if (analysis.findings.length === 0) return `${inputs}<p>No growing listeners, closures, collections, handles or classes.</p>`;
+  const rows = analysis.findings.map((f) => {
+    const e = f.evidence;
+    const location = f.location ? `${f.location.functionName ? `${f.location.functionName} ` : ''}${f.location.script}:${f.location.line}:${f.location.column}` : '';
+    return `<tr class="${f.severity === 'leak' ? 'bad' : ''}"><td>${escapeHtml(f.severity)}</td><td><b>${escapeHtml(f.title)}</b> <span class="dim">${escapeHtml(f.kind)}</span><br>${escapeHtml(e.unit)} ${e.counts.map((c) => formatCount(c)).join(' → ')} (${f.growth.count >= 0 ? '+' : ''}${formatCount(f.growth.count)}); retains ${formatBytes(f.retainedSize)} (${formatByteDelta(f.growth.bytes)})${location ? `<br>at <code>${escapeHtml(location)}</code>` : ''}${e.holder ? `<br>held by <code>${escapeHtml(e.holder)}</code>` : ''}${e.captured && e.captured.length > 0 ? `<br>scope holds: ${e.captured.map((c) => `${escapeHtml(c.name)} (${formatBytes(c.retainedSize)})`).join(', ')}` : ''}</td><td><ol class="path">${f.retainerPath.map((step) => `<li><code>${escapeHtml(step)}</code></li>`).join('')}</ol></td></tr>`;
+  });
+  return `${inputs}<table class="findings"><tr><th>severity</th><th>finding</th><th>retainer path (root first)</th></tr>${rows.join('')}</table>`;
 }
 
 function heapDiffsHtml(phases: readonly RunPhase[]): string {

@@ -28,8 +28,11 @@ export function parseRunReport(text: string, file: string): RunReport {
     throw new LeakcheckError(ErrorCode.CONFIG_INVALID,
       `run report schema version ${String(report.schemaVersion)} is not supported (this leakcheck reads version ${RUN_REPORT_SCHEMA_VERSION})`, { file });
   }
-  for (const key of ['phases', 'samples', 'checkpoints', 'trends', 'findings'] as const) {
+  for (const key of ['phases', 'samples', 'checkpoints', 'trends'] as const) {
     if (!Array.isArray(report[key])) throw new LeakcheckError(ErrorCode.CONFIG_INVALID, `run report is missing the "${key}" array`, { file });
+  }
+  if (typeof report.analysis !== 'object' || (report.analysis !== null && !Array.isArray(report.analysis.findings))) {
+    throw new LeakcheckError(ErrorCode.CONFIG_INVALID, 'run report has no valid "analysis" (an object with findings, or null)', { file });
   }
   if (typeof report.verdict !== 'object' || report.verdict === null || !Array.isArray(report.verdict.reasons)) {
     throw new LeakcheckError(ErrorCode.CONFIG_INVALID, 'run report is missing its verdict', { file });

@@ -1,3 +1,4 @@
+import { renderFindingsText } from './findings-text.js';
 import type { RunPhase, RunReport, VerdictReason } from './model.js';
 import type { Style } from './style.js';
 import { formatByteDelta, formatBytes, formatCount, formatDurationMs } from './units.js';
@@ -34,16 +35,10 @@ export function renderRunText(report: RunReport, style: Style): string {
     out.push(`  ${name.padEnd(13)} ${formatBytes(trend.firstBytes).padStart(10)} → ${formatBytes(trend.lastBytes).padStart(10)}  ${delta.padStart(11)}  p=${trend.pValue.toFixed(3)}${trend.series === 'rss' ? rssNote : flag}`);
   }
 
-  if (report.findings.length > 0) {
-    out.push('', style.bold('Snapshot findings'));
-    for (const finding of report.findings) {
-      out.push(`  ${finding.severity === 'high' || finding.severity === 'leak' ? style.red('●') : style.yellow('●')} ${style.bold(finding.title)}  ${style.dim(finding.detector)}`);
-      out.push(`    ${finding.summary}`);
-      if (finding.location) out.push(`    at ${style.cyan(finding.location)}`);
-      if (finding.retainerPath.length > 0) {
-        out.push(`    ${style.dim('retained by:')} ${finding.retainerPath.map((s) => `${s.edge ? `${style.dim(`.${s.edge}`)} → ` : ''}${s.node}`).join(' ')}`);
-      }
-    }
+  if (report.analysis) {
+    // The snapshot diff is rendered exactly as `leakcheck diff` renders it.
+    out.push('', style.bold('Snapshot diff'));
+    out.push(renderFindingsText(report.analysis, style, { cwd: report.cwd, maxClassRows: 5 }).trimEnd());
   } else if (report.analysisNote) {
     out.push('', style.dim(`Snapshot diff: ${report.analysisNote}`));
   }

@@ -5,6 +5,7 @@ export {
 } from './load-plan.js';
 export type { LoadPhase, LoadPlanOptions } from './load-plan.js';
 export { computeTrends, decideVerdict } from './verdict.js';
+export { analyzeRunSnapshots } from './analysis.js';
 export type { TrendSettings, VerdictInput } from './verdict.js';
 export { runHttpLoad, waitForUrl, LoadRecorder } from './http-load.js';
 export { withAgentInNodeOptions } from './spawn-target.js';

@@ -6,9 +6,10 @@ import { memwatchRuleEvents } from '../agent/leak-heuristic.js';
 import { AGENT_ENV, type CheckpointResult } from '../agent/protocol.js';
 import { ErrorCode, LeakcheckError } from '../errors.js';
 import {
-  RUN_REPORT_SCHEMA_VERSION, renderRunHtml, runReportToJson, type AgentSeen, type RunCheckpoint, type RunFinding,
+  RUN_REPORT_SCHEMA_VERSION, renderRunHtml, runReportToJson, type AgentSeen, type AnalysisResult, type RunCheckpoint,
   type RunPhase, type RunReport,
 } from '../report/index.js';
+import { analyzeRunSnapshots } from './analysis.js';
 import { AgentServer, type AgentConnection } from './agent-server.js';
 import { startCommandLoad } from './command-load.js';
 import { LoadRecorder, delay, runHttpLoad, waitForUrl } from './http-load.js';
@@ -17,8 +18,8 @@ import { Target, type TargetExit } from './spawn-target.js';
 import { buildStatsLines, collectSeries } from './collect.js';
 import { computeTrends, decideVerdict } from './verdict.js';
 
-/** Snapshot analysis, injected so the runner does not depend on how findings are computed. */
-export type SnapshotAnalyzer = (snapshots: { baseline: string; target: string; final: string }) => Promise<RunFinding[]>;
+/** Snapshot analysis of the three boundary snapshots (replaceable, e.g. with other thresholds). */
+export type SnapshotAnalyzer = (snapshots: { baseline: string; target: string; final: string }) => Promise<AnalysisResult>;
 
 export type RunProgressEvent =
   | { kind: 'started'; pid: number | undefined; outDir: string }
@@ -50,7 +51,8 @@ export interface RunOptions {
   heapDiff?: boolean;
   minGrowthBytes?: number;
   sampleIntervalMs?: number;
-  analyze?: SnapshotAnalyzer;
+  /** Default: the built-in three-snapshot diff and detectors; false: skip it. */
+  analyze?: SnapshotAnalyzer | false;
   signal?: AbortSignal;
   onProgress?: (event: RunProgressEvent) => void;
   /** Overrides the agent entry (tests); default dist/src/agent/preload.js next to this file. */
@@ -299,15 +301,16 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     const exit: TargetExit = ended ?? await running.stop();
     const outOfMemory = /heap out of memory|Allocation failed - JavaScript heap|ERR_WORKER_OUT_OF_MEMORY/.test(running.stderrTail);
 
-    let findings: RunFinding[] = [];
+    let analysis: AnalysisResult | null = null;
     let analysisNote: string | undefined;
+    const analyze = options.analyze ?? analyzeRunSnapshots;
     if (!snapshots) analysisNote = 'snapshots were turned off (--no-snapshots): no snapshot diff';
     else if (files.snapshots.length < 3) analysisNote = `snapshot diff needs 3 snapshots, the run has ${files.snapshots.length}`;
-    else if (!options.analyze) analysisNote = 'no snapshot analyzer was given';
+    else if (analyze === false) analysisNote = 'snapshot analysis was turned off';
     else {
       progress({ kind: 'analysis' });
       try {
-        findings = await options.analyze({
+        analysis = await analyze({
           baseline: files.snapshots[0]!,
           target: files.snapshots[files.snapshots.length - 2]!,
           final: files.snapshots[files.snapshots.length - 1]!,
@@ -327,7 +330,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     const crashed = crashedDuring !== null;
     const crashDescription = crashed ? `${describeExit(exit)} during ${crashedDuring}` : undefined;
     const verdict = decideVerdict({
-      trends, findings, memwatchRule, crashed, outOfMemory, snapshotsTaken: files.snapshots.length > 0,
+      trends, findings: analysis?.findings ?? [], memwatchRule, crashed, outOfMemory, snapshotsTaken: files.snapshots.length > 0,
       ...(crashDescription === undefined ? {} : { crashDescription }),
       ...(!crashed && sent > 0 && failed === sent ? { unusableLoad: `every request failed (${allLoad.flatMap((p) => p.http?.errorSamples ?? [])[0] ?? 'no response'})` } : {}),
     });
@@ -374,7 +377,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       checkpoints,
       trends,
       memwatchRule,
-      findings,
+      analysis,
       ...(analysisNote === undefined ? {} : { analysisNote }),
       verdict,
       files: { ...files, snapshots: files.snapshots.map((f) => (isAbsolute(f) ? f : join(outDir, f))) },

@@ -1,7 +1,7 @@
 import { trendTest, type TrendPoint } from '../agent/leak-heuristic.js';
 import { formatByteDelta, formatBytes } from '../report/index.js';
 import type {
-  MemwatchRuleFiring, RunCheckpoint, RunFinding, RunPhase, SeriesTrend, Verdict, VerdictReason,
+  MemwatchRuleFiring, RunCheckpoint, RunPhase, SeriesTrend, SnapshotFinding, Verdict, VerdictReason,
 } from '../report/index.js';
 
 export interface TrendSettings {
@@ -67,7 +67,8 @@ export function computeTrends(checkpoints: readonly RunCheckpoint[], phases: rea
 
 export interface VerdictInput {
   trends: readonly SeriesTrend[];
-  findings: readonly RunFinding[];
+  /** Findings of the snapshot diff; those of severity "leak" count, suspects do not. */
+  findings: readonly SnapshotFinding[];
   memwatchRule: readonly MemwatchRuleFiring[];
   /** The target ended on its own before the run finished. */
   crashed: boolean;
@@ -83,9 +84,6 @@ export interface VerdictInput {
    */
   snapshotsTaken?: boolean;
 }
-
-/** Severities from the detectors that count as a leak on their own. */
-const leakSeverities = new Set(['high', 'leak', 'critical', 'error']);
 
 /**
  * The verdict: a leak is a significant, persistent rise of live memory after full GCs (on the V8
@@ -125,8 +123,12 @@ export function decideVerdict(input: VerdictInput): Verdict {
       message: `RSS grew by ${formatBytes(rss.growthBytes)} while live heap and external memory did not: memory not returned to the OS (allocator fragmentation) or native memory outside V8's accounting, not a leak of JS objects`,
     });
   }
-  for (const finding of input.findings) {
-    reasons.push({ kind: 'snapshot', leak: leakSeverities.has(finding.severity), message: `${finding.title}: ${finding.summary}` });
+  for (const finding of input.findings.filter((f) => f.severity === 'leak')) {
+    reasons.push({
+      kind: 'snapshot',
+      leak: true,
+      message: `snapshot diff: ${finding.title} (retains ${formatBytes(finding.retainedSize)}, ${formatByteDelta(finding.growth.bytes)} since warm-up)`,
+    });
   }
   if (input.memwatchRule.length > 0) {
     const total = input.memwatchRule.reduce((sum, e) => sum + e.growthBytes, 0);

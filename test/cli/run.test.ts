@@ -27,6 +27,7 @@ test('a leaking server exits 1 and the summary names the growing heap', async (t
   assert.equal(result.status, 1, result.stderr);
   assert.match(result.stdout, /^LEAK/);
   assert.match(result.stdout, /live JS heap after GC: keeps growing/);
+  assert.match(result.stdout, /snapshot diff: EventEmitter 'error': .*onQueueError at http-listener-leak\.mjs:12/);
   assert.match(result.stdout, new RegExp(`report: ${out}/report.html`));
   assert.match(result.stderr, /phase load2 done/);
   for (const f of ['report.json', 'report.html', 'stats.jsonl']) assert.ok(existsSync(join(out, f)), f);

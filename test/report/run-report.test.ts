@@ -38,10 +38,25 @@ function sampleReport(): RunReport {
     checkpoints: [checkpoint(1000, 'warmup', 5e6, true), checkpoint(1800, 'load1', 6e6, false), checkpoint(2500, 'load1', 7e6, true), checkpoint(4000, 'load2', 9e6, true)],
     trends: [{ series: 'heapUsed', points: 4, firstBytes: 5e6, lastBytes: 9e6, growthBytes: 4e6, growthPer1000RequestsBytes: 1e6, pValue: 0.01, noiseBytes: 1e4, growthByPhaseBytes: [{ phase: 'load2', growthBytes: 2e6 }], increasing: true }],
     memwatchRule: [{ atMs: 3000, consecutiveIncreases: 5, growthBytes: 1e6, durationMs: 800 }],
-    findings: [{
-      detector: 'duplicate-listeners', severity: 'high', title: `Listeners ${evil}`, summary: "'error' listeners grew by 600",
-      location: 'file:///srv/app.js:12:9', retainerPath: [{ edge: '', node: '(GC roots)' }, { edge: `_events${evil}`, node: 'EventEmitter' }],
-    }],
+    analysis: {
+      schemaVersion: 1,
+      snapshots: [0, 1, 2].map((k) => ({ path: `/r/0${k}.heapsnapshot`, nodeCount: 1000, edgeCount: 4000, totalBytes: 5e6 })),
+      method: 'three-snapshot',
+      thresholds: { minGrowthBytes: 1, minGrowthCount: 1 },
+      detectorThresholds: {},
+      detectors: ['duplicate-listeners'],
+      findings: [{
+        kind: 'duplicate-listeners', severity: 'leak', title: `Listeners ${evil}`, retainedSize: 3e6, growth: { count: 600, bytes: 2e6 },
+        location: { script: '/srv/app.js', line: 12, column: 9, functionName: 'onQueueError' },
+        retainerPath: ['(GC roots)[13]', `queue._events.error${evil}`, 'EventEmitter._events.error[599]'],
+        evidence: { unit: 'listeners', counts: [100, 400, 700], bytes: [1e6, 2e6, 3e6], survivingCount: 300, subject: 'error' },
+      }],
+      classGrowth: [],
+      newInTarget: { count: 300, freedSinceBase: 0 },
+      survivingCount: 300,
+      warnings: [],
+      verdict: { leak: true, reasons: [`Listeners ${evil}`] },
+    },
     verdict: { outcome: 'leak', leak: true, reasons: [{ kind: 'heap-trend', leak: true, message: `keeps growing ${evil}` }] },
     files: { dir: '/r', reportJson: '/r/report.json', reportHtml: '/r/report.html', statsJsonl: '/r/stats.jsonl', targetLog: '/r/target.log', snapshots: [] },
   };
@@ -51,7 +66,7 @@ test('the HTML report escapes every string that comes from the target or a snaps
   const html = renderRunHtml(sampleReport());
   assert.equal(html.includes(evil), false, 'no raw hostile markup anywhere');
   assert.ok(html.includes(escapeHtml(`Listeners ${evil}`)));
-  assert.ok(html.includes(`<span class="edge">.${escapeHtml(`_events${evil}`)}</span>`));
+  assert.ok(html.includes(`<li><code>${escapeHtml(`queue._events.error${evil}`)}</code></li>`));
   // Exactly the two script elements the page is made of: the data and the chart.
   assert.equal(html.match(/<script/g)!.length, 2);
   assert.equal(html.match(/<\/script>/g)!.length, 2);
@@ -73,9 +88,11 @@ test('the text summary leads with the verdict and lists reasons, phases, finding
   const lines = text.split('\n');
   assert.match(lines[0]!, /^LEAK {2}node app/);
   assert.match(lines[1]!, /✗ keeps growing/);
-  assert.match(text, /Listeners .*duplicate-listeners/);
-  assert.match(text, /at file:\/\/\/srv\/app\.js:12:9/);
-  assert.match(text, /retained by: \(GC roots\) \._events.* → EventEmitter/);
+  // The snapshot section is the `leakcheck diff` rendering of the same findings.
+  assert.match(text, /Snapshot diff\n/);
+  assert.match(text, /LEAK +Listeners .*\[duplicate-listeners\]/);
+  assert.match(text, /app\.js:12:9/);
+  assert.match(text, /\(GC roots\)\[13\] → queue\._events\.error/);
   assert.match(text, /report: \/r\/report\.html/);
 });
 

@@ -30,6 +30,12 @@ test('a per-request listener leak is a leak: the heap keeps growing after every 
   const diff = report.phases.find((p) => p.name === 'load1')!.heapDiff!;
   const responses = diff.details.find((d) => d.className === 'ServerResponse');
   assert.ok(responses && responses.addedCount - responses.removedCount >= 400, JSON.stringify(diff.details.slice(0, 8)));
+  // The snapshot diff names the culprit: the event, the listener function and where it was written.
+  const culprit = report.analysis!.findings.find((f) => f.severity === 'leak' && f.kind === 'duplicate-listeners')!;
+  assert.match(culprit.title, /'error'/);
+  assert.equal(culprit.location?.functionName, 'onQueueError');
+  assert.match(culprit.location!.script, /http-listener-leak\.mjs$/);
+  assert.ok(report.verdict.reasons.some((r) => r.kind === 'snapshot' && r.leak && /onQueueError/.test(r.message)));
 });
 
 test('a clean server is clean, and the run leaves report.json, report.html, stats.jsonl and 0600 snapshots', async (t) => {
@@ -37,6 +43,8 @@ test('a clean server is clean, and the run leaves report.json, report.html, stat
   const report = await runTarget(opts);
   assert.equal(report.verdict.outcome, 'clean', JSON.stringify(report.verdict.reasons));
   assert.equal(report.verdict.leak, false);
+  assert.equal(report.analysis?.method, 'three-snapshot');
+  assert.equal(report.analysis?.findings.filter((f) => f.severity === 'leak').length, 0);
   const dir = opts.outDir!;
   assert.equal(statSync(dir).mode & 0o777, 0o700);
   for (const f of ['report.json', 'report.html', 'stats.jsonl', 'target.log']) assert.ok(existsSync(join(dir, f)), f);
@@ -56,10 +64,11 @@ test('a bounded cache that fills during warm-up is not a leak', async (t) => {
   assert.equal(report.verdict.outcome, 'clean', JSON.stringify(report.verdict.reasons));
 });
 
-test('a map that only grows is a leak', async (t) => {
-  const report = await runTarget(options(t, [process.execPath, app('http-growing-map')], { snapshots: false }));
+test('a map that only grows is a leak, and the report names the map', async (t) => {
+  const report = await runTarget(options(t, [process.execPath, app('http-growing-map')]));
   assert.equal(report.verdict.outcome, 'leak');
   assert.ok(report.verdict.reasons.some((r) => r.kind === 'heap-trend' && r.leak));
+  assert.ok(report.verdict.reasons.some((r) => r.kind === 'snapshot' && r.leak && /sessions: Map/.test(r.message)), JSON.stringify(report.verdict.reasons));
 });
 
 test('Buffers kept off the heap are an off-heap leak, told apart from the JS heap', async (t) => {

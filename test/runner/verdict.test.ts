@@ -65,11 +65,23 @@ test('a crash is its own outcome; an out-of-memory crash is a leak', () => {
   assert.equal(decideVerdict({ trends, findings: [], memwatchRule: [], crashed: true, outOfMemory: true }).outcome, 'leak');
 });
 
-test('a snapshot finding rated high is a leak even when the heap trend is below the threshold', () => {
+test('a snapshot finding of severity leak is a leak even when the heap trend is below the threshold', () => {
   const trends = computeTrends(checkpoints(4, 1000, () => 10 * MiB), phases, { minGrowthBytes: MiB });
   const verdict = decideVerdict({
     trends, memwatchRule: [], crashed: false, outOfMemory: false,
-    findings: [{ detector: 'duplicate-listeners', severity: 'high', title: 'Listeners pile up', summary: "'error' listeners grew by 600", retainerPath: [] }],
+    findings: [
+      {
+        kind: 'duplicate-listeners', severity: 'leak', title: "EventEmitter 'error': 700 listeners (+600)", retainedSize: 3e6, growth: { count: 600, bytes: 2e6 },
+        location: null, retainerPath: [], evidence: { unit: 'listeners', counts: [100, 400, 700], bytes: [1, 2, 3], survivingCount: 300 },
+      },
+      {
+        kind: 'class-growth', severity: 'suspect', title: '(string): 146 new objects survived', retainedSize: 1e4, growth: { count: 146, bytes: 1e4 },
+        location: null, retainerPath: [], evidence: { unit: 'objects', counts: [1, 2, 3], bytes: [1, 2, 3], survivingCount: 146 },
+      },
+    ],
   });
   assert.equal(verdict.outcome, 'leak');
+  const snapshotReasons = verdict.reasons.filter((r) => r.kind === 'snapshot');
+  assert.equal(snapshotReasons.length, 1, 'suspects are shown in the findings, not counted as reasons');
+  assert.match(snapshotReasons[0]!.message, /'error': 700 listeners/);
 });
