@@ -132,7 +132,8 @@ export type ReasonKind =
   | 'memwatch-rule'
   | 'out-of-memory'
   | 'crash'
-  | 'no-data';
+  | 'no-data'
+  | 'load';
 
 export interface VerdictReason {
   kind: ReasonKind;

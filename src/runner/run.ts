@@ -255,6 +255,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
             if (chunk < chunks - 1) await checkpoint(phase, false, false);
           }
         }
+        if (options.signal?.aborted) throw new LeakcheckError(ErrorCode.USAGE, 'interrupted: the target was stopped and no report was written');
         if (plan.kind === 'load') loadPhasesDone++;
         const lastWarmup = plan.kind === 'warmup' && options.phases[index + 1]?.kind !== 'warmup';
         await checkpoint(phase, true, snapshots && (plan.kind === 'load' || lastWarmup));
@@ -268,7 +269,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
         progress({ kind: 'phase-end', phase });
       }
       if (crashedDuring !== null) break;
-      if (options.signal?.aborted) throw new LeakcheckError(ErrorCode.USAGE, 'interrupted');
+      if (options.signal?.aborted) throw new LeakcheckError(ErrorCode.USAGE, 'interrupted: the target was stopped and no report was written');
     }
 
     async function runCommandPhase(plan: LoadPhase, phase: RunPhase): Promise<void> {
@@ -328,10 +329,12 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     const sent = allLoad.reduce((s, p) => s + (p.http?.requests ?? 0), 0);
     const failed = allLoad.reduce((s, p) => s + (p.http?.errors ?? 0), 0);
     const crashed = crashedDuring !== null;
+    const loadWarning = describeErrorResponses(phases);
     const crashDescription = crashed ? `${describeExit(exit)} during ${crashedDuring}` : undefined;
     const verdict = decideVerdict({
       trends, findings: analysis?.findings ?? [], memwatchRule, crashed, outOfMemory, snapshotsTaken: files.snapshots.length > 0,
       ...(crashDescription === undefined ? {} : { crashDescription }),
+      ...(loadWarning === undefined ? {} : { loadWarning }),
       ...(!crashed && sent > 0 && failed === sent ? { unusableLoad: `every request failed (${allLoad.flatMap((p) => p.http?.errorSamples ?? [])[0] ?? 'no response'})` } : {}),
     });
 
@@ -406,6 +409,28 @@ function urlForListening(listening: { port: number; address: string; family: str
   const host = listening.address === '::1' ? '[::1]' : listening.family === 'IPv6' && listening.address !== '::' ? `[${listening.address}]`
     : listening.address === '::' || listening.address === '0.0.0.0' ? '127.0.0.1' : listening.address;
   return `http://${host}:${listening.port}/`;
+}
+
+/**
+ * Load that mostly got 4xx/5xx answers exercises the error path, not the code the user cares
+ * about (typically GET / on a server without a root route): say so, with the fix.
+ */
+function describeErrorResponses(phases: readonly RunPhase[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const phase of phases) {
+    if (phase.kind !== 'load' || !phase.http) continue;
+    for (const [status, n] of Object.entries(phase.http.statusCounts)) counts.set(status, (counts.get(status) ?? 0) + n);
+  }
+  let answered = 0;
+  let failing = 0;
+  for (const [status, n] of counts) {
+    if (status === 'error') continue;
+    answered += n;
+    if (Number(status) >= 400) failing += n;
+  }
+  if (answered === 0 || failing < 0.9 * answered) return undefined;
+  const top = [...counts].filter(([s]) => s !== 'error').sort((a, b) => b[1] - a[1])[0]![0];
+  return `${Math.round((failing / answered) * 100)}% of load responses were errors (mostly ${top}): the load may not reach the code you want to test; pass --url with a real route, or --phases / --load-cmd`;
 }
 
 export function describeExit(exit: TargetExit): string {

@@ -75,6 +75,8 @@ export interface VerdictInput {
   outOfMemory: boolean;
   /** "exited with code 1 during load1" */
   crashDescription?: string;
+  /** A doubt about the load itself (e.g. nearly every response was a 404), shown but not decisive. */
+  loadWarning?: string;
   /** Why the measurements cannot be trusted (e.g. every request failed), if so. */
   unusableLoad?: string;
   /**
@@ -105,6 +107,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
     reasons.push({ kind: 'crash', leak: false, message: `the target crashed: ${input.crashDescription ?? 'it exited before the run ended'}` });
   }
   if (input.unusableLoad) reasons.push({ kind: 'no-data', leak: false, message: input.unusableLoad });
+  if (input.loadWarning) reasons.push({ kind: 'load', leak: false, message: input.loadWarning });
 
   if (!heap || heap.points < 3) {
     reasons.push({ kind: 'no-data', leak: false, message: `too few post-GC measurements for a trend (${heap?.points ?? 0}; need 3)` });

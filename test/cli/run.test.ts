@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliPath, fixturesDir } from '../helpers/paths.js';
+import { cliPath, fixturesDir, serverPath } from '../helpers/paths.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 
 const app = (name: string) => join(fixturesDir, 'apps', `${name}.mjs`);
@@ -108,4 +108,32 @@ console.log('sent 100 to', url, 'in', process.env.LEAKCHECK_PHASE);`);
   assert.equal(report.phases[1].http.requests, 100);
   assert.equal(report.phases[2].command.exitCode, 0);
   assert.match(report.phases[2].command.outputTail, /sent 100 to http:\/\/127\.0\.0\.1:\d+\/ in second/);
+});
+
+test('the push server runs under leakcheck out of the box (GET / on the port it opens) and the 404s are pointed out', async (t) => {
+  const out = join(tmpDir(t), 'r');
+  const result = await runCli(['run', '--requests', '300', '--warmup-requests', '100', '--no-snapshots', '--out', out, '--', process.execPath, serverPath, '--port', '0']);
+  assert.equal(result.status, 0, result.stderr + result.stdout);
+  assert.match(result.stdout, /^CLEAN/);
+  assert.match(result.stdout, /100% of load responses were errors \(mostly 404\).*pass --url with a real route/);
+});
+
+test('Ctrl-C stops the run and the whole target process group, exit 2', async (t) => {
+  const dir = tmpDir(t);
+  const child = spawn(process.execPath, [cliPath, 'run', '--duration', '60', '--warmup-requests', '0', '--no-snapshots', '--out', join(dir, 'r'), '--', process.execPath, app('http-clean')],
+    { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const loadStarted = new Promise<void>((resolve) => {
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      if (/phase load1…/.test(stderr)) resolve();
+    });
+  });
+  await loadStarted;
+  const targetPid = Number(/started target \(pid (\d+)\)/.exec(stderr)![1]);
+  child.kill('SIGINT');
+  const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  assert.equal(status, 2);
+  assert.match(stderr, /leakcheck: interrupted/);
+  assert.throws(() => process.kill(targetPid, 0), /ESRCH/, 'the target is gone');
 });

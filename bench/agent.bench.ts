@@ -1,0 +1,129 @@
+// npm run bench:agent — what the leakcheck agent costs a running service outside snapshot moments.
+// Starts the push server (dist/server.js) fresh for every measurement, once plain and once with
+// the agent preloaded and connected to a runner socket (sampling memory, receiving GC stats), and
+// drives identical closed-loop load (POST /pub/<id>) with the same driver `leakcheck run` uses.
+// Rounds alternate the order (plain→agent, agent→plain, …) so slow drift of a busy machine
+// cancels out; the loss is computed per round (paired) and reported as mean ± standard error.
+// Env: ROUNDS (pairs, default 6), REQUESTS (per measurement, default 20000), CONCURRENCY (16).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AGENT_ENV } from '../src/agent/protocol.js';
+import { AgentServer } from '../src/runner/agent-server.js';
+import { LoadRecorder, runHttpLoad } from '../src/runner/http-load.js';
+import { withAgentInNodeOptions } from '../src/runner/spawn-target.js';
+import { renderTable, writeResults } from './table.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const agentPath = join(repoRoot, 'dist', 'src', 'agent', 'preload.js');
+const pushServer = join(repoRoot, 'dist', 'server.js');
+const fallback = join(repoRoot, 'fixtures', 'apps', 'http-clean.mjs');
+const usePushServer = existsSync(join(repoRoot, 'dist', 'src', 'server', 'main.js'));
+const target = usePushServer ? { script: pushServer, args: ['--port', '0'], path: '/pub/bench', method: 'POST', body: '{"bench":true}' }
+  : { script: fallback, args: ['0'], path: '/', method: 'GET', body: undefined };
+
+const rounds = Number(process.env['ROUNDS'] ?? 6);
+const requests = Number(process.env['REQUESTS'] ?? 20_000);
+const concurrency = Number(process.env['CONCURRENCY'] ?? 16);
+const warmupRequests = Math.min(3000, requests);
+
+type Arm = 'plain' | 'agent';
+interface Measurement { arm: Arm; round: number; requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number; agentSamples: number }
+
+async function startServer(arm: Arm, agents: AgentServer | undefined): Promise<{ child: ChildProcess; port: number }> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env['NODE_OPTIONS'];
+  if (arm === 'agent') {
+    env['NODE_OPTIONS'] = withAgentInNodeOptions(undefined, agentPath);
+    env[AGENT_ENV.socket] = agents!.socketPath;
+  }
+  const child = spawn(process.execPath, [target.script, ...target.args], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (?:http:\/\/[^\s:]+:)?(\d+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+  return { child, port };
+}
+
+async function measure(arm: Arm, round: number): Promise<Measurement> {
+  const agents = arm === 'agent' ? await AgentServer.open() : undefined;
+  const { child, port } = await startServer(arm, agents);
+  try {
+    const url = `http://127.0.0.1:${port}${target.path}`;
+    const common = { url, method: target.method, concurrency, ...(target.body === undefined ? {} : { body: target.body }), durationMs: 120_000 };
+    await runHttpLoad({ ...common, requests: warmupRequests }, new LoadRecorder());
+    const recorder = new LoadRecorder();
+    await runHttpLoad({ ...common, requests }, recorder);
+    const stats = recorder.stats();
+    const agentSamples = agents?.agents.reduce((n, a) => n + a.memory.length, 0) ?? 0;
+    if (arm === 'agent' && !agents!.agents.some((a) => a.hello)) throw new Error('the agent did not connect: the measurement would be of a plain server');
+    return { arm, round, requestsPerSecond: stats.requestsPerSecond, p50Ms: stats.latencyP50Ms, p99Ms: stats.latencyP99Ms, errors: stats.errors, agentSamples };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await agents?.close();
+  }
+}
+
+function meanAndStdError(values: readonly number[]): { mean: number; stdError: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const variance = values.length > 1 ? values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1) : 0;
+  return { mean, stdError: Math.sqrt(variance / values.length) };
+}
+
+// One discarded pair first: the first servers of a run pay for cold caches and page faults.
+await measure('plain', -1);
+await measure('agent', -1);
+const measurements: Measurement[] = [];
+for (let round = 0; round < rounds; round++) {
+  const order: Arm[] = round % 2 === 0 ? ['plain', 'agent'] : ['agent', 'plain'];
+  for (const arm of order) {
+    const m = await measure(arm, round);
+    measurements.push(m);
+    process.stderr.write(`round ${round + 1}/${rounds} ${arm.padEnd(5)} ${m.requestsPerSecond.toFixed(0)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms\n`);
+  }
+}
+
+const arms = (['plain', 'agent'] as const).map((arm) => {
+  const ms = measurements.filter((m) => m.arm === arm);
+  return {
+    arm,
+    rps: meanAndStdError(ms.map((m) => m.requestsPerSecond)),
+    p50: meanAndStdError(ms.map((m) => m.p50Ms)),
+    p99: meanAndStdError(ms.map((m) => m.p99Ms)),
+    errors: ms.reduce((n, m) => n + m.errors, 0),
+  };
+});
+const losses: number[] = [];
+for (let round = 0; round < rounds; round++) {
+  const plain = measurements.find((m) => m.round === round && m.arm === 'plain')!;
+  const agent = measurements.find((m) => m.round === round && m.arm === 'agent')!;
+  losses.push(((plain.requestsPerSecond - agent.requestsPerSecond) / plain.requestsPerSecond) * 100);
+}
+const loss = meanAndStdError(losses);
+const pm = (s: { mean: number; stdError: number }, digits: number) => `${s.mean.toFixed(digits)} ± ${s.stdError.toFixed(digits)}`;
+
+process.stdout.write(`\nagent overhead on ${usePushServer ? 'the push server (POST /pub/<id>)' : 'fixtures/apps/http-clean.mjs (push server not built)'}; ${rounds} rounds × ${requests} requests, concurrency ${concurrency}, node ${process.version}\n\n`);
+process.stdout.write(`${renderTable([
+  { title: 'server', cell: (r: (typeof arms)[number]) => r.arm === 'plain' ? 'without agent' : 'with agent', left: true },
+  { title: 'req/s', cell: (r) => pm(r.rps, 0) },
+  { title: 'p50 ms', cell: (r) => pm(r.p50, 3) },
+  { title: 'p99 ms', cell: (r) => pm(r.p99, 3) },
+  { title: 'errors', cell: (r) => String(r.errors) },
+], arms)}\n\n`);
+process.stdout.write(`throughput loss with the agent (paired by round): ${pm(loss, 2)} %  (target < 3 %)\n`);
+const file = writeResults('agent', {
+  node: process.version, target: usePushServer ? 'push-server' : 'http-clean', rounds, requests, concurrency,
+  arms, lossPercent: loss, measurements,
+});
+process.stdout.write(`results: ${file}\n`);
