@@ -1,10 +1,11 @@
 // npm run bench:agent — what the leakcheck agent costs a running service outside snapshot moments.
-// Starts the push server (dist/server.js) fresh for every measurement, once plain and once with
-// the agent preloaded and connected to a runner socket (sampling memory, receiving GC stats), and
-// drives identical closed-loop load (POST /pub/<id>) with the same driver `leakcheck run` uses.
-// Rounds alternate the order (plain→agent, agent→plain, …) so slow drift of a busy machine
-// cancels out; the loss is computed per round (paired) and reported as mean ± standard error.
-// Env: ROUNDS (pairs, default 6), REQUESTS (per measurement, default 20000), CONCURRENCY (16).
+// Starts two push servers (dist/server.js): one plain, one with the agent preloaded and connected
+// to a runner socket (sampling memory, receiving GC stats), and drives identical closed-loop load
+// (POST /pub/<id>) with the same driver `leakcheck run` uses, in alternating bursts (A/B, B/A, …)
+// so drift and neighbours' load cancel out. The loss is computed per round (paired) and reported
+// as mean ± standard error and median. No checkpoints or snapshots are taken: this is the cost
+// of the agent between snapshot moments.
+// Env: ROUNDS (pairs, default 20), REQUESTS (per burst, default 5000), CONCURRENCY (default 16).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,8 +24,8 @@ const usePushServer = existsSync(join(repoRoot, 'dist', 'src', 'server', 'main.j
 const target = usePushServer ? { script: pushServer, args: ['--port', '0'], path: '/pub/bench', method: 'POST', body: '{"bench":true}' }
   : { script: fallback, args: ['0'], path: '/', method: 'GET', body: undefined };
 
-const rounds = Number(process.env['ROUNDS'] ?? 6);
-const requests = Number(process.env['REQUESTS'] ?? 20_000);
+const rounds = Number(process.env['ROUNDS'] ?? 20);
+const requests = Number(process.env['REQUESTS'] ?? 5000);
 const concurrency = Number(process.env['CONCURRENCY'] ?? 16);
 const warmupRequests = Math.min(3000, requests);
 
@@ -55,24 +56,26 @@ async function startServer(arm: Arm, agents: AgentServer | undefined): Promise<{
   return { child, port };
 }
 
-async function measure(arm: Arm, round: number): Promise<Measurement> {
+interface Running { arm: Arm; child: ChildProcess; url: string; agents: AgentServer | undefined }
+
+async function start(arm: Arm): Promise<Running> {
   const agents = arm === 'agent' ? await AgentServer.open() : undefined;
   const { child, port } = await startServer(arm, agents);
-  try {
-    const url = `http://127.0.0.1:${port}${target.path}`;
-    const common = { url, method: target.method, concurrency, ...(target.body === undefined ? {} : { body: target.body }), durationMs: 120_000 };
-    await runHttpLoad({ ...common, requests: warmupRequests }, new LoadRecorder());
-    const recorder = new LoadRecorder();
-    await runHttpLoad({ ...common, requests }, recorder);
-    const stats = recorder.stats();
-    const agentSamples = agents?.agents.reduce((n, a) => n + a.memory.length, 0) ?? 0;
-    if (arm === 'agent' && !agents!.agents.some((a) => a.hello)) throw new Error('the agent did not connect: the measurement would be of a plain server');
-    return { arm, round, requestsPerSecond: stats.requestsPerSecond, p50Ms: stats.latencyP50Ms, p99Ms: stats.latencyP99Ms, errors: stats.errors, agentSamples };
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
-    await agents?.close();
-  }
+  return { arm, child, url: `http://127.0.0.1:${port}${target.path}`, agents };
+}
+
+async function burst(server: Running, count: number, round: number): Promise<Measurement> {
+  const recorder = new LoadRecorder();
+  await runHttpLoad({ url: server.url, method: target.method, concurrency, requests: count, durationMs: 120_000, ...(target.body === undefined ? {} : { body: target.body }) }, recorder);
+  const stats = recorder.stats();
+  const agentSamples = server.agents?.agents.reduce((n, a) => n + a.memory.length, 0) ?? 0;
+  return { arm: server.arm, round, requestsPerSecond: stats.requestsPerSecond, p50Ms: stats.latencyP50Ms, p99Ms: stats.latencyP99Ms, errors: stats.errors, agentSamples };
+}
+
+async function stop(server: Running): Promise<void> {
+  server.child.kill('SIGTERM');
+  await new Promise((resolve) => server.child.once('exit', resolve));
+  await server.agents?.close();
 }
 
 function meanAndStdError(values: readonly number[]): { mean: number; stdError: number } {
@@ -81,18 +84,27 @@ function meanAndStdError(values: readonly number[]): { mean: number; stdError: n
   return { mean, stdError: Math.sqrt(variance / values.length) };
 }
 
-// One discarded pair first: the first servers of a run pay for cold caches and page faults.
-await measure('plain', -1);
-await measure('agent', -1);
+// Both servers run side by side for the whole bench and take turns: short bursts, alternating
+// which goes first, so a neighbour's CPU spike hits both arms alike instead of one measurement.
+const servers = { plain: await start('plain'), agent: await start('agent') };
 const measurements: Measurement[] = [];
-for (let round = 0; round < rounds; round++) {
-  const order: Arm[] = round % 2 === 0 ? ['plain', 'agent'] : ['agent', 'plain'];
-  for (const arm of order) {
-    const m = await measure(arm, round);
-    measurements.push(m);
-    process.stderr.write(`round ${round + 1}/${rounds} ${arm.padEnd(5)} ${m.requestsPerSecond.toFixed(0)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms\n`);
+try {
+  if (!servers.agent.agents!.agents.some((a) => a.hello)) await servers.agent.agents!.nextChange(5000);
+  if (!servers.agent.agents!.agents.some((a) => a.hello)) throw new Error('the agent did not connect: the comparison would be plain against plain');
+  for (const server of [servers.plain, servers.agent]) await burst(server, warmupRequests, -1);
+  for (let round = 0; round < rounds; round++) {
+    const order: Arm[] = round % 2 === 0 ? ['plain', 'agent'] : ['agent', 'plain'];
+    for (const arm of order) {
+      const m = await burst(servers[arm], requests, round);
+      measurements.push(m);
+      process.stderr.write(`round ${round + 1}/${rounds} ${arm.padEnd(5)} ${m.requestsPerSecond.toFixed(0)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms\n`);
+    }
   }
+} finally {
+  await stop(servers.plain);
+  await stop(servers.agent);
 }
+const agentSamples = measurements.filter((m) => m.arm === 'agent').reduce((n, m) => Math.max(n, m.agentSamples), 0);
 
 const arms = (['plain', 'agent'] as const).map((arm) => {
   const ms = measurements.filter((m) => m.arm === arm);
@@ -111,9 +123,10 @@ for (let round = 0; round < rounds; round++) {
   losses.push(((plain.requestsPerSecond - agent.requestsPerSecond) / plain.requestsPerSecond) * 100);
 }
 const loss = meanAndStdError(losses);
+const lossMedian = [...losses].sort((x, y) => x - y)[losses.length >> 1]!;
 const pm = (s: { mean: number; stdError: number }, digits: number) => `${s.mean.toFixed(digits)} ± ${s.stdError.toFixed(digits)}`;
 
-process.stdout.write(`\nagent overhead on ${usePushServer ? 'the push server (POST /pub/<id>)' : 'fixtures/apps/http-clean.mjs (push server not built)'}; ${rounds} rounds × ${requests} requests, concurrency ${concurrency}, node ${process.version}\n\n`);
+process.stdout.write(`\nagent overhead on ${usePushServer ? 'the push server (POST /pub/<id>)' : 'fixtures/apps/http-clean.mjs (push server not built)'}; ${rounds} rounds × ${requests} requests per arm, concurrency ${concurrency}, node ${process.version}\n\n`);
 process.stdout.write(`${renderTable([
   { title: 'server', cell: (r: (typeof arms)[number]) => r.arm === 'plain' ? 'without agent' : 'with agent', left: true },
   { title: 'req/s', cell: (r) => pm(r.rps, 0) },
@@ -121,9 +134,10 @@ process.stdout.write(`${renderTable([
   { title: 'p99 ms', cell: (r) => pm(r.p99, 3) },
   { title: 'errors', cell: (r) => String(r.errors) },
 ], arms)}\n\n`);
-process.stdout.write(`throughput loss with the agent (paired by round): ${pm(loss, 2)} %  (target < 3 %)\n`);
+process.stdout.write(`throughput loss with the agent (paired by round): mean ${pm(loss, 2)} %, median ${lossMedian.toFixed(2)} %  (target < 3 %)\n`);
+process.stdout.write(`the agent sent ${agentSamples} memory samples during the bench (it was live, sampling every 250 ms)\n`);
 const file = writeResults('agent', {
   node: process.version, target: usePushServer ? 'push-server' : 'http-clean', rounds, requests, concurrency,
-  arms, lossPercent: loss, measurements,
+  arms, lossPercent: { ...loss, median: lossMedian }, agentSamples, measurements,
 });
 process.stdout.write(`results: ${file}\n`);
