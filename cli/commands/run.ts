@@ -86,6 +86,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const log = (line: string): void => {
       if (!args.json) process.stderr.write(`${line}\n`);
     };
+    // Progress and the summary are best effort when the reader goes away (`| head`): the run
+    // still finishes, stops the target and writes its report, and the exit code keeps the verdict.
+    const ignoreBrokenPipe = (error: NodeJS.ErrnoException): void => {
+      if (error.code !== 'EPIPE') throw error;
+    };
+    process.stdout.on('error', ignoreBrokenPipe);
+    process.stderr.on('error', ignoreBrokenPipe);
     const controller = new AbortController();
     const onSignal = (): void => controller.abort();
     process.once('SIGINT', onSignal);

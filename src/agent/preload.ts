@@ -3,7 +3,7 @@
  * NODE_OPTIONS="--import <this file>". Without LEAKCHECK_SOCKET it does nothing at all (no addon
  * load, no timers, no listeners), so a leftover NODE_OPTIONS cannot change a program's behaviour.
  */
-import { subscribe } from 'node:diagnostics_channel';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { AgentChannel } from './channel.js';
 import { loadMemwatch, OwnGcWindows, toGcSample } from './gc-stats.js';
 import { MemwatchRule } from './leak-heuristic.js';
@@ -61,7 +61,8 @@ function startAgent(path: string): void {
       channel.send({ type: 'listening', port, address: host, family });
     }
   };
-  subscribe('tracing:net.server.listen:asyncEnd', onListen);
+  const listenChannel = 'tracing:net.server.listen:asyncEnd';
+  subscribe(listenChannel, onListen);
 
   const timer = setInterval(() => {
     if (channel.closed) stop();
@@ -77,6 +78,7 @@ function startAgent(path: string): void {
     if (!active) return;
     active = false;
     clearInterval(timer);
+    unsubscribe(listenChannel, onListen);
     loaded.memwatch?.removeAllListeners('stats');
     channel.close();
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +63,15 @@ export interface RunOptions {
 export const defaultMinGrowthBytes = 1024 * 1024;
 
 const agentEntry = fileURLToPath(new URL('../agent/preload.js', import.meta.url));
-const toolVersion = '0.1.0';
+/** The package version, for the report (dist/src/runner → package.json at the repository root). */
+function readToolVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** A new run id: sortable timestamp + short random suffix, safe in a file name. */
 export function newRunId(now = new Date()): string {
@@ -349,7 +358,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     }));
     const report: RunReport = {
       schemaVersion: RUN_REPORT_SCHEMA_VERSION,
-      tool: { name: 'leakcheck', version: toolVersion },
+      tool: { name: 'leakcheck', version: readToolVersion() },
       runId,
       startedAt,
       durationMs: Date.now() - startedAtMs,

@@ -68,7 +68,14 @@ export class Target {
         resolve(this.#exit);
       });
     });
-    this.exited.then(() => this.#log.end(), () => this.#log.end());
+    // The target runs in its own process group, so it would outlive a leakcheck that dies
+    // unexpectedly: whatever ends this process also ends the target.
+    const onLeakcheckExit = (): void => this.signal('SIGKILL');
+    process.once('exit', onLeakcheckExit);
+    void this.exited.then(() => {
+      process.off('exit', onLeakcheckExit);
+      this.#log.end();
+    });
   }
 
   get pid(): number | undefined {
