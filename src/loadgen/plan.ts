@@ -15,6 +15,11 @@ export interface PulseShape {
   smallLingerMs: number;
   /** Cap on new connections per second, over all processes. */
   rampPerSecond: number;
+  /**
+   * How we close: 'fin' (an orderly close; our side then holds each port in TIME_WAIT for 60 s) or
+   * 'rst' (abortive close: no TIME_WAIT, so back-to-back runs do not run out of source ports).
+   */
+  close: 'fin' | 'rst';
 }
 
 export interface FloodShape {
@@ -70,6 +75,7 @@ export const loadOptions: Record<string, LoadOption> = {
   'small-size': { type: 'number', default: 100, describe: 'connections per small pulse' },
   'small-linger-ms': { type: 'number', default: 1000, describe: 'how long each small pulse is held' },
   ramp: { type: 'number', default: 5000, describe: 'new connections per second at most' },
+  close: { type: 'string', default: 'fin', describe: "'fin' (orderly close) or 'rst' (abortive: leaves no TIME_WAIT, for back-to-back runs)" },
   rate: { type: 'number', default: 0, describe: 'messages per second to publish (0 = no flood)' },
   'flood-mode': { type: 'string', default: 'id', describe: "'id' (POST /pub/<random id>) or 'broadcast'" },
   'body-bytes': { type: 'number', default: 32, describe: 'message body size' },
@@ -141,6 +147,8 @@ export function makePlan(args: LoadArgs): LoadPlan {
   if (sourceAddresses.length < neededAddresses) throw new PlanError(`${peak} connections need at least ${neededAddresses} source addresses (about ${MAX_CONNECTIONS_PER_ADDRESS} ports each)`);
   const mode = String(get('flood-mode'));
   if (mode !== 'id' && mode !== 'broadcast') throw new PlanError(`--flood-mode must be 'id' or 'broadcast', got ${JSON.stringify(mode)}`);
+  const close = String(get('close'));
+  if (close !== 'fin' && close !== 'rst') throw new PlanError(`--close must be 'fin' or 'rst', got ${JSON.stringify(close)}`);
   const idPrefix = String(get('id-prefix'));
   if (!/^[A-Za-z0-9._~-]{1,100}$/.test(idPrefix)) throw new PlanError('--id-prefix must be 1-100 characters of A-Z a-z 0-9 . _ ~ -');
   const secret = args['auth-secret'];
@@ -155,6 +163,7 @@ export function makePlan(args: LoadArgs): LoadPlan {
       smallSize,
       smallLingerMs: positiveInt('small-linger-ms', get('small-linger-ms'), 0, 86_400_000),
       rampPerSecond: positiveInt('ramp', get('ramp'), 1),
+      close,
     },
     flood: {
       ratePerSecond: positiveInt('rate', get('rate'), 0, 10_000_000),

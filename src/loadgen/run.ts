@@ -36,6 +36,8 @@ export interface LoadSummary {
   latencySamples: number;
   /** Peak connections open at once. */
   peakOpen: number;
+  /** Socket errors by code over all processes (why connections failed or dropped). */
+  errors: Record<string, number>;
 }
 
 const emptyCounters = (): WorkerCounters => ({
@@ -55,6 +57,7 @@ export async function runLoad(plan: LoadPlan, onProgress: (progress: LoadProgres
   const deadline = startMs + plan.durationMs;
   const workers: ChildProcess[] = [];
   const latest: WorkerCounters[] = [];
+  const latestErrors: Record<string, number>[] = [];
   const interval = new LatencyHistogram();
   const overall = new LatencyHistogram();
   const waiting = new Map<string, Set<number>>();
@@ -71,6 +74,7 @@ export async function runLoad(plan: LoadPlan, onProgress: (progress: LoadProgres
     child.on('message', (message: FromWorker) => {
       if (message.type === 'report') {
         latest[message.worker] = message.counters;
+        latestErrors[message.worker] = message.errors;
         interval.addSparse(message.latency);
         overall.addSparse(message.latency);
       } else {
@@ -159,6 +163,10 @@ export async function runLoad(plan: LoadPlan, onProgress: (progress: LoadProgres
     p99Ms: overall.quantileMs(0.99),
     latencySamples: overall.total,
     peakOpen: Math.max(peakOpen, totals.connected - totals.closed - totals.dropped),
+    errors: latestErrors.reduce<Record<string, number>>((all, errors) => {
+      for (const [code, count] of Object.entries(errors ?? {})) all[code] = (all[code] ?? 0) + count;
+      return all;
+    }, {}),
   };
 }
 
@@ -181,6 +189,7 @@ export function formatSummary(s: LoadSummary): string {
     `done in ${(s.elapsedMs / 1000).toFixed(1)}s${s.cappedByDuration ? ' (duration cap reached)' : ''}: ` +
     `connected ${t.connected} (peak open ${s.peakOpen}) closed ${t.closed} dropped ${t.dropped} failed ${t.failed}; ` +
     `published ${t.published} acked ${t.acked} rejected ${t.rejected} behind ${t.behind}; received ${t.received}; ` +
-    `latency p50 ${ms(s.p50Ms)} ms p99 ${ms(s.p99Ms)} ms over ${s.latencySamples} deliveries`
+    `latency p50 ${ms(s.p50Ms)} ms p99 ${ms(s.p99Ms)} ms over ${s.latencySamples} deliveries` +
+    (Object.keys(s.errors).length === 0 ? '' : `; socket errors ${Object.entries(s.errors).map(([code, count]) => `${code} ${count}`).join(', ')}`)
   );
 }

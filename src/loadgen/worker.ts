@@ -39,7 +39,7 @@ export type ToWorker =
   | { type: 'stop' };
 
 export type FromWorker =
-  | { type: 'report'; worker: number; counters: WorkerCounters; latency: number[] }
+  | { type: 'report'; worker: number; counters: WorkerCounters; errors: Record<string, number>; latency: number[] }
   | { type: 'opened'; worker: number }
   | { type: 'closed'; worker: number };
 
@@ -48,12 +48,15 @@ interface Held {
   decoder: SseDecoder | null;
   head: Buffer | null;
   closing: boolean;
+  errored: boolean;
 }
 
 class LoadWorker {
   readonly counters: WorkerCounters = {
     opened: 0, connected: 0, failed: 0, closed: 0, dropped: 0, open: 0, received: 0, heartbeats: 0, published: 0, acked: 0, rejected: 0, behind: 0,
   };
+  /** Socket errors by code (ECONNREFUSED, EADDRNOTAVAIL, ECONNRESET, …), since the start. */
+  readonly errors: Record<string, number> = {};
   readonly #plan: LoadPlan;
   readonly #worker: number;
   readonly #latency = new LatencyHistogram();
@@ -71,7 +74,7 @@ class LoadWorker {
 
   report(): void {
     if (this.#flood !== null) Object.assign(this.counters, this.#flood.counters);
-    send({ type: 'report', worker: this.#worker, counters: { ...this.counters }, latency: this.#latency.toSparse() });
+    send({ type: 'report', worker: this.#worker, counters: { ...this.counters }, errors: { ...this.errors }, latency: this.#latency.toSparse() });
     this.#latency.reset();
   }
 
@@ -104,7 +107,7 @@ class LoadWorker {
     const localAddress = plan.sourceAddresses[index % plan.sourceAddresses.length];
     const id = `${plan.idPrefix}${index}`;
     const socket = connect({ host: target.host, port: target.port, localAddress });
-    const held: Held = { socket, decoder: null, head: Buffer.alloc(0), closing: false };
+    const held: Held = { socket, decoder: null, head: Buffer.alloc(0), closing: false, errored: false };
     this.#held.add(held);
     this.counters.opened++;
     let settled = false;
@@ -128,6 +131,8 @@ class LoadWorker {
         held.head = null;
         if (!bytes.toString('latin1', 0, 13).startsWith('HTTP/1.1 200')) {
           this.counters.failed++;
+          const status = `HTTP ${bytes.toString('latin1', 9, 12)}`;
+          this.errors[status] = (this.errors[status] ?? 0) + 1;
           held.closing = true; // a refusal, not a drop
           socket.destroy();
           settle();
@@ -157,7 +162,11 @@ class LoadWorker {
         if (!Number.isNaN(sent)) this.#latency.record(Math.max(0, now - sent));
       }
     });
-    socket.on('error', () => {});
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      held.errored = true;
+      const code = error.code ?? error.message;
+      this.errors[code] = (this.errors[code] ?? 0) + 1;
+    });
     socket.on('close', () => {
       this.#held.delete(held);
       if (held.decoder !== null) {
@@ -166,6 +175,7 @@ class LoadWorker {
         else this.counters.dropped++;
       } else if (!held.closing) {
         this.counters.failed++;
+        if (!held.errored) this.errors['closed before the response'] = (this.errors['closed before the response'] ?? 0) + 1;
       }
       settle();
       if (this.#held.size === 0 && this.#closeWaiting) {
@@ -186,10 +196,13 @@ class LoadWorker {
       return;
     }
     this.#closeWaiting = true;
-    for (const held of this.#held) {
-      held.closing = true;
-      held.socket.destroy();
-    }
+    for (const held of this.#held) this.#close(held);
+  }
+
+  #close(held: Held): void {
+    held.closing = true;
+    if (this.#plan.pulses.close === 'rst' && !held.socket.destroyed && held.socket.readyState === 'open') held.socket.resetAndDestroy();
+    else held.socket.destroy();
   }
 
   flood(idCount: number): void {
@@ -214,10 +227,7 @@ class LoadWorker {
     await this.#flood?.stop();
     if (this.#rampTimer !== null) clearInterval(this.#rampTimer);
     clearInterval(this.#reportTimer);
-    for (const held of this.#held) {
-      held.closing = true;
-      held.socket.destroy();
-    }
+    for (const held of this.#held) this.#close(held);
     for (let k = 0; k < 200 && this.#held.size > 0; k++) await new Promise((resolve) => setTimeout(resolve, 10));
     this.report();
   }

@@ -1,0 +1,268 @@
+/**
+ * `npm run bench:server`: the lean push server (dist/server.js) against the usual http + SSE server
+ * (bench/naive-server.mjs), measured in the same run with the same load generator.
+ *
+ *   idle     N connections held: RSS, V8 heap and kernel TCP memory per connection (deltas over a
+ *            GC'd baseline), then everything closed: how much of the growth is given back.
+ *   max      the same at the most connections this machine allows (several server processes,
+ *            several load processes and source addresses; one process holds < 20k files here).
+ *   flood    10k connections, broadcasts: frames delivered per second.
+ *   latency  10k connections, 10k messages/s to random ids: delivery p50/p99.
+ *
+ * Env knobs: BENCH_CONNECTIONS (10000), BENCH_MAX (60000, 0 skips), BENCH_ONLY (comma list of
+ * scenario names), BENCH_SERVERS (lean,lean-semi1,naive,naive-semi1). The machine is shared (2
+ * cores here): figures are one run each, noisy; the JSON lands in bench/results/server.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makePlan, runLoad, type LoadSummary } from '../src/loadgen/index.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const env = process.env;
+const N = Number(env.BENCH_CONNECTIONS ?? 10_000);
+const MAX = Number(env.BENCH_MAX ?? 60_000);
+const only = env.BENCH_ONLY?.split(',') ?? ['idle', 'max', 'flood', 'latency'];
+
+interface ServerKind {
+  name: string;
+  script: string;
+  nodeFlags: string[];
+}
+
+const kinds: ServerKind[] = [
+  { name: 'lean', script: join(repoRoot, 'dist', 'server.js'), nodeFlags: [] },
+  { name: 'lean-semi1', script: join(repoRoot, 'dist', 'server.js'), nodeFlags: ['--max-semi-space-size=1'] },
+  { name: 'naive', script: join(repoRoot, 'bench', 'naive-server.mjs'), nodeFlags: [] },
+  { name: 'naive-semi1', script: join(repoRoot, 'bench', 'naive-server.mjs'), nodeFlags: ['--max-semi-space-size=1'] },
+].filter((kind) => (env.BENCH_SERVERS?.split(',') ?? ['lean', 'lean-semi1', 'naive', 'naive-semi1']).includes(kind.name));
+
+interface Snapshot {
+  streams: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  tcpMemBytes: number;
+  delivered: number;
+}
+
+function getJson(port: number, path: string): Promise<any> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve(JSON.parse(text)));
+    }).on('error', reject).end();
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+class Servers {
+  constructor(readonly kind: ServerKind, readonly children: ChildProcess[], readonly ports: number[]) {}
+
+  static async start(kind: ServerKind, count: number): Promise<Servers> {
+    const children: ChildProcess[] = [];
+    const ports: number[] = [];
+    for (let k = 0; k < count; k++) {
+      const child = spawn(process.execPath, ['--expose-gc', ...kind.nodeFlags, kind.script, '--port', '0', '--heartbeat-ms', '15000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(child);
+      let text = '';
+      child.stdout!.setEncoding('utf8');
+      ports.push(
+        await new Promise<number>((resolve, reject) => {
+          child.stdout!.on('data', (chunk: string) => {
+            text += chunk;
+            const match = /listening on http:\/\/[^:]+:(\d+)/.exec(text);
+            if (match) resolve(Number(match[1]));
+          });
+          child.once('exit', (code) => reject(new Error(`${kind.name} exited ${code}`)));
+        }),
+      );
+    }
+    return new Servers(kind, children, ports);
+  }
+
+  /** Memory summed over the processes after a full GC in each; kernel memory is machine-wide. */
+  async snapshot(): Promise<Snapshot> {
+    const all = await Promise.all(this.ports.map((port) => getJson(port, '/stats?gc=1')));
+    return {
+      streams: all.reduce((s, j) => s + j.streams, 0),
+      rss: all.reduce((s, j) => s + j.memory.rss, 0),
+      heapUsed: all.reduce((s, j) => s + j.memory.heapUsed, 0),
+      heapTotal: all.reduce((s, j) => s + j.memory.heapTotal, 0),
+      external: all.reduce((s, j) => s + j.memory.external, 0),
+      tcpMemBytes: all[0].kernel?.tcpMemBytes ?? 0,
+      delivered: all.reduce((s, j) => s + j.messages.delivered, 0),
+    };
+  }
+
+  async streams(): Promise<number> {
+    const all = await Promise.all(this.ports.map((port) => getJson(port, '/stats')));
+    return all.reduce((s, j) => s + j.streams, 0);
+  }
+
+  async waitStreams(predicate: (n: number) => boolean, limitMs: number): Promise<boolean> {
+    const until = Date.now() + limitMs;
+    while (Date.now() < until) {
+      if (predicate(await this.streams())) return true;
+      await sleep(250);
+    }
+    return false;
+  }
+
+  async stop(): Promise<void> {
+    for (const child of this.children) {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await Promise.race([once(child, 'exit'), sleep(5000)]);
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+    }
+  }
+}
+
+interface Row {
+  scenario: string;
+  server: string;
+  connections: number;
+  processes: number;
+  rssPerConnBytes?: number;
+  heapPerConnBytes?: number;
+  /** V8 heap reserved (used + free space in its pages) per connection; RSS minus this is native memory. */
+  heapTotalPerConnBytes?: number;
+  kernelPerConnBytes?: number;
+  baselineRssMB?: number;
+  peakRssMB?: number;
+  afterDropRssMB?: number;
+  returnedPercent?: number;
+  deliveredPerSecond?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  note?: string;
+}
+
+const rows: Row[] = [];
+
+/**
+ * Fresh source addresses for each run: closed ports sit in TIME_WAIT for a minute and a run that
+ * reuses an address could run short of ports. Runs also close with RST (no TIME_WAIT at all).
+ */
+let nextAddress = 10;
+function sourceAddresses(connections: number): string {
+  const count = Math.ceil(connections / 20_000);
+  if (nextAddress + count > 250) nextAddress = 10;
+  const from = nextAddress;
+  nextAddress += count;
+  return `127.0.0.${from}-127.0.0.${from + count - 1}`;
+}
+const MB = 1024 * 1024;
+
+async function idle(kind: ServerKind, connections: number, scenario: string): Promise<void> {
+  const serverCount = Math.ceil(connections / 15_000);
+  const servers = await Servers.start(kind, serverCount);
+  try {
+    // Warm-up pulse: the first connections load and compile code paths and size the heap once;
+    // measuring from after it makes the figures per connection rather than per first connection.
+    const target = servers.ports.map((port) => `http://127.0.0.1:${port}`).join(',');
+    await runLoad(makePlan({
+      target, connections: Math.min(2000, connections), processes: 1, ramp: 8000, 'linger-ms': 500, duration: 60, close: 'rst',
+      'source-addresses': sourceAddresses(2000),
+    }));
+    await servers.waitStreams((n) => n === 0, 30_000);
+    await sleep(500);
+    await servers.snapshot();
+    const base = await servers.snapshot();
+    const abort = new AbortController();
+    const plan = makePlan({
+      target, connections, processes: Math.max(1, Math.ceil(connections / 15_000)), ramp: 8000, 'linger-ms': 600_000, duration: 300, 'report-ms': 500,
+      close: 'rst', 'source-addresses': sourceAddresses(connections),
+    });
+    let settled = false;
+    const run = runLoad(plan, (p) => (settled = p.totals.connected + p.totals.failed >= connections), abort.signal);
+    const reached = await servers.waitStreams((n) => n >= connections || settled, 120_000);
+    await sleep(2000);
+    const peak = await servers.snapshot();
+    abort.abort();
+    const summary: LoadSummary = await run;
+    await servers.waitStreams((n) => n === 0, 30_000);
+    await sleep(2000);
+    await servers.snapshot();
+    const after = await servers.snapshot();
+    const held = peak.streams;
+    rows.push({
+      scenario, server: kind.name, connections: held, processes: serverCount,
+      rssPerConnBytes: Math.round((peak.rss - base.rss) / held),
+      heapPerConnBytes: Math.round((peak.heapUsed - base.heapUsed) / held),
+      heapTotalPerConnBytes: Math.round((peak.heapTotal - base.heapTotal) / held),
+      kernelPerConnBytes: Math.round((peak.tcpMemBytes - base.tcpMemBytes) / held),
+      baselineRssMB: +(base.rss / MB).toFixed(1),
+      peakRssMB: +(peak.rss / MB).toFixed(1),
+      afterDropRssMB: +(after.rss / MB).toFixed(1),
+      returnedPercent: Math.round((100 * (peak.rss - after.rss)) / Math.max(1, peak.rss - base.rss)),
+      note: `${reached ? '' : 'ramp incomplete; '}failed ${summary.totals.failed} dropped ${summary.totals.dropped} ${JSON.stringify(summary.errors)}; heap after drop ${((after.heapUsed - base.heapUsed) / MB).toFixed(1)} MB over baseline`,
+    });
+  } finally {
+    await servers.stop();
+  }
+}
+
+async function flood(kind: ServerKind, scenario: string, mode: 'broadcast' | 'id', rate: number): Promise<void> {
+  const servers = await Servers.start(kind, 1);
+  try {
+    const lingerMs = 12_000;
+    const plan = makePlan({
+      target: `http://127.0.0.1:${servers.ports[0]}`, connections: N, processes: 2, ramp: 10_000, 'linger-ms': lingerMs, duration: 120,
+      rate, 'flood-mode': mode, publishers: 4, pipeline: mode === 'broadcast' ? 4 : 64, 'body-bytes': 64, 'report-ms': 1000,
+      close: 'rst', 'source-addresses': sourceAddresses(N),
+    });
+    const run = runLoad(plan);
+    await servers.waitStreams((n) => n >= N * 0.99, 60_000);
+    await sleep(2000); // let the flood settle before the window
+    const start = await servers.snapshot();
+    const startMs = Date.now();
+    await sleep(6000);
+    const end = await servers.snapshot();
+    const seconds = (Date.now() - startMs) / 1000;
+    const summary = await run;
+    rows.push({
+      scenario, server: kind.name, connections: N, processes: 1,
+      deliveredPerSecond: Math.round((end.delivered - start.delivered) / seconds),
+      p50Ms: +summary.p50Ms.toFixed(2), p99Ms: +summary.p99Ms.toFixed(2),
+      note: `${mode} at ${rate}/s offered; published ${summary.totals.published}, behind ${summary.totals.behind}, received ${summary.totals.received}, dropped ${summary.totals.dropped}`,
+    });
+  } finally {
+    await servers.stop();
+  }
+}
+
+function printTable(): void {
+  const columns: [keyof Row, string][] = [
+    ['scenario', 'scenario'], ['server', 'server'], ['connections', 'conns'], ['processes', 'procs'], ['rssPerConnBytes', 'RSS B/conn'],
+    ['heapPerConnBytes', 'heap B/conn'], ['heapTotalPerConnBytes', 'heapTotal B/conn'], ['kernelPerConnBytes', 'kernel B/conn'], ['baselineRssMB', 'base MB'], ['peakRssMB', 'peak MB'],
+    ['afterDropRssMB', 'after MB'], ['returnedPercent', 'returned %'], ['deliveredPerSecond', 'delivered/s'], ['p50Ms', 'p50 ms'], ['p99Ms', 'p99 ms'],
+  ];
+  const used = columns.filter(([key]) => rows.some((row) => row[key] !== undefined));
+  const cells = [used.map(([, title]) => title), ...rows.map((row) => used.map(([key]) => (row[key] === undefined ? '' : String(row[key]))))];
+  const widths = used.map((_, c) => Math.max(...cells.map((line) => line[c].length)));
+  const line = (values: string[]) => `| ${values.map((v, c) => v.padEnd(widths[c])).join(' | ')} |`;
+  process.stdout.write(`${line(cells[0])}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${cells.slice(1).map(line).join('\n')}\n`);
+  for (const row of rows) if (row.note) process.stdout.write(`  ${row.scenario}/${row.server}: ${row.note}\n`);
+}
+
+const started = Date.now();
+for (const kind of kinds) {
+  if (only.includes('idle')) await idle(kind, N, `idle ${N / 1000}k`);
+}
+if (only.includes('max') && MAX > 0) for (const kind of kinds) await idle(kind, MAX, `idle ${MAX / 1000}k`);
+for (const kind of kinds) {
+  if (only.includes('flood')) await flood(kind, 'broadcast 10k', 'broadcast', Number(env.BENCH_BROADCAST_RATE ?? 30));
+  if (only.includes('latency')) await flood(kind, '10k msg/s', 'id', 10_000);
+}
+printTable();
+mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
+writeFileSync(join(repoRoot, 'bench', 'results', 'server.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, seconds: Math.round((Date.now() - started) / 1000), rows }, null, 2)}\n`);
