@@ -97,9 +97,25 @@ export class NumberArrayScanner {
       if (c <= BYTE_NINE && c >= BYTE_ZERO) {
         if (state === AFTER_NUMBER) throw this.error(base + i, 'a comma is missing between two numbers');
         value = value * 10 + (c - BYTE_ZERO);
-        // Digit run: the tightest loop of the parser.
-        while (++i < length && (c = buf[i]!) <= BYTE_NINE && c >= BYTE_ZERO) value = value * 10 + (c - BYTE_ZERO);
-        state = IN_NUMBER;
+        // Digit run, then the common terminator ',' handled in place: the hottest path.
+        while (++i < length) {
+          c = buf[i]!;
+          if (c > BYTE_NINE || c < BYTE_ZERO) break;
+          value = value * 10 + (c - BYTE_ZERO);
+        }
+        if (c === BYTE_COMMA && i < length) {
+          values[n] = value;
+          value = 0;
+          state = EXPECT_NUMBER;
+          i++;
+          if (++n === capacity) {
+            this.flush(buf, batchStart, base, n);
+            n = 0;
+            batchStart = i;
+          }
+        } else {
+          state = IN_NUMBER;
+        }
         continue;
       }
       if (c === BYTE_COMMA) {

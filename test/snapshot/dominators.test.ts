@@ -147,6 +147,22 @@ test('ordinalById finds every node and rejects unknown ids', async () => {
   const s = await load(b);
   for (const node of nodes) assert.equal(s.ordinalById(node.id), node.ordinal);
   assert.equal(s.ordinalById(1_000_001), -1);
+  assert.equal(s.ordinalById(1), 0);
   assert.equal(s.ordinalById(-5), -1);
   assert.equal(s.ordinalById(2 ** 40), -1);
+});
+
+test('ordinalById also finds ids written out of order, few or many', async () => {
+  for (const shape of ['a few late nodes with small ids', 'every id descending']) {
+    const b = new SnapshotBuilder();
+    const count = 3000;
+    const ids = Array.from({ length: count }, (_, i) => (shape === 'every id descending' ? 10_000_000 - i * 2 : 100 + i * 2));
+    if (shape !== 'every id descending') ids.push(7, 9, 50, 5_000_000, 11);
+    const nodes = ids.map((id) => b.addNode('object', 'O', 1, { id }));
+    for (const node of nodes) b.addEdge(b.root, node);
+    const s = await load(b);
+    for (const node of nodes) assert.equal(s.ordinalById(node.id), node.ordinal, `${shape}: id ${node.id}`);
+    assert.equal(s.ordinalById(101), -1);
+    assert.equal(s.ordinalById(13), -1);
+  }
 });
