@@ -154,6 +154,13 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       chosen = chooseTarget(server.agents, port);
       if (chosen && (explicitUrl !== undefined || chosen.listening.length > 0)) break;
       if (performance.now() >= deadline) {
+        // A slow machine can take longer to boot node than a short --start-timeout: the hello
+        // comes first thing, so give it a moment before blaming the agent.
+        const helloGrace = performance.now() + 5000;
+        while (server.agents.every((a) => a.hello === undefined) && performance.now() < helloGrace && !running.exit) {
+          await server.nextChange(200);
+        }
+        checkAlive();
         if (server.agents.every((a) => a.hello === undefined)) {
           throw new LeakcheckError(ErrorCode.AGENT_UNAVAILABLE,
             'no node process of the target loaded the leakcheck agent (is the command a node program? does a wrapper reset NODE_OPTIONS?)');
@@ -332,7 +339,10 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
 
     const series = collectSeries(agent, startedAtMs, phases);
     const trends = computeTrends(checkpoints, phases, { minGrowthBytes });
-    const memwatchRule = memwatchRuleEvents(agent.gcs.map((g) => ({ timeMs: g.timeMs, usedHeapBytes: g.usedHeapBytes, forced: g.forced })))
+    // The agent runs the memwatch rule online (its restored 'leak' event); GCs whose stats were
+    // still in flight when it was told to stop are covered by replaying the rule here.
+    const replayed = memwatchRuleEvents(agent.gcs.map((g) => ({ timeMs: g.timeMs, usedHeapBytes: g.usedHeapBytes, forced: g.forced })));
+    const memwatchRule = (agent.leaks.length >= replayed.length ? agent.leaks : replayed)
       .map((e) => ({ atMs: e.timeMs - startedAtMs, consecutiveIncreases: e.consecutiveIncreases, growthBytes: e.growthBytes, durationMs: e.durationMs }));
     const allLoad = phases.filter((p) => p.http);
     const sent = allLoad.reduce((s, p) => s + (p.http?.requests ?? 0), 0);
