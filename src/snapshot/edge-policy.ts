@@ -45,23 +45,34 @@ export function computeEssentialEdges(graph: HeapGraph): Uint8Array {
 }
 
 const NOT_EPHEMERON = -1;
-const UNKNOWN = -2;
+const UNKNOWN = 0;
+const NO = 1;
+const YES = 2;
 const EPHEMERON_NAME = /^\d+ \/ part of key \(.*? @\d+\) -> value \(.*? @\d+\) pair in WeakMap \(table @(\d+)\)$/;
 
-/** Parses each distinct internal edge name at most once. */
+/**
+ * Parses each distinct internal edge name at most once: a byte per string says "not looked at",
+ * "not an ephemeron name" or "ephemeron" (then the table id is in a Map), so the common case
+ * costs one typed-array read per internal edge.
+ */
 class WeakMapEdgeNames {
-  private readonly cache = new Map<number, number>();
-  constructor(private readonly strings: readonly string[]) {}
+  private readonly state: Uint8Array;
+  private readonly tableIds = new Map<number, number>();
+  constructor(private readonly strings: readonly string[]) {
+    this.state = new Uint8Array(strings.length);
+  }
 
   /** The WeakMap table's node id named by an ephemeron edge, or -1 for any other name. */
   tableId(nameIndex: number): number {
-    let id = this.cache.get(nameIndex) ?? UNKNOWN;
-    if (id === UNKNOWN) {
-      const name = this.strings[nameIndex] ?? '';
-      const match = name.includes('pair in WeakMap') ? EPHEMERON_NAME.exec(name) : null;
-      id = match ? Number(match[1]) : NOT_EPHEMERON;
-      this.cache.set(nameIndex, id);
-    }
+    const state = this.state[nameIndex];
+    if (state === NO) return NOT_EPHEMERON;
+    if (state === YES) return this.tableIds.get(nameIndex)!;
+    const name = this.strings[nameIndex] ?? '';
+    const match = name.includes('pair in WeakMap') ? EPHEMERON_NAME.exec(name) : null;
+    if (state === UNKNOWN && nameIndex < this.state.length) this.state[nameIndex] = match ? YES : NO;
+    if (!match) return NOT_EPHEMERON;
+    const id = Number(match[1]);
+    this.tableIds.set(nameIndex, id);
     return id;
   }
 }

@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ErrorCode, LeakcheckError } from '../errors.js';
 import { noProgress, type Progress } from '../progress.js';
@@ -15,7 +14,7 @@ import { EDGES_KEY, LOCATIONS_KEY, NODES_KEY, SNAPSHOT_KEY, STRINGS_KEY } from '
 
 export interface ParseOptions {
   onProgress?: Progress;
-  /** Bytes per read (default 8 MiB). Tiny values exist for tests of chunk boundaries. */
+  /** Bytes per read of a file (default 8 MiB). Tiny values exist for tests of chunk boundaries. */
   chunkBytes?: number;
   /** Name used in error messages when `source` is a stream (default "<stream>"). */
   name?: string;
@@ -35,33 +34,63 @@ const PROGRESS_PHASE = 'parse';
 export async function parseSnapshot(source: string | Readable, options: ParseOptions = {}): Promise<HeapGraph> {
   const onProgress = options.onProgress ?? noProgress;
   const name = typeof source === 'string' ? source : options.name ?? '<stream>';
-  let total = options.totalBytes ?? 0;
-  let stream: Readable;
-  if (typeof source === 'string') {
-    try {
-      const info = await stat(source);
-      if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-      total = info.size;
-    } catch (error) {
-      throw unreadable(name, error);
-    }
-    stream = createReadStream(source, { highWaterMark: options.chunkBytes ?? DEFAULT_CHUNK_BYTES });
-  } else {
-    stream = source;
-  }
   const parser = new SnapshotParser(name);
+  if (typeof source === 'string') {
+    await readFileInto(parser, source, options.chunkBytes ?? DEFAULT_CHUNK_BYTES, onProgress);
+    return parser.end();
+  }
+  const total = options.totalBytes ?? 0;
   onProgress({ phase: PROGRESS_PHASE, done: 0, total });
   try {
-    for await (const chunk of stream) {
-      parser.write(chunk as Buffer);
+    for await (const chunk of source) {
+      parser.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer));
       onProgress({ phase: PROGRESS_PHASE, done: parser.bytesRead, total });
     }
   } catch (error) {
-    stream.destroy();
+    source.destroy();
     if (error instanceof LeakcheckError) throw error;
     throw unreadable(name, error);
   }
   return parser.end();
+}
+
+/**
+ * Reads a file sequentially into one reused buffer. The parser copies whatever it keeps (string
+ * pieces, the header), so the buffer can be refilled at once: no 8 MiB allocation per chunk for
+ * the GC to chase, which a stream would cost (measured: fewer GC pauses and a lower peak RSS
+ * on the 532 MiB bench snapshot).
+ */
+async function readFileInto(parser: SnapshotParser, path: string, chunkBytes: number, onProgress: Progress): Promise<void> {
+  let file: FileHandle;
+  let total: number;
+  try {
+    file = await open(path, 'r');
+    const info = await file.stat();
+    if (info.isDirectory()) {
+      await file.close();
+      throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    }
+    total = info.size;
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+  try {
+    const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, Math.max(total, 1))));
+    onProgress({ phase: PROGRESS_PHASE, done: 0, total });
+    for (;;) {
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await file.read(buffer, 0, buffer.length, null));
+      } catch (error) {
+        throw unreadable(path, error);
+      }
+      if (bytesRead === 0) break;
+      parser.write(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+      onProgress({ phase: PROGRESS_PHASE, done: parser.bytesRead, total });
+    }
+  } finally {
+    await file.close();
+  }
 }
 
 function unreadable(name: string, error: unknown): LeakcheckError {
