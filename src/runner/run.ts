@@ -156,7 +156,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       if (performance.now() >= deadline) {
         // A slow machine can take longer to boot node than a short --start-timeout: the hello
         // comes first thing, so give it a moment before blaming the agent.
-        const helloGrace = performance.now() + 5000;
+        const helloGrace = performance.now() + Math.min(5000, startTimeoutMs);
         while (server.agents.every((a) => a.hello === undefined) && performance.now() < helloGrace && !running.exit) {
           await server.nextChange(200);
         }

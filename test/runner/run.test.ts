@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ErrorCode, isLeakcheckError } from '../../src/errors.js';
 import { buildLoadPlan, runTarget, type RunOptions } from '../../src/runner/index.js';
@@ -132,4 +133,17 @@ test('through `npm start` the runner picks the real server, not npm\'s own node 
   assert.match(chosen[0]!.argv.join(' '), /http-listener-leak/);
   assert.ok(report.target.agents.some((a) => !a.chosen && a.note === 'package-manager wrapper'), JSON.stringify(report.target.agents));
   assert.equal(report.verdict.outcome, 'leak');
+});
+
+test('a wrapper that clears NODE_OPTIONS leaves no agent: ERR_AGENT_UNAVAILABLE says why', async (t) => {
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
+  await assert.rejects(
+    runTarget(options(t, ['env', 'NODE_OPTIONS=', process.execPath, app('http-clean'), String(port)], { url: `http://127.0.0.1:${port}/`, startTimeoutMs: 1500 })),
+    (error) => isLeakcheckError(error) && error.code === ErrorCode.AGENT_UNAVAILABLE && /does a wrapper reset NODE_OPTIONS/.test(error.message),
+  );
 });
