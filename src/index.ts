@@ -20,3 +20,12 @@ export {
   inspectSnapshot, type InspectReport, type InspectNode, type InspectNodeDetail, type InspectPathStep, type InspectOptions,
 } from './snapshot/index.js';
 export { renderFindingsText, type FindingsTextOptions } from './report/findings-text.js';
+export {
+  runTarget, newRunId, buildLoadPlan, readPhasesFile, parsePhases, analyzeRunSnapshots, computeTrends, decideVerdict,
+  type RunOptions, type RunProgressEvent, type SnapshotAnalyzer, type LoadPhase, type LoadPlanOptions,
+} from './runner/index.js';
+export {
+  RUN_REPORT_SCHEMA_VERSION, runReportToJson, parseRunReport, renderRunText, renderRunHtml,
+  type RunReport, type RunPhase, type RunCheckpoint, type RunMemorySample, type RunGcSample, type SeriesTrend,
+  type Verdict as RunVerdict, type VerdictReason, type Outcome,
+} from './report/index.js';
