@@ -197,3 +197,20 @@ test('a missing file is unreadable, named in the error', async (t) => {
   writeFileSync(path, '');
   await assert.rejects(parseSnapshot(path), (error: LeakcheckError) => error.code === ErrorCode.NOT_A_SNAPSHOT);
 });
+
+test('older and Chrome-style layouts: no detachedness, no trace_node_id, no locations', async () => {
+  const b = new SnapshotBuilder();
+  const a = b.addNode('object', 'Window', 64, { detachedness: 2 });
+  b.addEdge(b.root, a, 'shortcut', 'window');
+  const json = b.toJson({
+    nodeFields: ['type', 'name', 'id', 'self_size', 'edge_count'],
+    keyOrder: ['snapshot', 'nodes', 'edges', 'strings'],
+  }).replace(',"location_fields":["object_index","script_id","line","column"]', '');
+  assert.doesNotMatch(json, /location_fields|detachedness/);
+  const graph = await parseText(json, 3);
+  assert.equal(graph.nodeCount, 2);
+  assert.equal(graph.detachedness[1], 0);
+  assert.equal(graph.selfSizes[1], 64);
+  assert.equal(graph.locations.count, 0);
+  assert.equal(graph.edgeTypeNames[graph.edgeTypes[0]!], 'shortcut');
+});
