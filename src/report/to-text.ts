@@ -63,7 +63,7 @@ export function crashExcerpt(stderr: string): string[] {
 
 function marker(reason: VerdictReason, style: Style): string {
   if (reason.leak) return style.red('✗');
-  if (reason.kind === 'rss-only' || reason.kind === 'crash' || reason.kind === 'no-data' || reason.kind === 'load') return style.yellow('!');
+  if (reason.kind === 'rss-only' || reason.kind === 'crash' || reason.kind === 'no-data' || reason.kind === 'load' || reason.kind === 'memwatch-rule') return style.yellow('!');
   return style.green('✓');
 }
 

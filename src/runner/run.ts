@@ -118,6 +118,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
   const startedAtMs = Date.now();
   const startedAt = new Date(startedAtMs).toISOString();
   let target: Target | undefined;
+  let stopLoadAtEnd = (): void => {};
   try {
     target = new Target({
       command: options.command,
@@ -189,6 +190,12 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     const targetEnded = running.exited.then((exit) => {
       throw new TargetEnded(describeExit(exit));
     });
+    // Load workers must not outlive the target (they would keep hammering a dead port until their
+    // budget ran out) nor the run: one signal stops them on a crash, on Ctrl-C and at the end.
+    const stopLoad = new AbortController();
+    void running.exited.then(() => stopLoad.abort());
+    options.signal?.addEventListener('abort', () => stopLoad.abort(), { once: true });
+    stopLoadAtEnd = () => stopLoad.abort();
     targetEnded.catch(() => {});
     const orEnd = <T>(work: Promise<T>): Promise<T> => Promise.race([work, targetEnded]);
 
@@ -264,7 +271,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
               ...(requests === undefined ? {} : { requests }),
               durationMs: plan.durationMs === undefined ? phaseTimeoutMs / chunks : plan.durationMs / chunks,
               concurrency: plan.concurrency,
-              ...(options.signal ? { signal: options.signal } : {}),
+              signal: stopLoad.signal,
             }, recorder));
             requestsSoFar += recorder.requests - before;
             phase.http = recorder.stats();
@@ -295,7 +302,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
         cwd,
         env: { ...(options.env ?? process.env), LEAKCHECK_TARGET_URL: loadUrl!, LEAKCHECK_TARGET_PORT: port, LEAKCHECK_PHASE: plan.name },
         timeoutMs: phaseTimeoutMs,
-        ...(options.signal ? { signal: options.signal } : {}),
+        signal: stopLoad.signal,
       });
       try {
         const interval = options.checkpointIntervalMs ?? 1000;
@@ -409,6 +416,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     await writeFile(files.reportHtml, renderRunHtml(report), { mode: 0o600 });
     return report;
   } finally {
+    stopLoadAtEnd();
     if (target && !target.exit) await target.stop();
     await server.close();
   }

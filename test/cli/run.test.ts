@@ -95,6 +95,7 @@ test('--phases drives named phases and --load-cmd runs the user\'s load tool per
     { name: 'prime', kind: 'warmup', requests: 50 },
     { name: 'first', requests: 100, method: 'POST', body: 'hello' },
     { name: 'second', loadCommand: `"${process.execPath}" ${JSON.stringify(join(dir, 'load.mjs'))}` },
+    { name: 'rest', kind: 'idle', durationMs: 200 },
   ] }));
   // A user's load tool: reads the target URL from the environment, sends 100 requests.
   writeFileSync(join(dir, 'load.mjs'), `const url = process.env.LEAKCHECK_TARGET_URL;
@@ -104,7 +105,8 @@ console.log('sent 100 to', url, 'in', process.env.LEAKCHECK_PHASE);`);
   const result = await runCli(['run', '--phases', phases, '--no-snapshots', '--json', '--out', out, '--', process.execPath, app('http-clean')]);
   assert.equal(result.status, 0, result.stderr);
   const report = JSON.parse(result.stdout);
-  assert.deepEqual(report.phases.map((p: { name: string }) => p.name), ['prime', 'first', 'second']);
+  assert.deepEqual(report.phases.map((p: { name: string; kind: string }) => [p.name, p.kind]), [['prime', 'warmup'], ['first', 'load'], ['second', 'load'], ['rest', 'idle']]);
+  assert.ok(report.checkpoints.some((c: { phase: string; boundary: boolean }) => c.phase === 'rest' && c.boundary), 'memory is measured after the idle phase too');
   assert.equal(report.phases[1].http.requests, 100);
   assert.equal(report.phases[2].command.exitCode, 0);
   assert.match(report.phases[2].command.outputTail, /sent 100 to http:\/\/127\.0\.0\.1:\d+\/ in second/);

@@ -147,3 +147,17 @@ test('a wrapper that clears NODE_OPTIONS leaves no agent: ERR_AGENT_UNAVAILABLE 
     (error) => isLeakcheckError(error) && error.code === ErrorCode.AGENT_UNAVAILABLE && /does a wrapper reset NODE_OPTIONS/.test(error.message),
   );
 });
+
+test('a target that runs out of memory is a leak, and the load stops with it', async (t) => {
+  const report = await runTarget(options(t, [process.execPath, '--max-old-space-size=20', app('http-growing-map')], {
+    phases: buildLoadPlan({ requests: 50_000, warmupRequests: 200, concurrency: 4 }),
+    snapshots: false,
+  }));
+  assert.equal(report.verdict.outcome, 'leak');
+  assert.equal(report.target.outOfMemory, true);
+  assert.ok(report.verdict.reasons.some((r) => r.kind === 'out-of-memory' && r.leak));
+  assert.match(report.target.stderrTail, /heap out of memory/);
+  // Requests counted after the crash would be the driver spinning on a dead port.
+  const sent = report.phases.reduce((n, p) => n + (p.http?.requests ?? 0), 0);
+  assert.ok(sent < 50_000, `sent ${sent}`);
+});
