@@ -214,3 +214,17 @@ test('older and Chrome-style layouts: no detachedness, no trace_node_id, no loca
   assert.equal(graph.locations.count, 0);
   assert.equal(graph.edgeTypeNames[graph.edgeTypes[0]!], 'shortcut');
 });
+
+test('a UTF-8 byte order mark is accepted, even split across chunks', async () => {
+  const b = sampleGraph();
+  const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(b.toJson())]);
+  assertSampleGraph(await parseText(bytes, 1), b);
+  assertSampleGraph(await parseText(bytes, 2), b);
+});
+
+test('a header claiming more nodes than the file can hold fails before allocating', async (t) => {
+  const path = join(tmpDir(t), 'huge.heapsnapshot');
+  writeFileSync(path, sampleGraph().toJson({ nodeCount: 4_000_000_000 }));
+  await assert.rejects(parseSnapshot(path), (error: LeakcheckError) =>
+    error.code === ErrorCode.SNAPSHOT_INCONSISTENT && /more than a \d+-byte file can hold/.test(error.message));
+});
