@@ -2,10 +2,10 @@ import {
   ANALYSIS_SCHEMA_VERSION, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, DETECTORS, DetectorContext,
   type AnalysisResult, type Finding, type Thresholds,
 } from './detectors/index.js';
-import { compareClasses, diffSnapshots } from './diff/index.js';
+import { compareClasses, diffSnapshots, loadComparedSnapshot, loadLastSnapshot, type ComparedSnapshot } from './diff/index.js';
 import { ErrorCode, LeakcheckError } from './errors.js';
 import { noProgress, type Progress } from './progress.js';
-import { loadSnapshot, type Snapshot } from './snapshot/index.js';
+import type { Snapshot } from './snapshot/index.js';
 
 export type { AnalysisResult, SnapshotSummary, Verdict } from './detectors/index.js';
 
@@ -47,15 +47,14 @@ export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], o
     if (Object.keys(override).length > 0) detectorThresholds[detector.id] = resolveThresholds(thresholds, override);
   }
 
-  const snapshots: Snapshot[] = [];
+  const snapshots: ComparedSnapshot[] = [];
   for (const [k, input] of inputs.entries()) {
     if (typeof input !== 'string') {
       snapshots.push(input);
       continue;
     }
-    snapshots.push(await loadSnapshot(input, {
-      onProgress: (event) => onProgress({ ...event, phase: `snapshot ${k + 1}/${inputs.length}: ${event.phase}` }),
-    }));
+    const label: Progress = (event) => onProgress({ ...event, phase: `snapshot ${k + 1}/${inputs.length}: ${event.phase}` });
+    snapshots.push(k === inputs.length - 1 ? await loadLastSnapshot(input, label) : await loadComparedSnapshot(input, label));
   }
 
   onProgress({ phase: 'diff', done: 0, total: 1 });
@@ -117,7 +116,7 @@ function rankFindings(findings: readonly Finding[], maxSuspects: number): Findin
   return [...leaks, ...suspects];
 }
 
-function summarize(snapshot: Snapshot): AnalysisResult['snapshots'][number] {
+function summarize(snapshot: ComparedSnapshot): AnalysisResult['snapshots'][number] {
   const graph = snapshot.graph;
   let totalBytes = 0;
   for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) totalBytes += graph.selfSizes[ordinal]!;

@@ -19,7 +19,7 @@ export { diffSnapshots, matchIds, type SnapshotDiff, type IdMatch, type ClassGro
 export {
   inspectSnapshot, type InspectReport, type InspectNode, type InspectNodeDetail, type InspectPathStep, type InspectOptions,
 } from './snapshot/index.js';
-export { renderFindingsText, type FindingsTextOptions } from './report/findings-text.js';
+export { renderFindingsText, type FindingsTextOptions } from './report/index.js';
 export {
   runTarget, newRunId, buildLoadPlan, readPhasesFile, parsePhases, analyzeRunSnapshots, computeTrends, decideVerdict,
   type RunOptions, type RunProgressEvent, type SnapshotAnalyzer, type LoadPhase, type LoadPlanOptions,

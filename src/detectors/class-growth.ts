@@ -1,3 +1,4 @@
+import type { ComparedSnapshot } from '../diff/index.js';
 import type { Snapshot } from '../snapshot/index.js';
 import type { Detector, Finding } from './detector.js';
 import { judgeGrowth } from './suppressions.js';
@@ -64,7 +65,7 @@ function heldByExplained(snapshot: Snapshot, explained: Uint8Array, ordinal: num
   return false;
 }
 
-function isUserVisible(snapshot: Snapshot, ordinal: number): boolean {
+function isUserVisible(snapshot: ComparedSnapshot, ordinal: number): boolean {
   const graph = snapshot.graph;
   const type = graph.nodeTypes[ordinal];
   const { nodeType } = graph;
@@ -75,7 +76,7 @@ function isUserVisible(snapshot: Snapshot, ordinal: number): boolean {
   );
 }
 
-function countVisibleByClass(snapshot: Snapshot, wanted: ReadonlyMap<string, unknown>): Map<string, number> {
+function countVisibleByClass(snapshot: ComparedSnapshot, wanted: ReadonlyMap<string, unknown>): Map<string, number> {
   const graph = snapshot.graph;
   const counts = new Map<string, number>();
   for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {

@@ -57,24 +57,61 @@ export class DetectorContext {
   }
 
   /**
-   * 1 for every object of the last snapshot that a claimed object dominates (or that is claimed):
-   * memory some finding already accounts for. Recomputed only when claims changed.
+   * 1 for every object of the last snapshot that only claimed objects keep alive: memory some
+   * finding already accounts for. Recomputed only when claims changed.
+   *
+   * Two passes. (1) From the claimed objects forward: an object all of whose (non-weak) retainers
+   * are explained is explained, which covers objects shared by several claimed objects (a request
+   * held by a leaked listener's scope and by a leaked Map entry), which no single claimed object
+   * dominates. (2) Anything whose immediate dominator is explained is explained, which covers
+   * cycles hanging under an explained object.
    */
   explained(): Uint8Array {
     if (this.#explained && this.#explainedVersion === this.#claimVersion) return this.#explained;
-    const { dominators } = this.last;
-    const count = this.last.graph.nodeCount;
+    const snapshot = this.last;
+    const graph = snapshot.graph;
+    const count = graph.nodeCount;
+    const { firstRetainer, retainerEdges } = snapshot.retainers;
+    const weak = graph.edgeType.weak;
+    const byRetainers = new Uint8Array(count);
+    // unexplainedRetainers[o]: o's non-weak retainer slots whose owner is not explained yet, set
+    // on first touch (0 = untouched; stored +1 so that 0 stays free as the marker).
+    const unexplainedRetainers = new Uint32Array(count);
+    const queue = new Uint32Array(count);
+    let head = 0;
+    let tail = 0;
+    for (let ordinal = 0; ordinal < count; ordinal++) {
+      if (this.#claimed[ordinal] === 1) {
+        byRetainers[ordinal] = 1;
+        queue[tail++] = ordinal;
+      }
+    }
+    // Invariant: every ordinal in queue[0..tail) is explained and enters the queue once.
+    while (head < tail) {
+      const owner = queue[head++]!;
+      const end = graph.firstEdge[owner + 1]!;
+      for (let edge = graph.firstEdge[owner]!; edge < end; edge++) {
+        if (graph.edgeTypes[edge] === weak) continue;
+        const target = graph.edgeTargets[edge]!;
+        if (byRetainers[target] === 1) continue;
+        if (unexplainedRetainers[target] === 0) unexplainedRetainers[target] = strongRetainerCount(graph, firstRetainer, retainerEdges, target) + 1;
+        if (--unexplainedRetainers[target]! > 1) continue;
+        byRetainers[target] = 1;
+        queue[tail++] = target;
+      }
+    }
+    const { dominators } = snapshot;
     // 0 unknown, 1 explained, 2 not explained; resolved by walking up the dominator tree with an
-    // explicit stack, so each node is visited once overall (deep chains would overflow recursion).
+    // explicit stack, so each node is settled once overall (deep chains would overflow recursion).
     const state = new Uint8Array(count);
-    const stack = new Uint32Array(count);
+    const stack = queue;
     for (let ordinal = 0; ordinal < count; ordinal++) {
       if (state[ordinal] !== 0) continue;
       let depth = 0;
       let current = ordinal;
       let answer = 2;
       for (;;) {
-        if (this.#claimed[current] === 1) {
+        if (byRetainers[current] === 1) {
           answer = 1;
           break;
         }
@@ -89,8 +126,8 @@ export class DetectorContext {
       }
       while (depth > 0) state[stack[--depth]!] = answer;
     }
-    for (let ordinal = 0; ordinal < count; ordinal++) if (this.#claimed[ordinal] === 1) state[ordinal] = 1;
-    this.#explained = state.map((value) => (value === 1 ? 1 : 0));
+    for (let ordinal = 0; ordinal < count; ordinal++) state[ordinal] = byRetainers[ordinal] === 1 || state[ordinal] === 1 ? 1 : 0;
+    this.#explained = state;
     this.#explainedVersion = this.#claimVersion;
     return this.#explained;
   }
@@ -122,13 +159,21 @@ export class DetectorContext {
     return total;
   }
 
-  /** The compact retainer path of an object of snapshot k (default: last), root first. */
-  retainerPath(ordinal: number, k = this.diff.snapshots.length - 1): string[] {
-    return renderRetainerPath(this.diff.snapshots[k]!, ordinal);
+  /** The compact retainer path of an object of the last snapshot, root first. */
+  retainerPath(ordinal: number): string[] {
+    return renderRetainerPath(this.diff.last, ordinal);
   }
 }
 
 const MAX_DOMINATOR_WALK = 10_000;
+
+function strongRetainerCount(graph: Snapshot['graph'], firstRetainer: Uint32Array, retainerEdges: Uint32Array, ordinal: number): number {
+  let strong = 0;
+  for (let slot = firstRetainer[ordinal]!; slot < firstRetainer[ordinal + 1]!; slot++) {
+    if (graph.edgeTypes[retainerEdges[slot]!] !== graph.edgeType.weak) strong++;
+  }
+  return strong;
+}
 
 /** Nodes that only carry their owner's data; a path step through them joins the owner's step. */
 function isPassThrough(snapshot: Snapshot, ordinal: number): boolean {

@@ -1,7 +1,7 @@
 import {
-  displayName, edgeName, mapEntries, nodeName, ordinalInSnapshot, propertyTarget, internalTarget,
+  displayName, edgeName, mapEntries, nodeName, ordinalInSnapshot, propertyTarget, internalTarget, type ComparedSnapshot,
 } from '../diff/index.js';
-import type { HeapGraph, Snapshot } from '../snapshot/index.js';
+import type { HeapGraph } from '../snapshot/index.js';
 import type { DetectorContext } from './context.js';
 import type { Detector, Finding, LocationGroup } from './detector.js';
 import { formatLocation } from './source-location.js';
@@ -43,7 +43,7 @@ interface ListenerList {
 }
 
 /** The listener lists an object carries, as EventEmitter or as EventTarget; [] for anything else. */
-function listenerLists(snapshot: Snapshot, emitter: number): ListenerList[] {
+function listenerLists(snapshot: ComparedSnapshot, emitter: number): ListenerList[] {
   const graph = snapshot.graph;
   const lists: ListenerList[] = [];
   const events = propertyTarget(graph, emitter, '_events');

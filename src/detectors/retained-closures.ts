@@ -1,4 +1,4 @@
-import { edgeName, internalTarget, nodeName } from '../diff/index.js';
+import { edgeName, internalTarget, nodeName, type ComparedSnapshot } from '../diff/index.js';
 import type { Snapshot } from '../snapshot/index.js';
 import type { DetectorContext } from './context.js';
 import type { CapturedVariable, Detector, Finding } from './detector.js';
@@ -64,7 +64,7 @@ export const retainedClosures: Detector = {
 
 /** Every closure of snapshot k whose location is one of the clusters' keys. */
 function countClosuresByLocation(
-  context: DetectorContext, snapshot: Snapshot, k: number, clusters: ReadonlyMap<string, number[]>,
+  context: DetectorContext, snapshot: ComparedSnapshot, k: number, clusters: ReadonlyMap<string, number[]>,
 ): Map<string, number[]> {
   const graph = snapshot.graph;
   const { locations } = graph;

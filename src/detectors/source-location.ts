@@ -10,11 +10,11 @@ import type { SourceLocation } from './detector.js';
  * whose node name is the script's URL. One resolved closure names its whole script id.
  */
 export class SourceLocator {
-  readonly #snapshot: Snapshot;
+  readonly #snapshot: Pick<Snapshot, 'graph'>;
   readonly #scriptNameById = new Map<number, string>();
   #unresolvedScriptIds: Set<number> | undefined;
 
-  constructor(snapshot: Snapshot) {
+  constructor(snapshot: Pick<Snapshot, 'graph'>) {
     this.#snapshot = snapshot;
   }
 

@@ -1,5 +1,4 @@
-import type { Snapshot } from '../snapshot/index.js';
-import type { SnapshotDiff } from './growth.js';
+import type { ComparedSnapshot, SnapshotDiff } from './growth.js';
 
 /** One class (constructor or function name, or a V8 category such as "(string)") across snapshots. */
 export interface ClassGrowthRow {
@@ -30,7 +29,7 @@ interface ClassTotals {
 }
 
 /** Per class: count, shallow and retained totals for one snapshot, keyed by className(). */
-export function summarizeClassTotals(snapshot: Snapshot): Map<string, ClassTotals> {
+export function summarizeClassTotals(snapshot: ComparedSnapshot): Map<string, ClassTotals> {
   const graph = snapshot.graph;
   const count = graph.nodeCount;
   // Group by (type, name string index) first: one Map probe per node, names resolved per class.

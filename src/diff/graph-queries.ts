@@ -88,7 +88,7 @@ export function isPlainObjectNode(graph: HeapGraph, ordinal: number): boolean {
  * AbortSignal instances are built by Node with EventTarget's constructor and then re-prototyped, so
  * V8 names them "EventTarget"; the prototype's own name is the truer answer there.
  */
-export function displayName(snapshot: Snapshot, ordinal: number): string {
+export function displayName(snapshot: Pick<Snapshot, 'graph' | 'className'>, ordinal: number): string {
   const graph = snapshot.graph;
   const type = graph.nodeTypes[ordinal];
   const name = nodeName(graph, ordinal);

@@ -9,9 +9,15 @@ import { matchIds, newestHeapId, type IdMatch } from './id-diff.js';
  * objects freed by the final snapshot were churn. With two snapshots, every object new in the
  * target is a candidate (weaker: nothing separates a leak from work still in flight).
  */
+/**
+ * What the diff needs of every snapshot but the last: enough to count and size objects. Earlier
+ * snapshots can be slimmed to this (retainers, distances and paths dropped) to save memory.
+ */
+export type ComparedSnapshot = Pick<Snapshot, 'graph' | 'dominators' | 'retainedSizes' | 'className'>;
+
 export interface SnapshotDiff {
   /** Oldest first: [base, target] or [base, target, final]. */
-  readonly snapshots: readonly Snapshot[];
+  readonly snapshots: readonly ComparedSnapshot[];
   /** The last snapshot, where findings are located. */
   readonly last: Snapshot;
   /**
@@ -48,12 +54,16 @@ const MIN_SURVIVING_SHARE = 0.2;
 /** Share of matched ids whose node name must agree for the ids to mean the same objects. */
 const MIN_AGREEING_SHARE = 0.9;
 
-export function diffSnapshots(snapshots: readonly Snapshot[]): SnapshotDiff {
+/** `snapshots` oldest first; the last one must be a full Snapshot (findings are explained in it). */
+export function diffSnapshots(snapshots: readonly ComparedSnapshot[]): SnapshotDiff {
   if (snapshots.length !== 2 && snapshots.length !== 3) {
     throw new LeakcheckError(ErrorCode.USAGE, `diff needs 2 or 3 snapshots (base, target[, final]); got ${snapshots.length}`);
   }
   const warnings: string[] = [];
-  const last = snapshots[snapshots.length - 1]!;
+  const last = snapshots[snapshots.length - 1]! as Snapshot;
+  if (!('retainers' in last) || typeof last.retainerPath !== 'function') {
+    throw new LeakcheckError(ErrorCode.USAGE, 'the last snapshot of a diff must be fully loaded (with retainers), not slimmed');
+  }
   const baseToTarget = matchIds(snapshots[0]!, snapshots[1]!);
   checkComparable(snapshots[0]!, snapshots[1]!, baseToTarget);
   const ordinalIn: Int32Array[] = [baseToTarget.fromOrdinalByToOrdinal];
@@ -89,7 +99,7 @@ export function diffSnapshots(snapshots: readonly Snapshot[]): SnapshotDiff {
 }
 
 /** Throws when `later` cannot be a later snapshot of the process that wrote `earlier`. */
-function checkComparable(earlier: Snapshot, later: Snapshot, match: IdMatch): void {
+function checkComparable(earlier: ComparedSnapshot, later: ComparedSnapshot, match: IdMatch): void {
   const a = earlier.graph.source;
   const b = later.graph.source;
   const shared = match.matchedCount / Math.max(1, earlier.graph.nodeCount);
@@ -122,7 +132,7 @@ function checkComparable(earlier: Snapshot, later: Snapshot, match: IdMatch): vo
  * low ids; beyond startup the same id names different things. Sample matched ids spread over the
  * later snapshot and require the node names to agree.
  */
-function namesAgreeingShare(earlier: Snapshot, later: Snapshot, match: IdMatch): number {
+function namesAgreeingShare(earlier: ComparedSnapshot, later: ComparedSnapshot, match: IdMatch): number {
   const { fromOrdinalByToOrdinal } = match;
   const count = later.graph.nodeCount;
   const step = Math.max(1, Math.floor(count / 5000));

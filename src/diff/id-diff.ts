@@ -1,4 +1,4 @@
-import type { Snapshot } from '../snapshot/index.js';
+import type { HeapGraph, Snapshot } from '../snapshot/index.js';
 
 /**
  * Objects are matched across snapshots by V8 object id, which V8 keeps stable for the life of one
@@ -12,36 +12,47 @@ export interface SortedIds {
   readonly ids: Uint32Array;
 }
 
-const sortedIdsCache = new WeakMap<Snapshot, SortedIds>();
+type WithGraph = Pick<Snapshot, 'graph'>;
 
-export function sortIds(snapshot: Snapshot): SortedIds {
-  const cached = sortedIdsCache.get(snapshot);
+const sortedIdsCache = new WeakMap<HeapGraph, SortedIds>();
+
+/**
+ * Ordinals sorted by id with an LSD radix sort (two 16-bit passes, stable): O(N) and one N-sized
+ * temporary. V8 writes nodes roughly in id order, but not closely enough to skip sorting: the
+ * 150 MiB bench snapshot has 14,040 descents in 2.3 M nodes, objects allocated late sitting next
+ * to the old objects that point to them.
+ */
+export function sortIds(snapshot: WithGraph): SortedIds {
+  const graph = snapshot.graph;
+  const cached = sortedIdsCache.get(graph);
   if (cached) return cached;
-  const nodeIds = snapshot.graph.nodeIds;
-  const count = snapshot.graph.nodeCount;
+  const nodeIds = graph.nodeIds;
+  const count = graph.nodeCount;
+  const byLow = new Uint32Array(count);
   const ordinals = new Uint32Array(count);
-  let largestId = 0;
-  for (let ordinal = 0; ordinal < count; ordinal++) if (nodeIds[ordinal]! > largestId) largestId = nodeIds[ordinal]!;
-  let ordinalSpan = 1;
-  while (ordinalSpan < count) ordinalSpan *= 2;
-  if (largestId * ordinalSpan < Number.MAX_SAFE_INTEGER) {
-    // Pack (id, ordinal) into one exact double so the native comparator-free sort does the work:
-    // key = id · ordinalSpan + ordinal, and ordinal < ordinalSpan keeps keys unique and id-ordered.
-    // Twice as fast as a comparator sort on the permutation (measured on fixture snapshots).
-    const keys = new Float64Array(count);
-    for (let ordinal = 0; ordinal < count; ordinal++) keys[ordinal] = nodeIds[ordinal]! * ordinalSpan + ordinal;
-    keys.sort();
-    for (let k = 0; k < count; k++) ordinals[k] = keys[k]! % ordinalSpan;
-  } else {
-    for (let ordinal = 0; ordinal < count; ordinal++) ordinals[ordinal] = ordinal;
-    ordinals.sort((a, b) => nodeIds[a]! - nodeIds[b]!);
+  const buckets = new Uint32Array(RADIX + 1);
+  // Pass 1: ordinals by the low 16 bits of their id. buckets[d + 1] counts digit d, then the
+  // prefix sums turn buckets[d] into the first free slot of digit d.
+  for (let ordinal = 0; ordinal < count; ordinal++) buckets[(nodeIds[ordinal]! & DIGIT_MASK) + 1]!++;
+  for (let digit = 0; digit < RADIX; digit++) buckets[digit + 1]! += buckets[digit]!;
+  for (let ordinal = 0; ordinal < count; ordinal++) byLow[buckets[nodeIds[ordinal]! & DIGIT_MASK]!++] = ordinal;
+  // Pass 2: stable by the high 16 bits, so equal high digits keep the low-digit order.
+  buckets.fill(0);
+  for (let k = 0; k < count; k++) buckets[(nodeIds[byLow[k]!]! >>> 16) + 1]!++;
+  for (let digit = 0; digit < RADIX; digit++) buckets[digit + 1]! += buckets[digit]!;
+  for (let k = 0; k < count; k++) {
+    const ordinal = byLow[k]!;
+    ordinals[buckets[nodeIds[ordinal]! >>> 16]!++] = ordinal;
   }
   const ids = new Uint32Array(count);
   for (let k = 0; k < count; k++) ids[k] = nodeIds[ordinals[k]!]!;
   const result = { ordinals, ids };
-  sortedIdsCache.set(snapshot, result);
+  sortedIdsCache.set(graph, result);
   return result;
 }
+
+const RADIX = 1 << 16;
+const DIGIT_MASK = RADIX - 1;
 
 export interface IdMatch {
   /** By ordinal of `to`: the ordinal of the same object in `from`, or -1 when it is new in `to`. */
@@ -55,7 +66,7 @@ export interface IdMatch {
 }
 
 /** Pairs the objects of two snapshots of one process by id (merge-walk, O(N_from + N_to)). */
-export function matchIds(from: Snapshot, to: Snapshot): IdMatch {
+export function matchIds(from: WithGraph, to: WithGraph): IdMatch {
   const a = sortIds(from);
   const b = sortIds(to);
   const fromOrdinalByToOrdinal = new Int32Array(to.graph.nodeCount).fill(-1);
@@ -91,7 +102,7 @@ export function matchIds(from: Snapshot, to: Snapshot): IdMatch {
  * snapshot of the same process has a larger one. Embedder (native) and synthetic nodes are left
  * out: Node derives their ids from addresses, which say nothing about time.
  */
-export function newestHeapId(snapshot: Snapshot): number {
+export function newestHeapId(snapshot: WithGraph): number {
   const graph = snapshot.graph;
   const { native, synthetic } = graph.nodeType;
   let newest = 0;

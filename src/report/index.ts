@@ -7,3 +7,4 @@ export { runReportToJson, parseRunReport } from './to-json.js';
 export { renderRunText } from './to-text.js';
 export { renderRunHtml, escapeHtml } from './to-html.js';
 export { renderInspectText } from './inspect-text.js';
+export { renderFindingsText, type FindingsTextOptions } from './findings-text.js';
