@@ -35,6 +35,7 @@ const builder = (yargs: Argv) => yargs
     'load-cmd': { type: 'string', describe: 'Shell command that produces the load, run once per phase (gets LEAKCHECK_TARGET_URL, LEAKCHECK_TARGET_PORT, LEAKCHECK_PHASE)' },
     phases: { type: 'string', describe: 'phases.json describing every phase (see docs)' },
     out: { type: 'string', describe: 'Report directory (default reports/<run-id>)' },
+    'show-output': { type: 'boolean', default: false, describe: "Copy the target's stdout/stderr to stderr (always kept in target.log)" },
     json: { type: 'boolean', default: false, describe: 'Print report.json to stdout instead of the summary' },
     snapshots: { type: 'boolean', default: true, describe: 'Write heap snapshots at phase boundaries (--no-snapshots: trend only)' },
     'heap-diff': { type: 'boolean', default: true, describe: 'Record a memwatch HeapDiff per load phase' },
@@ -112,6 +113,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         phaseTimeoutMs: args['phase-timeout'] * 1000,
         signal: controller.signal,
         onProgress: (event) => log(describeProgress(event, style)),
+        ...(args['show-output'] ? { targetOutput: process.stderr } : {}),
       });
     } finally {
       process.off('SIGINT', onSignal);

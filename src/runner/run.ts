@@ -56,6 +56,8 @@ export interface RunOptions {
   analyze?: SnapshotAnalyzer | false;
   signal?: AbortSignal;
   onProgress?: (event: RunProgressEvent) => void;
+  /** Copy the target's stdout and stderr here as well as to target.log. */
+  targetOutput?: NodeJS.WritableStream;
   /** Overrides the agent entry (tests); default dist/src/agent/preload.js next to this file. */
   agentPath?: string;
 }
@@ -130,6 +132,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       },
       agentPath: options.agentPath ?? agentEntry,
       logPath: files.targetLog,
+      ...(options.targetOutput ? { echo: options.targetOutput } : {}),
     });
     progress({ kind: 'started', pid: target.pid, outDir });
     const running = target;

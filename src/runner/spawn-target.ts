@@ -18,6 +18,8 @@ export interface SpawnTargetOptions {
   agentPath: string;
   /** Where the target's stdout and stderr go (created 0600). */
   logPath: string;
+  /** Also copy the target's output here (the CLI's --show-output passes its stderr). */
+  echo?: NodeJS.WritableStream;
 }
 
 /** Keep this much of the target's stderr for crash reports. */
@@ -53,9 +55,14 @@ export class Target {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
-    this.#child.stdout?.pipe(this.#log, { end: false });
+    const echo = options.echo;
+    this.#child.stdout?.on('data', (chunk: Buffer) => {
+      this.#log.write(chunk);
+      echo?.write(chunk);
+    });
     this.#child.stderr?.on('data', (chunk: Buffer) => {
       this.#log.write(chunk);
+      echo?.write(chunk);
       this.#stderrTail = (this.#stderrTail + chunk.toString('utf8')).slice(-stderrTailBytes);
     });
     this.exited = new Promise<TargetExit>((resolve) => {

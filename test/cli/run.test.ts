@@ -56,8 +56,9 @@ test('a crashing target exits 2 and still writes a report that says it crashed',
 });
 
 test('a target that never listens exits 2 with one clear line', async (t) => {
-  const result = await runCli(['run', '--start-timeout', '1', '--out', join(tmpDir(t), 'r'), '--', process.execPath, app('http-never-listens')]);
+  const result = await runCli(['run', '--start-timeout', '1', '--show-output', '--out', join(tmpDir(t), 'r'), '--', process.execPath, app('http-never-listens')]);
   assert.equal(result.status, 2);
+  assert.match(result.stderr, /never-listens started/, '--show-output copies the target\'s output');
   assert.match(result.stderr, /leakcheck: the target did not open a listening socket within 1 s; pass --url/);
   assert.doesNotMatch(result.stderr, /at .*\.js:\d+/);
 });
