@@ -48,6 +48,8 @@ interface Snapshot {
   external: number;
   tcpMemBytes: number;
   delivered: number;
+  /** Server CPU time (user + system) since start, µs. */
+  cpuUs: number;
 }
 
 function getJson(port: number, path: string): Promise<any> {
@@ -98,6 +100,7 @@ class Servers {
       external: all.reduce((s, j) => s + j.memory.external, 0),
       tcpMemBytes: all[0].kernel?.tcpMemBytes ?? 0,
       delivered: all.reduce((s, j) => s + j.messages.delivered, 0),
+      cpuUs: all.reduce((s, j) => s + j.cpu.user + j.cpu.system, 0),
     };
   }
 
@@ -141,6 +144,9 @@ interface Row {
   afterDropRssMB?: number;
   returnedPercent?: number;
   deliveredPerSecond?: number;
+  /** Server CPU per delivered frame (user + system): 1e6 / this = deliveries per second per core. */
+  cpuPerDeliveryUs?: number;
+  receivedPerSecond?: number;
   p50Ms?: number;
   p99Ms?: number;
   note?: string;
@@ -216,22 +222,32 @@ async function flood(kind: ServerKind, scenario: string, mode: 'broadcast' | 'id
   try {
     const lingerMs = 12_000;
     const plan = makePlan({
-      target: `http://127.0.0.1:${servers.ports[0]}`, connections: N, processes: 2, ramp: 10_000, 'linger-ms': lingerMs, duration: 120,
+      target: `http://127.0.0.1:${servers.ports[0]}`, connections: N, processes: 2, ramp: 5000, 'linger-ms': lingerMs, duration: 120,
       rate, 'flood-mode': mode, publishers: 4, pipeline: mode === 'broadcast' ? 4 : 64, 'body-bytes': 64, 'report-ms': 1000,
       close: 'rst', 'source-addresses': sourceAddresses(N),
     });
-    const run = runLoad(plan);
-    await servers.waitStreams((n) => n >= N * 0.99, 60_000);
-    await sleep(2000); // let the flood settle before the window
+    let publishing = false;
+    let receivedNow = 0;
+    const run = runLoad(plan, (p) => {
+      publishing ||= p.totals.published > 0;
+      receivedNow = p.totals.received;
+    });
+    // The flood starts once every connection is open; measure a window well inside it.
+    for (let k = 0; k < 600 && !publishing; k++) await sleep(100);
+    await sleep(2000);
+    const received = { start: receivedNow, end: 0 };
     const start = await servers.snapshot();
     const startMs = Date.now();
     await sleep(6000);
     const end = await servers.snapshot();
+    received.end = receivedNow;
     const seconds = (Date.now() - startMs) / 1000;
     const summary = await run;
     rows.push({
       scenario, server: kind.name, connections: N, processes: 1,
       deliveredPerSecond: Math.round((end.delivered - start.delivered) / seconds),
+      cpuPerDeliveryUs: +((end.cpuUs - start.cpuUs) / Math.max(1, end.delivered - start.delivered)).toFixed(2),
+      receivedPerSecond: Math.round((received.end - received.start) / seconds),
       p50Ms: +summary.p50Ms.toFixed(2), p99Ms: +summary.p99Ms.toFixed(2),
       note: `${mode} at ${rate}/s offered; published ${summary.totals.published}, behind ${summary.totals.behind}, received ${summary.totals.received}, dropped ${summary.totals.dropped}`,
     });
@@ -244,7 +260,7 @@ function printTable(): void {
   const columns: [keyof Row, string][] = [
     ['scenario', 'scenario'], ['server', 'server'], ['connections', 'conns'], ['processes', 'procs'], ['rssPerConnBytes', 'RSS B/conn'],
     ['heapPerConnBytes', 'heap B/conn'], ['heapTotalPerConnBytes', 'heapTotal B/conn'], ['kernelPerConnBytes', 'kernel B/conn'], ['baselineRssMB', 'base MB'], ['peakRssMB', 'peak MB'],
-    ['afterDropRssMB', 'after MB'], ['returnedPercent', 'returned %'], ['deliveredPerSecond', 'delivered/s'], ['p50Ms', 'p50 ms'], ['p99Ms', 'p99 ms'],
+    ['afterDropRssMB', 'after MB'], ['returnedPercent', 'returned %'], ['deliveredPerSecond', 'delivered/s'], ['cpuPerDeliveryUs', 'CPU µs/frame'], ['receivedPerSecond', 'received/s'], ['p50Ms', 'p50 ms'], ['p99Ms', 'p99 ms'],
   ];
   const used = columns.filter(([key]) => rows.some((row) => row[key] !== undefined));
   const cells = [used.map(([, title]) => title), ...rows.map((row) => used.map(([key]) => (row[key] === undefined ? '' : String(row[key]))))];
@@ -260,7 +276,9 @@ for (const kind of kinds) {
 }
 if (only.includes('max') && MAX > 0) for (const kind of kinds) await idle(kind, MAX, `idle ${MAX / 1000}k`);
 for (const kind of kinds) {
-  if (only.includes('flood')) await flood(kind, 'broadcast 10k', 'broadcast', Number(env.BENCH_BROADCAST_RATE ?? 30));
+  if (only.includes('flood')) {
+    for (const rate of (env.BENCH_BROADCAST_RATES ?? '10,20').split(',').map(Number)) await flood(kind, `broadcast ${rate}/s`, 'broadcast', rate);
+  }
   if (only.includes('latency')) await flood(kind, '10k msg/s', 'id', 10_000);
 }
 printTable();

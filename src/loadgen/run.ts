@@ -68,7 +68,11 @@ export async function runLoad(plan: LoadPlan, onProgress: (progress: LoadProgres
   let lastReportMs = startMs;
   const stopped = () => Date.now() >= deadline || signal?.aborted === true;
 
-  for (let worker = 0; worker < plan.processes; worker++) {
+  // Floods are published from a process of their own: a publisher sharing an event loop with
+  // thousands of busy subscriber sockets is starved, and its pacing then measures the load
+  // generator instead of the server.
+  const floodWorker = plan.flood.ratePerSecond > 0 ? plan.processes : -1;
+  for (let worker = 0; worker < plan.processes + (floodWorker === -1 ? 0 : 1); worker++) {
     const child = fork(workerPath, [], { env: { ...process.env, LEAKCHECK_LOAD_WORKER: '1' }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     latest.push(emptyCounters());
     child.on('message', (message: FromWorker) => {
@@ -126,11 +130,12 @@ export async function runLoad(plan: LoadPlan, onProgress: (progress: LoadProgres
       phase = `${step.label}: ${step.kind}`;
       if (step.kind === 'open') {
         waiting.set('opened', new Set(workers.map((_, k) => k)));
-        splitRange(step.count, workers.length).forEach((range, k) => workers[k].send({ type: 'open', ...range } satisfies ToWorker));
+        const ranges = splitRange(step.count, plan.processes);
+        workers.forEach((child, k) => child.send({ type: 'open', ...(ranges[k] ?? { from: 0, to: 0 }) } satisfies ToWorker));
         await waitFor('opened');
         if (!flooding) {
           flooding = true;
-          sendAll({ type: 'flood', idCount: Math.max(plan.pulses.connections, plan.pulses.smallSize) });
+          workers[floodWorker]?.send({ type: 'flood', idCount: Math.max(plan.pulses.connections, plan.pulses.smallSize) } satisfies ToWorker);
         }
       } else if (step.kind === 'hold') {
         const until = Math.min(deadline, Date.now() + step.ms);

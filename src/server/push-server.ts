@@ -336,6 +336,7 @@ export class PushServer implements RouteContext {
       messages: { ...this.counters },
       bus: { ...this.#bus.status },
       memory: process.memoryUsage(),
+      cpu: process.cpuUsage(),
       kernel: readSockStat(),
     };
   }
@@ -352,6 +353,8 @@ export interface ServerStats {
   messages: MessageCounters;
   bus: { state: BusState; outages: number; received: number; malformed: number };
   memory: NodeJS.MemoryUsage;
+  /** CPU time of this process since start, µs (user, system). */
+  cpu: NodeJS.CpuUsage;
   kernel: ReturnType<typeof readSockStat>;
 }
 

@@ -84,7 +84,8 @@ export interface SseEvent {
 export class SseDecoder {
   readonly #maxEventBytes: number;
   #line: Buffer | null = null;
-  #data: string[] = [];
+  /** Data lines of the event so far, joined with LF; null before the first. */
+  #data: string | null = null;
   #lastId = '';
   #eventBytes = 0;
   #skipLf = false;
@@ -99,23 +100,29 @@ export class SseDecoder {
   push(chunk: Buffer): SseEvent[] {
     const events: SseEvent[] = [];
     let start = 0;
-    for (let offset = 0; offset < chunk.length; offset++) {
-      const byte = chunk[offset];
-      if (this.#skipLf) {
-        this.#skipLf = false;
-        if (byte === LF) {
-          start = offset + 1;
-          continue;
-        }
+    // Fast path (what our server sends): no CR anywhere, so lines end at LF found by memchr.
+    if (!this.#skipLf && chunk.indexOf(CR) === -1) {
+      for (let lf = chunk.indexOf(LF); lf !== -1; lf = chunk.indexOf(LF, start)) {
+        const event = this.#completeLine(chunk, start, lf);
+        if (event !== null) events.push(event);
+        start = lf + 1;
       }
-      if (byte !== LF && byte !== CR) continue;
-      const piece = chunk.subarray(start, offset);
-      const line = this.#line === null ? piece : Buffer.concat([this.#line, piece]);
-      this.#line = null;
-      if (byte === CR) this.#skipLf = true;
-      start = offset + 1;
-      const event = this.#takeLine(line);
-      if (event !== null) events.push(event);
+    } else {
+      for (let offset = 0; offset < chunk.length; offset++) {
+        const byte = chunk[offset];
+        if (this.#skipLf) {
+          this.#skipLf = false;
+          if (byte === LF) {
+            start = offset + 1;
+            continue;
+          }
+        }
+        if (byte !== LF && byte !== CR) continue;
+        const event = this.#completeLine(chunk, start, offset);
+        if (event !== null) events.push(event);
+        if (byte === CR) this.#skipLf = true;
+        start = offset + 1;
+      }
     }
     if (start < chunk.length) {
       const rest = chunk.subarray(start);
@@ -126,28 +133,40 @@ export class SseDecoder {
     return events;
   }
 
-  #takeLine(line: Buffer): SseEvent | null {
-    this.#eventBytes += line.length + 1;
+  /** The line chunk[start, end), prefixed by any partial line kept from the previous chunk. */
+  #completeLine(chunk: Buffer, start: number, end: number): SseEvent | null {
+    if (this.#line === null) return this.#takeLine(chunk, start, end);
+    const line = Buffer.concat([this.#line, chunk.subarray(start, end)]);
+    this.#line = null;
+    return this.#takeLine(line, 0, line.length);
+  }
+
+  #takeLine(line: Buffer, start: number, end: number): SseEvent | null {
+    this.#eventBytes += end - start + 1;
     if (this.#eventBytes > this.#maxEventBytes) throw new Error(`event larger than ${this.#maxEventBytes} bytes`);
-    if (line.length === 0) {
+    if (end === start) {
       this.#eventBytes = 0;
-      if (this.#data.length === 0) return null;
-      const event = { id: this.#lastId, data: this.#data.join('\n') };
-      this.#data = [];
+      if (this.#data === null) return null;
+      const event = { id: this.#lastId, data: this.#data };
+      this.#data = null;
       return event;
     }
-    if (line[0] === COLON) {
+    if (line[start] === COLON) {
       this.comments++;
       return null;
     }
-    let colon = line.indexOf(COLON);
-    if (colon === -1) colon = line.length;
-    const field = line.toString('latin1', 0, colon);
+    let colon = line.indexOf(COLON, start);
+    if (colon === -1 || colon > end) colon = end;
     let valueStart = colon + 1;
-    if (line[valueStart] === SPACE) valueStart++;
-    const value = valueStart >= line.length ? '' : line.toString('utf8', valueStart);
-    if (field === 'data') this.#data.push(value);
-    else if (field === 'id' && !value.includes('\0')) this.#lastId = value;
+    if (valueStart < end && line[valueStart] === SPACE) valueStart++;
+    const value = valueStart >= end ? '' : line.toString('utf8', valueStart, end);
+    // Field names compared by bytes: no string is made for them.
+    const nameLength = colon - start;
+    if (nameLength === 4 && line[start] === 0x64 && line[start + 1] === 0x61 && line[start + 2] === 0x74 && line[start + 3] === 0x61) {
+      this.#data = this.#data === null ? value : `${this.#data}\n${value}`;
+    } else if (nameLength === 2 && line[start] === 0x69 && line[start + 1] === 0x64 && !value.includes('\0')) {
+      this.#lastId = value;
+    }
     return null;
   }
 }
