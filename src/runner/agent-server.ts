@@ -77,14 +77,32 @@ export class AgentConnection {
     if (!this.closed) this.#socket.write(`${JSON.stringify(command)}\n`);
   }
 
-  checkpoint(options: { snapshotPath?: string; heapDiff?: 'start' | 'restart' | 'end' }): Promise<CheckpointResult> {
+  /**
+   * Asks for a checkpoint and waits for the reply. A target whose event loop is stuck cannot
+   * answer: after timeoutMs that is an error rather than a run that never ends.
+   */
+  checkpoint(options: { snapshotPath?: string; heapDiff?: 'start' | 'restart' | 'end' }, timeoutMs: number): Promise<CheckpointResult> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       if (this.closed) {
         reject(new Error('the agent disconnected'));
         return;
       }
-      this.#pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new LeakcheckError(ErrorCode.AGENT_UNAVAILABLE,
+          `the agent did not finish a checkpoint within ${Math.round(timeoutMs / 1000)} s (is the target's event loop blocked?)`));
+      }, timeoutMs);
+      this.#pending.set(id, {
+        resolve: (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
       this.send({ type: 'checkpoint', id, ...options });
     });
   }

@@ -50,6 +50,8 @@ export interface RunOptions {
   checkpointIntervalMs?: number;
   snapshots?: boolean;
   heapDiff?: boolean;
+  /** How long one checkpoint (forced GC, snapshot) may take; default 10 min (big heaps are slow to write). */
+  checkpointTimeoutMs?: number;
   minGrowthBytes?: number;
   sampleIntervalMs?: number;
   /** Default: the built-in three-snapshot diff and detectors; false: skip it. */
@@ -105,6 +107,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
   const phaseTimeoutMs = options.phaseTimeoutMs ?? 300_000;
   const checkpointsPerPhase = Math.max(1, options.checkpointsPerPhase ?? 4);
   const snapshots = options.snapshots ?? true;
+  const checkpointTimeoutMs = options.checkpointTimeoutMs ?? 600_000;
   const minGrowthBytes = options.minGrowthBytes ?? defaultMinGrowthBytes;
   await mkdir(outDir, { recursive: true, mode: 0o700 });
   const files = {
@@ -228,7 +231,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       const result = await orEnd(agent.checkpoint({
         ...(file === undefined ? {} : { snapshotPath: file }),
         ...(heapDiff === undefined ? {} : { heapDiff }),
-      }));
+      }, checkpointTimeoutMs));
       record(phase.name, boundary, result);
       if (result.snapshot) {
         snapshotsTaken++;
