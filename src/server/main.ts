@@ -3,13 +3,38 @@
  * line when listening (address, auth mode, bus), bus state changes on stderr, and shuts down
  * gracefully on SIGINT/SIGTERM. The only file of src/server that prints, exits or reads argv.
  */
+import { mintToken } from './auth.js';
 import { ConfigError, parseServerArgs, usage } from './config.js';
 import { PushServer } from './push-server.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
-  process.stdout.write(`${usage()}\n`);
+  process.stdout.write(
+    `${usage()}\n  --mint-token <ids>         print a subscription token for <ids> (needs the secret) and exit\n` +
+      '  --ttl-seconds <n>          lifetime of a minted token (default 3600)\n',
+  );
   process.exit(0);
+}
+
+// `--mint-token <ids> [--ttl-seconds n]`: print a token with the configured secret and exit.
+const mintAt = args.indexOf('--mint-token');
+if (mintAt !== -1) {
+  const subscription = args[mintAt + 1];
+  const ttlAt = args.indexOf('--ttl-seconds');
+  const ttl = ttlAt === -1 ? 3600 : Number(args[ttlAt + 1]);
+  const rest = args.filter((_, k) => k !== mintAt && k !== mintAt + 1 && (ttlAt === -1 || (k !== ttlAt && k !== ttlAt + 1)));
+  try {
+    if (subscription === undefined || subscription.startsWith('--')) throw new ConfigError('--mint-token needs the subscription (ids joined by commas)');
+    if (!Number.isInteger(ttl) || ttl < 1) throw new ConfigError(`--ttl-seconds must be a whole number of seconds, got ${JSON.stringify(args[ttlAt + 1])}`);
+    const config = parseServerArgs(rest, process.env);
+    if (config.authSecret === null) throw new ConfigError('--mint-token needs --auth-secret or PUSH_AUTH_SECRET');
+    process.stdout.write(`${mintToken(config.authSecret, subscription, Date.now() / 1000 + ttl)}\n`);
+    process.exit(0);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`push server: ${error.message}\n`);
+    process.exit(2);
+  }
 }
 
 let config;

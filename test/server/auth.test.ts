@@ -55,3 +55,18 @@ test('with --auth-secret, publishing without the secret is 401 and with a wrong 
   assert.equal(stats.messages.published, 0);
   assert.equal(stream.events.length, 0);
 });
+
+test('--mint-token prints a token the server accepts, and refuses without a secret', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { serverPath } = await import('../helpers/paths.js');
+  const minted = spawnSync(process.execPath, [serverPath, '--mint-token', 'dave', '--ttl-seconds', '120'], { encoding: 'utf8', env: { ...process.env, PUSH_AUTH_SECRET: secret } });
+  assert.equal(minted.status, 0, minted.stderr);
+  const token = minted.stdout.trim();
+  assert.equal(checkToken(secret, 'dave', token, Math.floor(Date.now() / 1000)), 'ok');
+  const server = await startServer(t, ['--auth-secret', secret]);
+  const stream = await openStream(t, server.port, `/sub/dave?token=${token}`);
+  assert.match(stream.head, /^HTTP\/1\.1 200/);
+  const refused = spawnSync(process.execPath, [serverPath, '--mint-token', 'dave'], { encoding: 'utf8', env: { ...process.env, PUSH_AUTH_SECRET: '' } });
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /needs --auth-secret/);
+});
