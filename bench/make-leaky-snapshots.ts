@@ -86,7 +86,9 @@ export function ensureLeakySnapshots(sizeMiB: number, dir = DEFAULT_LEAKY_DIR, l
   mkdirSync(setDir, { recursive: true });
   const script = join(setDir, 'make-snapshots.mjs');
   writeFileSync(script, program);
-  const units = Math.max(1, Math.round((sizeMiB - BASELINE_MIB) * UNITS_PER_MIB));
+  // The two leaking rounds add ~6 % on top of the baseline state: size the state so the middle
+  // (target) snapshot is about sizeMiB.
+  const units = Math.max(1, Math.round((sizeMiB * 0.94 - BASELINE_MIB) * UNITS_PER_MIB));
   log(`writing three ~${sizeMiB} MiB snapshots of one leaking process to ${setDir} …`);
   const started = Date.now();
   // Writing a snapshot needs several times the heap it describes.

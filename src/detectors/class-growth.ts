@@ -1,4 +1,4 @@
-import type { ComparedSnapshot } from '../diff/index.js';
+import { classIdsOf, type ComparedSnapshot } from '../diff/index.js';
 import type { Snapshot } from '../snapshot/index.js';
 import type { Detector, Finding } from './detector.js';
 import { judgeGrowth } from './suppressions.js';
@@ -18,10 +18,11 @@ export const classGrowth: Detector = {
     const last = context.last;
     const graph = last.graph;
     const members = new Map<string, number[]>();
+    const lastClasses = classIdsOf(graph);
     for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
       if (diff.candidates[ordinal] === 0 || explained[ordinal] === 1 || !isUserVisible(last, ordinal)) continue;
       if (heldByExplained(last, explained, ordinal)) continue;
-      const name = last.className(ordinal);
+      const name = lastClasses.names[lastClasses.classIds[ordinal]!]!;
       let list = members.get(name);
       if (!list) members.set(name, (list = []));
       list.push(ordinal);
@@ -78,12 +79,10 @@ function isUserVisible(snapshot: ComparedSnapshot, ordinal: number): boolean {
 
 function countVisibleByClass(snapshot: ComparedSnapshot, wanted: ReadonlyMap<string, unknown>): Map<string, number> {
   const graph = snapshot.graph;
+  const { classIds, names } = classIdsOf(graph);
+  const perClass = new Float64Array(names.length);
+  for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) if (isUserVisible(snapshot, ordinal)) perClass[classIds[ordinal]!]!++;
   const counts = new Map<string, number>();
-  for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
-    if (!isUserVisible(snapshot, ordinal)) continue;
-    const name = snapshot.className(ordinal);
-    if (!wanted.has(name)) continue;
-    counts.set(name, (counts.get(name) ?? 0) + 1);
-  }
+  for (let id = 0; id < names.length; id++) if (wanted.has(names[id]!)) counts.set(names[id]!, (counts.get(names[id]!) ?? 0) + perClass[id]!);
   return counts;
 }

@@ -1,3 +1,4 @@
+import { computeClassIds, type ClassIds, type HeapGraph } from '../snapshot/index.js';
 import type { ComparedSnapshot, SnapshotDiff } from './growth.js';
 
 /** One class (constructor or function name, or a V8 category such as "(string)") across snapshots. */
@@ -28,49 +29,33 @@ interface ClassTotals {
   retained: number;
 }
 
-/** Per class: count, shallow and retained totals for one snapshot, keyed by className(). */
+const classIdsCache = new WeakMap<HeapGraph, ClassIds>();
+
+/** The engine's per-node class ids (one typed array, names interned), computed once per graph. */
+export function classIdsOf(graph: HeapGraph): ClassIds {
+  let ids = classIdsCache.get(graph);
+  if (!ids) classIdsCache.set(graph, (ids = computeClassIds(graph)));
+  return ids;
+}
+
+/** Per class: count, shallow and retained totals for one snapshot, keyed by class name. */
 export function summarizeClassTotals(snapshot: ComparedSnapshot): Map<string, ClassTotals> {
   const graph = snapshot.graph;
-  const count = graph.nodeCount;
-  // Group by (type, name string index) first: one Map probe per node, names resolved per class.
-  const slotByKey = new Map<number, number>();
-  const classSlot = new Int32Array(count);
-  const representatives: number[] = [];
-  const typeCount = graph.nodeTypeNames.length;
-  for (let ordinal = 0; ordinal < count; ordinal++) {
-    const key = graph.nodeNames[ordinal]! * typeCount + graph.nodeTypes[ordinal]!;
-    let slot = slotByKey.get(key);
-    if (slot === undefined) {
-      slot = representatives.length;
-      slotByKey.set(key, slot);
-      representatives.push(ordinal);
-    }
-    classSlot[ordinal] = slot;
-  }
-  const counts = new Float64Array(representatives.length);
-  const shallow = new Float64Array(representatives.length);
-  const retained = new Float64Array(representatives.length);
-  // Invariant: classSlot[o] is o's class; a node adds its retained size only when its immediate
+  const { classIds, names } = classIdsOf(graph);
+  const counts = new Float64Array(names.length);
+  const shallow = new Float64Array(names.length);
+  const retained = new Float64Array(names.length);
+  // Invariant: classIds[o] is o's class; a node adds its retained size only when its immediate
   // dominator is of another class, which avoids counting nested members twice in the common case.
-  for (let ordinal = 0; ordinal < count; ordinal++) {
-    const slot = classSlot[ordinal]!;
-    counts[slot]!++;
-    shallow[slot]! += graph.selfSizes[ordinal]!;
+  for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
+    const id = classIds[ordinal]!;
+    counts[id]!++;
+    shallow[id]! += graph.selfSizes[ordinal]!;
     const dominator = snapshot.dominators[ordinal]!;
-    if (dominator === ordinal || classSlot[dominator] !== slot) retained[slot]! += snapshot.retainedSizes[ordinal]!;
+    if (dominator === ordinal || classIds[dominator] !== id) retained[id]! += snapshot.retainedSizes[ordinal]!;
   }
   const totals = new Map<string, ClassTotals>();
-  for (let slot = 0; slot < representatives.length; slot++) {
-    const name = snapshot.className(representatives[slot]!);
-    const existing = totals.get(name);
-    if (existing) {
-      existing.count += counts[slot]!;
-      existing.shallow += shallow[slot]!;
-      existing.retained += retained[slot]!;
-    } else {
-      totals.set(name, { count: counts[slot]!, shallow: shallow[slot]!, retained: retained[slot]! });
-    }
-  }
+  for (let id = 0; id < names.length; id++) totals.set(names[id]!, { count: counts[id]!, shallow: shallow[id]!, retained: retained[id]! });
   return totals;
 }
 
@@ -78,18 +63,18 @@ export function summarizeClassTotals(snapshot: ComparedSnapshot): Map<string, Cl
 export function compareClasses(diff: SnapshotDiff): ClassGrowthRow[] {
   const perSnapshot = diff.snapshots.map(summarizeClassTotals);
   const last = diff.last;
-  const candidateTotals = new Map<string, { count: number; bytes: number }>();
   const graph = last.graph;
+  const { classIds, names: classNames } = classIdsOf(graph);
+  const candidateCounts = new Float64Array(classNames.length);
+  const candidateShallow = new Float64Array(classNames.length);
   for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
     if (diff.candidates[ordinal] === 0) continue;
-    const name = last.className(ordinal);
-    const entry = candidateTotals.get(name);
-    if (entry) {
-      entry.count++;
-      entry.bytes += graph.selfSizes[ordinal]!;
-    } else {
-      candidateTotals.set(name, { count: 1, bytes: graph.selfSizes[ordinal]! });
-    }
+    candidateCounts[classIds[ordinal]!]!++;
+    candidateShallow[classIds[ordinal]!]! += graph.selfSizes[ordinal]!;
+  }
+  const candidateTotals = new Map<string, { count: number; bytes: number }>();
+  for (let id = 0; id < classNames.length; id++) {
+    if (candidateCounts[id]! > 0) candidateTotals.set(classNames[id]!, { count: candidateCounts[id]!, bytes: candidateShallow[id]! });
   }
   const names = new Set<string>();
   for (const totals of perSnapshot) for (const name of totals.keys()) names.add(name);

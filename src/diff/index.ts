@@ -2,7 +2,7 @@
 export { sortIds, matchIds, newestHeapId, type SortedIds, type IdMatch } from './id-diff.js';
 export { loadComparedSnapshot, loadLastSnapshot } from './load-for-diff.js';
 export { diffSnapshots, ordinalInSnapshot, type ComparedSnapshot, type SnapshotDiff } from './growth.js';
-export { compareClasses, summarizeClassTotals, type ClassGrowthRow } from './class-table.js';
+export { classIdsOf, compareClasses, summarizeClassTotals, type ClassGrowthRow } from './class-table.js';
 export { collectionSize, describeCollection, hashTableEntryCount, mapEntries, type CollectionKind, type CollectionSize } from './collection-size.js';
 export {
   countEdgesOfType, displayName, edgeCountOf, edgeName, findEdgeTarget, internalTarget, isClosure, isIndexEdge,
