@@ -1,5 +1,5 @@
 import type { HeapGraph } from './heap-graph.js';
-import type { Retainers } from './snapshot.js';
+import { UNREACHABLE, type Retainers } from './snapshot.js';
 
 export interface DominatorTree {
   /** By ordinal: immediate dominator ordinal; the root (ordinal 0) is its own dominator. */
@@ -23,17 +23,23 @@ export interface DominatorTree {
  * Variable names follow the paper (parent, ancestor, vertex, label, semi, bucket, dom).
  *
  * The graph is the snapshot's essential edges (edge-policy.ts, the same array for the forward DFS
- * and the predecessor scan) plus virtual root → s edges for the nodes the root does not reach:
- * first every unreached node with no essential retainer at all (only weak ones), then, in ordinal
- * order, every node still unreached (cycles kept only by each other). Each s is a DFS start, so
- * the DFS tree stays a valid DFS tree of that graph and the result is exact for it: a subtree
- * held only weakly is dominated by its own head, as in DevTools.
+ * and the predecessor scan), with two additions for the nodes the root does not reach (U; the
+ * reached ones are R):
+ * - virtual root → s edges: first to every node of U with no essential retainer at all (held
+ *   only weakly), then, in ordinal order, to every node still unvisited (cycles kept only by
+ *   each other). Each s is a DFS start, so the DFS tree stays a valid DFS tree of this graph;
+ * - edges from U into R are left out: garbage never changes who dominates a live object. (No
+ *   edge leads from R into U, so R's dominator tree is exactly that of the graph the root
+ *   reaches, and U hangs under the root as separate subtrees.)
+ * The result is exact for that graph (the tests check it against a brute-force oracle). With no
+ * unreachable nodes it equals DevTools' result on the same file; DevTools attaches U less
+ * carefully (its LT tree is not a DFS tree of any graph there).
  *
  * Deviations from the paper: vertices are numbered 1..n and 0 means "none" (ordinal = vertex - 1);
  * buckets are linked lists in typed arrays; DFS and compress are iterative (no stack overflow on
  * long chains); the root is its own dominator.
  */
-export function computeDominators(graph: HeapGraph, retainers: Retainers, essentialEdges: Uint8Array): DominatorTree {
+export function computeDominators(graph: HeapGraph, retainers: Retainers, essentialEdges: Uint8Array, distances: Int32Array): DominatorTree {
   const { nodeCount, firstEdge, edgeTargets } = graph;
   const { firstRetainer, retainerEdges, retainerOwners } = retainers;
   const size = nodeCount + 1;
@@ -143,9 +149,12 @@ export function computeDominators(graph: HeapGraph, retainers: Retainers, essent
   for (let i = n; i >= 2; i--) {
     const w = vertex[i]!;
     const end = firstRetainer[w]!;
+    const wReached = distances[w - 1] !== UNREACHABLE;
     for (let slot = firstRetainer[w - 1]!; slot < end; slot++) {
       if (essentialEdges[retainerEdges[slot]!] === 0) continue;
-      const u = evaluate(retainerOwners[slot]! + 1);
+      const owner = retainerOwners[slot]!;
+      if (wReached && distances[owner] === UNREACHABLE) continue; // U → R: left out, see above
+      const u = evaluate(owner + 1);
       if (semi[u]! < semi[w]!) semi[w] = semi[u]!;
     }
     const p = parent[w]!;

@@ -6,20 +6,25 @@ import type { HeapGraph } from './heap-graph.js';
  * builds, so no two phases can disagree about the graph they walk (memlab's hang came from a
  * forward pass and a backward pass that used different predicates).
  *
- * An edge from node `owner` is essential unless:
+ * An edge from node `owner` to `target` is essential unless:
  * 1. it is a weak edge — weak references never retain anything;
  * 2. it is a shortcut edge from any node other than the root — shortcuts are V8's summaries of a
- *    path that also exists through ordinary edges (at the root they mark user globals, and are
- *    kept there, as in DevTools);
+ *    path that also exists through ordinary edges (at the root they mark the user's global
+ *    objects, and are kept there);
  * 3. it points at its own owner — a self edge never changes reachability;
  * 4. it is the WeakMap table → value half of an ephemeron: V8 writes both "key → value" and
  *    "table → value" as internal edges named "N / part of key (K @k) -> value (V @v) pair in
  *    WeakMap (table @t)". The value lives only while key and table both do, so one of the two
- *    edges suffices; like DevTools' computeIsEssentialEdge we keep the key's edge (it explains
- *    leaks better) and drop the one whose owner is the table (owner id === t).
+ *    edges suffices; we keep the key's edge (it explains leaks better) and drop the one whose
+ *    owner is the table (owner id === t);
+ * 5. it leads from a node outside the user's object graph into it (owner is not the root): the
+ *    user's graph is everything reachable, over non-weak edges, from the root's shortcut targets
+ *    (Node's and a page's global objects) and Chrome's "(Document DOM trees)". Otherwise V8's
+ *    internal roots (handle scopes, compilation caches, the debugger) would "dominate" user
+ *    objects that the program itself holds through its globals.
  *
- * DevTools also drops edges from non-page objects into page objects (a browser-only rule about
- * Window-owned nodes); Node snapshots have no page objects, so leakcheck has no such rule.
+ * These are DevTools' rules (computeIsEssentialEdge with page-owned flags; memlab uses the same),
+ * so retained sizes and dominators match what the DevTools Memory panel shows for the same file.
  */
 export function computeEssentialEdges(graph: HeapGraph): Uint8Array {
   const { nodeCount, edgeCount, firstEdge, edgeTypes, edgeNames, edgeTargets, nodeIds, strings } = graph;
@@ -28,20 +33,61 @@ export function computeEssentialEdges(graph: HeapGraph): Uint8Array {
   const internalType = graph.edgeType.internal;
   const essential = new Uint8Array(edgeCount);
   const tableIdByName = new WeakMapEdgeNames(strings);
+  const userObjects = markUserObjects(graph);
   const rootOrdinal = 0;
   // Invariant: edges firstEdge[owner] .. firstEdge[owner + 1] - 1 belong to `owner`.
   for (let owner = 0; owner < nodeCount; owner++) {
     const end = firstEdge[owner + 1]!;
+    const ownerIsUser = userObjects[owner] !== 0;
     for (let edge = firstEdge[owner]!; edge < end; edge++) {
       const type = edgeTypes[edge]!;
       if (type === weakType) continue;
-      if (type === shortcutType && owner !== rootOrdinal) continue;
-      if (edgeTargets[edge] === owner) continue;
+      const target = edgeTargets[edge]!;
+      if (target === owner) continue;
+      if (owner !== rootOrdinal) {
+        if (type === shortcutType) continue;
+        if (!ownerIsUser && userObjects[target] !== 0) continue;
+      }
       if (type === internalType && tableIdByName.tableId(edgeNames[edge]!) === nodeIds[owner]) continue;
       essential[edge] = 1;
     }
   }
   return essential;
+}
+
+/**
+ * 1 for every node reachable over non-weak edges from the root's shortcut targets (the global
+ * objects) and from a synthetic "(Document DOM trees)" root child; 0 elsewhere.
+ */
+function markUserObjects(graph: HeapGraph): Uint8Array {
+  const { nodeCount, firstEdge, edgeTypes, edgeTargets, nodeTypes, nodeNames, strings } = graph;
+  const { shortcut: shortcutType, element: elementType, weak: weakType } = graph.edgeType;
+  const syntheticType = graph.nodeType.synthetic;
+  const marked = new Uint8Array(nodeCount);
+  const stack = new Uint32Array(nodeCount);
+  let top = 0;
+  for (let edge = firstEdge[0]!; edge < firstEdge[1]!; edge++) {
+    const type = edgeTypes[edge]!;
+    const target = edgeTargets[edge]!;
+    const entry = type === shortcutType
+      || (type === elementType && nodeTypes[target] === syntheticType && strings[nodeNames[target]!] === '(Document DOM trees)');
+    if (entry && marked[target] === 0) {
+      marked[target] = 1;
+      stack[top++] = target;
+    }
+  }
+  // Invariant: every marked node is on the stack or has had all its non-weak targets marked.
+  while (top > 0) {
+    const owner = stack[--top]!;
+    const end = firstEdge[owner + 1]!;
+    for (let edge = firstEdge[owner]!; edge < end; edge++) {
+      const target = edgeTargets[edge]!;
+      if (marked[target] !== 0 || edgeTypes[edge] === weakType) continue;
+      marked[target] = 1;
+      stack[top++] = target;
+    }
+  }
+  return marked;
 }
 
 const NOT_EPHEMERON = -1;

@@ -48,7 +48,7 @@ export async function loadSnapshot(source: string | Readable, options: LoadOptio
   const essentialEdges = phase('essential edges', () => computeEssentialEdges(graph));
   const retainers = phase('retainers', () => buildRetainers(graph));
   const { distances, unreachableCount } = phase('distances', () => computeDistances(graph, essentialEdges));
-  const tree = phase('dominators', () => computeDominators(graph, retainers, essentialEdges));
+  const tree = phase('dominators', () => computeDominators(graph, retainers, essentialEdges, distances));
   const retainedSizes = phase('retained sizes', () => computeRetainedSizes(graph, tree.dominators, tree.preorder));
   const ids = phase('id index', () => new IdIndex(graph.nodeIds));
   let totalSize = 0;

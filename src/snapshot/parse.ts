@@ -118,8 +118,9 @@ interface Scanner {
 }
 
 /**
- * Push parser: write() every chunk in order, then end(). Synchronous per chunk, so a chunk is
- * fully consumed before the next read and only the current chunk is alive.
+ * Push parser: write() every chunk in order, then end(). Synchronous per chunk: when write()
+ * returns, everything the parser keeps (numbers, strings, pieces of a split string, the header)
+ * has been copied out, so the caller may refill the same buffer.
  */
 export class SnapshotParser {
   bytesRead = 0;

@@ -86,11 +86,16 @@ test('nodes no essential edge reaches are attached to the root and counted', asy
   };
   b.addEdge(b.root, n.a).addEdge(n.a, n.weakOnly, 'weak', 'w').addEdge(n.weakOnly, n.child);
   b.addEdge(n.loop1, n.loop2).addEdge(n.loop2, n.loop1);
+  // Garbage pointing at a live node does not change who dominates it.
+  const shared = b.addNode('object', 'Shared', 64);
+  b.addEdge(n.a, shared).addEdge(n.loop2, shared).addEdge(n.child, shared);
   const s = await load(b);
+  assert.equal(s.dominators[shared.ordinal], n.a.ordinal);
+  assert.equal(s.retainedSizes[n.a.ordinal], 65);
   assert.equal(s.unreachableCount, 5);
   assert.deepEqual(idoms(s, n), { a: 'root', weakOnly: 'root', child: 'weakOnly', loop1: 'root', loop2: 'loop1', lonely: 'root' });
   assert.equal(s.retainedSizes[n.weakOnly.ordinal], 6);
-  assert.equal(s.retainedSizes[0], 63, 'the root retains everything, reachable or not');
+  assert.equal(s.retainedSizes[0], 127, 'the root retains everything, reachable or not');
   assert.equal(s.distances[n.child.ordinal], UNREACHABLE);
   assert.deepEqual([...s.unreachableRoots], [n.weakOnly.ordinal, n.lonely.ordinal, n.loop1.ordinal]);
   assert.equal(s.retainerPath(n.child.ordinal), undefined);
@@ -165,4 +170,23 @@ test('ordinalById also finds ids written out of order, few or many', async () =>
     assert.equal(s.ordinalById(101), -1);
     assert.equal(s.ordinalById(13), -1);
   }
+});
+
+test("edges from V8's internal roots into the user's object graph do not dominate it", async () => {
+  const b = new SnapshotBuilder();
+  const gcRoots = b.addNode('synthetic', '(GC roots)');
+  const handles = b.addNode('synthetic', '(Global handles)');
+  const n = {
+    global: b.addNode('object', 'global', 8), app: b.addNode('object', 'App', 16),
+    cache: b.addNode('object', 'Cache', 32), internal: b.addNode('hidden', 'system / Thing', 4),
+  };
+  b.addEdge(b.root, n.global, 'shortcut', 'global').addEdge(b.root, gcRoots, 'element', 1).addEdge(gcRoots, handles, 'element', 0);
+  b.addEdge(handles, n.global, 'element', 0).addEdge(n.global, n.app, 'property', 'app').addEdge(n.app, n.cache, 'property', 'cache');
+  // A persistent handle also points at the cache, and at an internal object.
+  b.addEdge(handles, n.cache, 'element', 1).addEdge(handles, n.internal, 'element', 2);
+  const s = await load(b);
+  assert.deepEqual(idoms(s, n), { global: 'root', app: 'global', cache: 'app', internal: '?' });
+  assert.equal(s.dominators[n.internal.ordinal], handles.ordinal);
+  assert.equal(s.retainedSizes[n.app.ordinal], 48);
+  assert.equal(s.distances[n.cache.ordinal], 3);
 });
