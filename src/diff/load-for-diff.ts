@@ -13,14 +13,16 @@ import { sortIds } from './id-diff.js';
  *   and essential edges are garbage before the next file loads (about a third of its memory);
  * - ids are resolved through the diff's own sorted-id permutation (binary search), which the diff
  *   builds anyway, instead of a second per-snapshot id index.
- * Measured on three ~155 MiB snapshots (bench/diff.bench.ts): peak RSS 1.29 GiB → see the bench notes.
+ * On three ~155 MiB snapshots this took the diff's peak RSS from 1.29 GiB to 0.97 GiB (bench/diff.bench.ts).
+ * It follows loadSnapshot (src/snapshot/load.ts) phase by phase: keep the two in step.
  */
 export async function loadComparedSnapshot(path: string, onProgress: Progress): Promise<ComparedSnapshot> {
   const graph = await parseSnapshot(path, { onProgress });
   const phase = phaseRunner(graph.nodeCount, onProgress);
   const essentialEdges = phase('essential edges', () => computeEssentialEdges(graph));
   const retainers = phase('retainers', () => buildRetainers(graph));
-  const tree = phase('dominators', () => computeDominators(graph, retainers, essentialEdges));
+  const { distances } = phase('distances', () => computeDistances(graph, essentialEdges));
+  const tree = phase('dominators', () => computeDominators(graph, retainers, essentialEdges, distances));
   const retainedSizes = phase('retained sizes', () => computeRetainedSizes(graph, tree.dominators, tree.preorder));
   return { graph, dominators: tree.dominators, retainedSizes, className: (ordinal: number) => className(graph, ordinal) };
 }
@@ -32,7 +34,7 @@ export async function loadLastSnapshot(path: string, onProgress: Progress): Prom
   const essentialEdges = phase('essential edges', () => computeEssentialEdges(graph));
   const retainers = phase('retainers', () => buildRetainers(graph));
   const { distances, unreachableCount } = phase('distances', () => computeDistances(graph, essentialEdges));
-  const tree = phase('dominators', () => computeDominators(graph, retainers, essentialEdges));
+  const tree = phase('dominators', () => computeDominators(graph, retainers, essentialEdges, distances));
   const retainedSizes = phase('retained sizes', () => computeRetainedSizes(graph, tree.dominators, tree.preorder));
   const sorted = phase('id order', () => sortIds({ graph }));
   return {
