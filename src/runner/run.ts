@@ -46,7 +46,7 @@ export interface RunOptions {
   phaseTimeoutMs?: number;
   /** Forced-GC measurements per load phase (the last one is the phase boundary). */
   checkpointsPerPhase?: number;
-  /** During --load-cmd phases, one checkpoint this often. */
+  /** During --load-cmd phases, the first interval between checkpoints (it grows 1.5× each time, up to 5 s). */
   checkpointIntervalMs?: number;
   snapshots?: boolean;
   heapDiff?: boolean;
@@ -311,7 +311,10 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
         signal: stopLoad.signal,
       });
       try {
-        const interval = options.checkpointIntervalMs ?? 1000;
+        // The command's length is unknown: start with frequent checkpoints so a short command
+        // still yields a trend, and back off so a long one is not paused by forced GCs all along.
+        let interval = options.checkpointIntervalMs ?? 250;
+        const maxInterval = Math.max(interval, 5000);
         let finished = false;
         void command.done.then(() => {
           finished = true;
@@ -319,6 +322,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
         while (!finished) {
           await orEnd(Promise.race([command.done, delay(interval)]));
           if (!finished && plan.kind === 'load') await checkpoint(phase, false, false);
+          interval = Math.min(maxInterval, interval * 1.5);
         }
         phase.command = await command.done;
       } finally {

@@ -50,6 +50,15 @@ export function computeTrends(checkpoints: readonly RunCheckpoint[], phases: rea
     const lastPhase = growthByPhaseBytes[growthByPhaseBytes.length - 1];
     const persistent = lastPhase !== undefined && growthByPhaseBytes.length === loadPhases.length
       && lastPhase.growthBytes > 0.25 * (result.growth / Math.max(1, loadPhases.length));
+    // Mann–Kendall cannot reach significance on a handful of points (3 points: p ≥ 0.15). Then
+    // fall back to the phase boundaries themselves, which are exact post-GC measurements: every
+    // load phase grew, evenly enough, and by at least minGrowth in total.
+    const fewPoints = result.points < 6;
+    const phaseGrowths = growthByPhaseBytes.map((p) => p.growthBytes);
+    const totalByPhases = phaseGrowths.reduce((a, b) => a + b, 0);
+    const everyPhaseGrew = fewPoints && phaseGrowths.length === loadPhases.length && phaseGrowths.length >= 2
+      && totalByPhases >= settings.minGrowthBytes
+      && phaseGrowths.every((g) => g > 0.25 * (totalByPhases / phaseGrowths.length));
     return {
       series: name,
       points: result.points,
@@ -60,7 +69,7 @@ export function computeTrends(checkpoints: readonly RunCheckpoint[], phases: rea
       pValue: result.pValue,
       noiseBytes: result.noise,
       growthByPhaseBytes,
-      increasing: result.increasing && persistent,
+      increasing: (result.increasing && persistent) || everyPhaseGrew,
     };
   });
 }

@@ -173,3 +173,16 @@ createServer((req, res) => res.end('ok', () => setImmediate(() => { for (;;); })
     (error) => isLeakcheckError(error) && error.code === ErrorCode.AGENT_UNAVAILABLE && /did not finish a checkpoint within 1 s/.test(error.message),
   );
 });
+
+test('with --load-cmd the user\'s own load tool drives the phases and a leak is still found', async (t) => {
+  const dir = tmpDir(t);
+  const load = join(dir, 'load.mjs');
+  writeFileSync(load, `const url = process.env.LEAKCHECK_TARGET_URL;
+for (let i = 0; i < 400; i++) await (await fetch(url)).text();`);
+  const report = await runTarget(options(t, [process.execPath, app('http-growing-map')], {
+    phases: buildLoadPlan({ loadCommand: `"${process.execPath}" "${load}"` }),
+    snapshots: false,
+  }));
+  assert.deepEqual(report.phases.map((p) => [p.name, p.command?.exitCode]), [['warmup', 0], ['load1', 0], ['load2', 0]]);
+  assert.equal(report.verdict.outcome, 'leak', JSON.stringify(report.verdict.reasons));
+});

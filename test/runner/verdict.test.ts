@@ -85,3 +85,15 @@ test('a snapshot finding of severity leak is a leak even when the heap trend is 
   assert.equal(snapshotReasons.length, 1, 'suspects are shown in the findings, not counted as reasons');
   assert.match(snapshotReasons[0]!.message, /'error': 700 listeners/);
 });
+
+test('with only the phase boundaries (too few points for Mann–Kendall) steady growth in every phase is still a leak', () => {
+  const leaky = computeTrends(checkpoints(1, 1000, (r) => 10 * MiB + r * 1024), phases, { minGrowthBytes: MiB });
+  const heap = leaky.find((t) => t.series === 'heapUsed')!;
+  assert.equal(heap.points, 3);
+  assert.ok(heap.pValue > 0.05, 'the rank test alone cannot decide on 3 points');
+  assert.equal(heap.increasing, true);
+  const warmingUp = computeTrends(checkpoints(1, 1000, (r) => 10 * MiB + (r > 1000 ? 1.9 * MiB : 0.1 * MiB)), phases, { minGrowthBytes: MiB });
+  assert.equal(warmingUp.find((t) => t.series === 'heapUsed')!.increasing, false, 'growth concentrated in one phase is not steady');
+  const small = computeTrends(checkpoints(1, 1000, (r) => 10 * MiB + r * 100), phases, { minGrowthBytes: MiB });
+  assert.equal(small.find((t) => t.series === 'heapUsed')!.increasing, false, 'steady but below --min-growth');
+});
