@@ -133,7 +133,8 @@ export type ReasonKind =
   | 'out-of-memory'
   | 'crash'
   | 'no-data'
-  | 'load';
+  | 'load'
+  | 'interrupted';
 
 export interface VerdictReason {
   kind: ReasonKind;
@@ -142,7 +143,7 @@ export interface VerdictReason {
   message: string;
 }
 
-export type Outcome = 'leak' | 'clean' | 'crashed' | 'inconclusive';
+export type Outcome = 'leak' | 'clean' | 'crashed' | 'inconclusive' | 'interrupted';
 
 export interface Verdict {
   outcome: Outcome;

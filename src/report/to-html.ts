@@ -35,7 +35,7 @@ export function renderRunHtml(report: RunReport): string {
 <body>
 <header><h1><span class="badge ${outcomeClass}">${escapeHtml(v.outcome.toUpperCase())}</span> <code>${escapeHtml(report.command.join(' '))}</code></h1>
 <p class="meta">run ${escapeHtml(report.runId)} · started ${escapeHtml(report.startedAt)} · ${escapeHtml(formatDurationMs(report.durationMs))} · target pid ${report.target.pid ?? '?'} · node ${escapeHtml(report.target.nodeVersion ?? '?')}${report.options.url ? ` · load ${escapeHtml(report.options.url)}` : ''}</p></header>
-<section><h2>Verdict</h2><ul class="reasons">${v.reasons.map((r) => `<li class="${r.leak ? 'bad' : r.kind === 'rss-only' || r.kind === 'crash' || r.kind === 'no-data' || r.kind === 'load' ? 'warn' : 'ok'}"><b>${escapeHtml(r.kind)}</b> ${escapeHtml(r.message)}</li>`).join('')}</ul>
+<section><h2>Verdict</h2><ul class="reasons">${v.reasons.map((r) => `<li class="${r.leak ? 'bad' : r.kind === 'rss-only' || r.kind === 'crash' || r.kind === 'no-data' || r.kind === 'load' || r.kind === 'interrupted' ? 'warn' : 'ok'}"><b>${escapeHtml(r.kind)}</b> ${escapeHtml(r.message)}</li>`).join('')}</ul>
 ${report.target.crashed ? `<pre class="stderr">${escapeHtml(report.target.stderrTail.trim().split('\n').slice(-20).join('\n'))}</pre>` : ''}
 ${report.target.memwatch.available ? '' : `<p class="warn">@airbnb/node-memwatch did not load in the target: ${escapeHtml(report.target.memwatch.error ?? '')}</p>`}</section>
 <section><h2>Memory over time</h2><div id="legend"></div><div id="chart"></div><div id="tip" hidden></div>

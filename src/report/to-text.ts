@@ -10,7 +10,8 @@ export function renderRunText(report: RunReport, style: Style): string {
   const headline = verdict.outcome === 'leak' ? style.red(style.bold('LEAK'))
     : verdict.outcome === 'clean' ? style.green(style.bold('CLEAN'))
       : verdict.outcome === 'crashed' ? style.red(style.bold('TARGET CRASHED'))
-        : style.yellow(style.bold('INCONCLUSIVE'));
+        : verdict.outcome === 'interrupted' ? style.yellow(style.bold('INTERRUPTED'))
+          : style.yellow(style.bold('INCONCLUSIVE'));
   out.push(`${headline}  ${style.dim(report.command.join(' '))}  ${style.dim(`(${formatDurationMs(report.durationMs)})`)}`);
   for (const reason of verdict.reasons) out.push(`  ${marker(reason, style)} ${reason.message}`);
   if (report.target.crashed) {
@@ -63,7 +64,7 @@ export function crashExcerpt(stderr: string): string[] {
 
 function marker(reason: VerdictReason, style: Style): string {
   if (reason.leak) return style.red('✗');
-  if (reason.kind === 'rss-only' || reason.kind === 'crash' || reason.kind === 'no-data' || reason.kind === 'load' || reason.kind === 'memwatch-rule') return style.yellow('!');
+  if (reason.kind === 'rss-only' || reason.kind === 'crash' || reason.kind === 'no-data' || reason.kind === 'load' || reason.kind === 'memwatch-rule' || reason.kind === 'interrupted') return style.yellow('!');
   return style.green('✓');
 }
 

@@ -90,6 +90,7 @@ export function isWrapperProcess(argv: readonly string[]): boolean {
 }
 
 class TargetEnded extends Error {}
+class Interrupted extends Error {}
 
 /**
  * Runs one leak check: start the target with the agent, wait until it listens, drive the phases
@@ -203,12 +204,20 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     options.signal?.addEventListener('abort', () => stopLoad.abort(), { once: true });
     stopLoadAtEnd = () => stopLoad.abort();
     targetEnded.catch(() => {});
-    const orEnd = <T>(work: Promise<T>): Promise<T> => Promise.race([work, targetEnded]);
+    // Ctrl-C ends the current phase at once; what was measured so far is still reported.
+    const interrupted = new Promise<never>((_resolve, reject) => {
+      const fire = (): void => reject(new Interrupted('interrupted'));
+      if (options.signal?.aborted) fire();
+      else options.signal?.addEventListener('abort', fire, { once: true });
+    });
+    interrupted.catch(() => {});
+    const orEnd = <T>(work: Promise<T>): Promise<T> => Promise.race([work, targetEnded, interrupted]);
 
     const phases: RunPhase[] = [];
     const checkpoints: RunCheckpoint[] = [];
     let requestsSoFar = 0;
     let crashedDuring: string | null = null;
+    let interruptedDuring: string | null = null;
     let snapshotsTaken = 0;
     const loadPhaseCount = options.phases.filter((p) => p.kind === 'load').length;
     let loadPhasesDone = 0;
@@ -281,24 +290,30 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
             }, recorder));
             requestsSoFar += recorder.requests - before;
             phase.http = recorder.stats();
+            if (options.signal?.aborted) throw new Interrupted('interrupted');
             if (chunk < chunks - 1) await checkpoint(phase, false, false);
           }
         }
-        if (options.signal?.aborted) throw new LeakcheckError(ErrorCode.USAGE, 'interrupted: the target was stopped and no report was written');
+        if (options.signal?.aborted) throw new Interrupted('interrupted');
         if (plan.kind === 'load') loadPhasesDone++;
         const lastWarmup = plan.kind === 'warmup' && options.phases[index + 1]?.kind !== 'warmup';
         await checkpoint(phase, true, snapshots && (plan.kind === 'load' || lastWarmup));
       } catch (error) {
-        if (!(error instanceof TargetEnded)) throw error;
-        crashedDuring = plan.name;
-        phase.incomplete = `the target ${error.message}`;
+        if (error instanceof Interrupted) {
+          interruptedDuring = plan.name;
+          phase.incomplete = 'interrupted (Ctrl-C)';
+        } else if (error instanceof TargetEnded) {
+          crashedDuring = plan.name;
+          phase.incomplete = `the target ${error.message}`;
+        } else {
+          throw error;
+        }
       } finally {
         if (liveRecorder) phase.http = liveRecorder.stats();
         phase.endMs = Date.now() - startedAtMs;
         progress({ kind: 'phase-end', phase });
       }
-      if (crashedDuring !== null) break;
-      if (options.signal?.aborted) throw new LeakcheckError(ErrorCode.USAGE, 'interrupted: the target was stopped and no report was written');
+      if (crashedDuring !== null || interruptedDuring !== null) break;
     }
 
     async function runCommandPhase(plan: LoadPhase, phase: RunPhase): Promise<void> {
@@ -338,7 +353,8 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     let analysis: AnalysisResult | null = null;
     let analysisNote: string | undefined;
     const analyze = options.analyze ?? analyzeRunSnapshots;
-    if (!snapshots) analysisNote = 'snapshots were turned off (--no-snapshots): no snapshot diff';
+    if (interruptedDuring !== null) analysisNote = 'the run was interrupted: no snapshot diff';
+    else if (!snapshots) analysisNote = 'snapshots were turned off (--no-snapshots): no snapshot diff';
     else if (files.snapshots.length < 3) analysisNote = `snapshot diff needs 3 snapshots, the run has ${files.snapshots.length}`;
     else if (analyze === false) analysisNote = 'snapshot analysis was turned off';
     else {
@@ -371,6 +387,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       trends, findings: analysis?.findings ?? [], memwatchRule, crashed, outOfMemory, snapshotsTaken: files.snapshots.length > 0,
       ...(crashDescription === undefined ? {} : { crashDescription }),
       ...(loadWarning === undefined ? {} : { loadWarning }),
+      ...(interruptedDuring === null ? {} : { interruptedDuring }),
       ...(!crashed && sent > 0 && failed === sent ? { unusableLoad: `every request failed (${allLoad.flatMap((p) => p.http?.errorSamples ?? [])[0] ?? 'no response'})` } : {}),
     });
 

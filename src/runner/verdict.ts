@@ -84,6 +84,8 @@ export interface VerdictInput {
   outOfMemory: boolean;
   /** "exited with code 1 during load1" */
   crashDescription?: string;
+  /** The phase during which the user stopped the run (Ctrl-C), if so. */
+  interruptedDuring?: string;
   /** A doubt about the load itself (e.g. nearly every response was a 404), shown but not decisive. */
   loadWarning?: string;
   /** Why the measurements cannot be trusted (e.g. every request failed), if so. */
@@ -114,6 +116,9 @@ export function decideVerdict(input: VerdictInput): Verdict {
     reasons.push({ kind: 'out-of-memory', leak: true, message: `the target ran out of memory (${input.crashDescription ?? 'crashed'})` });
   } else if (input.crashed) {
     reasons.push({ kind: 'crash', leak: false, message: `the target crashed: ${input.crashDescription ?? 'it exited before the run ended'}` });
+  }
+  if (input.interruptedDuring) {
+    reasons.push({ kind: 'interrupted', leak: false, message: `the run was interrupted during ${input.interruptedDuring}; the figures cover the run up to then` });
   }
   if (input.unusableLoad) reasons.push({ kind: 'no-data', leak: false, message: input.unusableLoad });
   if (input.loadWarning) reasons.push({ kind: 'load', leak: false, message: input.loadWarning });
@@ -152,7 +157,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
   }
 
   const leak = reasons.some((r) => r.leak);
-  const outcome = leak ? 'leak' : input.crashed ? 'crashed' : input.unusableLoad || !heap || heap.points < 3 ? 'inconclusive' : 'clean';
+  const outcome = leak ? 'leak' : input.crashed ? 'crashed' : input.interruptedDuring ? 'interrupted' : input.unusableLoad || !heap || heap.points < 3 ? 'inconclusive' : 'clean';
   return { outcome, leak, reasons };
 }
 

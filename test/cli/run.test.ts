@@ -121,10 +121,12 @@ test('the push server runs under leakcheck out of the box (GET / on the port it 
   assert.match(result.stdout, /100% of load responses were errors \(mostly 404\).*pass --url with a real route/);
 });
 
-test('Ctrl-C stops the run and the whole target process group, exit 2', async (t) => {
+test('Ctrl-C stops the load and the whole target process group, and still reports what was measured (exit 2)', async (t) => {
   const dir = tmpDir(t);
   const child = spawn(process.execPath, [cliPath, 'run', '--duration', '60', '--warmup-requests', '0', '--no-snapshots', '--out', join(dir, 'r'), '--', process.execPath, app('http-clean')],
     { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
   let stderr = '';
   const loadStarted = new Promise<void>((resolve) => {
     child.stderr.on('data', (c: Buffer) => {
@@ -137,6 +139,10 @@ test('Ctrl-C stops the run and the whole target process group, exit 2', async (t
   child.kill('SIGINT');
   const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
   assert.equal(status, 2);
-  assert.match(stderr, /leakcheck: interrupted/);
+  assert.match(stdout, /^INTERRUPTED/);
+  assert.match(stdout, /the run was interrupted during load1/);
+  const report = JSON.parse(readFileSync(join(dir, 'r', 'report.json'), 'utf8'));
+  assert.equal(report.verdict.outcome, 'interrupted');
+  assert.equal(report.phases.find((p: { name: string }) => p.name === 'load1').incomplete, 'interrupted (Ctrl-C)');
   assert.throws(() => process.kill(targetPid, 0), /ESRCH/, 'the target is gone');
 });
