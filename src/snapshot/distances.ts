@@ -14,6 +14,7 @@ export function computeDistances(graph: HeapGraph, essentialEdges: Uint8Array): 
   const distances = new Int32Array(nodeCount).fill(UNREACHABLE);
   // A preallocated queue with a read cursor: each node enters at most once.
   const queue = new Uint32Array(nodeCount);
+  const none = UNREACHABLE; // a local: imported bindings are loads in hot loops
   let head = 0;
   let tail = 0;
   distances[0] = 0;
@@ -26,7 +27,7 @@ export function computeDistances(graph: HeapGraph, essentialEdges: Uint8Array): 
     for (let edge = firstEdge[owner]!; edge < end; edge++) {
       if (essentialEdges[edge] === 0) continue;
       const target = edgeTargets[edge]!;
-      if (distances[target] !== UNREACHABLE) continue;
+      if (distances[target] !== none) continue;
       distances[target] = next;
       queue[tail++] = target;
     }

@@ -145,15 +145,16 @@ export function computeDominators(graph: HeapGraph, retainers: Retainers, essent
     return label[v]!;
   };
 
+  const none = UNREACHABLE; // a local: imported bindings are loads in hot loops
   // Steps 2 and 3 of the paper, vertices in decreasing DFS number.
   for (let i = n; i >= 2; i--) {
     const w = vertex[i]!;
     const end = firstRetainer[w]!;
-    const wReached = distances[w - 1] !== UNREACHABLE;
+    const wReached = distances[w - 1] !== none;
     for (let slot = firstRetainer[w - 1]!; slot < end; slot++) {
       if (essentialEdges[retainerEdges[slot]!] === 0) continue;
       const owner = retainerOwners[slot]!;
-      if (wReached && distances[owner] === UNREACHABLE) continue; // U → R: left out, see above
+      if (wReached && distances[owner] === none) continue; // U → R: left out, see above
       const u = evaluate(owner + 1);
       if (semi[u]! < semi[w]!) semi[w] = semi[u]!;
     }
