@@ -29,20 +29,24 @@ const CHILD_TIMEOUT_MS = 30 * 60_000;
 
 interface ChildResult {
   ms: number;
+  /** User + system CPU time of the child over the same span: steadier than wall time on a busy machine. */
+  cpuMs: number;
   maxRssBytes: number;
   nodeCount: number;
 }
 
+let cpuAtStart = process.cpuUsage();
+
 /* eslint-disable @typescript-eslint/no-explicit-any -- the peers are loaded by path, untyped */
 async function measure(contender: Contender, mode: Mode, file: string): Promise<ChildResult> {
   if (contender === 'leakcheck') {
-    const started = performance.now();
+    const started = startClock();
     const nodeCount = mode === 'load' ? (await parseSnapshot(file)).nodeCount : (await loadSnapshot(file)).graph.nodeCount;
     return done(started, nodeCount);
   }
   if (contender === 'heap-snapshot-toolkit') {
     const toolkit: any = await import(pathToFileURL(join(peersDir, 'heap-snapshot-toolkit', 'index.js')).href);
-    const started = performance.now();
+    const started = startClock();
     if (mode === 'full') {
       const snapshot = await toolkit.parse(createReadStream(file, 'utf-8'));
       return done(started, snapshot.nodeCount);
@@ -55,7 +59,7 @@ async function measure(contender: Contender, mode: Mode, file: string): Promise<
   }
   const memlab: any = createRequire(join(peersDir, 'noop.js'))('@memlab/core');
   memlab.config.muteConsole = true;
-  const started = performance.now();
+  const started = startClock();
   const snapshot = await memlab.utils.getSnapshotFromFile(file, {});
   if (mode === 'full') {
     const finder = new memlab.TraceFinder();
@@ -67,11 +71,19 @@ async function measure(contender: Contender, mode: Mode, file: string): Promise<
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 function done(started: number, nodeCount: number): ChildResult {
-  return { ms: performance.now() - started, maxRssBytes: process.resourceUsage().maxRSS * 1024, nodeCount };
+  const cpu = process.cpuUsage(cpuAtStart);
+  return { ms: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000, maxRssBytes: process.resourceUsage().maxRSS * 1024, nodeCount };
+}
+
+/** performance.now(), after resetting the CPU clock too. */
+function startClock(): number {
+  cpuAtStart = process.cpuUsage();
+  return performance.now();
 }
 
 interface Measurement {
   ms?: number;
+  cpuMs?: number;
   maxRssBytes?: number;
   nodeCount?: number;
   error?: string;
@@ -113,9 +125,11 @@ function table(rows: Row[]): string {
     { title: 'nodes', cell: (r) => (r.full.nodeCount ?? -1) >= 0 ? r.full.nodeCount!.toLocaleString('en-US') : '-' },
     { title: 'load', cell: (r) => formatSeconds(r.load.ms) },
     { title: 'MiB/s', cell: (r) => mibPerSecond(r.fileBytes, r.load.ms) },
+    { title: 'load CPU', cell: (r) => formatSeconds(r.load.cpuMs) },
     { title: 'load RSS', cell: (r) => formatMiB(r.load.maxRssBytes) },
     { title: 'full', cell: (r) => formatSeconds(r.full.ms) },
     { title: 'MiB/s', cell: (r) => mibPerSecond(r.fileBytes, r.full.ms) },
+    { title: 'full CPU', cell: (r) => formatSeconds(r.full.cpuMs) },
     { title: 'peak RSS', cell: (r) => formatMiB(r.full.maxRssBytes) },
     { title: 'RSS/file', cell: (r) => formatRatio(r.full.maxRssBytes, r.fileBytes) },
     { title: 'vs memlab load', cell: (r) => formatRatio(baseline(r, 'load'), r.load.ms) },
@@ -170,7 +184,12 @@ async function main(argv: string[]): Promise<void> {
         }
         const ok = results.filter((r) => r.error === undefined);
         row[mode] = ok.length === results.length
-          ? { ms: median(ok.map((r) => r.ms!)), maxRssBytes: Math.max(...ok.map((r) => r.maxRssBytes!)), nodeCount: ok[0]!.nodeCount }
+          ? {
+            ms: median(ok.map((r) => r.ms!)),
+            cpuMs: median(ok.map((r) => r.cpuMs!)),
+            maxRssBytes: Math.max(...ok.map((r) => r.maxRssBytes!)),
+            nodeCount: ok[0]!.nodeCount,
+          }
           : { error: results.find((r) => r.error)!.error };
       }
       rows.push(row);
