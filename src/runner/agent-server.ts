@@ -14,6 +14,7 @@ type Hello = Extract<AgentMessage, { type: 'hello' }>;
 export class AgentConnection {
   readonly #socket: Socket;
   readonly #pending = new Map<number, { resolve: (r: CheckpointResult) => void; reject: (e: Error) => void }>();
+  readonly #observers: Array<(message: AgentMessage) => void> = [];
   #nextId = 1;
   hello: Hello | undefined;
   readonly memory: MemorySample[] = [];
@@ -59,11 +60,12 @@ export class AgentConnection {
         if (message.protocol !== PROTOCOL_VERSION) this.incompatible = `agent protocol ${message.protocol}, runner expects ${PROTOCOL_VERSION}`;
         this.hello = message;
         break;
-      case 'memory': this.memory.push(message.sample); break;
-      case 'gc': this.gcs.push(message.sample); break;
-      case 'leak': this.leaks.push(message.event); break;
+      case 'memory': this.memory.push(message.sample); this.#observe(message); break;
+      case 'gc': this.gcs.push(message.sample); this.#observe(message); break;
+      case 'leak': this.leaks.push(message.event); this.#observe(message); break;
       case 'listening': this.listening.push({ port: message.port, address: message.address, family: message.family }); break;
       case 'reply': {
+        this.#observe(message);
         const pending = this.#pending.get(message.id);
         this.#pending.delete(message.id);
         if (message.ok) pending?.resolve(message.result);
@@ -71,6 +73,15 @@ export class AgentConnection {
         break;
       }
     }
+  }
+
+  /** Called with every later measurement message (memory, gc, leak, reply) as it arrives. */
+  onMessage(observer: (message: AgentMessage) => void): void {
+    this.#observers.push(observer);
+  }
+
+  #observe(message: AgentMessage): void {
+    for (const observer of this.#observers) observer(message);
   }
 
   send(command: RunnerCommand): void {

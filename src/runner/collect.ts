@@ -1,4 +1,6 @@
-import type { RunGcSample, RunMemorySample, RunPhase, RunReport } from '../report/index.js';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { GcSample, MemorySample } from '../agent/protocol.js';
+import type { RunGcSample, RunMemorySample, RunPhase } from '../report/index.js';
 import type { AgentConnection } from './agent-server.js';
 
 /** The phase running at a moment (ms since the run started); before the first: "startup". */
@@ -33,20 +35,55 @@ export function collectSeries(agent: AgentConnection, startedAtMs: number, phase
 }
 
 /**
- * stats.jsonl: every measurement of the run in time order, one JSON object per line with a
- * `type` ("phase", "sample", "gc", "checkpoint", "memwatch-rule"), for tools that plot or
- * post-process a run without reading the whole report.
+ * stats.jsonl, written while the run goes (`tail -f` works, and a run that dies still leaves its
+ * data): one JSON object per line with a `type` — "phase-start", "phase" (at its end), "sample",
+ * "gc", "checkpoint", "memwatch-rule" — times in ms since the run started.
  */
-export function buildStatsLines(report: RunReport): string {
-  const rows: Array<{ atMs: number; line: string }> = [];
-  const add = (atMs: number, value: object): void => {
-    rows.push({ atMs, line: JSON.stringify(value) });
-  };
-  for (const p of report.phases) add(p.startMs, { type: 'phase', name: p.name, kind: p.kind, startMs: p.startMs, endMs: p.endMs });
-  for (const s of report.samples) add(s.atMs, { type: 'sample', ...s });
-  for (const g of report.gcs) add(g.atMs, { type: 'gc', ...g });
-  for (const c of report.checkpoints) add(c.atMs, { type: 'checkpoint', ...c });
-  for (const e of report.memwatchRule) add(e.atMs, { type: 'memwatch-rule', ...e });
-  rows.sort((a, b) => a.atMs - b.atMs);
-  return rows.map((r) => r.line).join('\n') + (rows.length > 0 ? '\n' : '');
+export class StatsStream {
+  readonly #out: WriteStream;
+  readonly #startedAtMs: number;
+  /** The phase whose measurements are arriving now. */
+  phase = 'startup';
+
+  constructor(path: string, startedAtMs: number) {
+    this.#out = createWriteStream(path, { mode: 0o600 });
+    this.#startedAtMs = startedAtMs;
+    this.#out.on('error', () => {});
+  }
+
+  /** Everything the agent sent before it was chosen, then every message as it comes. */
+  follow(agent: AgentConnection): void {
+    for (const m of agent.memory) this.#memory(m);
+    for (const g of agent.gcs) this.#gc(g);
+    agent.onMessage((message) => {
+      if (message.type === 'memory') this.#memory(message.sample);
+      else if (message.type === 'gc') this.#gc(message.sample);
+      else if (message.type === 'leak') {
+        const { timeMs, ...event } = message.event;
+        this.write({ type: 'memwatch-rule', atMs: timeMs - this.#startedAtMs, phase: this.phase, ...event });
+      }
+    });
+  }
+
+  #memory(m: MemorySample): void {
+    const { timeMs, ...rest } = m;
+    this.write({ type: 'sample', atMs: timeMs - this.#startedAtMs, phase: this.phase, ...rest });
+  }
+
+  #gc(g: GcSample): void {
+    const { timeMs, ...rest } = g;
+    this.write({ type: 'gc', atMs: timeMs - this.#startedAtMs, phase: this.phase, ...rest });
+  }
+
+  #closed = false;
+
+  write(row: object): void {
+    if (!this.#closed) this.#out.write(`${JSON.stringify(row)}\n`);
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    return new Promise((resolve) => this.#out.end(resolve));
+  }
 }

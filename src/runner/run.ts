@@ -16,7 +16,7 @@ import { startCommandLoad } from './command-load.js';
 import { LoadRecorder, delay, runHttpLoad, waitForUrl } from './http-load.js';
 import type { LoadPhase } from './load-plan.js';
 import { Target, type TargetExit } from './spawn-target.js';
-import { buildStatsLines, collectSeries } from './collect.js';
+import { StatsStream, collectSeries } from './collect.js';
 import { computeTrends, decideVerdict } from './verdict.js';
 
 /** Snapshot analysis of the three boundary snapshots (replaceable, e.g. with other thresholds). */
@@ -125,6 +125,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
   const startedAt = new Date(startedAtMs).toISOString();
   let target: Target | undefined;
   let stopLoadAtEnd = (): void => {};
+  let stats: StatsStream | undefined;
   try {
     target = new Target({
       command: options.command,
@@ -191,6 +192,9 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       }
     };
     ignoreOthers();
+    stats = new StatsStream(files.statsJsonl, startedAtMs);
+    stats.follow(agent);
+    const statsOut = stats;
     progress({ kind: 'ready', url: loadUrl, targetPid: agent.hello!.pid, ignoredPids: [...ignored].flatMap((a) => (a.hello ? [a.hello.pid] : [])) });
 
     // The target ending on its own from here on is a crash: every wait races against it.
@@ -224,11 +228,13 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
 
     const record = (phase: string, boundary: boolean, result: CheckpointResult): void => {
       const m = result.memory;
-      checkpoints.push({
+      const row: RunCheckpoint = {
         atMs: m.timeMs - startedAtMs, phase, requestsSoFar, boundary,
         rssBytes: m.rssBytes, heapTotalBytes: m.heapTotalBytes, heapUsedBytes: m.heapUsedBytes,
         externalBytes: m.externalBytes, arrayBuffersBytes: m.arrayBuffersBytes, gcMs: result.gcMs,
-      });
+      };
+      checkpoints.push(row);
+      statsOut.write({ type: 'checkpoint', ...row });
     };
     const checkpoint = async (phase: RunPhase, boundary: boolean, withSnapshot: boolean): Promise<void> => {
       ignoreOthers();
@@ -257,6 +263,8 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       const phase: RunPhase = { name: plan.name, kind: plan.kind, startMs: Date.now() - startedAtMs, endMs: 0 };
       let liveRecorder: LoadRecorder | undefined;
       phases.push(phase);
+      statsOut.phase = plan.name;
+      statsOut.write({ type: 'phase-start', name: plan.name, kind: plan.kind, atMs: phase.startMs });
       progress({ kind: 'phase-start', phase: plan.name });
       try {
         // No warm-up: take the baseline right before the first load phase.
@@ -311,6 +319,11 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       } finally {
         if (liveRecorder) phase.http = liveRecorder.stats();
         phase.endMs = Date.now() - startedAtMs;
+        statsOut.write({
+          type: 'phase', name: phase.name, kind: phase.kind, startMs: phase.startMs, endMs: phase.endMs,
+          ...(phase.http ? { requests: phase.http.requests, requestsPerSecond: phase.http.requestsPerSecond } : {}),
+          ...(phase.incomplete ? { incomplete: phase.incomplete } : {}),
+        });
         progress({ kind: 'phase-end', phase });
       }
       if (crashedDuring !== null || interruptedDuring !== null) break;
@@ -438,11 +451,11 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       verdict,
       files: { ...files, snapshots: files.snapshots.map((f) => (isAbsolute(f) ? f : join(outDir, f))) },
     };
-    await writeFile(files.statsJsonl, buildStatsLines(report), { mode: 0o600 });
     await writeFile(files.reportJson, runReportToJson(report), { mode: 0o600 });
     await writeFile(files.reportHtml, renderRunHtml(report), { mode: 0o600 });
     return report;
   } finally {
+    await stats?.close();
     stopLoadAtEnd();
     if (target && !target.exit) await target.stop();
     await server.close();
