@@ -35,14 +35,14 @@ interface Contender {
   readonly name: string;
   readonly command: (snapshots: LeakySnapshots, workDir: string) => string[];
   /** Throws when the tool did not do the job (so a fast failure is never reported as a win). */
-  readonly check: (status: number | null, stdout: string, snapshots: LeakySnapshots) => string;
+  readonly check: (status: number | null, stdout: string, stderr: string, snapshots: LeakySnapshots) => string;
 }
 
 const contenders: Contender[] = [
   {
     name: 'leakcheck diff',
     command: (s) => [process.execPath, cliPath, 'diff', s.base, s.target, s.final, '--json'],
-    check: (status, stdout, s) => {
+    check: (status, stdout, _stderr, s) => {
       if (status !== 1) throw new Error(`exit ${status}, expected 1 (leak found)`);
       const result = JSON.parse(stdout) as { findings: { kind: string; severity: string; growth: { count: number } }[] };
       const listeners = result.findings.find((f) => f.kind === 'duplicate-listeners' && f.severity === 'leak');
@@ -53,9 +53,9 @@ const contenders: Contender[] = [
   {
     name: 'memlab find-leaks',
     command: (s, workDir) => [memlabBin, 'find-leaks', '--baseline', s.base, '--target', s.target, '--final', s.final, '--work-dir', workDir],
-    check: (status, stdout) => {
+    check: (status, stdout, stderr) => {
       if (status !== 0) throw new Error(`exit ${status}`);
-      const found = /MemLab found (\d+) leak/.exec(stdout);
+      const found = /MemLab found (\d+) leak/.exec(stdout + stderr);
       if (!found) throw new Error('no "MemLab found N leak(s)" line');
       // memlab's default filters target browser leaks (detached DOM, unmounted Fibers), so on a
       // Node heap it reports clusters only with --trace-all-objects; the work (parse, diff,
@@ -84,7 +84,7 @@ function measure(contender: Contender, snapshots: LeakySnapshots): Promise<Measu
       const toolStatus = exitMatch ? Number(exitMatch[1]) : status;
       try {
         if (!timing) throw new Error(`no timing from ${TIME}: ${stderr.slice(-500)}`);
-        const outcome = contender.check(toolStatus, stdout, snapshots);
+        const outcome = contender.check(toolStatus, stdout, stderr, snapshots);
         resolve({ ms: Number(timing[1]) * 1000, maxRssBytes: Number(timing[2]) * 1024, outcome });
       } catch (error) {
         reject(new Error(`${contender.name}: ${(error as Error).message}\n${stderr.slice(-1500)}`));

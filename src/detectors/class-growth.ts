@@ -19,8 +19,9 @@ export const classGrowth: Detector = {
     const graph = last.graph;
     const members = new Map<string, number[]>();
     const lastClasses = classIdsOf(graph);
+    const visible = visibleClasses(last);
     for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
-      if (diff.candidates[ordinal] === 0 || explained[ordinal] === 1 || !isUserVisible(last, ordinal)) continue;
+      if (diff.candidates[ordinal] === 0 || explained[ordinal] === 1 || visible[lastClasses.classIds[ordinal]!] === 0) continue;
       if (heldByExplained(last, explained, ordinal)) continue;
       const name = lastClasses.names[lastClasses.classIds[ordinal]!]!;
       let list = members.get(name);
@@ -77,11 +78,30 @@ function isUserVisible(snapshot: ComparedSnapshot, ordinal: number): boolean {
   );
 }
 
+/**
+ * By class id: 1 when the class is user-visible. Every member of a class has the same node type
+ * category and name, so the first member decides for all (one test per class, not per node).
+ */
+function visibleClasses(snapshot: ComparedSnapshot): Uint8Array {
+  const graph = snapshot.graph;
+  const { classIds, names } = classIdsOf(graph);
+  const decided = new Uint8Array(names.length);
+  const visible = new Uint8Array(names.length);
+  for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
+    const id = classIds[ordinal]!;
+    if (decided[id] === 1) continue;
+    decided[id] = 1;
+    visible[id] = isUserVisible(snapshot, ordinal) ? 1 : 0;
+  }
+  return visible;
+}
+
 function countVisibleByClass(snapshot: ComparedSnapshot, wanted: ReadonlyMap<string, unknown>): Map<string, number> {
   const graph = snapshot.graph;
   const { classIds, names } = classIdsOf(graph);
+  const visible = visibleClasses(snapshot);
   const perClass = new Float64Array(names.length);
-  for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) if (isUserVisible(snapshot, ordinal)) perClass[classIds[ordinal]!]!++;
+  for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) if (visible[classIds[ordinal]!] === 1) perClass[classIds[ordinal]!]!++;
   const counts = new Map<string, number>();
   for (let id = 0; id < names.length; id++) if (wanted.has(names[id]!)) counts.set(names[id]!, (counts.get(names[id]!) ?? 0) + perClass[id]!);
   return counts;

@@ -19,6 +19,12 @@ export class DetectorContext {
   #claimVersion = 0;
   #explained: Uint8Array | undefined;
   #explainedVersion = -1;
+  /** Claims not yet propagated into #byRetainers. */
+  #pendingClaims: number[] = [];
+  /** Pass-1 state, kept between calls: claims only grow, so propagation is incremental. */
+  #byRetainers: Uint8Array | undefined;
+  #unexplainedRetainers: Uint32Array | undefined;
+  #queue: Uint32Array | undefined;
 
   constructor(diff: SnapshotDiff, thresholds: Thresholds, thresholdsByDetector: ReadonlyMap<string, Thresholds> = new Map()) {
     this.diff = diff;
@@ -49,6 +55,7 @@ export class DetectorContext {
     if (this.#claimed[ordinal] === 0) {
       this.#claimed[ordinal] = 1;
       this.#claimVersion++;
+      this.#pendingClaims.push(ordinal);
     }
   }
 
@@ -60,7 +67,7 @@ export class DetectorContext {
    * 1 for every object of the last snapshot that only claimed objects keep alive: memory some
    * finding already accounts for. Recomputed only when claims changed.
    *
-   * Two passes. (1) From the claimed objects forward: an object all of whose (non-weak) retainers
+   * Two passes. (1) From the claimed objects forward (incremental: only new claims are pushed): an object all of whose (non-weak) retainers
    * are explained is explained, which covers objects shared by several claimed objects (a request
    * held by a leaked listener's scope and by a leaked Map entry), which no single claimed object
    * dominates. (2) Anything whose immediate dominator is explained is explained, which covers
@@ -73,19 +80,19 @@ export class DetectorContext {
     const count = graph.nodeCount;
     const { firstRetainer, retainerEdges } = snapshot.retainers;
     const weak = graph.edgeType.weak;
-    const byRetainers = new Uint8Array(count);
+    const byRetainers = (this.#byRetainers ??= new Uint8Array(count));
     // unexplainedRetainers[o]: o's non-weak retainer slots whose owner is not explained yet, set
     // on first touch (0 = untouched; stored +1 so that 0 stays free as the marker).
-    const unexplainedRetainers = new Uint32Array(count);
-    const queue = new Uint32Array(count);
+    const unexplainedRetainers = (this.#unexplainedRetainers ??= new Uint32Array(count));
+    const queue = (this.#queue ??= new Uint32Array(count));
     let head = 0;
     let tail = 0;
-    for (let ordinal = 0; ordinal < count; ordinal++) {
-      if (this.#claimed[ordinal] === 1) {
-        byRetainers[ordinal] = 1;
-        queue[tail++] = ordinal;
-      }
+    for (const ordinal of this.#pendingClaims) {
+      if (byRetainers[ordinal] === 1) continue;
+      byRetainers[ordinal] = 1;
+      queue[tail++] = ordinal;
     }
+    this.#pendingClaims = [];
     // Invariant: every ordinal in queue[0..tail) is explained and enters the queue once.
     while (head < tail) {
       const owner = queue[head++]!;

@@ -1,5 +1,5 @@
 import {
-  displayName, edgeName, mapEntries, nodeName, ordinalInSnapshot, propertyTarget, internalTarget, type ComparedSnapshot,
+  displayName, edgeName, mapEntries, nodeName, ordinalInSnapshot, propertyTarget, internalTarget, stringIndex, type ComparedSnapshot,
 } from '../diff/index.js';
 import type { HeapGraph } from '../snapshot/index.js';
 import type { DetectorContext } from './context.js';
@@ -20,8 +20,11 @@ export const duplicateListeners: Detector = {
     const last = context.last;
     const graph = last.graph;
     const findings: Finding[] = [];
+    const eventsName = stringIndex(graph, '_events');
+    const kEventsName = stringIndex(graph, '<symbol kEvents>');
+    if (eventsName < 0 && kEventsName < 0) return findings;
     for (let emitter = 0; emitter < graph.nodeCount; emitter++) {
-      if (graph.nodeTypes[emitter] !== graph.nodeType.object) continue;
+      if (graph.nodeTypes[emitter] !== graph.nodeType.object || !hasEdgeNamed(graph, emitter, eventsName, kEventsName)) continue;
       const lists = listenerLists(last, emitter);
       for (const list of lists) {
         const finding = judge(context, emitter, list);
@@ -31,6 +34,16 @@ export const duplicateListeners: Detector = {
     return findings;
   },
 };
+
+/** One pass over the node's edges: does it have a property named either string index? */
+function hasEdgeNamed(graph: HeapGraph, ordinal: number, first: number, second: number): boolean {
+  const end = graph.firstEdge[ordinal + 1]!;
+  for (let edge = graph.firstEdge[ordinal]!; edge < end; edge++) {
+    const name = graph.edgeNames[edge];
+    if ((name === first || name === second) && graph.edgeTypes[edge] === graph.edgeType.property) return true;
+  }
+  return false;
+}
 
 interface ListenerList {
   readonly event: string;

@@ -1,5 +1,5 @@
 import {
-  collectionSize, describeCollection, displayName, edgeName, internalTarget, ordinalInSnapshot, type CollectionSize,
+  collectionSize, describeCollection, displayName, edgeName, internalTarget, ordinalInSnapshot, stringIndex, type CollectionSize,
 } from '../diff/index.js';
 import type { Snapshot } from '../snapshot/index.js';
 import { UNREACHABLE } from '../snapshot/index.js';
@@ -22,13 +22,15 @@ export const growingCollections: Detector = {
     const first = diff.snapshots[0]!;
     const explained = context.explained();
     const findings: Finding[] = [];
+    const collectionNames = new Set(COLLECTION_NAMES.map((name) => stringIndex(graph, name)).filter((index) => index >= 0));
     for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
-      if (graph.nodeTypes[ordinal] !== graph.nodeType.object || explained[ordinal] === 1) continue;
-      if (last.distances[ordinal] === UNREACHABLE) continue;
-      const lastSize = collectionSize(graph, ordinal);
-      if (!lastSize || lastSize.size === 0) continue;
+      // Cheap tests first: most objects are not collections, or were not there at the baseline.
+      if (graph.nodeTypes[ordinal] !== graph.nodeType.object || !collectionNames.has(graph.nodeNames[ordinal]!)) continue;
+      if (explained[ordinal] === 1 || last.distances[ordinal] === UNREACHABLE) continue;
       const firstOrdinal = ordinalInSnapshot(diff, 0, ordinal);
       if (firstOrdinal < 0) continue;
+      const lastSize = collectionSize(graph, ordinal);
+      if (!lastSize || lastSize.size === 0) continue;
       const firstSize = collectionSize(first.graph, firstOrdinal);
       if (!firstSize || firstSize.size >= lastSize.size) continue;
       const sizes: number[] = [];
@@ -61,6 +63,9 @@ export const growingCollections: Detector = {
     return findings;
   },
 };
+
+/** Node names collectionSize() understands. */
+const COLLECTION_NAMES = ['Map', 'Set', 'SafeMap', 'SafeSet', 'Array', 'Object'];
 
 /** Members (targets of the collection's entry edges) that are leak candidates. */
 function survivingMembers(context: DetectorContext, ordinal: number, size: CollectionSize): number {

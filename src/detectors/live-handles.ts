@@ -1,4 +1,5 @@
-import { displayName, propertyTarget } from '../diff/index.js';
+import { displayName, propertyTarget, stringIndex } from '../diff/index.js';
+import type { HeapGraph } from '../snapshot/index.js';
 import type { DetectorContext } from './context.js';
 import type { Detector, Finding, LocationGroup } from './detector.js';
 import { formatLocation } from './source-location.js';
@@ -38,17 +39,17 @@ export const liveHandles: Detector = {
     for (const name of HANDLE_CLASSES.keys()) countsByClass.set(name, new Array<number>(diff.snapshots.length).fill(0));
     diff.snapshots.forEach((snapshot, k) => {
       const g = snapshot.graph;
+      const isHandleName = handleNameFlags(g);
       for (let ordinal = 0; ordinal < g.nodeCount; ordinal++) {
-        if (g.nodeTypes[ordinal] !== g.nodeType.object) continue;
-        const counts = countsByClass.get(g.strings[g.nodeNames[ordinal]!]!);
-        if (counts) counts[k]!++;
+        if (g.nodeTypes[ordinal] !== g.nodeType.object || isHandleName[g.nodeNames[ordinal]!] === 0) continue;
+        countsByClass.get(g.strings[g.nodeNames[ordinal]!]!)![k]!++;
       }
     });
+    const isHandleName = handleNameFlags(graph);
     const liveTimers: number[] = [];
     for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
-      if (graph.nodeTypes[ordinal] !== graph.nodeType.object) continue;
+      if (graph.nodeTypes[ordinal] !== graph.nodeType.object || isHandleName[graph.nodeNames[ordinal]!] === 0) continue;
       const name = graph.strings[graph.nodeNames[ordinal]!]!;
-      if (!HANDLE_CLASSES.has(name)) continue;
       if (name === 'Timeout') liveTimers.push(ordinal);
       if (diff.candidates[ordinal] === 0 || explained[ordinal] === 1) continue;
       let list = survivors.get(name);
@@ -89,6 +90,16 @@ export const liveHandles: Detector = {
     return findings;
   },
 };
+
+/** By string index: 1 for the names of handle classes, so the per-node test is one array read. */
+function handleNameFlags(graph: HeapGraph): Uint8Array {
+  const flags = new Uint8Array(graph.strings.length);
+  for (const name of HANDLE_CLASSES.keys()) {
+    const index = stringIndex(graph, name);
+    if (index >= 0) flags[index] = 1;
+  }
+  return flags;
+}
 
 /** Timers by the function they run (`_onTimeout`), most common first. */
 function groupTimersByCallback(context: DetectorContext, timers: readonly number[]): LocationGroup[] {
