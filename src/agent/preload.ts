@@ -5,7 +5,7 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { AgentChannel } from './channel.js';
-import { loadMemwatch, OwnGcWindows, toGcSample } from './gc-stats.js';
+import { loadMemwatch, OwnGcWindows, toGcSample, type MemwatchLoad } from './gc-stats.js';
 import { MemwatchRule } from './leak-heuristic.js';
 import { Checkpoints, sampleMemory } from './phases.js';
 import { AGENT_ENV, PROTOCOL_VERSION, type RunnerCommand } from './protocol.js';
@@ -15,7 +15,9 @@ if (socketPath) startAgent(socketPath);
 
 function startAgent(path: string): void {
   const intervalMs = Math.max(10, Number(process.env[AGENT_ENV.sampleIntervalMs]) || 250);
-  const loaded = loadMemwatch();
+  const loaded: MemwatchLoad = process.env[AGENT_ENV.memwatch] === '0'
+    ? { error: `disabled by ${AGENT_ENV.memwatch}=0` }
+    : loadMemwatch();
   const ownGcs = new OwnGcWindows();
   const checkpoints = new Checkpoints(loaded.memwatch, ownGcs);
   const rule = new MemwatchRule();

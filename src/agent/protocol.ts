@@ -13,6 +13,8 @@ export const PROTOCOL_VERSION = 1;
 export const AGENT_ENV = {
   socket: 'LEAKCHECK_SOCKET',
   sampleIntervalMs: 'LEAKCHECK_SAMPLE_MS',
+  /** "0" keeps the native addon out of the target (forced GCs then use V8's gc in a private context). */
+  memwatch: 'LEAKCHECK_MEMWATCH',
 } as const;
 
 /** process.memoryUsage() at one moment, renamed with units. */

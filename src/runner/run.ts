@@ -50,6 +50,8 @@ export interface RunOptions {
   checkpointIntervalMs?: number;
   snapshots?: boolean;
   heapDiff?: boolean;
+  /** false: keep @airbnb/node-memwatch out of the target (no GC stats, no HeapDiff). */
+  memwatch?: boolean;
   /** How long one checkpoint (forced GC, snapshot) may take; default 10 min (big heaps are slow to write). */
   checkpointTimeoutMs?: number;
   minGrowthBytes?: number;
@@ -134,6 +136,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
         ...(options.env ?? process.env),
         [AGENT_ENV.socket]: server.socketPath,
         [AGENT_ENV.sampleIntervalMs]: String(options.sampleIntervalMs ?? 250),
+        ...(options.memwatch === false ? { [AGENT_ENV.memwatch]: '0' } : {}),
       },
       agentPath: options.agentPath ?? agentEntry,
       logPath: files.targetLog,

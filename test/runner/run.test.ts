@@ -186,3 +186,11 @@ for (let i = 0; i < 400; i++) await (await fetch(url)).text();`);
   assert.deepEqual(report.phases.map((p) => [p.name, p.command?.exitCode]), [['warmup', 0], ['load1', 0], ['load2', 0]]);
   assert.equal(report.verdict.outcome, 'leak', JSON.stringify(report.verdict.reasons));
 });
+
+test('without memwatch the agent falls back to memoryUsage sampling and forced GCs, and the report says so', async (t) => {
+  const report = await runTarget(options(t, [process.execPath, app('http-listener-leak')], { memwatch: false, snapshots: false }));
+  assert.deepEqual(report.target.memwatch, { available: false, error: 'disabled by LEAKCHECK_MEMWATCH=0' });
+  assert.equal(report.gcs.length, 0, 'no GC stats without the addon');
+  assert.ok(report.checkpoints.length >= 9, 'forced GCs still give the post-GC series');
+  assert.equal(report.verdict.outcome, 'leak');
+});
