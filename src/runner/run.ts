@@ -145,46 +145,12 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     progress({ kind: 'started', pid: target.pid, outDir });
     const running = target;
 
-    /** Throws when the target has ended before it was ready. */
-    const checkAlive = (): void => {
-      const exit = running.exit;
-      if (exit) throw new LeakcheckError(ErrorCode.TARGET_FAILED_TO_START, `the target ${describeExit(exit)} before it was ready${lastLine(running.stderrTail)}`);
-    };
-
-    // Readiness: the URL accepts connections, or (no URL) the target opens a listening socket.
-    const explicitUrl = options.url ?? options.phases.find((p) => p.url !== undefined)?.url;
-    let chosen: AgentConnection | undefined;
-    let loadUrl = explicitUrl;
-    const deadline = performance.now() + startTimeoutMs;
-    if (explicitUrl !== undefined) {
-      await waitForUrl(explicitUrl, { timeoutMs: startTimeoutMs, check: checkAlive, ...(options.signal ? { signal: options.signal } : {}) });
-    }
-    for (;;) {
-      checkAlive();
-      if (options.signal?.aborted) throw new LeakcheckError(ErrorCode.USAGE, 'interrupted');
-      const port = explicitUrl === undefined ? undefined : Number(new URL(explicitUrl).port || 80);
-      chosen = chooseTarget(server.agents, port);
-      if (chosen && (explicitUrl !== undefined || chosen.listening.length > 0)) break;
-      if (performance.now() >= deadline) {
-        // A slow machine can take longer to boot node than a short --start-timeout: the hello
-        // comes first thing, so give it a moment before blaming the agent.
-        const helloGrace = performance.now() + Math.min(5000, startTimeoutMs);
-        while (server.agents.every((a) => a.hello === undefined) && performance.now() < helloGrace && !running.exit) {
-          await server.nextChange(200);
-        }
-        checkAlive();
-        if (server.agents.every((a) => a.hello === undefined)) {
-          throw new LeakcheckError(ErrorCode.AGENT_UNAVAILABLE,
-            'no node process of the target loaded the leakcheck agent (is the command a node program? does a wrapper reset NODE_OPTIONS?)');
-        }
-        throw new LeakcheckError(ErrorCode.TARGET_NOT_LISTENING,
-          `the target did not open a listening socket within ${Math.round(startTimeoutMs / 1000)} s; pass --url (or raise --start-timeout)`);
-      }
-      await server.nextChange(200);
-    }
-    const agent = chosen;
-    if (agent.incompatible) throw new LeakcheckError(ErrorCode.AGENT_UNAVAILABLE, `the agent cannot be used: ${agent.incompatible}`);
-    if (loadUrl === undefined) loadUrl = urlForListening(agent.listening[0]!);
+    const { agent, loadUrl } = await waitUntilReady(server, running, {
+      explicitUrl: options.url ?? options.phases.find((p) => p.url !== undefined)?.url,
+      startTimeoutMs,
+      targetLog: files.targetLog,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     const ignored = new Set<AgentConnection>();
     const ignoreOthers = (): void => {
       for (const other of server.agents) {
@@ -333,11 +299,11 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     }
 
     async function runCommandPhase(plan: LoadPhase, phase: RunPhase): Promise<void> {
-      const port = new URL(loadUrl!).port;
+      const port = new URL(loadUrl).port;
       const command = startCommandLoad({
         command: plan.loadCommand!,
         cwd,
-        env: { ...(options.env ?? process.env), LEAKCHECK_TARGET_URL: loadUrl!, LEAKCHECK_TARGET_PORT: port, LEAKCHECK_PHASE: plan.name },
+        env: { ...(options.env ?? process.env), LEAKCHECK_TARGET_URL: loadUrl, LEAKCHECK_TARGET_PORT: port, LEAKCHECK_PHASE: plan.name },
         timeoutMs: phaseTimeoutMs,
         signal: stopLoad.signal,
       });
@@ -425,7 +391,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       command: options.command,
       cwd,
       options: {
-        ...(loadUrl === undefined ? {} : { url: loadUrl }),
+        url: loadUrl,
         ...(options.phases.find((p) => p.loadCommand)?.loadCommand === undefined ? {} : { loadCommand: options.phases.find((p) => p.loadCommand)!.loadCommand! }),
         concurrency: options.phases.find((p) => p.kind === 'load')?.concurrency ?? 0,
         minGrowthBytes,
@@ -462,6 +428,53 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     stopLoadAtEnd();
     if (target && !target.exit) await target.stop();
     await server.close();
+  }
+}
+
+/**
+ * Readiness: the URL accepts connections (with --url), or the target opens a listening socket;
+ * then the agent that is the target is chosen. Errors say which of the three things failed.
+ */
+async function waitUntilReady(
+  server: AgentServer,
+  running: Target,
+  options: { explicitUrl: string | undefined; startTimeoutMs: number; targetLog: string; signal?: AbortSignal },
+): Promise<{ agent: AgentConnection; loadUrl: string }> {
+  const { explicitUrl, startTimeoutMs } = options;
+  const seeLog = ` (its output is in ${options.targetLog})`;
+  const checkAlive = (): void => {
+    const exit = running.exit;
+    if (exit) throw new LeakcheckError(ErrorCode.TARGET_FAILED_TO_START, `the target ${describeExit(exit)} before it was ready${lastLine(running.stderrTail)}`);
+  };
+  const deadline = performance.now() + startTimeoutMs;
+  if (explicitUrl !== undefined) {
+    await waitForUrl(explicitUrl, { timeoutMs: startTimeoutMs, check: checkAlive, ...(options.signal ? { signal: options.signal } : {}) });
+  }
+  const port = explicitUrl === undefined ? undefined : Number(new URL(explicitUrl).port || 80);
+  for (;;) {
+    checkAlive();
+    if (options.signal?.aborted) throw new LeakcheckError(ErrorCode.USAGE, 'interrupted before the target was ready');
+    const chosen = chooseTarget(server.agents, port);
+    if (chosen && (explicitUrl !== undefined || chosen.listening.length > 0)) {
+      if (chosen.incompatible) throw new LeakcheckError(ErrorCode.AGENT_UNAVAILABLE, `the agent cannot be used: ${chosen.incompatible}`);
+      return { agent: chosen, loadUrl: explicitUrl ?? urlForListening(chosen.listening[0]!) };
+    }
+    if (performance.now() >= deadline) {
+      // A slow machine can take longer to boot node than a short --start-timeout: the hello
+      // comes first thing, so give it a moment before blaming the agent.
+      const helloGrace = performance.now() + Math.min(5000, startTimeoutMs);
+      while (server.agents.every((a) => a.hello === undefined) && performance.now() < helloGrace && !running.exit) {
+        await server.nextChange(200);
+      }
+      checkAlive();
+      if (server.agents.every((a) => a.hello === undefined)) {
+        throw new LeakcheckError(ErrorCode.AGENT_UNAVAILABLE,
+          `no node process of the target loaded the leakcheck agent (is the command a node program? does a wrapper reset NODE_OPTIONS?)${seeLog}`);
+      }
+      throw new LeakcheckError(ErrorCode.TARGET_NOT_LISTENING,
+        `the target did not open a listening socket within ${Math.round(startTimeoutMs / 1000)} s; pass --url (or raise --start-timeout)${seeLog}`);
+    }
+    await server.nextChange(200);
   }
 }
 
