@@ -50,7 +50,7 @@ export class Checkpoints {
       this.#forceGc();
       const gcMs = performance.now() - gcStart;
       const memory = sampleMemory();
-      const result: CheckpointResult = { memory, gcMs };
+      const result: CheckpointResult = { memory, gcMs, totalMs: 0 };
       if (command.heapDiff === 'end' || command.heapDiff === 'restart') {
         const diff = this.#endHeapDiff();
         if (diff) result.heapDiff = diff;
@@ -59,6 +59,7 @@ export class Checkpoints {
       if ((command.heapDiff === 'start' || command.heapDiff === 'restart') && this.#memwatch) {
         this.#heapDiff = new this.#memwatch.HeapDiff();
       }
+      result.totalMs = performance.now() - gcStart;
       return result;
     } finally {
       this.#busy = false;

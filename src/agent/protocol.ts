@@ -106,6 +106,8 @@ export interface CheckpointResult {
   memory: MemorySample;
   /** Time spent in the forced GC. */
   gcMs: number;
+  /** The whole checkpoint: forced GC, HeapDiff and snapshot (the target does little else meanwhile). */
+  totalMs: number;
   snapshot?: { path: string; sizeBytes: number; writeMs: number };
   heapDiff?: HeapDiffSummary;
 }

@@ -53,6 +53,8 @@ export interface RunCheckpoint {
   externalBytes: number;
   arrayBuffersBytes: number;
   gcMs: number;
+  /** The whole checkpoint (forced GC, HeapDiff, snapshot): the load is paused that long. */
+  totalMs: number;
 }
 
 export interface LoadStats {

@@ -25,6 +25,12 @@ export function renderRunHtml(report: RunReport): string {
     gcs: report.gcs.map((g) => [g.atMs, g.usedHeapBytes, g.forced ? 1 : 0, g.gcPauseNs]),
     phases: report.phases.map((p) => [p.name, p.kind, p.startMs, p.endMs]),
     leaks: report.memwatchRule.map((e) => [e.atMs, e.growthBytes]),
+    // Where the load was paused for a snapshot / HeapDiff: the boundary checkpoint's whole span.
+    snapshots: report.checkpoints.filter((c) => c.boundary && c.totalMs > 20).map((c) => {
+      const phase = report.phases.find((p) => p.name === c.phase);
+      const label = [phase?.snapshot ? 'snapshot' : '', phase?.heapDiff ? 'HeapDiff' : ''].filter(Boolean).join(' + ') || 'checkpoint';
+      return [c.atMs - c.gcMs, c.atMs + (c.totalMs - c.gcMs), label];
+    }),
     crashAtMs: report.target.crashed ? (report.phases[report.phases.length - 1]?.endMs ?? null) : null,
   };
   return `<!doctype html>
@@ -38,9 +44,9 @@ export function renderRunHtml(report: RunReport): string {
 <section><h2>Verdict</h2><ul class="reasons">${v.reasons.map((r) => `<li class="${r.leak ? 'bad' : r.kind === 'rss-only' || r.kind === 'crash' || r.kind === 'no-data' || r.kind === 'load' || r.kind === 'interrupted' ? 'warn' : 'ok'}"><b>${escapeHtml(r.kind)}</b> ${escapeHtml(r.message)}</li>`).join('')}</ul>
 ${report.target.crashed ? `<pre class="stderr">${escapeHtml(report.target.stderrTail.trim().split('\n').slice(-20).join('\n'))}</pre>` : ''}
 ${report.target.memwatch.available ? '' : `<p class="warn">@airbnb/node-memwatch did not load in the target: ${escapeHtml(report.target.memwatch.error ?? '')}</p>`}</section>
-<section><h2>Memory over time</h2><div id="legend"></div><div id="chart"></div><div id="tip" hidden></div>
-<p class="note">Lines: process.memoryUsage() samples. Dots: heap used right after leakcheck's forced full GC (the points the trend test uses; large dots end a phase). Ticks at the bottom: full GCs seen by memwatch (grey: caused by leakcheck). Red triangles: memwatch's original rule (5 consecutive post-GC increases).</p>
-<h3>Resident set size</h3><div id="legend-rss"></div><div id="chart-rss"></div>
+<section><h2>Memory over time</h2><div id="legend" class="legend"></div><div id="chart"></div><div id="tip" hidden></div>
+<p class="note">Lines: process.memoryUsage() samples. Grey bands: load paused for a checkpoint at a phase boundary (heap snapshot, HeapDiff). Dots: heap used right after leakcheck's forced full GC (the points the trend test uses; large dots end a phase). Ticks at the bottom: full GCs seen by memwatch (grey: caused by leakcheck). Red triangles: memwatch's original rule (5 consecutive post-GC increases).</p>
+<h3>Resident set size</h3><div id="legend-rss" class="legend"></div><div id="chart-rss"></div>
 <p class="note">RSS counts everything the OS gave the process${report.files.snapshots.length > 0 ? ', including memory taken to write the heap snapshots' : ''}. RSS growing while heap and external stay flat is memory not returned to the OS, not a leak of live objects.</p></section>
 <section><h2>Trends over the load phases</h2>${trendTable(report.trends, report.files.snapshots.length > 0)}</section>
 <section><h2>Phases</h2>${phaseTable(report.phases)}</section>
@@ -102,8 +108,9 @@ table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;p
 .findings ol.path{margin:0;padding-left:18px}.edge{color:#5a5fb0}
 pre.stderr{background:#1d2330;color:#f3d1cc;padding:8px;overflow:auto;font-size:12px;max-height:260px}
 #chart svg{width:100%;height:auto;background:#fff;border:1px solid #e4e6ee;border-radius:4px}
-#legend span{display:inline-block;margin-right:14px;cursor:pointer;user-select:none;font-size:13px}#legend span.off{opacity:.35}
-#legend i{display:inline-block;width:18px;height:3px;vertical-align:middle;margin-right:5px}
+
+.legend span{display:inline-block;margin-right:14px;cursor:pointer;user-select:none;font-size:13px}.legend span.off{opacity:.35}
+.legend i{display:inline-block;width:18px;height:3px;vertical-align:middle;margin-right:5px}
 #tip{position:fixed;pointer-events:none;background:#1d2330;color:#fff;font-size:12px;padding:6px 8px;border-radius:4px;white-space:pre;z-index:9}
 footer{margin:28px 0 8px}`;
 
@@ -135,6 +142,7 @@ function X(t){return L+(t-x0)/(x1-x0)*(W-L-R)}function Y(v){return H-B-v/y1*(H-T
 var bandColors={warmup:'#f4f1e6',load:'#e8eef8',idle:'#eef6ee'};
 D.phases.forEach(function(p,i){el('rect',{x:X(p[2]),y:T,width:Math.max(1,X(p[3])-X(p[2])),height:H-T-B,fill:bandColors[p[1]]||'#f3f3f3',opacity:i%2?0.7:1},svg);
 var t=el('text',{x:X(p[2])+4,y:T-8,'font-size':12,fill:'#556'},svg);t.textContent=p[0]});
+(D.snapshots||[]).forEach(function(w){el('rect',{x:X(w[0]),y:T,width:Math.max(1,X(w[1])-X(w[0])),height:H-T-B,fill:'#c9ccd6',opacity:0.45},svg);var st=el('text',{x:(X(w[0])+X(w[1]))/2,y:H-B-12,'text-anchor':'middle','font-size':10,fill:'#778'},svg);st.textContent=w[2]});
 for(var k=0;k<=5;k++){var v=y1*k/5;el('line',{x1:L,x2:W-R,y1:Y(v),y2:Y(v),stroke:'#e3e5ec'},svg);var tl=el('text',{x:L-6,y:Y(v)+4,'text-anchor':'end','font-size':11,fill:'#667'},svg);tl.textContent=fmt(v)}
 for(var k2=0;k2<=6;k2++){var tv=x0+(x1-x0)*k2/6;var tt=el('text',{x:X(tv),y:H-B+16,'text-anchor':'middle','font-size':11,fill:'#667'},svg);tt.textContent=fmtT(tv)}
 series.forEach(function(s){if(!on[s.name]||rows.length===0)return;var d=rows.map(function(r,i){return(i?'L':'M')+X(r[0]).toFixed(1)+' '+Y(r[s.col]).toFixed(1)}).join('');el('path',{d:d,fill:'none',stroke:s.color,'stroke-width':s.name==='heapUsed'?2:1.5},svg)});

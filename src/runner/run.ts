@@ -200,7 +200,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       const row: RunCheckpoint = {
         atMs: m.timeMs - startedAtMs, phase, requestsSoFar, boundary,
         rssBytes: m.rssBytes, heapTotalBytes: m.heapTotalBytes, heapUsedBytes: m.heapUsedBytes,
-        externalBytes: m.externalBytes, arrayBuffersBytes: m.arrayBuffersBytes, gcMs: result.gcMs,
+        externalBytes: m.externalBytes, arrayBuffersBytes: m.arrayBuffersBytes, gcMs: result.gcMs, totalMs: result.totalMs,
       };
       checkpoints.push(row);
       statsOut.write({ type: 'checkpoint', ...row });

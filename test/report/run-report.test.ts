@@ -10,7 +10,7 @@ const evil = '</script><img src=x onerror=alert(1)>';
 /** A small but complete report with hostile strings wherever the target or a snapshot supplies text. */
 function sampleReport(): RunReport {
   const checkpoint = (atMs: number, phase: string, heap: number, boundary: boolean) => ({
-    atMs, phase, requestsSoFar: atMs, boundary, rssBytes: 60e6, heapTotalBytes: 12e6, heapUsedBytes: heap, externalBytes: 2e6, arrayBuffersBytes: 1e4, gcMs: 3,
+    atMs, phase, requestsSoFar: atMs, boundary, rssBytes: 60e6, heapTotalBytes: 12e6, heapUsedBytes: heap, externalBytes: 2e6, arrayBuffersBytes: 1e4, gcMs: 3, totalMs: boundary ? 400 : 3,
   });
   return {
     schemaVersion: 1,
@@ -35,7 +35,7 @@ function sampleReport(): RunReport {
       { atMs: 1700, phase: 'load1', rssBytes: 9e7, heapTotalBytes: 1e7, heapUsedBytes: 9e6, externalBytes: 9e6, arrayBuffersBytes: 8e6, duringCheckpoint: true },
     ],
     gcs: [{ atMs: 1200, phase: 'load1', usedHeapBytes: 5.5e6, totalHeapBytes: 1e7, gcPauseNs: 2e6, markSweepCompactCount: 3, scavengeCount: 9, forced: false }],
-    checkpoints: [checkpoint(1000, 'warmup', 5e6, true), checkpoint(1800, 'load1', 6e6, false), checkpoint(2500, 'load1', 7e6, true), checkpoint(4000, 'load2', 9e6, true)],
+    checkpoints: [checkpoint(1000, 'warmup', 5e6, true), checkpoint(1800, `load${evil}`, 6e6, false), checkpoint(2500, `load${evil}`, 7e6, true), checkpoint(4000, 'load2', 9e6, true)],
     trends: [{ series: 'heapUsed', points: 4, firstBytes: 5e6, lastBytes: 9e6, growthBytes: 4e6, growthPer1000RequestsBytes: 1e6, pValue: 0.01, noiseBytes: 1e4, growthByPhaseBytes: [{ phase: 'load2', growthBytes: 2e6 }], increasing: true }],
     memwatchRule: [{ atMs: 3000, consecutiveIncreases: 5, growthBytes: 1e6, durationMs: 800 }],
     analysis: {
@@ -81,6 +81,9 @@ test('the HTML report is self-contained and embeds the chart data as parseable J
   assert.equal(data.samples.length, 1, 'samples taken while a snapshot was written are not charted');
   assert.equal(data.checkpoints.length, 4);
   assert.deepEqual(data.leaks, [[3000, 1e6]]);
+  // Boundary checkpoints are drawn as pauses; the one whose phase wrote a snapshot says so.
+  assert.deepEqual(data.snapshots.map((w: [number, number, string]) => w[2]), ['checkpoint', 'snapshot', 'checkpoint']);
+  assert.deepEqual(data.snapshots[0].slice(0, 2), [997, 1397]);
 });
 
 test('the text summary leads with the verdict and lists reasons, phases, findings and files', () => {

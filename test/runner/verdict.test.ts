@@ -14,7 +14,7 @@ function checkpoints(perPhase: number, requestsPerPhase: number, heap: (req: num
   const out: RunCheckpoint[] = [];
   const add = (phaseName: string, req: number, boundary: boolean) => out.push({
     atMs: req, phase: phaseName, requestsSoFar: req, boundary, rssBytes: 50 * MiB, heapTotalBytes: 0,
-    heapUsedBytes: heap(req), externalBytes: external(req), arrayBuffersBytes: 0, gcMs: 1,
+    heapUsedBytes: heap(req), externalBytes: external(req), arrayBuffersBytes: 0, gcMs: 1, totalMs: 1,
   });
   add('warmup', 0, true);
   for (const [p, name] of ['load1', 'load2'].entries()) {
