@@ -1,12 +1,15 @@
 import { classIdsOf, type ComparedSnapshot } from '../diff/index.js';
 import type { Snapshot } from '../snapshot/index.js';
-import type { Detector, Finding } from './detector.js';
+import type { DetectorContext } from './context.js';
+import type { Detector, Finding, Severity } from './detector.js';
+import { holderSignature } from './holders.js';
 import { judgeGrowth } from './suppressions.js';
 import { severityOf } from './thresholds.js';
 
 /**
  * Whatever else grew: per class, the leak candidates no earlier finding explains (not claimed and
- * not dominated by a claimed object). V8's own bookkeeping (code, maps, backing stores, "system /"
+ * not dominated by a claimed object), clustered by the shape of their retainer (holderSignature)
+ * and ranked by retained size; `evidence.counts` are the class's live totals per snapshot. V8's own bookkeeping (code, maps, backing stores, "system /"
  * objects) is left out: it grows with any code that runs and is never what a user can fix.
  */
 export const classGrowth: Detector = {
@@ -31,28 +34,72 @@ export const classGrowth: Detector = {
     if (members.size === 0) return [];
     const countsByClass = diff.snapshots.map((snapshot) => countVisibleByClass(snapshot, members));
     const findings: Finding[] = [];
-    for (const [className, survivors] of members) {
+    const thresholds = context.thresholdsFor('class-growth');
+    // Largest classes first, each claiming what it reports: the objects a leaking class owns (its
+    // headers, its strings) are then explained by it instead of reported as classes of their own.
+    const ranked = [...members].map(([className, survivors]) => ({ className, survivors, retained: context.clusterRetainedSize(survivors) }))
+      .sort((a, b) => b.retained - a.retained);
+    for (const { className, survivors: allSurvivors } of ranked) {
+      const nowExplained = context.explained();
+      const survivors = allSurvivors.filter((o) => nowExplained[o] === 0 && !heldByExplained(last, nowExplained, o));
+      if (survivors.length === 0) continue;
       const counts = countsByClass.map((perSnapshot) => perSnapshot.get(className) ?? 0);
       const decision = judgeGrowth({ counts, survivingCount: survivors.length });
-      const retainedSize = context.clusterRetainedSize(survivors);
-      const growth = { count: survivors.length, bytes: retainedSize };
-      const severity = severityOf(decision, growth, context.thresholdsFor('class-growth'));
-      if (severity === undefined) continue;
-      const representative = survivors.reduce((best, o) => (last.retainedSizes[o]! > last.retainedSizes[best]! ? o : best), survivors[0]!);
-      findings.push({
-        kind: 'class-growth',
-        title: `${className}: ${survivors.length.toLocaleString('en-US')} new objects survived (${counts.map((c) => c.toLocaleString('en-US')).join(' → ')} live)`,
-        severity,
-        retainedSize,
-        growth,
-        location: null,
-        retainerPath: context.retainerPath(representative),
-        evidence: { unit: 'objects', counts, bytes: counts.map((_, k) => (k === counts.length - 1 ? retainedSize : 0)), survivingCount: survivors.length },
-      });
+      if (decision === 'not-leak') continue;
+      // Cluster the class's survivors by the shape of what holds them, so two leaks of one class
+      // (or one leak among many healthy instances) come out as separate, ranked findings.
+      const clusters = new Map<string, number[]>();
+      for (const ordinal of survivors) {
+        const key = holderSignature(last, ordinal);
+        let list = clusters.get(key);
+        if (!list) clusters.set(key, (list = []));
+        list.push(ordinal);
+      }
+      const clusterFindings: { finding: Finding; members: number[] }[] = [];
+      for (const [holder, clusterMembers] of clusters) {
+        const retainedSize = context.clusterRetainedSize(clusterMembers);
+        const growth = { count: clusterMembers.length, bytes: retainedSize };
+        const severity = severityOf(decision, growth, thresholds);
+        if (severity === undefined) continue;
+        clusterFindings.push({ finding: classFinding(context, className, holder, clusterMembers, counts, growth, severity), members: clusterMembers });
+      }
+      // Many small clusters can still add up to a class-wide leak: then report the class whole.
+      const classRetained = context.clusterRetainedSize(survivors);
+      const classGrowth = { count: survivors.length, bytes: classRetained };
+      const classSeverity = severityOf(decision, classGrowth, thresholds);
+      const reported = classSeverity === 'leak' && !clusterFindings.some((c) => c.finding.severity === 'leak')
+        ? [{ finding: classFinding(context, className, undefined, survivors, counts, classGrowth, classSeverity), members: survivors }]
+        : clusterFindings;
+      for (const { finding, members: claimed } of reported) {
+        findings.push(finding);
+        for (const ordinal of claimed) context.claim(ordinal);
+      }
     }
     return findings;
   },
 };
+
+function classFinding(
+  context: DetectorContext, className: string, holder: string | undefined, members: readonly number[], counts: number[],
+  growth: Finding['growth'], severity: Severity,
+): Finding {
+  const last = context.last;
+  const representative = members.reduce((best, o) => (last.retainedSizes[o]! > last.retainedSizes[best]! ? o : best), members[0]!);
+  const where = holder === undefined ? '' : ` held by ${holder}`;
+  return {
+    kind: 'class-growth',
+    title: `${className}: ${members.length.toLocaleString('en-US')} new objects survived${where} (class live: ${counts.map((c) => c.toLocaleString('en-US')).join(' → ')})`,
+    severity,
+    retainedSize: growth.bytes,
+    growth,
+    location: null,
+    retainerPath: context.retainerPath(representative),
+    evidence: {
+      unit: 'objects', counts, bytes: counts.map((_, k) => (k === counts.length - 1 ? growth.bytes : 0)), survivingCount: members.length,
+      ...(holder === undefined ? {} : { holder }),
+    },
+  };
+}
 
 /**
  * Shared members of a finding's objects are not dominated by them but are still theirs: the keys

@@ -183,7 +183,7 @@ function strongRetainerCount(graph: Snapshot['graph'], firstRetainer: Uint32Arra
 }
 
 /** Nodes that only carry their owner's data; a path step through them joins the owner's step. */
-function isPassThrough(snapshot: Snapshot, ordinal: number): boolean {
+export function isPassThrough(snapshot: Snapshot, ordinal: number): boolean {
   const graph = snapshot.graph;
   const type = graph.nodeTypes[ordinal];
   if (type === graph.nodeType.array || type === graph.nodeType.hidden) return true;

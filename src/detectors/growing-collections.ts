@@ -1,10 +1,10 @@
 import {
-  collectionSize, describeCollection, displayName, edgeName, internalTarget, ordinalInSnapshot, stringIndex, type CollectionSize,
+  collectionSize, describeCollection, edgeName, internalTarget, ordinalInSnapshot, stringIndex, type CollectionSize,
 } from '../diff/index.js';
-import type { Snapshot } from '../snapshot/index.js';
 import { UNREACHABLE } from '../snapshot/index.js';
 import type { DetectorContext } from './context.js';
 import type { Detector, Finding, SourceLocation } from './detector.js';
+import { closestRetainer, holderName } from './holders.js';
 import { judgeGrowth } from './suppressions.js';
 import { severityOf } from './thresholds.js';
 
@@ -81,59 +81,6 @@ function survivingMembers(context: DetectorContext, ordinal: number, size: Colle
     if (context.diff.candidates[graph.edgeTargets[edge]!] === 1) surviving++;
   }
   return surviving;
-}
-
-/**
- * The name a user knows the collection by: the variable (`sessionCache`) or the property path
- * (`registry.pendingById`) of its closest-to-root retainer.
- */
-export function holderName(snapshot: Snapshot, ordinal: number): string | undefined {
-  const step = closestRetainer(snapshot, ordinal);
-  if (!step) return undefined;
-  const graph = snapshot.graph;
-  const name = edgeName(graph, step.edge);
-  const type = graph.edgeTypes[step.edge];
-  if (type === graph.edgeType.context) return name;
-  if (type === graph.edgeType.element) return `${ownerName(snapshot, step.owner)}[${name}]`;
-  if (type === graph.edgeType.property) return `${ownerName(snapshot, step.owner)}.${name}`;
-  return undefined;
-}
-
-/**
- * A plain object is better named by what holds it: `registry` (a variable) or `JobQueue._events`
- * (a property of a named object) rather than by its class, `Object`.
- */
-function ownerName(snapshot: Snapshot, owner: number): string {
-  const own = displayName(snapshot, owner);
-  if (own !== 'Object') return own;
-  const up = closestRetainer(snapshot, owner);
-  if (!up) return own;
-  const graph = snapshot.graph;
-  const type = graph.edgeTypes[up.edge];
-  const name = edgeName(graph, up.edge);
-  if (type === graph.edgeType.context) return name;
-  if (type !== graph.edgeType.property) return own;
-  const holder = displayName(snapshot, up.owner);
-  return holder === 'Object' ? name : `${holder}.${name}`;
-}
-
-/** The retaining (property, element or context) edge whose owner is nearest the GC roots. */
-function closestRetainer(snapshot: Snapshot, ordinal: number): { owner: number; edge: number } | undefined {
-  const graph = snapshot.graph;
-  const { firstRetainer, retainerEdges, retainerOwners } = snapshot.retainers;
-  let best: { owner: number; edge: number } | undefined;
-  let bestDistance = Infinity;
-  for (let slot = firstRetainer[ordinal]!; slot < firstRetainer[ordinal + 1]!; slot++) {
-    const edge = retainerEdges[slot]!;
-    const type = graph.edgeTypes[edge];
-    if (type !== graph.edgeType.property && type !== graph.edgeType.context && type !== graph.edgeType.element) continue;
-    const owner = retainerOwners[slot]!;
-    const distance = snapshot.distances[owner]!;
-    if (distance === UNREACHABLE || distance >= bestDistance) continue;
-    best = { owner, edge };
-    bestDistance = distance;
-  }
-  return best;
 }
 
 /**
