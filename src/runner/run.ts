@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { memwatchRuleEvents } from '../agent/leak-heuristic.js';
@@ -113,6 +113,12 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
   const checkpointTimeoutMs = options.checkpointTimeoutMs ?? 600_000;
   const minGrowthBytes = options.minGrowthBytes ?? defaultMinGrowthBytes;
   await mkdir(outDir, { recursive: true, mode: 0o700 });
+  // Snapshots are created exclusively (never overwriting a file someone may still be reading):
+  // a directory that already holds a run is refused up front rather than failing mid-run.
+  const previous = (await readdir(outDir)).filter((name) => name === 'report.json' || name.endsWith('.heapsnapshot'));
+  if (previous.length > 0) {
+    throw new LeakcheckError(ErrorCode.USAGE, `${outDir} already holds a run (${previous[0]}); choose another --out directory`);
+  }
   const files = {
     dir: outDir,
     reportJson: join(outDir, 'report.json'),

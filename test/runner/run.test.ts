@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ErrorCode, isLeakcheckError } from '../../src/errors.js';
@@ -193,4 +193,12 @@ test('without memwatch the agent falls back to memoryUsage sampling and forced G
   assert.equal(report.gcs.length, 0, 'no GC stats without the addon');
   assert.ok(report.checkpoints.length >= 9, 'forced GCs still give the post-GC series');
   assert.equal(report.verdict.outcome, 'leak');
+});
+
+test('a report directory that already holds a run is refused before the target starts', async (t) => {
+  const opts = options(t, [process.execPath, app('http-clean')]);
+  mkdirSync(opts.outDir!, { recursive: true });
+  writeFileSync(join(opts.outDir!, '00-warmup.heapsnapshot'), '{}');
+  await assert.rejects(runTarget(opts), (error) => isLeakcheckError(error) && error.code === ErrorCode.USAGE
+    && error.message.includes(`${opts.outDir} already holds a run (00-warmup.heapsnapshot)`));
 });
