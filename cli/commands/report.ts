@@ -1,11 +1,12 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { ErrorCode, LeakcheckError } from '../../src/errors.js';
 import { createStyle, parseRunReport, renderRunHtml, renderRunText, runReportToJson } from '../../src/report/index.js';
 import { exitCodeForOutcome } from './run.js';
 
 const builder = (yargs: Argv) => yargs
-  .positional('report', { type: 'string', demandOption: true, describe: 'report.json written by leakcheck run' })
+  .positional('report', { type: 'string', demandOption: true, describe: 'report.json written by leakcheck run, or its directory' })
   .options({
     html: { type: 'string', describe: 'Write the self-contained HTML report to this file' },
     json: { type: 'boolean', default: false, describe: 'Print the report as JSON (normalised) instead of the summary' },
@@ -20,7 +21,8 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   describe: 'Re-render a saved run report (text, --json or --html); exits by its verdict',
   builder: builder as unknown as CommandModule<object, ReportArgs>['builder'],
   handler: async (args) => {
-    const file = args.report;
+    // The run prints its directory; accept that as well as the file inside it.
+    const file = (await stat(args.report).catch(() => undefined))?.isDirectory() ? join(args.report, 'report.json') : args.report;
     let text: string;
     try {
       text = await readFile(file, 'utf8');

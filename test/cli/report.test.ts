@@ -27,6 +27,8 @@ test('report re-renders a saved run as text, JSON and HTML, and exits by its ver
   const text = await runCli(['report', saved]);
   assert.equal(text.status, 1);
   assert.equal(text.stdout, run.stdout);
+  const byDir = await runCli(['report', out]);
+  assert.equal(byDir.stdout, run.stdout, 'the report directory works as well as report.json');
 
   const json = await runCli(['report', saved, '--json']);
   assert.equal(json.status, 1);
