@@ -276,6 +276,9 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
             if (options.signal?.aborted) throw new Interrupted('interrupted');
             if (chunk < chunks - 1) await checkpoint(phase, false, false);
           }
+          if (plan.requests !== undefined && recorder.requests < plan.requests) {
+            phase.incomplete = `stopped by --phase-timeout after ${recorder.requests} of ${plan.requests} requests`;
+          }
         }
         if (options.signal?.aborted) throw new Interrupted('interrupted');
         if (plan.kind === 'load') loadPhasesDone++;
