@@ -202,3 +202,14 @@ test('a report directory that already holds a run is refused before the target s
   await assert.rejects(runTarget(opts), (error) => isLeakcheckError(error) && error.code === ErrorCode.USAGE
     && error.message.includes(`${opts.outDir} already holds a run (00-warmup.heapsnapshot)`));
 });
+
+test('a load phase is bounded by the phase timeout even when its request budget is huge, and says so', async (t) => {
+  const report = await runTarget(options(t, [process.execPath, app('http-clean')], {
+    phases: buildLoadPlan({ requests: 10_000_000, warmupRequests: 50, concurrency: 2 }),
+    phaseTimeoutMs: 800,
+    snapshots: false,
+  }));
+  const load1 = report.phases.find((p) => p.name === 'load1')!;
+  assert.ok(load1.http!.requests < 10_000_000);
+  assert.match(load1.incomplete!, /stopped by --phase-timeout after \d+ of 10000000 requests/);
+});
