@@ -115,7 +115,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
   if (input.outOfMemory) {
     reasons.push({ kind: 'out-of-memory', leak: true, message: `the target ran out of memory (${input.crashDescription ?? 'crashed'})` });
   } else if (input.crashed) {
-    reasons.push({ kind: 'crash', leak: false, message: `the target crashed: ${input.crashDescription ?? 'it exited before the run ended'}` });
+    reasons.push({ kind: 'crash', leak: false, message: `the target ended before the run did: ${input.crashDescription ?? 'it exited'}` });
   }
   if (input.interruptedDuring) {
     reasons.push({ kind: 'interrupted', leak: false, message: `the run was interrupted during ${input.interruptedDuring}; the figures cover the run up to then` });
