@@ -2,7 +2,9 @@ import {
   ANALYSIS_SCHEMA_VERSION, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, DETECTORS, DetectorContext,
   type AnalysisResult, type Finding, type Thresholds,
 } from './detectors/index.js';
-import { compareClasses, diffSnapshots, loadComparedSnapshot, loadLastSnapshot, type ComparedSnapshot } from './diff/index.js';
+import {
+  compareClasses, diffSnapshots, loadComparedSnapshot, loadLastSnapshot, loadSnapshotsForDiff, type ComparedSnapshot,
+} from './diff/index.js';
 import { ErrorCode, LeakcheckError } from './errors.js';
 import { noProgress, type Progress } from './progress.js';
 import type { Snapshot } from './snapshot/index.js';
@@ -28,8 +30,8 @@ export const DETECTOR_IDS: readonly string[] = DETECTORS.map((detector) => detec
 
 /**
  * The whole pipeline behind `leakcheck diff`: load → match ids → detectors → verdict.
- * `inputs` are 2 or 3 snapshots of one process, oldest first: paths (loaded here, one after the
- * other) or already-loaded Snapshots (reused as they are). Throws LeakcheckError on bad input.
+ * `inputs` are 2 or 3 snapshots of one process, oldest first: paths (loaded here, the earlier ones
+ * in a worker thread while this thread loads the last) or already-loaded Snapshots (reused as they are). Throws LeakcheckError on bad input.
  */
 export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], options: AnalyzeOptions = {}): Promise<AnalysisResult> {
   if (inputs.length !== 2 && inputs.length !== 3) {
@@ -47,14 +49,16 @@ export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], o
     if (Object.keys(override).length > 0) detectorThresholds[detector.id] = resolveThresholds(thresholds, override);
   }
 
-  const snapshots: ComparedSnapshot[] = [];
-  for (const [k, input] of inputs.entries()) {
-    if (typeof input !== 'string') {
-      snapshots.push(input);
-      continue;
+  const label = (k: number): Progress => (event) => onProgress({ ...event, phase: `snapshot ${k + 1}/${inputs.length}: ${event.phase}` });
+  let snapshots: ComparedSnapshot[];
+  if (inputs.every((input): input is string => typeof input === 'string')) {
+    snapshots = await loadSnapshotsForDiff(inputs, (k, event) => label(k)(event));
+  } else {
+    snapshots = [];
+    for (const [k, input] of inputs.entries()) {
+      if (typeof input !== 'string') snapshots.push(input);
+      else snapshots.push(k === inputs.length - 1 ? await loadLastSnapshot(input, label(k)) : await loadComparedSnapshot(input, label(k)));
     }
-    const label: Progress = (event) => onProgress({ ...event, phase: `snapshot ${k + 1}/${inputs.length}: ${event.phase}` });
-    snapshots.push(k === inputs.length - 1 ? await loadLastSnapshot(input, label) : await loadComparedSnapshot(input, label));
   }
 
   onProgress({ phase: 'diff', done: 0, total: 1 });

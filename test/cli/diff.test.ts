@@ -121,6 +121,15 @@ describe('leakcheck diff', () => {
     assert.ok(result.stderr.includes(missing));
   });
 
+  test('a missing earlier snapshot (loaded in the worker thread) exits 2 with one line naming it', async () => {
+    const missing = join(workDir, 'gone.heapsnapshot');
+    const result = await runCli(['diff', missing, leaky.target, leaky.final]);
+    assert.equal(result.status, 2);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.ok(result.stderr.includes(missing), result.stderr);
+    assert.match(result.stderr, /cannot read/);
+  });
+
   test('snapshots in the wrong order exit 2 and say to reorder them', async () => {
     const result = await runCli(['diff', leaky.final, leaky.base]);
     assert.equal(result.status, 2);
