@@ -135,6 +135,9 @@ process.stdout.write(`${renderTable([
   { title: 'errors', cell: (r) => String(r.errors) },
 ], arms)}\n\n`);
 process.stdout.write(`throughput loss with the agent (paired by round): mean ${pm(loss, 2)} %, median ${lossMedian.toFixed(2)} %  (target < 3 %)\n`);
+const plainMean = arms[0]!.rps.mean;
+const agentMean = arms[1]!.rps.mean;
+process.stdout.write(`loss of mean throughput: ${(((plainMean - agentMean) / plainMean) * 100).toFixed(2)} %\n`);
 process.stdout.write(`the agent sent ${agentSamples} memory samples during the bench (it was live, sampling every 250 ms)\n`);
 const file = writeResults('agent', {
   node: process.version, target: usePushServer ? 'push-server' : 'http-clean', rounds, requests, concurrency,
