@@ -3,8 +3,10 @@
  * `find-leaks --baseline --target --final`, end to end (CLI process, load + analysis + output), on
  * the same three ~150 MiB snapshots of one leaking process, in the same run.
  *
- * Each measurement is a fresh child process run under /usr/bin/time, whose "%e %M" gives wall
- * seconds and the child's peak RSS (the kernel's ru_maxrss, exact, not sampled). Contenders
+ * Each measurement is a fresh child process run under /usr/bin/time, whose "%e %M %U %S" gives
+ * wall seconds, the child's peak RSS (the kernel's ru_maxrss, exact, not sampled) and its CPU time.
+ * leakcheck loads the earlier snapshots in a worker thread, so on a busy machine its wall time
+ * depends on a second core being free; CPU time shows the work itself. Contenders
  * alternate run by run so drift on a shared machine hits both. Env knobs: BENCH_RUNS (3),
  * BENCH_SIZE_MIB (150), BENCH_SNAPSHOT_DIR. Results land in bench/results/diff.json.
  */
@@ -26,6 +28,8 @@ const CHILD_TIMEOUT_MS = 15 * 60_000;
 
 interface Measurement {
   readonly ms: number;
+  /** User + system CPU time: what the work costs, less sensitive than wall time to a busy machine. */
+  readonly cpuMs: number;
   readonly maxRssBytes: number;
   /** What the tool concluded, checked against the known leak. */
   readonly outcome: string;
@@ -69,7 +73,7 @@ function measure(contender: Contender, snapshots: LeakySnapshots): Promise<Measu
   const workDir = mkdtempSync(join(tmpdir(), 'leakcheck-bench-diff-'));
   const argv = contender.command(snapshots, workDir);
   return new Promise((resolve, reject) => {
-    const child = spawn(TIME, ['-f', 'BENCH_TIME %e %M', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(TIME, ['-f', 'BENCH_TIME %e %M %U %S', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text; });
@@ -79,13 +83,13 @@ function measure(contender: Contender, snapshots: LeakySnapshots): Promise<Measu
     child.on('close', (status) => {
       clearTimeout(timer);
       rmSync(workDir, { recursive: true, force: true });
-      const timing = /BENCH_TIME ([\d.]+) (\d+)/.exec(stderr);
+      const timing = /BENCH_TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
       const exitMatch = /Command exited with non-zero status (\d+)/.exec(stderr);
       const toolStatus = exitMatch ? Number(exitMatch[1]) : status;
       try {
         if (!timing) throw new Error(`no timing from ${TIME}: ${stderr.slice(-500)}`);
         const outcome = contender.check(toolStatus, stdout, stderr, snapshots);
-        resolve({ ms: Number(timing[1]) * 1000, maxRssBytes: Number(timing[2]) * 1024, outcome });
+        resolve({ ms: Number(timing[1]) * 1000, cpuMs: (Number(timing[3]) + Number(timing[4])) * 1000, maxRssBytes: Number(timing[2]) * 1024, outcome });
       } catch (error) {
         reject(new Error(`${contender.name}: ${(error as Error).message}\n${stderr.slice(-1500)}`));
       }
@@ -123,7 +127,7 @@ async function main(): Promise<void> {
       try {
         const m = await measure(contender, snapshots);
         row.runs.push(m);
-        log(`  ${formatSeconds(m.ms)}, peak RSS ${formatMiB(m.maxRssBytes)}: ${m.outcome}`);
+        log(`  ${formatSeconds(m.ms)} wall, ${formatSeconds(m.cpuMs)} CPU, peak RSS ${formatMiB(m.maxRssBytes)}: ${m.outcome}`);
       } catch (error) {
         (row as { error?: string }).error = (error as Error).message;
         log(`  errored: ${(error as Error).message}`);
@@ -132,14 +136,17 @@ async function main(): Promise<void> {
   }
   const leakcheck = rows[0]!;
   const wallOf = (row: Row) => median(row.runs.map((m) => m.ms));
+  const cpuOf = (row: Row) => median(row.runs.map((m) => m.cpuMs));
   const rssOf = (row: Row) => (row.runs.length === 0 ? undefined : Math.max(...row.runs.map((m) => m.maxRssBytes)));
   const table = renderTable<Row>([
     { title: 'tool', cell: (r) => r.name, left: true },
     { title: 'runs', cell: (r) => String(r.runs.length) },
     { title: 'wall (median)', cell: (r) => (r.error ? 'errored' : formatSeconds(wallOf(r))) },
     { title: '±', cell: (r) => spreadPercent(r.runs.map((m) => m.ms)) },
+    { title: 'CPU (median)', cell: (r) => (r.error ? '-' : formatSeconds(cpuOf(r))) },
     { title: 'peak RSS (max)', cell: (r) => formatMiB(rssOf(r)) },
     { title: 'time vs leakcheck', cell: (r) => formatRatio(wallOf(r), wallOf(leakcheck)) },
+    { title: 'CPU vs leakcheck', cell: (r) => formatRatio(cpuOf(r), cpuOf(leakcheck)) },
     { title: 'RSS vs leakcheck', cell: (r) => formatRatio(rssOf(r), rssOf(leakcheck)) },
     { title: 'result', cell: (r) => r.error?.split('\n')[0] ?? r.runs[0]?.outcome ?? '', left: true },
   ], rows);
@@ -147,7 +154,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\nleakcheck diff vs memlab find-leaks, three snapshots of one process (${sizes.map((p) => p.split('/').pop()).join(', ')} in ${sizes[0]!.slice(0, sizes[0]!.lastIndexOf('/'))})\n\n${table}\n\n`);
   const file = writeResults('diff', {
     node: process.version, sizeMiB: SIZE_MIB, runs: RUNS, snapshots: sizes,
-    rows: rows.map((r) => ({ name: r.name, error: r.error, wallMsMedian: wallOf(r), maxRssMiB: (rssOf(r) ?? 0) / MIB, runs: r.runs })),
+    rows: rows.map((r) => ({ name: r.name, error: r.error, wallMsMedian: wallOf(r), cpuMsMedian: cpuOf(r), maxRssMiB: (rssOf(r) ?? 0) / MIB, runs: r.runs })),
   });
   process.stdout.write(`results: ${file}\n`);
   if (rows.some((r) => r.error)) process.exitCode = 1;

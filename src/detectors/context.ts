@@ -218,6 +218,8 @@ function label(snapshot: Snapshot, ordinal: number): string {
     if (own !== '') return own;
   }
   const name = displayName(snapshot, ordinal);
+  // A scope seen at the start of a step (after a cut in a long path) reads better as what it is.
+  if (name === 'system / Context') return '(scope)';
   return graph.nodeTypes[ordinal] === graph.nodeType.closure ? `${name}()` : name;
 }
 

@@ -8,10 +8,7 @@ export interface ClassGrowthRow {
   readonly counts: number[];
   /** Sum of shallow sizes per snapshot, bytes. */
   readonly shallowBytes: number[];
-  /**
-   * Retained bytes per snapshot: the sum of retained sizes of members whose immediate dominator is
-   * not itself a member (so a list of Foo nodes dominating each other is counted once per head).
-   */
+  /** Retained bytes per snapshot: retained sizes of members no other member dominates. */
   readonly retainedBytes: number[];
   /** Last minus first snapshot. */
   readonly countDelta: number;
@@ -44,19 +41,58 @@ export function summarizeClassTotals(snapshot: ComparedSnapshot): Map<string, Cl
   const { classIds, names } = classIdsOf(graph);
   const counts = new Float64Array(names.length);
   const shallow = new Float64Array(names.length);
-  const retained = new Float64Array(names.length);
-  // Invariant: classIds[o] is o's class; a node adds its retained size only when its immediate
-  // dominator is of another class, which avoids counting nested members twice in the common case.
   for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
-    const id = classIds[ordinal]!;
-    counts[id]!++;
-    shallow[id]! += graph.selfSizes[ordinal]!;
-    const dominator = snapshot.dominators[ordinal]!;
-    if (dominator === ordinal || classIds[dominator] !== id) retained[id]! += snapshot.retainedSizes[ordinal]!;
+    counts[classIds[ordinal]!]!++;
+    shallow[classIds[ordinal]!]! += graph.selfSizes[ordinal]!;
   }
+  const retained = classRetainedSizes(snapshot, classIds, names.length);
   const totals = new Map<string, ClassTotals>();
   for (let id = 0; id < names.length; id++) totals.set(names[id]!, { count: counts[id]!, shallow: shallow[id]!, retained: retained[id]! });
   return totals;
+}
+
+/**
+ * By class id: the bytes a class retains, i.e. the retained sizes of its members that no other
+ * member dominates (DevTools' definition). One iterative DFS over the dominator tree keeps, per
+ * class, how many members are on the current root path; a member adds its retained size only when
+ * none is. Exact for chains of one class (a linked list counts once, not once per link).
+ */
+function classRetainedSizes(snapshot: ComparedSnapshot, classIds: Uint32Array, classCount: number): Float64Array {
+  const { dominators, retainedSizes } = snapshot;
+  const count = snapshot.graph.nodeCount;
+  // Children of each node in the dominator tree, CSR: count → prefix sums → fill.
+  const firstChild = new Uint32Array(count + 1);
+  for (let ordinal = 0; ordinal < count; ordinal++) if (dominators[ordinal] !== ordinal) firstChild[dominators[ordinal]! + 1]!++;
+  for (let ordinal = 0; ordinal < count; ordinal++) firstChild[ordinal + 1]! += firstChild[ordinal]!;
+  const children = new Uint32Array(count);
+  const fill = firstChild.slice(0, count);
+  for (let ordinal = 0; ordinal < count; ordinal++) if (dominators[ordinal] !== ordinal) children[fill[dominators[ordinal]!]!++] = ordinal;
+  const retained = new Float64Array(classCount);
+  const onPath = new Uint32Array(classCount);
+  const stack = new Uint32Array(count);
+  const nextChild = fill; // reused: nextChild[o] = the next child slot of o to visit
+  for (let ordinal = 0; ordinal < count; ordinal++) nextChild[ordinal] = firstChild[ordinal]!;
+  // Every node whose dominator is itself is a tree root (the root, and nothing else when the engine
+  // attaches unreachable nodes to it); each root starts a DFS. Invariant: stack[0..depth) is the
+  // current root path and onPath[c] counts its members of class c.
+  for (let root = 0; root < count; root++) {
+    if (dominators[root] !== root) continue;
+    let depth = 0;
+    stack[depth++] = root;
+    if (onPath[classIds[root]!]!++ === 0) retained[classIds[root]!]! += retainedSizes[root]!;
+    while (depth > 0) {
+      const node = stack[depth - 1]!;
+      if (nextChild[node]! < firstChild[node + 1]!) {
+        const child = children[nextChild[node]!++]!;
+        stack[depth++] = child;
+        if (onPath[classIds[child]!]!++ === 0) retained[classIds[child]!]! += retainedSizes[child]!;
+      } else {
+        onPath[classIds[node]!]!--;
+        depth--;
+      }
+    }
+  }
+  return retained;
 }
 
 /** Class table across the diff's snapshots, every class that exists in any of them. */

@@ -29,7 +29,7 @@ export function renderFindingsText(result: AnalysisResult, style: Style, options
   const leaks = result.findings.filter((f) => f.severity === 'leak');
   const suspects = result.findings.filter((f) => f.severity === 'suspect');
   if (result.findings.length === 0) lines.push(style.green('No growing listeners, closures, collections, handles or classes.'), '');
-  for (const finding of [...leaks, ...suspects]) lines.push(...renderFinding(finding, style, options.cwd), '');
+  for (const finding of [...leaks, ...suspects]) lines.push(...renderFinding(finding, style, options.cwd, result.method === 'three-snapshot'), '');
 
   const rows = result.classGrowth.slice(0, options.maxClassRows ?? 10);
   if (rows.length > 0) lines.push(...renderClassTable(rows, result, style), '');
@@ -38,12 +38,13 @@ export function renderFindingsText(result: AnalysisResult, style: Style, options
   return `${lines.join('\n')}\n`;
 }
 
-function renderFinding(finding: Finding, style: Style, cwd: string | undefined): string[] {
+function renderFinding(finding: Finding, style: Style, cwd: string | undefined, threeSnapshots: boolean): string[] {
   const badge = finding.severity === 'leak' ? style.red(style.bold('LEAK   ')) : style.yellow('suspect');
   const { evidence } = finding;
   const out = [`${badge} ${style.bold(finding.title)} ${style.dim(`[${finding.kind}]`)}`];
   const series = evidence.counts.map((count) => formatCount(count)).join(' → ');
-  out.push(`        ${evidence.unit} ${series} (${formatCountDelta(finding.growth.count)}); retains ${formatBytes(finding.retainedSize)} (${formatByteDelta(finding.growth.bytes)}); ${formatCount(evidence.survivingCount)} survived a full round`);
+  const survivors = threeSnapshots ? `${formatCount(evidence.survivingCount)} survived a full round` : `${formatCount(evidence.survivingCount)} new since base`;
+  out.push(`        ${evidence.unit} ${series} (${formatCountDelta(finding.growth.count)}); retains ${formatBytes(finding.retainedSize)} (${formatByteDelta(finding.growth.bytes)}); ${survivors}`);
   if (finding.location) out.push(`        at ${style.cyan(locationText(finding.location, cwd))}`);
   if (evidence.groups && evidence.groups.length > 1) {
     const more = evidence.groups.slice(0, 3).map((g) => `${formatCount(g.count)} × ${g.location ? locationText(g.location, cwd) : 'unknown'}`);
