@@ -375,7 +375,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     const loadWarning = describeErrorResponses(phases);
     const crashDescription = crashed ? `${describeExit(exit)} during ${crashedDuring}` : undefined;
     const verdict = decideVerdict({
-      trends, findings: analysis?.findings ?? [], memwatchRule, crashed, outOfMemory, snapshotsTaken: files.snapshots.length > 0,
+      trends, findings: analysis?.findings ?? [], memwatchRule, minGrowthBytes, crashed, outOfMemory, snapshotsTaken: files.snapshots.length > 0,
       ...(crashDescription === undefined ? {} : { crashDescription }),
       ...(loadWarning === undefined ? {} : { loadWarning }),
       ...(interruptedDuring === null ? {} : { interruptedDuring }),

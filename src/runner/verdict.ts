@@ -84,6 +84,8 @@ export interface VerdictInput {
   outOfMemory: boolean;
   /** "exited with code 1 during load1" */
   crashDescription?: string;
+  /** The --min-growth in effect, to explain a rise that stayed below it. */
+  minGrowthBytes?: number;
   /** The phase during which the user stopped the run (Ctrl-C), if so. */
   interruptedDuring?: string;
   /** A doubt about the load itself (e.g. nearly every response was a 404), shown but not decisive. */
@@ -126,12 +128,12 @@ export function decideVerdict(input: VerdictInput): Verdict {
   if (!heap || heap.points < 3) {
     reasons.push({ kind: 'no-data', leak: false, message: `too few post-GC measurements for a trend (${heap?.points ?? 0}; need 3)` });
   } else {
-    reasons.push({ kind: 'heap-trend', leak: heap.increasing, message: describeTrend('live JS heap after GC', heap) });
+    reasons.push({ kind: 'heap-trend', leak: heap.increasing, message: describeTrend('live JS heap after GC', heap, input.minGrowthBytes) });
   }
   if (external && external.points >= 3) {
     const abPart = arrayBuffers && arrayBuffers.growthBytes > 0.5 * external.growthBytes && external.increasing
       ? ` (of which ArrayBuffers ${formatByteDelta(arrayBuffers.growthBytes)})` : '';
-    reasons.push({ kind: 'off-heap-trend', leak: external.increasing, message: describeTrend('off-heap memory (external)', external) + abPart });
+    reasons.push({ kind: 'off-heap-trend', leak: external.increasing, message: describeTrend('off-heap memory (external)', external, input.minGrowthBytes) + abPart });
   }
   if (rss && rss.increasing && !heap?.increasing && !external?.increasing && !input.snapshotsTaken) {
     reasons.push({
@@ -161,9 +163,15 @@ export function decideVerdict(input: VerdictInput): Verdict {
   return { outcome, leak, reasons };
 }
 
-function describeTrend(what: string, trend: SeriesTrend): string {
+function describeTrend(what: string, trend: SeriesTrend, minGrowthBytes: number | undefined): string {
   const perRequests = trend.growthPer1000RequestsBytes !== 0 ? `, ${formatByteDelta(trend.growthPer1000RequestsBytes)} per 1000 requests` : '';
   const phases = trend.growthByPhaseBytes.map((p) => `${p.phase} ${formatByteDelta(p.growthBytes)}`).join(', ');
-  const verdict = trend.increasing ? 'keeps growing' : 'no sustained growth';
+  // Say which test a rise failed, so a user can tell "flat" from "rose a little" from "rose, then stopped".
+  const rose = trend.pValue < 0.05 && trend.growthBytes > 0;
+  const verdict = trend.increasing ? 'keeps growing'
+    : !rose ? 'no sustained growth'
+      : minGrowthBytes !== undefined && trend.growthBytes < minGrowthBytes ? `small rise, below --min-growth ${formatBytes(minGrowthBytes)}`
+        : trend.growthBytes <= 3 * trend.noiseBytes ? 'rise within the noise'
+          : 'rose, then stopped (not growing in the last phase)';
   return `${what}: ${verdict}, ${formatBytes(trend.firstBytes)} → ${formatBytes(trend.lastBytes)} (trend ${formatByteDelta(trend.growthBytes)}${perRequests}; p=${trend.pValue.toFixed(3)}; ${phases})`;
 }

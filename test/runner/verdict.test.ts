@@ -38,7 +38,9 @@ test('a heap that grows in both load phases is a leak, and the reason says so', 
 test('a cache that fills during load1 and stays flat in load2 is not a leak', () => {
   const trends = computeTrends(checkpoints(4, 1000, (r) => 10 * MiB + Math.min(r, 1000) * 4096), phases, { minGrowthBytes: MiB });
   assert.equal(trends.find((t) => t.series === 'heapUsed')!.increasing, false);
-  assert.equal(decideVerdict({ trends, findings: [], memwatchRule: [], crashed: false, outOfMemory: false }).outcome, 'clean');
+  const verdict = decideVerdict({ trends, findings: [], memwatchRule: [], crashed: false, outOfMemory: false, minGrowthBytes: MiB });
+  assert.equal(verdict.outcome, 'clean');
+  assert.match(verdict.reasons.find((r) => r.kind === 'heap-trend')!.message, /rose, then stopped/);
 });
 
 test('off-heap growth is reported as its own reason while the heap stays flat', () => {
