@@ -26,8 +26,14 @@ export interface ServerConfig {
   maxQueueBytes: number;
   maxBodyBytes: number;
   maxHeadBytes: number;
-  /** Time allowed to send a complete request (head and body), and idle time on a keep-alive connection. */
+  /** Time allowed to finish a request once its first bytes arrived (then 408), and to linger after a final response. */
   requestTimeoutMs: number;
+  /**
+   * Time a connection may sit without sending anything (fresh, or between keep-alive requests).
+   * Longer than the request timeout: under an accept-queue overflow the kernel retransmits a
+   * client's first bytes with backoff, and a short idle limit would cut such clients off.
+   */
+  idleTimeoutMs: number;
   /** Frames kept per id for Last-Event-ID resume (0 disables resume). */
   resumeFrames: number;
   resumeMaxIds: number;
@@ -49,6 +55,7 @@ export const defaultConfig: ServerConfig = {
   maxBodyBytes: 64 << 10,
   maxHeadBytes: 8 << 10,
   requestTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
   resumeFrames: 16,
   resumeMaxIds: 10_000,
   resumeMaxBytes: 64 << 20,
@@ -74,7 +81,8 @@ const flags: Record<string, FlagSpec> = {
   '--max-queue-bytes': { key: 'maxQueueBytes', kind: 'int', min: 1024, help: 'per-connection write-queue bound (default 1048576)' },
   '--max-body-bytes': { key: 'maxBodyBytes', kind: 'int', min: 1, help: 'largest accepted message body (default 65536)' },
   '--max-head-bytes': { key: 'maxHeadBytes', kind: 'int', min: 256, help: 'largest accepted request head (default 8192)' },
-  '--request-timeout-ms': { key: 'requestTimeoutMs', kind: 'int', min: 10, help: 'time to send a request / keep-alive idle time (default 10000)' },
+  '--request-timeout-ms': { key: 'requestTimeoutMs', kind: 'int', min: 10, help: 'time to finish a started request (default 10000)' },
+  '--idle-timeout-ms': { key: 'idleTimeoutMs', kind: 'int', min: 10, help: 'time a connection may send nothing before a request (default 30000)' },
   '--resume-frames': { key: 'resumeFrames', kind: 'int', min: 0, help: 'frames kept per id for Last-Event-ID resume, 0 = off (default 16)' },
   '--resume-max-ids': { key: 'resumeMaxIds', kind: 'int', min: 1, help: 'ids with a resume buffer, oldest evicted (default 10000)' },
   '--resume-max-bytes': { key: 'resumeMaxBytes', kind: 'int', min: 0, help: 'total bytes of resume buffers (default 67108864)' },

@@ -27,7 +27,8 @@ export class Connection implements Routable {
   /** STATE_REQUEST: bytes of an incomplete request, or null. */
   pending: Buffer | null = null;
   /**
-   * STATE_REQUEST / STATE_CLOSING: ms timestamp the current wait began (request timeout).
+   * STATE_REQUEST / STATE_CLOSING: ms timestamp the current wait began (accept, last response,
+   * first byte of a request, or the final response).
    * STATE_STREAM: consecutive heartbeats that found the write queue not empty (stall count).
    */
   mark: number;

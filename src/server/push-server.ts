@@ -118,7 +118,7 @@ export class PushServer implements RouteContext {
       this.#server.once('error', reject);
       this.#server.listen({ host: this.config.host, port: this.config.port, backlog: 4096 }, () => {
         this.#server.off('error', reject);
-        const sweepMs = Math.max(10, Math.min(1_000, Math.floor(this.config.requestTimeoutMs / 4)));
+        const sweepMs = Math.max(10, Math.min(1_000, Math.floor(Math.min(this.config.requestTimeoutMs, this.config.idleTimeoutMs) / 4)));
         this.#requestSweep = setInterval(() => this.#sweepRequests(), sweepMs);
         this.#heartbeat = setInterval(() => this.#sweepStreams(), this.config.heartbeatMs);
         resolve(this.#server.address() as AddressInfo);
@@ -143,6 +143,8 @@ export class PushServer implements RouteContext {
 
   #consume(conn: Connection, chunk: Buffer): void {
     if (conn.state !== STATE_REQUEST) return; // streams and lingering closes: input is discarded
+    // The request timeout runs from the first byte of a request, the idle timeout until then.
+    if (conn.pending === null) conn.mark = Date.now();
     let bytes = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
     conn.pending = null;
     const config = this.config;
@@ -289,11 +291,14 @@ export class PushServer implements RouteContext {
 
   #sweepRequests(): void {
     const now = Date.now();
-    const timeout = this.config.requestTimeoutMs;
+    const { requestTimeoutMs, idleTimeoutMs } = this.config;
     for (const conn of this.#requests) {
-      if (now - conn.mark < timeout) continue;
-      if (conn.state === STATE_REQUEST && conn.pending !== null) this.#fail(conn, 408, 'request not completed in time');
-      else conn.socket.destroy(); // idle keep-alive, or a lingering close the peer never finished
+      const waited = now - conn.mark;
+      if (conn.state === STATE_REQUEST && conn.pending !== null) {
+        if (waited >= requestTimeoutMs) this.#fail(conn, 408, 'request not completed in time');
+      } else if (waited >= (conn.state === STATE_CLOSING ? requestTimeoutMs : idleTimeoutMs)) {
+        conn.socket.destroy(); // idle, or a lingering close the peer never finished
+      }
     }
     this.#resume.sweep(now);
   }

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { once } from 'node:events';
 import { rawExchange, request, startServer, statsUntil } from './server-process.js';
 
 test('unknown paths are 404, wrong methods 405, and neither leaves a connection behind', async (t) => {
@@ -67,4 +69,19 @@ test('a hundred bad requests leave the router and connection counts where they s
   const after = await statsUntil(server, (s) => s.connections === 1, 'only the stats connection');
   assert.deepEqual(after.router, before.router);
   assert.equal(after.requests, 1);
+});
+
+test('a connection that never sends anything is closed after the idle timeout, not the request timeout', async (t) => {
+  const server = await startServer(t, ['--request-timeout-ms', '50', '--idle-timeout-ms', '400']);
+  const silent = connect({ host: '127.0.0.1', port: server.port });
+  t.after(() => silent.destroy());
+  await once(silent, 'connect');
+  const openedMs = Date.now();
+  let received = '';
+  silent.setEncoding('latin1').on('data', (chunk: string) => (received += chunk));
+  await once(silent, 'close');
+  assert.equal(received, '', 'closed without a response');
+  // A lower bound only (a slow machine cannot break it): the 50 ms request timeout did not apply.
+  assert.ok(Date.now() - openedMs >= 400);
+  await statsUntil(server, (s) => s.connections === 1, 'only the stats connection');
 });
