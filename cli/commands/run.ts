@@ -4,6 +4,8 @@ import { createStyle, formatBytes, formatCount, formatDurationMs, renderRunText,
 import {
   buildLoadPlan, defaultMinGrowthBytes, readPhasesFile, runTarget, type LoadPhase, type RunProgressEvent,
 } from '../../src/runner/index.js';
+import { analyzeSnapshots, DETECTOR_IDS } from '../../src/index.js';
+import { DEFAULT_CONFIG_FILE, loadAnalysisConfig, parseFailOn } from '../config-file.js';
 import { EXIT_CLEAN, EXIT_ERROR, EXIT_LEAK } from '../exit-codes.js';
 
 /** leak → 1, clean → 0; a crash or a run that measured nothing usable → 2 (the report still exists). */
@@ -40,6 +42,8 @@ const builder = (yargs: Argv) => yargs
     snapshots: { type: 'boolean', default: true, describe: 'Write heap snapshots at phase boundaries (--no-snapshots: trend only)' },
     'heap-diff': { type: 'boolean', default: true, describe: 'Record a memwatch HeapDiff per load phase' },
     memwatch: { type: 'boolean', default: true, describe: 'Load @airbnb/node-memwatch in the target (--no-memwatch: memoryUsage sampling and forced GCs only)' },
+    'fail-on': { type: 'string', describe: 'Snapshot-diff gate, as for leakcheck diff, e.g. bytes=1MiB,count=200 (default from config)' },
+    config: { type: 'string', describe: `Config file for the snapshot diff (default: ./${DEFAULT_CONFIG_FILE} when present)` },
     'min-growth': { type: 'string', describe: `Growth over the load phases below which no trend is a leak (default ${formatBytes(defaultMinGrowthBytes)})` },
     checkpoints: { type: 'number', describe: 'Forced-GC measurements per load phase (default 4)' },
     'start-timeout': { type: 'number', default: 20, describe: 'Seconds the target may take to start listening' },
@@ -84,6 +88,15 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (value !== undefined && !(value > 0)) throw new LeakcheckError(ErrorCode.USAGE, `${flag} must be a positive number`);
     }
 
+    // The snapshot diff honours the same thresholds and detector list as `leakcheck diff`.
+    const config = await loadAnalysisConfig(args.config ?? DEFAULT_CONFIG_FILE, args.config !== undefined, DETECTOR_IDS);
+    const thresholds = { ...config.thresholds, ...(args['fail-on'] === undefined ? {} : parseFailOn(args['fail-on'])) };
+    const analyze = (s: { baseline: string; target: string; final: string }) => analyzeSnapshots([s.baseline, s.target, s.final], {
+      thresholds,
+      ...(config.detectorThresholds ? { detectorThresholds: config.detectorThresholds } : {}),
+      ...(config.detectors ? { detectors: config.detectors } : {}),
+    });
+
     const style = createStyle({ color: args['color'] as boolean | undefined ?? (process.stderr.isTTY ? undefined : false) });
     const log = (line: string): void => {
       if (!args.json) process.stderr.write(`${line}\n`);
@@ -109,6 +122,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         snapshots: args.snapshots,
         heapDiff: args['heap-diff'],
         memwatch: args.memwatch,
+        analyze,
         minGrowthBytes: args['min-growth'] === undefined ? defaultMinGrowthBytes : parseByteSize(args['min-growth']),
         ...(args.checkpoints === undefined ? {} : { checkpointsPerPhase: Math.round(args.checkpoints) }),
         startTimeoutMs: args['start-timeout'] * 1000,

@@ -146,3 +146,15 @@ test('Ctrl-C stops the load and the whole target process group, and still report
   assert.equal(report.phases.find((p: { name: string }) => p.name === 'load1').incomplete, 'interrupted (Ctrl-C)');
   assert.throws(() => process.kill(targetPid, 0), /ESRCH/, 'the target is gone');
 });
+
+test('the snapshot diff in run honours --fail-on like leakcheck diff; a bad gate is a usage error', async (t) => {
+  const out = join(tmpDir(t), 'r');
+  const result = await runCli(['run', ...small, '--fail-on', 'bytes=1GiB,count=1000000', '--json', '--out', out, '--', process.execPath, app('http-listener-leak')]);
+  assert.equal(result.status, 1, 'the heap trend still finds the leak');
+  const report = JSON.parse(result.stdout);
+  assert.equal(report.analysis.thresholds.minGrowthCount, 1_000_000);
+  assert.equal(report.verdict.reasons.some((r: { kind: string }) => r.kind === 'snapshot'), false, 'no finding crosses a 1 GiB gate');
+  const bad = await runCli(['run', '--fail-on', 'bytes=lots', '--', 'node', 'x.js']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--fail-on "bytes=lots"/);
+});
