@@ -31,6 +31,7 @@ export function renderRunHtml(report: RunReport): string {
       const label = [phase?.snapshot ? 'snapshot' : '', phase?.heapDiff ? 'HeapDiff' : ''].filter(Boolean).join(' + ') || 'checkpoint';
       return [c.atMs - c.gcMs, c.atMs + (c.totalMs - c.gcMs), label];
     }),
+    leakLines: leakLines(report),
     crashAtMs: report.target.crashed ? (report.phases[report.phases.length - 1]?.endMs ?? null) : null,
   };
   return `<!doctype html>
@@ -45,7 +46,7 @@ export function renderRunHtml(report: RunReport): string {
 ${report.target.crashed ? `<pre class="stderr">${escapeHtml(report.target.stderrTail.trim().split('\n').slice(-20).join('\n'))}</pre>` : ''}
 ${report.target.memwatch.available ? '' : `<p class="warn">@airbnb/node-memwatch did not load in the target: ${escapeHtml(report.target.memwatch.error ?? '')}</p>`}</section>
 <section><h2>Memory over time</h2><div id="legend" class="legend"></div><div id="chart"></div><div id="tip" hidden></div>
-<p class="note">Lines: process.memoryUsage() samples. Grey bands: load paused for a checkpoint at a phase boundary (heap snapshot, HeapDiff). Dots: heap used right after leakcheck's forced full GC (the points the trend test uses; large dots end a phase). Ticks at the bottom: full GCs seen by memwatch (grey: caused by leakcheck). Red triangles: memwatch's original rule (5 consecutive post-GC increases).</p>
+<p class="note">Lines: process.memoryUsage() samples. Grey bands: load paused for a checkpoint at a phase boundary (heap snapshot, HeapDiff). Dots: heap used right after leakcheck's forced full GC (the points the trend test uses; large dots end a phase). Ticks at the bottom: full GCs seen by memwatch (grey: caused by leakcheck). Red triangles: memwatch's original rule (5 consecutive post-GC increases). Dashed red line: a series the verdict calls a leak.</p>
 <h3>Resident set size</h3><div id="legend-rss" class="legend"></div><div id="chart-rss"></div>
 <p class="note">RSS counts everything the OS gave the process${report.files.snapshots.length > 0 ? ', including memory taken to write the heap snapshots' : ''}. RSS growing while heap and external stay flat is memory not returned to the OS, not a leak of live objects.</p></section>
 <section><h2>Trends over the load phases</h2>${trendTable(report.trends, report.files.snapshots.length > 0)}</section>
@@ -58,6 +59,25 @@ ${heapDiffsHtml(report.phases)}
 <script>${chartScript}</script>
 </body></html>
 `;
+}
+
+/**
+ * A dashed red segment over each series the verdict calls a leak (heapUsed, external), from the
+ * baseline checkpoint to the last load checkpoint, labelled with the Theil–Sen growth.
+ */
+function leakLines(report: RunReport): Array<[number, number, number, number, string, string]> {
+  const loadNames = new Set(report.phases.filter((p) => p.kind === 'load').map((p) => p.name));
+  const inLoad = report.checkpoints.filter((c) => loadNames.has(c.phase));
+  const first = report.checkpoints[report.checkpoints.indexOf(inLoad[0]!) - 1] ?? inLoad[0];
+  const last = inLoad[inLoad.length - 1];
+  if (!first || !last) return [];
+  const lines: Array<[number, number, number, number, string, string]> = [];
+  for (const trend of report.trends) {
+    if (!trend.increasing || (trend.series !== 'heapUsed' && trend.series !== 'external')) continue;
+    const key = trend.series === 'heapUsed' ? 'heapUsedBytes' : 'externalBytes';
+    lines.push([first.atMs, first[key], last.atMs, last[key], `${trend.series} leak ${formatByteDelta(trend.growthBytes)}`, trend.series]);
+  }
+  return lines;
 }
 
 function trendTable(trends: readonly SeriesTrend[], snapshotsTaken: boolean): string {
@@ -148,6 +168,7 @@ for(var k2=0;k2<=6;k2++){var tv=x0+(x1-x0)*k2/6;var tt=el('text',{x:X(tv),y:H-B+
 series.forEach(function(s){if(!on[s.name]||rows.length===0)return;var d=rows.map(function(r,i){return(i?'L':'M')+X(r[0]).toFixed(1)+' '+Y(r[s.col]).toFixed(1)}).join('');el('path',{d:d,fill:'none',stroke:s.color,'stroke-width':s.name==='heapUsed'?2:1.5},svg)});
 if(showCheckpoints&&on.heapUsed)D.checkpoints.forEach(function(c){el('circle',{cx:X(c[0]),cy:Y(c[1]),r:c[3]?5:3,fill:'#1b4f72',stroke:'#fff','stroke-width':1},svg)});
 if(showCheckpoints)D.gcs.forEach(function(g){el('line',{x1:X(g[0]),x2:X(g[0]),y1:H-B,y2:H-B-8,stroke:g[2]?'#aab':'#2471a3','stroke-width':1.5},svg)});
+if(showCheckpoints)(D.leakLines||[]).forEach(function(l){if(!on[l[5]])return;el('line',{x1:X(l[0]),y1:Y(l[1]),x2:X(l[2]),y2:Y(l[3]),stroke:'#c0392b','stroke-width':2,'stroke-dasharray':'6 4'},svg);var lt=el('text',{x:X(l[2])+6,y:Y(l[3])-6,'font-size':12,'font-weight':'bold',fill:'#c0392b'},svg);lt.textContent=l[4]});
 if(showCheckpoints)D.leaks.forEach(function(e){el('path',{d:'M'+X(e[0])+' '+(T+12)+'l-6 -10h12z',fill:'#c0392b'},svg)});
 if(D.crashAtMs!==null){el('line',{x1:X(D.crashAtMs),x2:X(D.crashAtMs),y1:T,y2:H-B,stroke:'#c0392b','stroke-width':2,'stroke-dasharray':'5 3'},svg);var ct=el('text',{x:X(D.crashAtMs)-4,y:T+14,'text-anchor':'end','font-size':12,fill:'#c0392b'},svg);ct.textContent='target crashed'}
 var cursor=el('line',{x1:0,x2:0,y1:T,y2:H-B,stroke:'#333','stroke-dasharray':'3 3',visibility:'hidden'},svg);

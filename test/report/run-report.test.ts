@@ -81,6 +81,8 @@ test('the HTML report is self-contained and embeds the chart data as parseable J
   assert.equal(data.samples.length, 1, 'samples taken while a snapshot was written are not charted');
   assert.equal(data.checkpoints.length, 4);
   assert.deepEqual(data.leaks, [[3000, 1e6]]);
+  // The series the verdict calls a leak gets its marker line, baseline to last load checkpoint.
+  assert.deepEqual(data.leakLines, [[1000, 5e6, 4000, 9e6, 'heapUsed leak +3.81 MiB', 'heapUsed']]);
   // Boundary checkpoints are drawn as pauses; the one whose phase wrote a snapshot says so.
   assert.deepEqual(data.snapshots.map((w: [number, number, string]) => w[2]), ['checkpoint', 'snapshot', 'checkpoint']);
   assert.deepEqual(data.snapshots[0].slice(0, 2), [997, 1397]);
