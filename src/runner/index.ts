@@ -1,4 +1,6 @@
-export { runTarget, newRunId, isWrapperProcess, chooseTarget, describeExit, defaultMinGrowthBytes } from './run.js';
+export { runTarget, newRunId, defaultMinGrowthBytes } from './run.js';
+export { isWrapperProcess, chooseTarget } from './readiness.js';
+export { describeExit } from './describe.js';
 export type { RunOptions, RunProgressEvent, SnapshotAnalyzer } from './run.js';
 export {
   buildLoadPlan, readPhasesFile, parsePhases, defaultConcurrency, defaultRequests, defaultWarmupRequests,

@@ -13,7 +13,9 @@ import {
 import { analyzeRunSnapshots } from './analysis.js';
 import { AgentServer, type AgentConnection } from './agent-server.js';
 import { startCommandLoad } from './command-load.js';
-import { LoadRecorder, delay, runHttpLoad, waitForUrl } from './http-load.js';
+import { describeErrorResponses, describeExit } from './describe.js';
+import { LoadRecorder, delay, runHttpLoad } from './http-load.js';
+import { isWrapperProcess, waitUntilReady } from './readiness.js';
 import type { LoadPhase } from './load-plan.js';
 import { Target, type TargetExit } from './spawn-target.js';
 import { StatsStream, collectSeries } from './collect.js';
@@ -82,13 +84,6 @@ function readToolVersion(): string {
 /** A new run id: sortable timestamp + short random suffix, safe in a file name. */
 export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
-}
-
-/** Recognises package-manager front ends, whose node processes load the agent too but are not the target. */
-export function isWrapperProcess(argv: readonly string[]): boolean {
-  const script = argv[1] ?? '';
-  return /(^|[\\/])(npm|npx|yarn|yarnpkg|pnpm|pnpx|corepack)(-cli)?(\.c?js)?$/.test(script)
-    || /[\\/]node_modules[\\/](npm|yarn|pnpm|corepack)[\\/]/.test(script);
 }
 
 class TargetEnded extends Error {}
@@ -438,104 +433,6 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     if (target && !target.exit) await target.stop();
     await server.close();
   }
-}
-
-/**
- * Readiness: the URL accepts connections (with --url), or the target opens a listening socket;
- * then the agent that is the target is chosen. Errors say which of the three things failed.
- */
-async function waitUntilReady(
-  server: AgentServer,
-  running: Target,
-  options: { explicitUrl: string | undefined; startTimeoutMs: number; targetLog: string; signal?: AbortSignal },
-): Promise<{ agent: AgentConnection; loadUrl: string }> {
-  const { explicitUrl, startTimeoutMs } = options;
-  const seeLog = ` (its output is in ${options.targetLog})`;
-  const checkAlive = (): void => {
-    const exit = running.exit;
-    if (exit) throw new LeakcheckError(ErrorCode.TARGET_FAILED_TO_START, `the target ${describeExit(exit)} before it was ready${lastLine(running.stderrTail)}`);
-  };
-  const deadline = performance.now() + startTimeoutMs;
-  if (explicitUrl !== undefined) {
-    await waitForUrl(explicitUrl, { timeoutMs: startTimeoutMs, check: checkAlive, ...(options.signal ? { signal: options.signal } : {}) });
-  }
-  const port = explicitUrl === undefined ? undefined : Number(new URL(explicitUrl).port || 80);
-  for (;;) {
-    checkAlive();
-    if (options.signal?.aborted) throw new LeakcheckError(ErrorCode.USAGE, 'interrupted before the target was ready');
-    const chosen = chooseTarget(server.agents, port);
-    if (chosen && (explicitUrl !== undefined || chosen.listening.length > 0)) {
-      if (chosen.incompatible) throw new LeakcheckError(ErrorCode.AGENT_UNAVAILABLE, `the agent cannot be used: ${chosen.incompatible}`);
-      return { agent: chosen, loadUrl: explicitUrl ?? urlForListening(chosen.listening[0]!) };
-    }
-    if (performance.now() >= deadline) {
-      // A slow machine can take longer to boot node than a short --start-timeout: the hello
-      // comes first thing, so give it a moment before blaming the agent.
-      const helloGrace = performance.now() + Math.min(5000, startTimeoutMs);
-      while (server.agents.every((a) => a.hello === undefined) && performance.now() < helloGrace && !running.exit) {
-        await server.nextChange(200);
-      }
-      checkAlive();
-      if (server.agents.every((a) => a.hello === undefined)) {
-        throw new LeakcheckError(ErrorCode.AGENT_UNAVAILABLE,
-          `no node process of the target loaded the leakcheck agent (is the command a node program? does a wrapper reset NODE_OPTIONS?)${seeLog}`);
-      }
-      throw new LeakcheckError(ErrorCode.TARGET_NOT_LISTENING,
-        `the target did not open a listening socket within ${Math.round(startTimeoutMs / 1000)} s; pass --url (or raise --start-timeout)${seeLog}`);
-    }
-    await server.nextChange(200);
-  }
-}
-
-/** The agent that is the target: the one listening on the load port, else the first that is not a wrapper. */
-export function chooseTarget(agents: readonly AgentConnection[], port: number | undefined): AgentConnection | undefined {
-  const candidates = agents.filter((a) => a.hello && !a.closed && !isWrapperProcess(a.hello.argv));
-  if (port !== undefined) {
-    const listener = candidates.find((a) => a.listening.some((l) => l.port === port));
-    if (listener) return listener;
-  }
-  return candidates.find((a) => a.listening.length > 0) ?? candidates[0];
-}
-
-function urlForListening(listening: { port: number; address: string; family: string }): string {
-  const host = listening.address === '::1' ? '[::1]' : listening.family === 'IPv6' && listening.address !== '::' ? `[${listening.address}]`
-    : listening.address === '::' || listening.address === '0.0.0.0' ? '127.0.0.1' : listening.address;
-  return `http://${host}:${listening.port}/`;
-}
-
-/**
- * Load that mostly got 4xx/5xx answers exercises the error path, not the code the user cares
- * about (typically GET / on a server without a root route): say so, with the fix.
- */
-function describeErrorResponses(phases: readonly RunPhase[]): string | undefined {
-  const counts = new Map<string, number>();
-  for (const phase of phases) {
-    if (phase.kind !== 'load' || !phase.http) continue;
-    for (const [status, n] of Object.entries(phase.http.statusCounts)) counts.set(status, (counts.get(status) ?? 0) + n);
-  }
-  let answered = 0;
-  let failing = 0;
-  for (const [status, n] of counts) {
-    if (status === 'error') continue;
-    answered += n;
-    if (Number(status) >= 400) failing += n;
-  }
-  if (answered === 0 || failing < 0.9 * answered) return undefined;
-  const top = [...counts].filter(([s]) => s !== 'error').sort((a, b) => b[1] - a[1])[0]![0];
-  return `${Math.round((failing / answered) * 100)}% of load responses were errors (mostly ${top}): the load may not reach the code you want to test; pass --url with a real route, or --phases / --load-cmd`;
-}
-
-export function describeExit(exit: TargetExit): string {
-  if (exit.spawnError) return `could not start (${exit.spawnError})`;
-  if (exit.signal) return `was killed by ${exit.signal}`;
-  return `exited with code ${exit.code}`;
-}
-
-function lastLine(text: string): string {
-  // Node ends a crash with "Node.js vX" after the stack: the error line itself is what helps.
-  const lines = text.trim().split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !/^at /.test(l) && !/^Node\.js v\d/.test(l));
-  const line = [...lines].reverse().find((l) => /^(\w*Error|Error)\b|^\[?ERR_/.test(l)) ?? lines[lines.length - 1];
-  return line ? `: ${line.slice(0, 200)}` : '';
 }
 
 function safeName(name: string): string {
