@@ -81,18 +81,22 @@ function phaseRunner(nodeCount: number, onProgress: Progress) {
  * On two cores this takes the three ~150 MiB loads of bench/diff.bench.ts from about 6 s to about
  * 4 s; peak memory stays that of the sequential load, since the worker holds at most one snapshot
  * in the making and hands each over (typed arrays moved, strings copied) as soon as it is done.
- * `onProgress` receives the index of the snapshot each event is about.
+ * `onProgress` receives the index of the snapshot each event is about: first the last snapshot's
+ * phases, then whatever the worker is still doing.
  */
 export async function loadSnapshotsForDiff(
   paths: readonly string[], onProgress: (index: number, event: Parameters<Progress>[0]) => void,
 ): Promise<ComparedSnapshot[]> {
   const earlierPaths = paths.slice(0, -1);
+  let lastLoaded = false;
   const worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: { paths: earlierPaths } satisfies LoadRequest });
   const earlier = new Promise<ComparedSnapshot[]>((resolve, reject) => {
     const loaded: ComparedSnapshot[] = [];
     worker.on('message', (message: LoadMessage) => {
       if (message.type === 'progress') {
-        onProgress(message.index, message.event);
+        // One progress line at a time: the worker's phases show once the last snapshot is loaded
+        // and the diff is waiting on them, not interleaved with this thread's.
+        if (lastLoaded) onProgress(message.index, message.event);
       } else if (message.type === 'failed') {
         const { error } = message;
         reject(error.code === undefined
@@ -123,6 +127,7 @@ export async function loadSnapshotsForDiff(
   earlier.catch(() => {});
   try {
     const last = await loadLastSnapshot(paths[paths.length - 1]!, (event) => onProgress(paths.length - 1, event));
+    lastLoaded = true;
     return [...(await earlier), last];
   } finally {
     await worker.terminate();
