@@ -206,11 +206,17 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       checkpoints.push(row);
       statsOut.write({ type: 'checkpoint', ...row });
     };
-    const checkpoint = async (phase: RunPhase, boundary: boolean, withSnapshot: boolean): Promise<void> => {
+    let heapDiffRunning = false;
+    /**
+     * `measured`: a boundary the diffs compare (end of warm-up, end of each load phase): it gets
+     * a snapshot (unless --no-snapshots) and ends/starts the HeapDiff (unless --no-heap-diff).
+     */
+    const checkpoint = async (phase: RunPhase, boundary: boolean, measured: boolean): Promise<void> => {
       ignoreOthers();
+      const withSnapshot = measured && snapshots;
       let heapDiff: 'start' | 'restart' | 'end' | undefined;
-      if (withSnapshot && options.heapDiff !== false) {
-        heapDiff = snapshotsTaken === 0 ? 'start' : loadPhasesDone >= loadPhaseCount ? 'end' : 'restart';
+      if (measured && options.heapDiff !== false) {
+        heapDiff = !heapDiffRunning ? 'start' : loadPhasesDone >= loadPhaseCount ? 'end' : 'restart';
       }
       const file = withSnapshot ? join(outDir, `${String(snapshotsTaken).padStart(2, '0')}-${safeName(phase.name)}.heapsnapshot`) : undefined;
       const result = await orEnd(agent.checkpoint({
@@ -218,6 +224,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
         ...(heapDiff === undefined ? {} : { heapDiff }),
       }, checkpointTimeoutMs));
       record(phase.name, boundary, result);
+      if (heapDiff !== undefined) heapDiffRunning = heapDiff !== 'end';
       if (result.snapshot) {
         snapshotsTaken++;
         files.snapshots.push(result.snapshot.path);
@@ -241,7 +248,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
         if (index === 0 && plan.kind === 'load') {
           const baseline: RunPhase = { name: 'start', kind: 'warmup', startMs: phase.startMs, endMs: phase.startMs };
           phases.splice(phases.length - 1, 0, baseline);
-          await checkpoint(baseline, true, snapshots);
+          await checkpoint(baseline, true, true);
         }
         const chunks = plan.kind === 'load' ? checkpointsPerPhase : 1;
         if (plan.kind === 'idle') {
@@ -278,7 +285,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
         if (options.signal?.aborted) throw new Interrupted('interrupted');
         if (plan.kind === 'load') loadPhasesDone++;
         const lastWarmup = plan.kind === 'warmup' && options.phases[index + 1]?.kind !== 'warmup';
-        await checkpoint(phase, true, snapshots && (plan.kind === 'load' || lastWarmup));
+        await checkpoint(phase, true, plan.kind === 'load' || lastWarmup);
       } catch (error) {
         if (error instanceof Interrupted) {
           interruptedDuring = plan.name;

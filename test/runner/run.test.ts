@@ -78,6 +78,9 @@ test('Buffers kept off the heap are an off-heap leak, told apart from the JS hea
   const leaking = report.verdict.reasons.filter((r) => r.leak).map((r) => r.kind);
   assert.deepEqual(leaking, ['off-heap-trend']);
   assert.match(report.verdict.reasons.find((r) => r.kind === 'off-heap-trend')!.message, /ArrayBuffers/);
+  // HeapDiffs do not depend on snapshots being written.
+  assert.ok(report.phases.find((p) => p.name === 'load1')!.heapDiff && report.phases.find((p) => p.name === 'load2')!.heapDiff);
+  assert.equal(report.files.snapshots.length, 0);
 });
 
 test('a target that crashes mid-run still gets a report that says so, with its exit code and stderr', async (t) => {
