@@ -25,12 +25,12 @@ globalThis.retained = { sessions, cache, keys, text: 'héllo wörld 日本', big
 const shared: Promise<{ path: string; snapshot: LoadedSnapshot }> = writeLiveSnapshot({ after } as unknown as Pick<TestContext, 'after'>, program)
   .then(async (path) => ({ path, snapshot: await loadSnapshot(path) }));
 shared.catch(() => {}); // reported by the tests that await it
-function liveSnapshot(_t: unknown) {
+function liveSnapshot() {
   return shared;
 }
 
-test('a snapshot written by a real node has the node and edge tables heapsnapshot-parser reads', async (t) => {
-  const { path, snapshot } = await liveSnapshot(t);
+test('a snapshot written by a real node has the node and edge tables heapsnapshot-parser reads', async () => {
+  const { path, snapshot } = await liveSnapshot();
   const { graph } = snapshot;
   const expected = oracle.parse(readFileSync(path, 'utf8'));
   assert.equal(graph.nodeCount, expected.nodes.length);
@@ -55,8 +55,8 @@ test('a snapshot written by a real node has the node and edge tables heapsnapsho
   assert.equal(graph.firstEdge[graph.nodeCount], edge);
 });
 
-test('per-class counts and shallow sizes agree with the same grouping over heapsnapshot-parser nodes', async (t) => {
-  const { path, snapshot } = await liveSnapshot(t);
+test('per-class counts and shallow sizes agree with the same grouping over heapsnapshot-parser nodes', async () => {
+  const { path, snapshot } = await liveSnapshot();
   const expected = oracle.parse(readFileSync(path, 'utf8'));
   const counts = new Map<string, { count: number; shallowSize: number }>();
   expected.nodes.forEach((node, ordinal) => {
@@ -77,8 +77,8 @@ test('per-class counts and shallow sizes agree with the same grouping over heaps
   for (let i = 1; i < summary.length; i++) assert.ok(summary[i - 1]!.retainedSize >= summary[i]!.retainedSize);
 });
 
-test('retained sizes equal the self sizes that become unreachable when the node is removed (brute force, sampled)', async (t) => {
-  const { snapshot } = await liveSnapshot(t);
+test('retained sizes equal the self sizes that become unreachable when the node is removed (brute force, sampled)', async () => {
+  const { snapshot } = await liveSnapshot();
   const { graph, essentialEdges, unreachableRoots, retainedSizes } = snapshot;
   const { nodeCount, firstEdge, edgeTargets, selfSizes } = graph;
   const virtualRootChildren = new Set(unreachableRoots);
@@ -123,8 +123,8 @@ test('retained sizes equal the self sizes that become unreachable when the node 
   }
 });
 
-test('every reachable node has a retainer path that follows real edges and matches its distance', async (t) => {
-  const { snapshot } = await liveSnapshot(t);
+test('every reachable node has a retainer path that follows real edges and matches its distance', async () => {
+  const { snapshot } = await liveSnapshot();
   const { graph, distances } = snapshot;
   let checked = 0;
   for (let ordinal = 0; ordinal < graph.nodeCount; ordinal += 101) {
@@ -148,8 +148,8 @@ test('every reachable node has a retainer path that follows real edges and match
   assert.ok(checked > 100);
 });
 
-test('the same live file parses identically with small odd chunk sizes', async (t) => {
-  const { path, snapshot } = await liveSnapshot(t);
+test('the same live file parses identically with small odd chunk sizes', async () => {
+  const { path, snapshot } = await liveSnapshot();
   for (const chunkBytes of [997, 4093]) {
     const graph = await parseSnapshot(path, { chunkBytes });
     assert.deepEqual(graph.nodeIds, snapshot.graph.nodeIds);
