@@ -57,9 +57,9 @@ export async function parseSnapshot(source: string | Readable, options: ParseOpt
 
 /**
  * Reads a file sequentially into one reused buffer. The parser copies whatever it keeps (string
- * pieces, the header), so the buffer can be refilled at once: no 8 MiB allocation per chunk for
- * the GC to chase, which a stream would cost (measured: fewer GC pauses and a lower peak RSS
- * on the 532 MiB bench snapshot).
+ * pieces, the header), so the buffer can be refilled at once: no fresh 8 MiB Buffer per chunk.
+ * Measured on the 532 MiB bench snapshot, reading alone: 96–122 ms this way against 351–426 ms
+ * through fs.createReadStream with the same 8 MiB highWaterMark.
  */
 async function readFileInto(path: string, chunkBytes: number, onProgress: Progress): Promise<SnapshotParser> {
   let file: FileHandle;
