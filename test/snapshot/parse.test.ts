@@ -228,3 +228,28 @@ test('a header claiming more nodes than the file can hold fails before allocatin
   await assert.rejects(parseSnapshot(path), (error: LeakcheckError) =>
     error.code === ErrorCode.SNAPSHOT_INCONSISTENT && /more than a \d+-byte file can hold/.test(error.message));
 });
+
+test('corrupted files either parse or fail with a LeakcheckError, never another exception (deterministic fuzz)', async () => {
+  const original = Buffer.from(sampleGraph().toJson());
+  let seed = 12345;
+  const random = (below: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % below;
+  };
+  const alphabet = Buffer.from('0123456789,[]{}":\\ \nabcu-.e\u00e9');
+  let failures = 0;
+  for (let round = 0; round < 400; round++) {
+    const bytes = Buffer.from(original);
+    const edits = 1 + random(3);
+    for (let edit = 0; edit < edits; edit++) bytes[random(bytes.length)] = alphabet[random(alphabet.length)]!;
+    const cut = random(4) === 0 ? random(bytes.length) : bytes.length;
+    try {
+      await parseText(bytes.subarray(0, cut), 1 + random(64));
+    } catch (error) {
+      assert.ok(error instanceof LeakcheckError, `round ${round}: ${String(error)}`);
+      assert.equal(typeof error.offset, 'number', `round ${round}: ${error.message}`);
+      failures++;
+    }
+  }
+  assert.ok(failures > 100, `only ${failures} of 400 corruptions were rejected`);
+});
