@@ -200,7 +200,8 @@ function accessor(snapshot: Snapshot, edge: number): string {
   if (isIndexEdge(graph, edge)) return `[${name}]`;
   const type = graph.edgeTypes[edge];
   // A closure's scope: `handler.context` reads worse than the variable that follows it.
-  if (type === graph.edgeType.internal && (name === 'context' || name === 'elements' || name === 'properties' || name === 'table')) return '';
+  // `previous` links a scope to the enclosing one: `fn()::x` already says x is in fn's scope chain.
+  if (type === graph.edgeType.internal && (name === 'context' || name === 'previous' || name === 'elements' || name === 'properties' || name === 'table')) return '';
   if (type === graph.edgeType.context) return `::${name}`;
   if (identifier.test(name)) return `.${name}`;
   if (/^\d+$/.test(name)) return `[${name}]`;

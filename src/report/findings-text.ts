@@ -23,6 +23,9 @@ export function renderFindingsText(result: AnalysisResult, style: Style, options
   result.snapshots.forEach((snapshot, k) => {
     lines.push(`  ${(SNAPSHOT_LABELS[k] ?? `#${k + 1}`).padEnd(7)}${snapshot.path}  ${style.dim(`${formatCount(snapshot.nodeCount)} objects, ${formatBytes(snapshot.totalBytes)}`)}`);
   });
+  lines.push(style.dim(result.method === 'three-snapshot'
+    ? `  ${formatCount(result.survivingCount)} objects allocated between base and target are still alive in final (leak candidates)`
+    : `  ${formatCount(result.newInTarget.count)} objects new in target, ${formatCount(result.newInTarget.freedSinceBase)} freed since base`));
   for (const warning of result.warnings) lines.push(style.yellow(`  warning: ${warning}`));
   lines.push('');
 
