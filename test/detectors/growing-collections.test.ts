@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { analyzeSnapshots, type AnalysisResult, type Finding } from '../../src/index.js';
-import { REQUESTS_PER_PHASE, runFixture } from './fixture-snapshots.js';
+import { analyzeSnapshots, loadSnapshot, type AnalysisResult, type Finding } from '../../src/index.js';
+import { REQUESTS_PER_PHASE, runFixture, type FixtureSnapshots } from './fixture-snapshots.js';
 
 function collection(result: AnalysisResult, holder: string): Finding {
   const finding = result.findings.find((f) => f.kind === 'growing-collections' && f.evidence.holder === holder);
@@ -18,8 +18,19 @@ function assertGrowsPerRequest(finding: Finding): void {
 
 describe('growing-collections on a module-level Map cache without eviction', () => {
   let result: AnalysisResult;
+  let snapshots: FixtureSnapshots;
   before(async () => {
-    result = await analyzeSnapshots((await runFixture('growing-map')).all);
+    snapshots = await runFixture('growing-map');
+    result = await analyzeSnapshots(snapshots.all);
+  });
+
+  test('already-loaded snapshots (no loader thread, nothing slimmed) give the same findings as paths', async () => {
+    const loaded = [];
+    for (const path of snapshots.all) loaded.push(await loadSnapshot(path));
+    const fromLoaded = await analyzeSnapshots(loaded);
+    assert.deepEqual(fromLoaded.findings, result.findings);
+    assert.deepEqual(fromLoaded.classGrowth, result.classGrowth);
+    assert.deepEqual(fromLoaded.verdict, result.verdict);
   });
 
   test('names the variable holding the Map and counts its entries exactly', () => {
