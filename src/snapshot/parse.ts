@@ -56,8 +56,8 @@ export async function parseSnapshot(source: string | Readable, options: ParseOpt
 }
 
 /**
- * Reads a file sequentially into one reused buffer. The parser copies whatever it keeps (string
- * pieces, the header), so the buffer can be refilled at once: no fresh 8 MiB Buffer per chunk.
+ * Reads a file sequentially into two reused buffers. The parser copies whatever it keeps (string
+ * pieces, the header), so a buffer can be refilled at once: no fresh 8 MiB Buffer per chunk.
  * Measured on the 532 MiB bench snapshot, reading alone: 96–122 ms this way against 351–426 ms
  * through fs.createReadStream with the same 8 MiB highWaterMark.
  */
@@ -76,21 +76,33 @@ async function readFileInto(path: string, chunkBytes: number, onProgress: Progre
     throw unreadable(path, error);
   }
   const parser = new SnapshotParser(path, total);
+  const size = Math.max(1, Math.min(chunkBytes, Math.max(total, 1)));
+  // Two buffers: the next read runs on the thread pool while the parser works on the current
+  // chunk (one read in flight at a time, so sequential reads stay in order).
+  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+  const read = (buffer: Buffer) => {
+    const pending = file.read(buffer, 0, size, null);
+    pending.catch(() => {}); // awaited below; this only keeps an abandoned read from being "unhandled"
+    return pending;
+  };
+  let pending = read(buffers[0]!);
   try {
-    const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, Math.max(total, 1))));
     onProgress({ phase: PROGRESS_PHASE, done: 0, total });
-    for (;;) {
+    for (let current = 0; ; current ^= 1) {
       let bytesRead: number;
       try {
-        ({ bytesRead } = await file.read(buffer, 0, buffer.length, null));
+        ({ bytesRead } = await pending);
       } catch (error) {
         throw unreadable(path, error);
       }
       if (bytesRead === 0) break;
-      parser.write(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+      pending = read(buffers[current ^ 1]!);
+      const buffer = buffers[current]!;
+      parser.write(bytesRead === size ? buffer : buffer.subarray(0, bytesRead));
       onProgress({ phase: PROGRESS_PHASE, done: parser.bytesRead, total });
     }
   } finally {
+    await pending.catch(() => {});
     await file.close();
   }
   return parser;
