@@ -40,8 +40,9 @@ export const classGrowth: Detector = {
     const ranked = [...members].map(([className, survivors]) => ({ className, survivors, retained: context.clusterRetainedSize(survivors) }))
       .sort((a, b) => b.retained - a.retained);
     for (const { className, survivors: allSurvivors } of ranked) {
-      const nowExplained = context.explained();
-      const survivors = allSurvivors.filter((o) => nowExplained[o] === 0 && !heldByExplained(last, nowExplained, o));
+      // Per-object checks, not explained(): claims change after every reported class, and a full
+      // O(N) pass per class would dominate the run on big heaps.
+      const survivors = allSurvivors.filter((o) => !context.isExplained(o) && !heldByExplainedNow(context, last, o));
       if (survivors.length === 0) continue;
       const counts = countsByClass.map((perSnapshot) => perSnapshot.get(className) ?? 0);
       const decision = judgeGrowth({ counts, survivingCount: survivors.length });
@@ -110,6 +111,14 @@ function heldByExplained(snapshot: Snapshot, explained: Uint8Array, ordinal: num
   const { firstRetainer, retainerOwners } = snapshot.retainers;
   for (let slot = firstRetainer[ordinal]!; slot < firstRetainer[ordinal + 1]!; slot++) {
     if (explained[retainerOwners[slot]!] === 1) return true;
+  }
+  return false;
+}
+
+function heldByExplainedNow(context: DetectorContext, snapshot: Snapshot, ordinal: number): boolean {
+  const { firstRetainer, retainerOwners } = snapshot.retainers;
+  for (let slot = firstRetainer[ordinal]!; slot < firstRetainer[ordinal + 1]!; slot++) {
+    if (context.isExplained(retainerOwners[slot]!)) return true;
   }
   return false;
 }

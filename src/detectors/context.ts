@@ -67,14 +67,55 @@ export class DetectorContext {
    * 1 for every object of the last snapshot that only claimed objects keep alive: memory some
    * finding already accounts for. Recomputed only when claims changed.
    *
-   * Two passes. (1) From the claimed objects forward (incremental: only new claims are pushed): an object all of whose (non-weak) retainers
-   * are explained is explained, which covers objects shared by several claimed objects (a request
-   * held by a leaked listener's scope and by a leaked Map entry), which no single claimed object
-   * dominates. (2) Anything whose immediate dominator is explained is explained, which covers
+   * Two passes. (1) From the claimed objects forward (incremental: only new claims are pushed): an
+   * object all of whose (non-weak) retainers are explained is explained, which covers objects
+   * shared by several claimed objects (a request held by a leaked listener's scope and by a leaked
+   * Map entry), which no single claimed object dominates. (2) Anything whose immediate dominator is explained is explained, which covers
    * cycles hanging under an explained object.
    */
   explained(): Uint8Array {
     if (this.#explained && this.#explainedVersion === this.#claimVersion) return this.#explained;
+    const byRetainers = this.#propagateClaims();
+    const snapshot = this.last;
+    const count = snapshot.graph.nodeCount;
+    const { dominators } = snapshot;
+    // 0 unknown, 1 explained, 2 not explained; resolved by walking up the dominator tree with an
+    // explicit stack, so each node is settled once overall (deep chains would overflow recursion).
+    const state = new Uint8Array(count);
+    // The pass-1 queue is idle here; reused as the walk's stack.
+    const stack = (this.#queue ??= new Uint32Array(count));
+    for (let ordinal = 0; ordinal < count; ordinal++) {
+      if (state[ordinal] !== 0) continue;
+      let depth = 0;
+      let current = ordinal;
+      let answer = 2;
+      for (;;) {
+        if (byRetainers[current] === 1) {
+          answer = 1;
+          break;
+        }
+        if (state[current] !== 0) {
+          answer = state[current]!;
+          break;
+        }
+        stack[depth++] = current;
+        const dominator = dominators[current]!;
+        if (dominator === current) break;
+        current = dominator;
+      }
+      while (depth > 0) state[stack[--depth]!] = answer;
+    }
+    for (let ordinal = 0; ordinal < count; ordinal++) state[ordinal] = byRetainers[ordinal] === 1 || state[ordinal] === 1 ? 1 : 0;
+    this.#explained = state;
+    this.#explainedVersion = this.#claimVersion;
+    return this.#explained;
+  }
+
+  /**
+   * Pass 1 of explained(), incremental: pushes the claims made since the last call forward through
+   * the graph. Returns the by-ordinal set of objects claimed or kept alive only by claimed ones.
+   */
+  #propagateClaims(): Uint8Array {
     const snapshot = this.last;
     const graph = snapshot.graph;
     const count = graph.nodeCount;
@@ -107,36 +148,24 @@ export class DetectorContext {
         queue[tail++] = target;
       }
     }
-    const { dominators } = snapshot;
-    // 0 unknown, 1 explained, 2 not explained; resolved by walking up the dominator tree with an
-    // explicit stack, so each node is settled once overall (deep chains would overflow recursion).
-    const state = new Uint8Array(count);
-    const stack = queue;
-    for (let ordinal = 0; ordinal < count; ordinal++) {
-      if (state[ordinal] !== 0) continue;
-      let depth = 0;
-      let current = ordinal;
-      let answer = 2;
-      for (;;) {
-        if (byRetainers[current] === 1) {
-          answer = 1;
-          break;
-        }
-        if (state[current] !== 0) {
-          answer = state[current]!;
-          break;
-        }
-        stack[depth++] = current;
-        const dominator = dominators[current]!;
-        if (dominator === current) break;
-        current = dominator;
-      }
-      while (depth > 0) state[stack[--depth]!] = answer;
+    return byRetainers;
+  }
+
+  /**
+   * explained()[ordinal] for one object, without the full O(N) pass: walks up the dominator tree
+   * (bounded). For detectors that test a few objects after each claim (class-growth).
+   */
+  isExplained(ordinal: number): boolean {
+    const byRetainers = this.#propagateClaims();
+    const { dominators } = this.last;
+    let current = ordinal;
+    for (let steps = 0; steps < MAX_DOMINATOR_WALK; steps++) {
+      if (byRetainers[current] === 1) return true;
+      const dominator = dominators[current]!;
+      if (dominator === current) return false;
+      current = dominator;
     }
-    for (let ordinal = 0; ordinal < count; ordinal++) state[ordinal] = byRetainers[ordinal] === 1 || state[ordinal] === 1 ? 1 : 0;
-    this.#explained = state;
-    this.#explainedVersion = this.#claimVersion;
-    return this.#explained;
+    return false;
   }
 
   /**
