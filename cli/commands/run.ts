@@ -39,7 +39,7 @@ const builder = (yargs: Argv) => yargs
     out: { type: 'string', describe: 'Report directory (default reports/<run-id>)' },
     'show-output': { type: 'boolean', default: false, describe: "Copy the target's stdout/stderr to stderr (always kept in target.log)" },
     json: { type: 'boolean', default: false, describe: 'Print report.json to stdout instead of the summary' },
-    snapshots: { type: 'boolean', default: true, describe: 'Write heap snapshots at phase boundaries (--no-snapshots: trend only)' },
+    snapshots: { type: 'boolean', default: true, describe: 'Write heap snapshots at phase boundaries (--no-snapshots: no snapshot diff; add --no-heap-diff for the fastest run)' },
     'heap-diff': { type: 'boolean', default: true, describe: 'Record a memwatch HeapDiff per load phase' },
     memwatch: { type: 'boolean', default: true, describe: 'Load @airbnb/node-memwatch in the target (--no-memwatch: memoryUsage sampling and forced GCs only)' },
     'fail-on': { type: 'string', describe: 'Snapshot-diff gate, as for leakcheck diff, e.g. bytes=1MiB,count=200 (default from config)' },
