@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -151,6 +152,8 @@ export class AgentServer {
   static async open(): Promise<AgentServer> {
     const dir = await mkdtemp(join(tmpdir(), 'leakcheck-'));
     const server = new AgentServer(dir);
+    // close() removes the directory; this covers a leakcheck that dies before it gets there.
+    process.once('exit', server.#removeDirNow);
     await new Promise<void>((resolve, reject) => {
       server.#server.once('error', (error) =>
         reject(new LeakcheckError(ErrorCode.AGENT_UNAVAILABLE, `cannot open the agent socket ${server.socketPath}: ${error.message}`)));
@@ -177,9 +180,14 @@ export class AgentServer {
     });
   }
 
+  readonly #removeDirNow = (): void => {
+    rmSync(this.#dir, { recursive: true, force: true });
+  };
+
   async close(): Promise<void> {
     for (const agent of this.agents) agent.close();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
     await rm(this.#dir, { recursive: true, force: true });
+    process.off('exit', this.#removeDirNow);
   }
 }
