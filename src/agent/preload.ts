@@ -4,6 +4,7 @@
  * load, no timers, no listeners), so a leftover NODE_OPTIONS cannot change a program's behaviour.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { isMainThread } from 'node:worker_threads';
 import { AgentChannel } from './channel.js';
 import { loadMemwatch, OwnGcWindows, toGcSample, type MemwatchLoad } from './gc-stats.js';
 import { MemwatchRule } from './leak-heuristic.js';
@@ -11,7 +12,9 @@ import { Checkpoints, sampleMemory } from './phases.js';
 import { AGENT_ENV, PROTOCOL_VERSION, type RunnerCommand } from './protocol.js';
 
 const socketPath = process.env[AGENT_ENV.socket];
-if (socketPath) startAgent(socketPath);
+// Worker threads inherit NODE_OPTIONS and run this file too; the process is measured from its
+// main thread (process.memoryUsage is process-wide), so a worker's copy stays inert.
+if (socketPath && isMainThread) startAgent(socketPath);
 
 function startAgent(path: string): void {
   const intervalMs = Math.max(10, Number(process.env[AGENT_ENV.sampleIntervalMs]) || 250);

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { AgentMessage, RunnerCommand } from '../../src/agent/protocol.js';
 import { withAgentInNodeOptions } from '../../src/runner/index.js';
 import { repoRoot } from '../helpers/paths.js';
@@ -157,4 +158,25 @@ test('an agent connected to the runner never keeps a finished program alive', as
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   assert.equal(code, 0);
   assert.equal(stdout, 'done\n');
+});
+
+test('worker threads of the target do not start agents of their own', async (t) => {
+  const dir = tmpDir(t);
+  const sock = join(dir, 'agent.sock');
+  const session = await listenForAgent(sock);
+  t.after(() => session.close());
+  const script = join(dir, 'workers.mjs');
+  // Two workers load the agent module themselves (as a runtime that preloads into workers
+  // would), live a moment, then the program ends.
+  writeFileSync(script, `import { Worker } from 'node:worker_threads';
+const code = 'import(' + JSON.stringify(${JSON.stringify(pathToFileURL(agentPath).href)}) + ').then(() => setTimeout(() => {}, 300))';
+await Promise.all([0, 1].map(() => new Promise((resolve) => new Worker(code, { eval: true }).once('exit', resolve))));`);
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, NODE_OPTIONS: withAgentInNodeOptions(undefined, agentPath), LEAKCHECK_SOCKET: sock },
+    stdio: 'ignore',
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0);
+  await session.waitFor((m) => m.type === 'hello');
+  assert.equal(session.messages.filter((m) => m.type === 'hello').length, 1);
 });
