@@ -143,6 +143,18 @@ export class PushServer implements RouteContext {
 
   #consume(conn: Connection, chunk: Buffer): void {
     if (conn.state !== STATE_REQUEST) return; // streams and lingering closes: input is discarded
+    // Responses to requests pipelined in one chunk (and a stream head plus its replayed frames) leave
+    // in one writev instead of one syscall each.
+    const socket = conn.socket;
+    socket.cork();
+    try {
+      this.#consumeRequests(conn, chunk);
+    } finally {
+      socket.uncork();
+    }
+  }
+
+  #consumeRequests(conn: Connection, chunk: Buffer): void {
     // The request timeout runs from the first byte of a request, the idle timeout until then.
     if (conn.pending === null) conn.mark = Date.now();
     let bytes = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
