@@ -172,9 +172,8 @@ export class DetectorContext {
    * Bytes a group of objects retains together: the retained sizes of members that no other member
    * dominates (a member inside another member's subtree is already counted there).
    */
-  clusterRetainedSize(members: ArrayLike<number>, k = this.diff.snapshots.length - 1): number {
-    const snapshot = this.diff.snapshots[k]!;
-    const { dominators, retainedSizes } = snapshot;
+  clusterRetainedSize(members: ArrayLike<number>): number {
+    const { dominators, retainedSizes } = this.last;
     const isMember = new Set<number>();
     for (let i = 0; i < members.length; i++) isMember.add(members[i]!);
     let total = 0;
@@ -193,6 +192,17 @@ export class DetectorContext {
       if (!covered) total += retainedSizes[member]!;
     }
     return total;
+  }
+
+  /**
+   * Evidence bytes "as of" snapshot k: what the members (ordinals of the last snapshot) that
+   * already existed at snapshot k retain together in the last snapshot. For k = last, all of them.
+   * Growth in bytes is then last minus first: what the members added since the base retain now.
+   */
+  retainedAsOf(members: readonly number[], k: number): number {
+    if (k === this.diff.snapshots.length - 1) return this.clusterRetainedSize(members);
+    const inK = this.diff.ordinalIn[k]!;
+    return this.clusterRetainedSize(members.filter((ordinal) => inK[ordinal]! >= 0));
   }
 
   /** The compact retainer path of an object of the last snapshot, root first. */

@@ -136,7 +136,7 @@ function judge(context: DetectorContext, emitter: number, list: ListenerList): F
     const there = ordinalInSnapshot(diff, k, emitter);
     const same = there < 0 ? undefined : listenerLists(snapshot, there).find((l) => l.event === list.event && l.accessor === list.accessor);
     counts.push(same?.listeners.length ?? 0);
-    bytes.push(same ? context.clusterRetainedSize(same.listeners, k) : 0);
+    bytes.push(context.retainedAsOf(list.listeners, k));
   }
   let survivingCount = 0;
   for (const listener of list.listeners) if (diff.candidates[listener] === 1) survivingCount++;

@@ -1,5 +1,5 @@
 import {
-  collectionSize, describeCollection, edgeName, internalTarget, ordinalInSnapshot, stringIndex, type CollectionSize,
+  collectionSize, describeCollection, edgeName, internalTarget, mapEntries, ordinalInSnapshot, stringIndex, type CollectionSize,
 } from '../diff/index.js';
 import { UNREACHABLE } from '../snapshot/index.js';
 import type { DetectorContext } from './context.js';
@@ -34,14 +34,11 @@ export const growingCollections: Detector = {
       const firstSize = collectionSize(first.graph, firstOrdinal);
       if (!firstSize || firstSize.size >= lastSize.size) continue;
       const sizes: number[] = [];
-      const bytes: number[] = [];
       for (let k = 0; k < diff.snapshots.length; k++) {
         const there = ordinalInSnapshot(diff, k, ordinal);
-        const snapshot = diff.snapshots[k]!;
-        sizes.push(there < 0 ? 0 : collectionSize(snapshot.graph, there)?.size ?? 0);
-        bytes.push(there < 0 ? 0 : snapshot.retainedSizes[there]!);
+        sizes.push(there < 0 ? 0 : collectionSize(diff.snapshots[k]!.graph, there)?.size ?? 0);
       }
-      const survivingCount = survivingMembers(context, ordinal, lastSize);
+      const { survivingCount, bytes } = measureMembers(context, ordinal, lastSize);
       const decision = judgeGrowth({ counts: sizes, survivingCount });
       const growth = { count: sizes[sizes.length - 1]! - sizes[0]!, bytes: bytes[bytes.length - 1]! - bytes[0]! };
       const severity = severityOf(decision, growth, context.thresholdsFor('growing-collections'));
@@ -67,20 +64,41 @@ export const growingCollections: Detector = {
 /** Node names collectionSize() understands. */
 const COLLECTION_NAMES = ['Map', 'Set', 'SafeMap', 'SafeSet', 'Array', 'Object'];
 
-/** Members (targets of the collection's entry edges) that are leak candidates. */
-function survivingMembers(context: DetectorContext, ordinal: number, size: CollectionSize): number {
-  const graph = context.last.graph;
+/**
+ * Over the collection's members (targets of its entry edges, in the last snapshot): how many are
+ * leak candidates, and the bytes per snapshot "as of" k: the collection's retained size now minus
+ * what the members it alone holds (it, or its table, dominates them) and that did not exist yet at
+ * snapshot k retain now.
+ */
+function measureMembers(context: DetectorContext, ordinal: number, size: CollectionSize): { survivingCount: number; bytes: number[] } {
+  const { diff } = context;
+  const last = context.last;
+  const graph = last.graph;
+  const total = last.retainedSizes[ordinal]!;
   let owner = ordinal;
   if (size.kind === 'Map' || size.kind === 'Set') owner = internalTarget(graph, ordinal, 'table');
-  if (owner < 0) return 0;
-  let surviving = 0;
-  const end = graph.firstEdge[owner + 1]!;
-  for (let edge = graph.firstEdge[owner]!; edge < end; edge++) {
+  const newSince = new Float64Array(diff.snapshots.length);
+  let survivingCount = 0;
+  const end = owner < 0 ? 0 : graph.firstEdge[owner + 1]!;
+  for (let edge = owner < 0 ? 0 : graph.firstEdge[owner]!; edge < end; edge++) {
     const type = graph.edgeTypes[edge];
     if (type === graph.edgeType.weak || type === graph.edgeType.shortcut) continue;
-    if (context.diff.candidates[graph.edgeTargets[edge]!] === 1) surviving++;
+    const member = graph.edgeTargets[edge]!;
+    if (diff.candidates[member] === 1) survivingCount++;
+    const dominator = last.dominators[member];
+    if (dominator !== ordinal && dominator !== owner) continue;
+    for (let k = 0; k < diff.snapshots.length - 1; k++) if (diff.ordinalIn[k]![member]! < 0) newSince[k]! += last.retainedSizes[member]!;
   }
-  return surviving;
+  const bytes = diff.snapshots.map((_, k) => Math.max(0, total - newSince[k]!));
+  // A Map entry is two members (key and value): count entries, by the value (or the key).
+  if (size.kind === 'Map') {
+    survivingCount = 0;
+    for (const { key, value } of mapEntries(graph, ordinal)) {
+      const member = value >= 0 ? value : key;
+      if (member >= 0 && diff.candidates[member] === 1) survivingCount++;
+    }
+  }
+  return { survivingCount, bytes };
 }
 
 /**

@@ -36,7 +36,8 @@ export const retainedClosures: Detector = {
     for (const [key, survivors] of clusters) {
       const counts = countsByKey.map((perSnapshot) => perSnapshot.get(key)?.length ?? 0);
       const decision = judgeGrowth({ counts, survivingCount: survivors.length });
-      const bytes = countsByKey.map((perSnapshot, k) => context.clusterRetainedSize(perSnapshot.get(key) ?? [], k));
+      const lastMembers = countsByKey[countsByKey.length - 1]!.get(key) ?? survivors;
+      const bytes = countsByKey.map((_, k) => context.retainedAsOf(lastMembers, k));
       const growth = { count: counts[counts.length - 1]! - counts[0]!, bytes: bytes[bytes.length - 1]! - bytes[0]! };
       const severity = severityOf(decision, growth, context.thresholdsFor('retained-closures'));
       if (severity === undefined) continue;

@@ -1,5 +1,5 @@
-import { computeClassIds, type ClassIds, type HeapGraph } from '../snapshot/index.js';
-import type { ComparedSnapshot, SnapshotDiff } from './growth.js';
+import { computeClassIds, type ClassIds, type HeapGraph, type Snapshot } from '../snapshot/index.js';
+import type { SnapshotDiff } from './growth.js';
 
 /** One class (constructor or function name, or a V8 category such as "(string)") across snapshots. */
 export interface ClassGrowthRow {
@@ -35,8 +35,18 @@ export function classIdsOf(graph: HeapGraph): ClassIds {
   return ids;
 }
 
-/** Per class: count, shallow and retained totals for one snapshot, keyed by class name. */
-export function summarizeClassTotals(snapshot: ComparedSnapshot): Map<string, ClassTotals> {
+/** Per class of a fully loaded snapshot: count, shallow and retained totals, keyed by class name. */
+export function summarizeClassTotals(snapshot: Sized): Map<string, ClassTotals> {
+  const { classIds, names } = classIdsOf(snapshot.graph);
+  const retained = classRetainedSizes(snapshot, classIds, names.length);
+  const totals = new Map<string, ClassTotals>();
+  for (const [name, { count, shallow }] of countClasses(snapshot)) totals.set(name, { count, shallow, retained: 0 });
+  for (let id = 0; id < names.length; id++) totals.get(names[id]!)!.retained += retained[id]!;
+  return totals;
+}
+
+/** Per class: live count and shallow bytes (graph only, so any snapshot of the diff). */
+function countClasses(snapshot: Pick<Snapshot, 'graph'>): Map<string, { count: number; shallow: number }> {
   const graph = snapshot.graph;
   const { classIds, names } = classIdsOf(graph);
   const counts = new Float64Array(names.length);
@@ -45,19 +55,22 @@ export function summarizeClassTotals(snapshot: ComparedSnapshot): Map<string, Cl
     counts[classIds[ordinal]!]!++;
     shallow[classIds[ordinal]!]! += graph.selfSizes[ordinal]!;
   }
-  const retained = classRetainedSizes(snapshot, classIds, names.length);
-  const totals = new Map<string, ClassTotals>();
-  for (let id = 0; id < names.length; id++) totals.set(names[id]!, { count: counts[id]!, shallow: shallow[id]!, retained: retained[id]! });
+  const totals = new Map<string, { count: number; shallow: number }>();
+  for (let id = 0; id < names.length; id++) totals.set(names[id]!, { count: counts[id]!, shallow: shallow[id]! });
   return totals;
 }
+
+type Sized = Pick<Snapshot, 'graph' | 'dominators' | 'retainedSizes'>;
 
 /**
  * By class id: the bytes a class retains, i.e. the retained sizes of its members that no other
  * member dominates (DevTools' definition). One iterative DFS over the dominator tree keeps, per
  * class, how many members are on the current root path; a member adds its retained size only when
  * none is. Exact for chains of one class (a linked list counts once, not once per link).
+ * With `existsAt` (ordinal in an earlier snapshot, or -1), only the objects that already existed
+ * there are members: what they retain now.
  */
-function classRetainedSizes(snapshot: ComparedSnapshot, classIds: Uint32Array, classCount: number): Float64Array {
+function classRetainedSizes(snapshot: Sized, classIds: Uint32Array, classCount: number, existsAt?: Int32Array): Float64Array {
   const { dominators, retainedSizes } = snapshot;
   const count = snapshot.graph.nodeCount;
   // Children of each node in the dominator tree, CSR: count → prefix sums → fill.
@@ -79,15 +92,16 @@ function classRetainedSizes(snapshot: ComparedSnapshot, classIds: Uint32Array, c
     if (dominators[root] !== root) continue;
     let depth = 0;
     stack[depth++] = root;
-    if (onPath[classIds[root]!]!++ === 0) retained[classIds[root]!]! += retainedSizes[root]!;
+    if ((existsAt === undefined || existsAt[root]! >= 0) && onPath[classIds[root]!]!++ === 0) retained[classIds[root]!]! += retainedSizes[root]!;
     while (depth > 0) {
       const node = stack[depth - 1]!;
       if (nextChild[node]! < firstChild[node + 1]!) {
         const child = children[nextChild[node]!++]!;
         stack[depth++] = child;
+        if (existsAt !== undefined && existsAt[child]! < 0) continue;
         if (onPath[classIds[child]!]!++ === 0) retained[classIds[child]!]! += retainedSizes[child]!;
       } else {
-        onPath[classIds[node]!]!--;
+        if (existsAt === undefined || existsAt[node]! >= 0) onPath[classIds[node]!]!--;
         depth--;
       }
     }
@@ -95,12 +109,27 @@ function classRetainedSizes(snapshot: ComparedSnapshot, classIds: Uint32Array, c
   return retained;
 }
 
-/** Class table across the diff's snapshots, every class that exists in any of them. */
+/**
+ * Class table across the diff's snapshots, every class that exists in any of them. Counts and
+ * shallow bytes come from each snapshot; retained bytes are measured in the last snapshot, for
+ * each earlier snapshot k over the objects that already existed at k.
+ */
 export function compareClasses(diff: SnapshotDiff): ClassGrowthRow[] {
-  const perSnapshot = diff.snapshots.map(summarizeClassTotals);
   const last = diff.last;
   const graph = last.graph;
   const { classIds, names: classNames } = classIdsOf(graph);
+  const perSnapshot = diff.snapshots.map((snapshot, k) => {
+    const totals = new Map<string, ClassTotals>();
+    for (const [name, { count, shallow }] of countClasses(snapshot)) totals.set(name, { count, shallow, retained: 0 });
+    const retained = classRetainedSizes(last, classIds, classNames.length, k === diff.snapshots.length - 1 ? undefined : diff.ordinalIn[k]);
+    for (let id = 0; id < classNames.length; id++) {
+      if (retained[id] === 0) continue;
+      const entry = totals.get(classNames[id]!);
+      if (entry) entry.retained += retained[id]!;
+      else totals.set(classNames[id]!, { count: 0, shallow: 0, retained: retained[id]! });
+    }
+    return totals;
+  });
   const candidateCounts = new Float64Array(classNames.length);
   const candidateShallow = new Float64Array(classNames.length);
   for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {

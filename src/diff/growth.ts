@@ -10,10 +10,11 @@ import { matchIds, newestHeapId, type IdMatch } from './id-diff.js';
  * target is a candidate (weaker: nothing separates a leak from work still in flight).
  */
 /**
- * What the diff needs of every snapshot but the last: enough to count and size objects. Earlier
- * snapshots can be slimmed to this (retainers, distances and paths dropped) to save memory.
+ * What the diff needs of every snapshot but the last: its graph, to match ids and count objects.
+ * Sizes are always measured in the last snapshot (retained sizes of what already existed at each
+ * earlier one), so earlier snapshots need no dominator tree: loading them is parsing only.
  */
-export type ComparedSnapshot = Pick<Snapshot, 'graph' | 'dominators' | 'retainedSizes' | 'className'>;
+export type ComparedSnapshot = Pick<Snapshot, 'graph' | 'className'>;
 
 export interface SnapshotDiff {
   /** Oldest first: [base, target] or [base, target, final]. */

@@ -10,24 +10,18 @@ import { sortIds } from './id-diff.js';
 import type { LoadMessage, LoadRequest } from './load-worker.js';
 
 /**
- * The engine's load pipeline (parse → essential edges → retainers → dominators → retained sizes),
- * composed from its public phases for a diff, which holds two or three snapshots at once:
- * - an earlier snapshot keeps only graph, dominators and retained sizes; retainers, distances
- *   and essential edges are garbage before the next file loads (about a third of its memory);
- * - ids are resolved through the diff's own sorted-id permutation (binary search), which the diff
- *   builds anyway, instead of a second per-snapshot id index.
- * On three ~155 MiB snapshots this took the diff's peak RSS from 1.29 GiB to 0.97 GiB (bench/diff.bench.ts).
- * It follows loadSnapshot (src/snapshot/load.ts) phase by phase: keep the two in step.
+ * How a diff loads its snapshots. Only the last snapshot is explained (paths, dominators, retained
+ * sizes); the earlier ones are only counted and matched by id, and every size is measured in the
+ * last one (see ComparedSnapshot), so:
+ * - an earlier snapshot is parsed and nothing more: no edge flags, retainers, distances or
+ *   dominator tree (on bench/diff.bench.ts that is ~0.8 s of CPU and ~90 MiB per snapshot);
+ * - the last snapshot follows loadSnapshot (src/snapshot/load.ts) phase by phase (keep the two
+ *   in step), except that ids are resolved through the diff's own radix-sorted permutation, which
+ *   the diff builds anyway, instead of a second per-snapshot id index.
  */
 export async function loadComparedSnapshot(path: string, onProgress: Progress): Promise<ComparedSnapshot> {
   const graph = await parseSnapshot(path, { onProgress });
-  const phase = phaseRunner(graph.nodeCount, onProgress);
-  const essentialEdges = phase('essential edges', () => computeEssentialEdges(graph));
-  const retainers = phase('retainers', () => buildRetainers(graph));
-  const { distances } = phase('distances', () => computeDistances(graph, essentialEdges));
-  const tree = phase('dominators', () => computeDominators(graph, retainers, essentialEdges, distances));
-  const retainedSizes = phase('retained sizes', () => computeRetainedSizes(graph, tree.dominators, tree.preorder));
-  return { graph, dominators: tree.dominators, retainedSizes, className: (ordinal: number) => className(graph, ordinal) };
+  return { graph, className: (ordinal: number) => className(graph, ordinal) };
 }
 
 /** The last snapshot of a diff: everything a finding needs, retainer paths included. */
@@ -78,9 +72,9 @@ function phaseRunner(nodeCount: number, onProgress: Progress) {
 /**
  * Loads the snapshots of a diff, oldest first: the earlier ones in a worker thread (one after the
  * other, each slimmed as in loadComparedSnapshot), the last one on this thread at the same time.
- * On two cores this takes the three ~150 MiB loads of bench/diff.bench.ts from about 6 s to about
- * 4 s; peak memory stays that of the sequential load, since the worker holds at most one snapshot
- * in the making and hands each over (typed arrays moved, strings copied) as soon as it is done.
+ * With a second core free the earlier parses cost no wall time; peak memory stays that of the
+ * sequential load, since the worker holds at most one snapshot in the making and hands each over
+ * (typed arrays moved, strings copied) as soon as it is done.
  * `onProgress` receives the index of the snapshot each event is about: first the last snapshot's
  * phases, then whatever the worker is still doing.
  */
@@ -106,10 +100,7 @@ export async function loadSnapshotsForDiff(
           }));
       } else {
         const graph = message.snapshot.graph as HeapGraph;
-        loaded[message.index] = {
-          graph, dominators: message.snapshot.dominators, retainedSizes: message.snapshot.retainedSizes,
-          className: (ordinal: number) => className(graph, ordinal),
-        };
+        loaded[message.index] = { graph, className: (ordinal: number) => className(graph, ordinal) };
         if (loaded.filter(Boolean).length === earlierPaths.length) {
           // Free the worker's heap (its copy of the last string table) before the diff allocates.
           void worker.terminate();

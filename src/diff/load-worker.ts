@@ -19,8 +19,6 @@ export type LoadMessage =
 
 export interface TransferredSnapshot {
   readonly graph: unknown;
-  readonly dominators: Uint32Array;
-  readonly retainedSizes: Float64Array;
 }
 
 export interface SerializedError {
@@ -49,7 +47,7 @@ async function main(): Promise<void> {
       const snapshot = await loadComparedSnapshot(path, (event) => port.postMessage({ type: 'progress', index, event } satisfies LoadMessage));
       const message: LoadMessage = {
         type: 'loaded', index,
-        snapshot: { graph: snapshot.graph, dominators: snapshot.dominators, retainedSizes: snapshot.retainedSizes },
+        snapshot: { graph: snapshot.graph },
       };
       port.postMessage(message, [...buffersOf(message.snapshot)]);
     } catch (error) {

@@ -38,6 +38,8 @@ describe('growing-collections on a module-level Map cache without eviction', () 
     assert.equal(finding.evidence.unit, 'entries');
     assertGrowsPerRequest(finding);
     assert.match(finding.title, /^sessionCache: Map of [\d,]+ entries/);
+    // One entry per request of the base → target round is still there in final.
+    assert.equal(finding.evidence.survivingCount, REQUESTS_PER_PHASE);
     assert.equal(result.verdict.leak, true);
   });
 
