@@ -319,6 +319,7 @@ export class PushServer implements RouteContext {
     const stallBeats = this.config.stallBeats;
     for (const conn of this.#streams) {
       const socket = conn.socket;
+      if (socket.destroyed) continue; // its 'close' is on the way
       if (socket.writableLength > 0) {
         if (++conn.mark >= stallBeats) {
           this.counters.slowConsumersDropped++;

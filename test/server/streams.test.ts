@@ -71,6 +71,17 @@ test('Last-Event-ID resumes with exactly the messages missed, from the bounded b
   assert.deepEqual(fresh.events.map((e) => e.data), ['live'], 'no Last-Event-ID: no replay');
 });
 
+test('a Last-Event-ID from another node or an earlier run replays the whole buffer (at-least-once)', async (t) => {
+  const server = await startServer(t, ['--resume-frames', '4']);
+  for (const body of ['a1', 'a2', 'a3']) await request(server.port, 'POST', '/pub/erin', body);
+  const foreign = await openStream(t, server.port, '/sub/erin', { 'Last-Event-ID': 'deadbeef.2' });
+  await foreign.untilEvents(3);
+  assert.deepEqual(foreign.events.map((e) => e.data), ['a1', 'a2', 'a3']);
+  const viaQuery = await openStream(t, server.port, `/sub/erin?lastEventId=${encodeURIComponent(foreign.events[0].id)}`);
+  await viaQuery.untilEvents(2);
+  assert.deepEqual(viaQuery.events.map((e) => e.data), ['a2', 'a3'], 'the query parameter works like the header');
+});
+
 test('idle streams get heartbeat comments at the configured interval', async (t) => {
   const server = await startServer(t, ['--heartbeat-ms', '50']);
   const stream = await openStream(t, server.port, '/sub/quiet');
