@@ -1,4 +1,3 @@
-import type { SnapshotDiff } from '../diff/index.js';
 import type { DetectorContext } from './context.js';
 
 /** Detector ids double as finding kinds and as the values `--detector` accepts. */
@@ -80,4 +79,3 @@ export interface Thresholds {
   readonly minGrowthCount: number;
 }
 
-export type { SnapshotDiff };

@@ -63,26 +63,6 @@ export function internalTarget(graph: HeapGraph, ordinal: number, name: string):
   return findEdgeTarget(graph, ordinal, graph.edgeType.internal, name);
 }
 
-export function edgeCountOf(graph: HeapGraph, ordinal: number): number {
-  return graph.firstEdge[ordinal + 1]! - graph.firstEdge[ordinal]!;
-}
-
-/** Number of outgoing edges of one type. */
-export function countEdgesOfType(graph: HeapGraph, ordinal: number, edgeType: number): number {
-  let count = 0;
-  const end = graph.firstEdge[ordinal + 1]!;
-  for (let edge = graph.firstEdge[ordinal]!; edge < end; edge++) if (graph.edgeTypes[edge] === edgeType) count++;
-  return count;
-}
-
-export function isClosure(graph: HeapGraph, ordinal: number): boolean {
-  return graph.nodeTypes[ordinal] === graph.nodeType.closure;
-}
-
-export function isPlainObjectNode(graph: HeapGraph, ordinal: number): boolean {
-  return graph.nodeTypes[ordinal] === graph.nodeType.object;
-}
-
 /**
  * The name a user would give the node: constructor name for objects, function name for closures.
  * AbortSignal instances are built by Node with EventTarget's constructor and then re-prototyped, so

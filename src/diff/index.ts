@@ -5,6 +5,5 @@ export { diffSnapshots, ordinalInSnapshot, type ComparedSnapshot, type SnapshotD
 export { classIdsOf, compareClasses, summarizeClassTotals, type ClassGrowthRow } from './class-table.js';
 export { collectionSize, describeCollection, hashTableEntryCount, mapEntries, type CollectionKind, type CollectionSize } from './collection-size.js';
 export {
-  countEdgesOfType, displayName, edgeCountOf, edgeName, findEdgeTarget, internalTarget, isClosure, isIndexEdge,
-  isPlainObjectNode, nodeName, propertyTarget, stringIndex,
+  displayName, edgeName, findEdgeTarget, internalTarget, isIndexEdge, nodeName, propertyTarget, stringIndex,
 } from './graph-queries.js';
