@@ -38,7 +38,7 @@ export function classIdsOf(graph: HeapGraph): ClassIds {
 /** Per class of a fully loaded snapshot: count, shallow and retained totals, keyed by class name. */
 export function summarizeClassTotals(snapshot: Sized): Map<string, ClassTotals> {
   const { classIds, names } = classIdsOf(snapshot.graph);
-  const retained = classRetainedSizes(snapshot, classIds, names.length);
+  const [retained] = classRetainedSizes(snapshot, classIds, names.length, [undefined]) as [Float64Array];
   const totals = new Map<string, ClassTotals>();
   for (const [name, { count, shallow }] of countClasses(snapshot)) totals.set(name, { count, shallow, retained: 0 });
   for (let id = 0; id < names.length; id++) totals.get(names[id]!)!.retained += retained[id]!;
@@ -67,10 +67,13 @@ type Sized = Pick<Snapshot, 'graph' | 'dominators' | 'retainedSizes'>;
  * member dominates (DevTools' definition). One iterative DFS over the dominator tree keeps, per
  * class, how many members are on the current root path; a member adds its retained size only when
  * none is. Exact for chains of one class (a linked list counts once, not once per link).
- * With `existsAt` (ordinal in an earlier snapshot, or -1), only the objects that already existed
- * there are members: what they retain now.
+ * One result per entry of `existsAt`: undefined = every object is a member; an array (ordinal in an
+ * earlier snapshot, or -1) = only the objects that already existed there, i.e. what they retain
+ * now. All of them come from the same single traversal.
  */
-function classRetainedSizes(snapshot: Sized, classIds: Uint32Array, classCount: number, existsAt?: Int32Array): Float64Array {
+function classRetainedSizes(
+  snapshot: Sized, classIds: Uint32Array, classCount: number, existsAt: readonly (Int32Array | undefined)[],
+): Float64Array[] {
   const { dominators, retainedSizes } = snapshot;
   const count = snapshot.graph.nodeCount;
   // Children of each node in the dominator tree, CSR: count → prefix sums → fill.
@@ -80,28 +83,43 @@ function classRetainedSizes(snapshot: Sized, classIds: Uint32Array, classCount: 
   const children = new Uint32Array(count);
   const fill = firstChild.slice(0, count);
   for (let ordinal = 0; ordinal < count; ordinal++) if (dominators[ordinal] !== ordinal) children[fill[dominators[ordinal]!]!++] = ordinal;
-  const retained = new Float64Array(classCount);
-  const onPath = new Uint32Array(classCount);
+  const views = existsAt.length;
+  const retained = existsAt.map(() => new Float64Array(classCount));
+  const onPath = existsAt.map(() => new Uint32Array(classCount));
+  const enter = (node: number): void => {
+    const id = classIds[node]!;
+    for (let view = 0; view < views; view++) {
+      const filter = existsAt[view];
+      if (filter !== undefined && filter[node]! < 0) continue;
+      if (onPath[view]![id]!++ === 0) retained[view]![id]! += retainedSizes[node]!;
+    }
+  };
+  const leave = (node: number): void => {
+    const id = classIds[node]!;
+    for (let view = 0; view < views; view++) {
+      const filter = existsAt[view];
+      if (filter === undefined || filter[node]! >= 0) onPath[view]![id]!--;
+    }
+  };
   const stack = new Uint32Array(count);
   const nextChild = fill; // reused: nextChild[o] = the next child slot of o to visit
   for (let ordinal = 0; ordinal < count; ordinal++) nextChild[ordinal] = firstChild[ordinal]!;
   // Every node whose dominator is itself is a tree root (the root, and nothing else when the engine
   // attaches unreachable nodes to it); each root starts a DFS. Invariant: stack[0..depth) is the
-  // current root path and onPath[c] counts its members of class c.
+  // current root path and onPath[view][c] counts its members of class c in that view.
   for (let root = 0; root < count; root++) {
     if (dominators[root] !== root) continue;
     let depth = 0;
     stack[depth++] = root;
-    if ((existsAt === undefined || existsAt[root]! >= 0) && onPath[classIds[root]!]!++ === 0) retained[classIds[root]!]! += retainedSizes[root]!;
+    enter(root);
     while (depth > 0) {
       const node = stack[depth - 1]!;
       if (nextChild[node]! < firstChild[node + 1]!) {
         const child = children[nextChild[node]!++]!;
         stack[depth++] = child;
-        if (existsAt !== undefined && existsAt[child]! < 0) continue;
-        if (onPath[classIds[child]!]!++ === 0) retained[classIds[child]!]! += retainedSizes[child]!;
+        enter(child);
       } else {
-        if (existsAt === undefined || existsAt[node]! >= 0) onPath[classIds[node]!]!--;
+        leave(node);
         depth--;
       }
     }
@@ -118,10 +136,13 @@ export function compareClasses(diff: SnapshotDiff): ClassGrowthRow[] {
   const last = diff.last;
   const graph = last.graph;
   const { classIds, names: classNames } = classIdsOf(graph);
+  const retainedAsOf = classRetainedSizes(
+    last, classIds, classNames.length, diff.snapshots.map((_, k) => (k === diff.snapshots.length - 1 ? undefined : diff.ordinalIn[k])),
+  );
   const perSnapshot = diff.snapshots.map((snapshot, k) => {
     const totals = new Map<string, ClassTotals>();
     for (const [name, { count, shallow }] of countClasses(snapshot)) totals.set(name, { count, shallow, retained: 0 });
-    const retained = classRetainedSizes(last, classIds, classNames.length, k === diff.snapshots.length - 1 ? undefined : diff.ordinalIn[k]);
+    const retained = retainedAsOf[k]!;
     for (let id = 0; id < classNames.length; id++) {
       if (retained[id] === 0) continue;
       const entry = totals.get(classNames[id]!);
