@@ -36,6 +36,10 @@ export interface MessageCounters {
   delivered: number;
   /** Streams dropped because their write queue passed the bound or stalled. */
   slowConsumersDropped: number;
+  /** Connections closed for sending nothing within the idle timeout. */
+  idleTimeouts: number;
+  /** Requests answered 408 for not completing within the request timeout. */
+  requestTimeouts: number;
 }
 
 export class PushServer implements RouteContext {
@@ -43,7 +47,7 @@ export class PushServer implements RouteContext {
   readonly authSecret: string | null;
   /** Tags this process's event ids and bus envelopes; differs per start, so ids from an old run are recognised. */
   readonly nodeTag: string = randomBytes(4).toString('hex');
-  readonly counters: MessageCounters = { published: 0, fromBus: 0, delivered: 0, slowConsumersDropped: 0 };
+  readonly counters: MessageCounters = { published: 0, fromBus: 0, delivered: 0, slowConsumersDropped: 0, idleTimeouts: 0, requestTimeouts: 0 };
 
   readonly #server: Server;
   readonly #router: Router<Connection>;
@@ -307,9 +311,15 @@ export class PushServer implements RouteContext {
     for (const conn of this.#requests) {
       const waited = now - conn.mark;
       if (conn.state === STATE_REQUEST && conn.pending !== null) {
-        if (waited >= requestTimeoutMs) this.#fail(conn, 408, 'request not completed in time');
-      } else if (waited >= (conn.state === STATE_CLOSING ? requestTimeoutMs : idleTimeoutMs)) {
-        conn.socket.destroy(); // idle, or a lingering close the peer never finished
+        if (waited >= requestTimeoutMs) {
+          this.counters.requestTimeouts++;
+          this.#fail(conn, 408, 'request not completed in time');
+        }
+      } else if (conn.state === STATE_CLOSING) {
+        if (waited >= requestTimeoutMs) conn.socket.destroy(); // a lingering close the peer never finished
+      } else if (waited >= idleTimeoutMs) {
+        this.counters.idleTimeouts++;
+        conn.socket.destroy();
       }
     }
     this.#resume.sweep(now);

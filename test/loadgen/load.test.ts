@@ -56,6 +56,21 @@ test('leakcheck load prints a progress line per interval and a summary', async (
   assert.match(lines.at(-1)!, /^done in .*connected 20 .*received \d+; latency p50 [\d.]+ ms p99 [\d.]+ ms/);
 });
 
+test('leakcheck load mints tokens and authorises publishes for a server with --auth-secret', async (t) => {
+  const server = await startServer(t, ['--auth-secret', 'load-secret']);
+  const ok = await runLoadCli(['--target', `http://127.0.0.1:${server.port}`, '--connections', '30', '--linger-ms', '600', '--rate', '100', '--auth-secret', 'load-secret', '--json']);
+  assert.equal(ok.code, 0, ok.stderr);
+  const summary = JSON.parse(ok.stdout.trim().split('\n').at(-1)!);
+  assert.equal(summary.totals.connected, 30);
+  assert.equal(summary.totals.rejected, 0);
+  assert.ok(summary.totals.acked > 0);
+  const refused = await runLoadCli(['--target', `http://127.0.0.1:${server.port}`, '--connections', '5', '--linger-ms', '100', '--json']);
+  const without = JSON.parse(refused.stdout.trim().split('\n').at(-1)!);
+  assert.equal(without.totals.connected, 0);
+  assert.equal(without.totals.failed, 5);
+  assert.equal(without.errors['HTTP 401'], 5, 'failures are reported by cause');
+});
+
 test('leakcheck load refuses bad plans with exit 2 and one line', () => {
   for (const [args, message] of [
     [['--connections', 'lots'], /--connections must be a whole number/],

@@ -56,7 +56,8 @@ test('a client that starts a request and never finishes it is timed out with 408
   const server = await startServer(t, ['--request-timeout-ms', '100']);
   const reply = await rawExchange(server.port, 'POST /pub/a HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc');
   assert.match(reply, /^HTTP\/1\.1 408 /);
-  await statsUntil(server, (s) => s.connections === 1, 'only the stats connection');
+  const stats = await statsUntil(server, (s) => s.connections === 1, 'only the stats connection');
+  assert.equal(stats.messages.requestTimeouts, 1);
 });
 
 test('a hundred bad requests leave the router and connection counts where they started', async (t) => {
@@ -83,5 +84,6 @@ test('a connection that never sends anything is closed after the idle timeout, n
   assert.equal(received, '', 'closed without a response');
   // A lower bound only (a slow machine cannot break it): the 50 ms request timeout did not apply.
   assert.ok(Date.now() - openedMs >= 400);
-  await statsUntil(server, (s) => s.connections === 1, 'only the stats connection');
+  const stats = await statsUntil(server, (s) => s.connections === 1, 'only the stats connection');
+  assert.equal(stats.messages.idleTimeouts, 1);
 });

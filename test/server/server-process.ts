@@ -28,7 +28,7 @@ export interface Stats {
   requests: number;
   router: { ids: number; connections: number };
   resume: { ids: number; bytes: number };
-  messages: { published: number; fromBus: number; delivered: number; slowConsumersDropped: number };
+  messages: { published: number; fromBus: number; delivered: number; slowConsumersDropped: number; idleTimeouts: number; requestTimeouts: number };
   bus: { state: 'off' | 'up' | 'down'; outages: number; received: number };
   memory: { rss: number; heapUsed: number };
   kernel: { tcpInUse: number; tcpMemBytes: number } | null;
