@@ -10,11 +10,12 @@ import { matchIds, newestHeapId, type IdMatch } from './id-diff.js';
  * target is a candidate (weaker: nothing separates a leak from work still in flight).
  */
 /**
- * What the diff needs of every snapshot but the last: its graph, to match ids and count objects.
- * Sizes are always measured in the last snapshot (retained sizes of what already existed at each
- * earlier one), so earlier snapshots need no dominator tree: loading them is parsing only.
+ * What the diff needs of every snapshot but the last: its graph and id order, to match ids and
+ * count objects. Sizes are always measured in the last snapshot (retained sizes of what already
+ * existed at each earlier one), so earlier snapshots need no dominator tree: loading them is
+ * parsing and sorting ids only.
  */
-export type ComparedSnapshot = Pick<Snapshot, 'graph' | 'className'>;
+export type ComparedSnapshot = Pick<Snapshot, 'graph' | 'idOrder' | 'className'>;
 
 export interface SnapshotDiff {
   /** Oldest first: [base, target] or [base, target, final]. */

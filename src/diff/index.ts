@@ -1,5 +1,5 @@
 // The diff layer: pairs objects across snapshots of one process by V8 id. Re-exports only.
-export { sortIds, matchIds, newestHeapId, type SortedIds, type IdMatch } from './id-diff.js';
+export { matchIds, newestHeapId, type IdMatch } from './id-diff.js';
 export { loadComparedSnapshot, loadLastSnapshot, loadSnapshotsForDiff } from './load-for-diff.js';
 export { diffSnapshots, ordinalInSnapshot, type ComparedSnapshot, type SnapshotDiff } from './growth.js';
 export { classIdsOf, compareClasses, summarizeClassTotals, type ClassGrowthRow } from './class-table.js';

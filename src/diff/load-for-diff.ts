@@ -3,10 +3,9 @@ import { LeakcheckError, type ErrorCodeValue } from '../errors.js';
 import type { Progress } from '../progress.js';
 import {
   buildRetainers, className, computeDistances, computeDominators, computeEssentialEdges, computeRetainedSizes,
-  findRetainerPath, parseSnapshot, type HeapGraph, type RetainerPathOptions, type Snapshot,
+  findRetainerPath, ordinalOfId, parseSnapshot, sortOrdinalsById, type HeapGraph, type RetainerPathOptions, type Snapshot,
 } from '../snapshot/index.js';
 import type { ComparedSnapshot } from './growth.js';
-import { sortIds } from './id-diff.js';
 import type { LoadMessage, LoadRequest } from './load-worker.js';
 
 /**
@@ -21,7 +20,8 @@ import type { LoadMessage, LoadRequest } from './load-worker.js';
  */
 export async function loadComparedSnapshot(path: string, onProgress: Progress): Promise<ComparedSnapshot> {
   const graph = await parseSnapshot(path, { onProgress });
-  return { graph, className: (ordinal: number) => className(graph, ordinal) };
+  const idOrder = phaseRunner(graph.nodeCount, onProgress)('id order', () => sortOrdinalsById(graph.nodeIds));
+  return { graph, idOrder, className: (ordinal: number) => className(graph, ordinal) };
 }
 
 /** The last snapshot of a diff: everything a finding needs, retainer paths included. */
@@ -33,7 +33,7 @@ export async function loadLastSnapshot(path: string, onProgress: Progress): Prom
   const { distances, unreachableCount } = phase('distances', () => computeDistances(graph, essentialEdges));
   const tree = phase('dominators', () => computeDominators(graph, retainers, essentialEdges, distances));
   const retainedSizes = phase('retained sizes', () => computeRetainedSizes(graph, tree.dominators, tree.preorder));
-  const sorted = phase('id order', () => sortIds({ graph }));
+  const idOrder = phase('id order', () => sortOrdinalsById(graph.nodeIds));
   return {
     graph,
     retainers,
@@ -41,20 +41,8 @@ export async function loadLastSnapshot(path: string, onProgress: Progress): Prom
     retainedSizes,
     distances,
     unreachableCount,
-    ordinalById: (id: number) => {
-      const { ids, ordinals } = sorted;
-      let low = 0;
-      let high = ids.length - 1;
-      // Invariant: if id is present, its slot is in [low, high].
-      while (low <= high) {
-        const middle = (low + high) >>> 1;
-        const found = ids[middle]!;
-        if (found === id) return ordinals[middle]!;
-        if (found < id) low = middle + 1;
-        else high = middle - 1;
-      }
-      return -1;
-    },
+    idOrder,
+    ordinalById: (id: number) => ordinalOfId(graph.nodeIds, idOrder, id),
     className: (ordinal: number) => className(graph, ordinal),
     retainerPath: (ordinal: number, options?: RetainerPathOptions) => findRetainerPath(graph, retainers, essentialEdges, distances, ordinal, options),
   };
@@ -100,7 +88,8 @@ export async function loadSnapshotsForDiff(
           }));
       } else {
         const graph = message.snapshot.graph as HeapGraph;
-        loaded[message.index] = { graph, className: (ordinal: number) => className(graph, ordinal) };
+        const idOrder = message.snapshot.idOrder as Uint32Array;
+        loaded[message.index] = { graph, idOrder, className: (ordinal: number) => className(graph, ordinal) };
         if (loaded.filter(Boolean).length === earlierPaths.length) {
           // Free the worker's heap (its copy of the last string table) before the diff allocates.
           void worker.terminate();

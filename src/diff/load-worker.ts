@@ -19,6 +19,7 @@ export type LoadMessage =
 
 export interface TransferredSnapshot {
   readonly graph: unknown;
+  readonly idOrder: unknown;
 }
 
 export interface SerializedError {
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
       const snapshot = await loadComparedSnapshot(path, (event) => port.postMessage({ type: 'progress', index, event } satisfies LoadMessage));
       const message: LoadMessage = {
         type: 'loaded', index,
-        snapshot: { graph: snapshot.graph },
+        snapshot: { graph: snapshot.graph, idOrder: snapshot.idOrder },
       };
       port.postMessage(message, [...buffersOf(message.snapshot)]);
     } catch (error) {

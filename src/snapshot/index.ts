@@ -13,7 +13,7 @@ export { computeRetainedSizes } from './retained-size.js';
 export { findRetainerPath, edgeLabel, DEFAULT_MAX_STEPS } from './retainer-path.js';
 export { className, computeClassIds, type ClassIds } from './class-key.js';
 export { summarizeClasses, topDominators, type ClassSummary, type Dominator } from './class-summary.js';
-export { IdIndex } from './id-index.js';
+export { sortOrdinalsById, ordinalOfId } from './id-order.js';
 export {
   inspectSnapshot, summarizeSnapshot, DEFAULT_TOP, type InspectReport, type InspectNode, type InspectNodeDetail,
   type InspectPathStep, type InspectOptions,

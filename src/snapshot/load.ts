@@ -3,7 +3,7 @@ import { className } from './class-key.js';
 import { computeDistances } from './distances.js';
 import { computeDominators } from './dominators.js';
 import { computeEssentialEdges } from './edge-policy.js';
-import { IdIndex } from './id-index.js';
+import { ordinalOfId, sortOrdinalsById } from './id-order.js';
 import { parseSnapshot } from './parse.js';
 import { computeRetainedSizes } from './retained-size.js';
 import { findRetainerPath } from './retainer-path.js';
@@ -31,7 +31,7 @@ export interface LoadedSnapshot extends Snapshot {
 
 /**
  * Loads a snapshot with every index built eagerly, in this order:
- * parse → essential edges → retainers → distances → dominators → retained sizes → id index.
+ * parse → essential edges → retainers → distances → dominators → retained sizes → id order.
  * Each phase reports progress under its own label; temporary arrays of one phase are garbage
  * before the next allocates.
  */
@@ -50,7 +50,7 @@ export async function loadSnapshot(source: string | Readable, options: LoadOptio
   const { distances, unreachableCount } = phase('distances', () => computeDistances(graph, essentialEdges));
   const tree = phase('dominators', () => computeDominators(graph, retainers, essentialEdges, distances));
   const retainedSizes = phase('retained sizes', () => computeRetainedSizes(graph, tree.dominators, tree.preorder));
-  const ids = phase('id index', () => new IdIndex(graph.nodeIds));
+  const idOrder = phase('id order', () => sortOrdinalsById(graph.nodeIds));
   let totalSize = 0;
   for (let ordinal = 0; ordinal < nodeCount; ordinal++) totalSize += graph.selfSizes[ordinal]!;
 
@@ -61,10 +61,11 @@ export async function loadSnapshot(source: string | Readable, options: LoadOptio
     retainedSizes,
     distances,
     unreachableCount,
+    idOrder,
     essentialEdges,
     unreachableRoots: tree.unreachableRoots,
     totalSize,
-    ordinalById: (id: number) => ids.ordinalOf(id),
+    ordinalById: (id: number) => ordinalOfId(graph.nodeIds, idOrder, id),
     className: (ordinal: number) => className(graph, ordinal),
     retainerPath: (ordinal: number, pathOptions?: RetainerPathOptions) =>
       findRetainerPath(graph, retainers, essentialEdges, distances, ordinal, pathOptions),

@@ -3,7 +3,7 @@ import type { HeapGraph } from './heap-graph.js';
 /**
  * A parsed snapshot with every index the detectors need. Built by loadSnapshot(); the arrays are
  * computed once, eagerly, in one visible pipeline (parse → edges → retainers → distances →
- * dominators → retained sizes), so no query pays a hidden first-use cost.
+ * dominators → retained sizes → id order), so no query pays a hidden first-use cost.
  */
 export interface Snapshot {
   readonly graph: HeapGraph;
@@ -16,6 +16,8 @@ export interface Snapshot {
   readonly distances: Int32Array;
   /** Nodes V8 kept that no essential edge from the root reaches (reported, never fatal). */
   readonly unreachableCount: number;
+  /** Ordinals sorted by ascending V8 id (id-order.ts): ordinalById's index and the diff's merge order. */
+  readonly idOrder: Uint32Array;
 
   /** Ordinal of a V8 object id, or -1 when the id is not in this snapshot. */
   ordinalById(id: number): number;

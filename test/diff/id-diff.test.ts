@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { diffSnapshots, matchIds, newestHeapId, sortIds } from '../../src/diff/index.js';
+import { diffSnapshots, matchIds, newestHeapId } from '../../src/diff/index.js';
 import { ErrorCode } from '../../src/errors.js';
 import { loadSnapshot, type LoadedSnapshot, type Snapshot } from '../../src/snapshot/index.js';
 import { SnapshotBuilder } from '../helpers/snapshot-builder.js';
@@ -26,12 +26,16 @@ function idsOf(snapshot: Snapshot, ordinals: Iterable<number>): number[] {
   return [...ordinals].map((o) => snapshot.graph.nodeIds[o]!).sort((a, b) => a - b);
 }
 
-test('sortIds orders ordinals by id whatever order the file lists them in', async () => {
-  const snapshot = await build('shuffled', [{ id: 41, name: 'A' }, { id: 7, name: 'B' }, { id: 23, name: 'C' }, { id: 5, name: 'D' }]);
-  const { ids, ordinals } = sortIds(snapshot);
-  for (let k = 1; k < ids.length; k++) assert.ok(ids[k - 1]! < ids[k]!);
-  for (let k = 0; k < ids.length; k++) assert.equal(snapshot.graph.nodeIds[ordinals[k]!], ids[k]);
-  assert.equal(newestHeapId(snapshot), 41);
+test('idOrder lists every ordinal by ascending id whatever order the file lists them in', async () => {
+  // Ids on both sides of 16-bit digit boundaries, so both radix passes decide the order.
+  const ids = [0x2_0001, 41, 0x1_0000, 7, 0xffff, 23, 0x1_0005, 5];
+  const snapshot = await build('shuffled', ids.map((id) => ({ id, name: 'A' })));
+  const { idOrder, graph } = snapshot;
+  assert.equal(idOrder.length, graph.nodeCount);
+  assert.equal(new Set(idOrder).size, graph.nodeCount, 'a permutation of the ordinals');
+  for (let k = 1; k < idOrder.length; k++) assert.ok(graph.nodeIds[idOrder[k - 1]!]! < graph.nodeIds[idOrder[k]!]!);
+  for (const id of ids) assert.equal(graph.nodeIds[snapshot.ordinalById(id)], id);
+  assert.equal(newestHeapId(snapshot), 0x2_0001);
 });
 
 test('matchIds pairs every object present in both snapshots and counts the rest', async () => {

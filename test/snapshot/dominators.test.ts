@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { loadSnapshot, UNREACHABLE, type LoadedSnapshot } from '../../src/snapshot/index.js';
+import { loadSnapshot, ordinalOfId, sortOrdinalsById, UNREACHABLE, type LoadedSnapshot } from '../../src/snapshot/index.js';
 import { SnapshotBuilder, type BuiltNode } from '../helpers/snapshot-builder.js';
 
 function load(b: SnapshotBuilder): Promise<LoadedSnapshot> {
@@ -170,6 +170,19 @@ test('ordinalById also finds ids written out of order, few or many', async () =>
     assert.equal(s.ordinalById(101), -1);
     assert.equal(s.ordinalById(13), -1);
   }
+});
+
+test('the id order is stable for repeated ids and spans the whole 32-bit range', () => {
+  const nodeIds = Uint32Array.from([0xffffffff, 9, 0x1_0009, 0, 9, 0xffff_0000, 9]);
+  const idOrder = sortOrdinalsById(nodeIds);
+  assert.deepEqual([...idOrder], [3, 1, 4, 6, 2, 5, 0]);
+  assert.equal(ordinalOfId(nodeIds, idOrder, 9), 1, 'a repeated id resolves to its lowest ordinal');
+  assert.equal(ordinalOfId(nodeIds, idOrder, 0), 3);
+  assert.equal(ordinalOfId(nodeIds, idOrder, 0xffffffff), 0);
+  assert.equal(ordinalOfId(nodeIds, idOrder, 10), -1);
+  assert.equal(ordinalOfId(nodeIds, idOrder, 9.5), -1);
+  assert.equal(ordinalOfId(nodeIds, idOrder, Number.NaN), -1);
+  assert.equal(ordinalOfId(new Uint32Array(0), new Uint32Array(0), 0), -1);
 });
 
 test("edges from V8's internal roots into the user's object graph do not dominate it", async () => {
