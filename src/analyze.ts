@@ -2,12 +2,10 @@ import {
   ANALYSIS_SCHEMA_VERSION, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, DETECTORS, DetectorContext,
   type AnalysisResult, type Finding, type Thresholds,
 } from './detectors/index.js';
-import {
-  compareClasses, diffSnapshots, loadComparedSnapshot, loadLastSnapshot, loadSnapshotsForDiff, type ComparedSnapshot,
-} from './diff/index.js';
+import { compareClasses, diffSnapshots, loadSnapshotsForDiff, type ComparedSnapshot } from './diff/index.js';
 import { ErrorCode, LeakcheckError } from './errors.js';
 import { noProgress, type Progress } from './progress.js';
-import type { Snapshot } from './snapshot/index.js';
+import { loadSnapshot, loadSnapshotIds, type Snapshot } from './snapshot/index.js';
 
 export type { AnalysisResult, SnapshotSummary, Verdict } from './detectors/index.js';
 
@@ -57,7 +55,7 @@ export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], o
     snapshots = [];
     for (const [k, input] of inputs.entries()) {
       if (typeof input !== 'string') snapshots.push(input);
-      else snapshots.push(k === inputs.length - 1 ? await loadLastSnapshot(input, label(k)) : await loadComparedSnapshot(input, label(k)));
+      else snapshots.push(k === inputs.length - 1 ? await loadSnapshot(input, { onProgress: label(k) }) : await loadSnapshotIds(input, { onProgress: label(k) }));
     }
   }
 

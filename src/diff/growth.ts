@@ -1,5 +1,5 @@
 import { ErrorCode, LeakcheckError } from '../errors.js';
-import type { Snapshot } from '../snapshot/index.js';
+import type { IdOrderedSnapshot, Snapshot } from '../snapshot/index.js';
 import { matchIds, newestHeapId, type IdMatch } from './id-diff.js';
 
 /**
@@ -13,9 +13,9 @@ import { matchIds, newestHeapId, type IdMatch } from './id-diff.js';
  * What the diff needs of every snapshot but the last: its graph and id order, to match ids and
  * count objects. Sizes are always measured in the last snapshot (retained sizes of what already
  * existed at each earlier one), so earlier snapshots need no dominator tree: loading them is
- * parsing and sorting ids only.
+ * loadSnapshotIds (parse → id order), the first steps of the engine's pipeline.
  */
-export type ComparedSnapshot = Pick<Snapshot, 'graph' | 'idOrder' | 'className'>;
+export type ComparedSnapshot = IdOrderedSnapshot;
 
 export interface SnapshotDiff {
   /** Oldest first: [base, target] or [base, target, final]. */

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isLeakcheckError } from '../errors.js';
 import type { ProgressEvent } from '../progress.js';
-import { loadComparedSnapshot } from './load-for-diff.js';
+import { loadSnapshotIds } from '../snapshot/index.js';
 
 /**
  * Worker side of loadSnapshotsForDiff: loads the earlier snapshots of a diff, one after the other,
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const { paths } = workerData as LoadRequest;
   for (const [index, path] of paths.entries()) {
     try {
-      const snapshot = await loadComparedSnapshot(path, (event) => port.postMessage({ type: 'progress', index, event } satisfies LoadMessage));
+      const snapshot = await loadSnapshotIds(path, { onProgress: (event) => port.postMessage({ type: 'progress', index, event } satisfies LoadMessage) });
       const message: LoadMessage = {
         type: 'loaded', index,
         snapshot: { graph: snapshot.graph, idOrder: snapshot.idOrder },

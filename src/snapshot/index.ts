@@ -3,7 +3,9 @@ export type { HeapGraph, NodeTypeIds, EdgeTypeIds, LocationTable } from './heap-
 export {
   UNREACHABLE, type Snapshot, type Retainers, type RetainerPath, type RetainerPathOptions, type RetainerStep,
 } from './snapshot.js';
-export { loadSnapshot, type LoadOptions, type LoadedSnapshot } from './load.js';
+export {
+  loadSnapshot, loadSnapshotIds, withIdOrder, type LoadOptions, type LoadedSnapshot, type IdOrderedSnapshot,
+} from './load.js';
 export { parseSnapshot, SnapshotParser, DEFAULT_CHUNK_BYTES, type ParseOptions } from './parse.js';
 export { computeEssentialEdges } from './edge-policy.js';
 export { buildRetainers } from './retainers.js';

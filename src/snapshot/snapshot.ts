@@ -2,8 +2,8 @@ import type { HeapGraph } from './heap-graph.js';
 
 /**
  * A parsed snapshot with every index the detectors need. Built by loadSnapshot(); the arrays are
- * computed once, eagerly, in one visible pipeline (parse → edges → retainers → distances →
- * dominators → retained sizes → id order), so no query pays a hidden first-use cost.
+ * computed once, eagerly, in one visible pipeline (parse → id order → edges → retainers →
+ * distances → dominators → retained sizes), so no query pays a hidden first-use cost.
  */
 export interface Snapshot {
   readonly graph: HeapGraph;

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { loadSnapshot, ordinalOfId, sortOrdinalsById, UNREACHABLE, type LoadedSnapshot } from '../../src/snapshot/index.js';
+import {
+  loadSnapshot, loadSnapshotIds, ordinalOfId, sortOrdinalsById, UNREACHABLE, type LoadedSnapshot,
+} from '../../src/snapshot/index.js';
 import { SnapshotBuilder, type BuiltNode } from '../helpers/snapshot-builder.js';
 
 function load(b: SnapshotBuilder): Promise<LoadedSnapshot> {
@@ -183,6 +185,25 @@ test('the id order is stable for repeated ids and spans the whole 32-bit range',
   assert.equal(ordinalOfId(nodeIds, idOrder, 9.5), -1);
   assert.equal(ordinalOfId(nodeIds, idOrder, Number.NaN), -1);
   assert.equal(ordinalOfId(new Uint32Array(0), new Uint32Array(0), 0), -1);
+});
+
+test('loadSnapshotIds runs the first steps of loadSnapshot and stops after the id order', async () => {
+  const b = new SnapshotBuilder();
+  for (const id of [90, 30, 70, 0x1_0003]) b.addEdge(b.root, b.addNode('object', 'O', 1, { id }));
+  const json = b.toJson();
+  const phasesOf = async <T>(load: (onProgress: (event: { phase: string }) => void) => Promise<T>) => {
+    const phases: string[] = [];
+    const result = await load((event) => { if (phases.at(-1) !== event.phase) phases.push(event.phase); });
+    return { result, phases };
+  };
+  const slim = await phasesOf((onProgress) => loadSnapshotIds(Readable.from([Buffer.from(json)]), { name: 'built', onProgress }));
+  const full = await phasesOf((onProgress) => loadSnapshot(Readable.from([Buffer.from(json)]), { name: 'built', onProgress }));
+  assert.deepEqual(full.phases.slice(0, slim.phases.length), slim.phases);
+  assert.deepEqual(full.phases.slice(slim.phases.length), ['essential edges', 'retainers', 'distances', 'dominators', 'retained sizes']);
+  assert.equal(slim.phases.at(-1), 'id order');
+  assert.deepEqual(Object.keys(slim.result).sort(), ['className', 'graph', 'idOrder']);
+  assert.deepEqual([...slim.result.idOrder], [...full.result.idOrder]);
+  assert.equal(slim.result.className(1), full.result.className(1));
 });
 
 test("edges from V8's internal roots into the user's object graph do not dominate it", async () => {
