@@ -4,6 +4,7 @@
  *   POST /pub/<id>                     body → every connection logged in as <id>
  *   POST /broadcast                    body → every stream
  *   GET  /stats[?gc=1]                 counts, memory, kernel socket memory, bus state
+ *   GET  /                             this list, so a bare URL (and `leakcheck run`'s default load) gets a 200
  * Anything else is 404 (unknown path) or 405 (known path, wrong method).
  */
 import { bearer, checkToken, secretMatches } from './auth.js';
@@ -42,6 +43,17 @@ function error(status: number, message: string): RouteOutcome {
   return { kind: 'respond', status, body: { error: message } };
 }
 
+/** Built once: the index is the same for every request. */
+const INDEX = {
+  service: 'leakcheck push server',
+  endpoints: [
+    'GET /sub/<id>[,<id>...][?token=T]  Server-Sent Events for those ids (Last-Event-ID resumes)',
+    'POST /pub/<id>  body to every connection logged in as <id>',
+    'POST /broadcast  body to every stream',
+    'GET /stats[?gc=1]  connections, memory, kernel socket memory, bus state',
+  ],
+};
+
 export function routeRequest(ctx: RouteContext, head: RequestHead, body: Buffer): RouteOutcome {
   const { path, query } = splitTarget(head.target);
   if (path.startsWith('/sub/')) {
@@ -75,6 +87,10 @@ export function routeRequest(ctx: RouteContext, head: RequestHead, body: Buffer)
   if (path === '/stats') {
     if (head.method !== 'GET') return methodNotAllowed('GET');
     return { kind: 'respond', status: 200, body: ctx.stats(query?.get('gc') === '1') };
+  }
+  if (path === '/') {
+    if (head.method !== 'GET') return methodNotAllowed('GET');
+    return { kind: 'respond', status: 200, body: INDEX };
   }
   return error(404, 'not found');
 }

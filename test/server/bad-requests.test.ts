@@ -7,13 +7,22 @@ import { rawExchange, request, startServer, statsUntil } from './server-process.
 test('unknown paths are 404, wrong methods 405, and neither leaves a connection behind', async (t) => {
   const server = await startServer(t);
   assert.equal((await request(server.port, 'GET', '/nowhere')).status, 404);
-  assert.equal((await request(server.port, 'GET', '/')).status, 404);
+  assert.equal((await request(server.port, 'GET', '/sub')).status, 404);
   const wrong = await request(server.port, 'GET', '/pub/alice');
   assert.equal(wrong.status, 405);
   assert.equal(wrong.headers.allow, 'POST');
   assert.equal((await request(server.port, 'POST', '/sub/alice')).status, 405);
   const stats = await statsUntil(server, (s) => s.connections === 1, 'only the stats connection');
   assert.deepEqual(stats.router, { ids: 0, connections: 0 });
+});
+
+test('GET / lists the endpoints; other methods on / are 405', async (t) => {
+  const server = await startServer(t);
+  const index = await request(server.port, 'GET', '/');
+  assert.equal(index.status, 200);
+  assert.match(index.body, /POST \/pub\/<id>/);
+  assert.equal((await request(server.port, 'POST', '/', 'x')).status, 405);
+  await statsUntil(server, (s) => s.connections === 1, 'only the stats connection');
 });
 
 test('an oversized body is refused with 413 before it is read, and the connection is closed', async (t) => {
