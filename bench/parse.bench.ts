@@ -138,9 +138,9 @@ function table(rows: Row[]): string {
   return renderTable(columns, rows);
 }
 
-/** Replaces the bench block of docs/notes-snapshot.md (between its markers) with the table. */
+/** Replaces the bench block of docs/inspect.md (between its markers) with the table. */
 function updateNotes(text: string, when: string): void {
-  const notes = fileURLToPath(new URL('../../docs/notes-snapshot.md', import.meta.url));
+  const notes = fileURLToPath(new URL('../../docs/inspect.md', import.meta.url));
   if (!existsSync(notes)) return;
   const start = '<!-- bench:parse:start -->';
   const end = '<!-- bench:parse:end -->';

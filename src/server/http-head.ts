@@ -2,7 +2,7 @@
  * A small HTTP/1.1 request-head parser over bytes. The push server holds tens of thousands of
  * connections and node's `http` module costs a parser, an IncomingMessage and a ServerResponse per
  * connection; parsing the few heads we need by hand lets a subscribed connection shrink to a socket
- * plus a tiny record (see docs/notes-server.md for the measured difference).
+ * plus a tiny record (see docs/server.md for the measured difference).
  *
  * Only what the push server needs is extracted; everything else is validated for shape and skipped.
  * Limits are the caller's: `findHeadEnd` is given the bytes seen so far and the caller rejects
