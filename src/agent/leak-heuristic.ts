@@ -16,7 +16,9 @@ export interface MemwatchRuleInput {
 }
 
 export interface MemwatchRuleEvent {
+  /** The GC at which the rule fired. */
   timeMs: number;
+  /** Consecutive full-GC baseline increases that made the rule fire. */
   consecutiveIncreases: number;
   startBytes: number;
   endBytes: number;

@@ -7,6 +7,7 @@
  * Units: every number is in a base unit named by its suffix (Bytes, Ms, Ns, Us); times called
  * `timeMs` are milliseconds since the Unix epoch as seen by the target's clock.
  */
+import type { MemwatchRuleEvent } from './leak-heuristic.js';
 export const PROTOCOL_VERSION = 1;
 
 /** Environment variables the runner sets for the agent. Without LEAKCHECK_SOCKET the agent is inert. */
@@ -90,16 +91,7 @@ export interface HeapDiffSummary {
 }
 
 /** Streaming version of the original memwatch 'leak' event, computed by the agent (see leak-heuristic.ts). */
-export interface MemwatchLeakEvent {
-  /** The GC at which the rule fired. */
-  timeMs: number;
-  /** Consecutive full-GC baseline increases that made the rule fire. */
-  consecutiveIncreases: number;
-  startBytes: number;
-  endBytes: number;
-  growthBytes: number;
-  durationMs: number;
-}
+export type MemwatchLeakEvent = MemwatchRuleEvent;
 
 export interface CheckpointResult {
   /** Memory right after the forced full GC. */

@@ -4,6 +4,7 @@
  * milliseconds since the run started. Bump RUN_REPORT_SCHEMA_VERSION on any incompatible change;
  * `leakcheck report` refuses versions it does not know.
  */
+import type { MemorySample } from '../agent/protocol.js';
 import type { AnalysisResult } from '../detectors/index.js';
 
 export type { AnalysisResult, Finding as SnapshotFinding } from '../detectors/index.js';
@@ -12,17 +13,11 @@ export const RUN_REPORT_SCHEMA_VERSION = 1;
 
 export type PhaseKind = 'warmup' | 'load' | 'idle';
 
-export interface RunMemorySample {
+/** A memory sample of the agent (agent/protocol.ts MemorySample), placed on the run's timeline. */
+export interface RunMemorySample extends Omit<MemorySample, 'timeMs'> {
   atMs: number;
   /** The phase running when the sample was taken. */
   phase: string;
-  rssBytes: number;
-  heapTotalBytes: number;
-  heapUsedBytes: number;
-  externalBytes: number;
-  arrayBuffersBytes: number;
-  /** Taken while the agent was writing a snapshot: includes leakcheck's own memory (not charted). */
-  duringCheckpoint?: boolean;
 }
 
 /** A full GC observed by memwatch (see agent/protocol.ts GcSample for each field). */

@@ -9,39 +9,21 @@ import type { SnapshotLayout } from './layout.js';
  */
 
 /**
- * Fills the per-node arrays from the `nodes` array, preallocated from the header's node_count.
- * Fields leakcheck does not keep (trace_node_id, unknown ones) are skipped.
+ * Cuts batches of numbers into whole rows of `fieldCount` values for `rows()`. Invariant: after
+ * each accept(), `partial[0..partialCount)` holds the values of the one row the batch ended in
+ * the middle of (partialCount < fieldCount), and every earlier value went to rows() exactly once.
  */
-export class NodeSink implements NumberSink {
-  readonly nodeTypes: Uint8Array;
-  readonly nodeNames: Uint32Array;
-  readonly nodeIds: Uint32Array;
-  readonly selfSizes: Float64Array;
-  readonly detachedness: Uint8Array;
-  readonly firstEdge: Uint32Array;
-  /** Largest string index used as a node name (checked against the string table at the end). */
-  maxName = 0;
-  /** Sum of the nodes' edge_count fields: must equal the header's edge_count. */
-  edgeSum = 0;
-  finishedAt = -1;
-  private row = 0;
-  /** Values of the row in progress when a batch ends mid-row. */
+abstract class RowSink implements NumberSink {
   private readonly partial: Float64Array;
-  private partialCount = 0;
+  /** Values of the unfinished row (a file that ends with one is inconsistent). */
+  protected partialCount = 0;
 
-  constructor(private readonly layout: SnapshotLayout) {
-    const n = layout.nodeCount;
-    this.nodeTypes = new Uint8Array(n);
-    this.nodeNames = new Uint32Array(n);
-    this.nodeIds = new Uint32Array(n);
-    this.selfSizes = new Float64Array(n);
-    this.detachedness = new Uint8Array(n);
-    this.firstEdge = new Uint32Array(n + 1);
-    this.partial = new Float64Array(layout.nodeFieldCount);
+  constructor(private readonly fieldCount: number) {
+    this.partial = new Float64Array(fieldCount);
   }
 
   accept(values: Float64Array, count: number): void {
-    const fieldCount = this.layout.nodeFieldCount;
+    const fieldCount = this.fieldCount;
     let k = 0;
     if (this.partialCount > 0) {
       while (this.partialCount < fieldCount && k < count) this.partial[this.partialCount++] = values[k++]!;
@@ -58,7 +40,40 @@ export class NodeSink implements NumberSink {
    * Stores the whole rows values[from..to). errorIndex: the batch index to blame for a bad value
    * (-1: the value's own index).
    */
-  private rows(values: Float64Array, from: number, to: number, errorIndex: number): void {
+  protected abstract rows(values: Float64Array, from: number, to: number, errorIndex: number): void;
+
+  abstract finish(offset: number): void;
+}
+
+/**
+ * Fills the per-node arrays from the `nodes` array, preallocated from the header's node_count.
+ * Fields leakcheck does not keep (trace_node_id, unknown ones) are skipped.
+ */
+export class NodeSink extends RowSink {
+  readonly nodeTypes: Uint8Array;
+  readonly nodeNames: Uint32Array;
+  readonly nodeIds: Uint32Array;
+  readonly selfSizes: Float64Array;
+  readonly detachedness: Uint8Array;
+  readonly firstEdge: Uint32Array;
+  /** Largest string index used as a node name (checked against the string table at the end). */
+  maxName = 0;
+  /** Sum of the nodes' edge_count fields: must equal the header's edge_count. */
+  edgeSum = 0;
+  finishedAt = -1;
+  private row = 0;
+  constructor(private readonly layout: SnapshotLayout) {
+    super(layout.nodeFieldCount);
+    const n = layout.nodeCount;
+    this.nodeTypes = new Uint8Array(n);
+    this.nodeNames = new Uint32Array(n);
+    this.nodeIds = new Uint32Array(n);
+    this.selfSizes = new Float64Array(n);
+    this.detachedness = new Uint8Array(n);
+    this.firstEdge = new Uint32Array(n + 1);
+  }
+
+  protected override rows(values: Float64Array, from: number, to: number, errorIndex: number): void {
     const { nodeTypes, nodeNames, nodeIds, selfSizes, detachedness, firstEdge, layout } = this;
     const { nodeFieldCount, nodeCount, edgeCount, nodeTypeColumn, nodeNameColumn, nodeIdColumn, nodeSelfSizeColumn, nodeEdgeCountColumn, nodeDetachednessColumn } = layout;
     const typeCount = layout.nodeTypeNames.length;
@@ -90,7 +105,7 @@ export class NodeSink implements NumberSink {
     this.edgeSum = edgeSum;
   }
 
-  finish(offset: number): void {
+  override finish(offset: number): void {
     const { nodeCount, nodeFieldCount } = this.layout;
     if (this.row !== nodeCount || this.partialCount !== 0) {
       const have = this.row * nodeFieldCount + this.partialCount;
@@ -101,39 +116,22 @@ export class NodeSink implements NumberSink {
 }
 
 /** Fills the per-edge arrays from the `edges` array; to_node offsets become ordinals here. */
-export class EdgeSink implements NumberSink {
+export class EdgeSink extends RowSink {
   readonly edgeTypes: Uint8Array;
   readonly edgeNames: Uint32Array;
   readonly edgeTargets: Uint32Array;
   /** Largest string index used as the name of a named (non element/hidden) edge. */
   maxName = 0;
   private row = 0;
-  private readonly partial: Float64Array;
-  private partialCount = 0;
-
   constructor(private readonly layout: SnapshotLayout) {
+    super(layout.edgeFieldCount);
     const e = layout.edgeCount;
     this.edgeTypes = new Uint8Array(e);
     this.edgeNames = new Uint32Array(e);
     this.edgeTargets = new Uint32Array(e);
-    this.partial = new Float64Array(layout.edgeFieldCount);
   }
 
-  accept(values: Float64Array, count: number): void {
-    const fieldCount = this.layout.edgeFieldCount;
-    let k = 0;
-    if (this.partialCount > 0) {
-      while (this.partialCount < fieldCount && k < count) this.partial[this.partialCount++] = values[k++]!;
-      if (this.partialCount < fieldCount) return;
-      this.partialCount = 0;
-      this.rows(this.partial, 0, fieldCount, k - 1);
-    }
-    const whole = k + Math.floor((count - k) / fieldCount) * fieldCount;
-    this.rows(values, k, whole, -1);
-    for (k = whole; k < count; k++) this.partial[this.partialCount++] = values[k]!;
-  }
-
-  private rows(values: Float64Array, from: number, to: number, errorIndex: number): void {
+  protected override rows(values: Float64Array, from: number, to: number, errorIndex: number): void {
     const { edgeTypes, edgeNames, edgeTargets, layout } = this;
     const { edgeFieldCount, nodeFieldCount, nodeCount, edgeCount, edgeTypeColumn, edgeNameColumn, edgeToNodeColumn } = layout;
     const typeCount = layout.edgeTypeNames.length;
@@ -164,7 +162,7 @@ export class EdgeSink implements NumberSink {
     this.maxName = maxName;
   }
 
-  finish(): void {
+  override finish(): void {
     const { edgeCount, edgeFieldCount } = this.layout;
     if (this.row !== edgeCount || this.partialCount !== 0) {
       const have = this.row * edgeFieldCount + this.partialCount;
