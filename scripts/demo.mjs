@@ -6,7 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const args = ['dist/cli/main.js', 'run', '--requests', '1500', '--', process.execPath, 'fixtures/apps/http-listener-leak.mjs'];
+// An optional argument names the report directory (the test passes a temp dir); default reports/<run-id>.
+const out = process.argv[2] === undefined ? [] : ['--out', process.argv[2]];
+const args = ['dist/cli/main.js', 'run', '--requests', '1500', ...out, '--', process.execPath, 'fixtures/apps/http-listener-leak.mjs'];
 process.stderr.write(`$ leakcheck ${args.slice(1).join(' ').replace(process.execPath, 'node')}\n\n`);
 const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 if (result.status === 1) {
