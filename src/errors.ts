@@ -34,26 +34,32 @@ export interface LeakcheckErrorDetails {
   file?: string;
   /** Byte offset in `file` where the problem was found. */
   offset?: number;
+  /** What `offset` counts: bytes of the file (default), or of its decompressed content (a .gz snapshot). */
+  offsetIn?: OffsetBase;
   cause?: unknown;
 }
+
+export type OffsetBase = 'file' | 'decompressed';
 
 export class LeakcheckError extends Error {
   override readonly name = 'LeakcheckError';
   readonly code: ErrorCodeValue;
   readonly file: string | undefined;
   readonly offset: number | undefined;
+  readonly offsetIn: OffsetBase;
 
   constructor(code: ErrorCodeValue, message: string, details: LeakcheckErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
     this.file = details.file;
     this.offset = details.offset;
+    this.offsetIn = details.offsetIn ?? 'file';
   }
 
-  /** One line for a terminal: `file: message (at byte N)`. */
+  /** One line for a terminal: `file: message (at byte N)`, or `(at decompressed byte N)` for a .gz snapshot. */
   oneLine(): string {
     const where = this.file === undefined ? '' : `${this.file}: `;
-    const at = this.offset === undefined ? '' : ` (at byte ${this.offset})`;
+    const at = this.offset === undefined ? '' : ` (at ${this.offsetIn === 'decompressed' ? 'decompressed ' : ''}byte ${this.offset})`;
     return `${where}${this.message}${at}`;
   }
 }

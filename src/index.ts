@@ -1,5 +1,5 @@
 // The programmatic API: what the CLI does, callable from code. Re-exports only.
-export { ErrorCode, LeakcheckError, isLeakcheckError, type ErrorCodeValue } from './errors.js';
+export { ErrorCode, LeakcheckError, isLeakcheckError, type ErrorCodeValue, type OffsetBase } from './errors.js';
 export { noProgress, type Progress, type ProgressEvent } from './progress.js';
 export {
   loadSnapshot, parseSnapshot, summarizeClasses, topDominators, className, edgeLabel, UNREACHABLE,

@@ -38,7 +38,7 @@ export async function loadSnapshotsForDiff(
         reject(error.code === undefined
           ? new Error(error.message)
           : new LeakcheckError(error.code as ErrorCodeValue, error.message, {
-            ...(error.file === undefined ? {} : { file: error.file }), ...(error.offset === undefined ? {} : { offset: error.offset }),
+            ...(error.file === undefined ? {} : { file: error.file }), ...(error.offset === undefined ? {} : { offset: error.offset, offsetIn: error.offsetIn ?? 'file' }),
           }));
       } else {
         loaded[message.index] = withIdOrder(message.snapshot.graph as HeapGraph, message.snapshot.idOrder as Uint32Array);

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { isLeakcheckError } from '../errors.js';
+import { isLeakcheckError, type OffsetBase } from '../errors.js';
 import type { ProgressEvent } from '../progress.js';
 import { loadSnapshotIds } from '../snapshot/index.js';
 
@@ -27,6 +27,7 @@ export interface SerializedError {
   readonly code?: string;
   readonly file?: string;
   readonly offset?: number;
+  readonly offsetIn?: OffsetBase;
 }
 
 /** Every ArrayBuffer under `value` (typed arrays anywhere in plain objects), once each. */
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
       port.postMessage(message, [...buffersOf(message.snapshot)]);
     } catch (error) {
       const serialized: SerializedError = isLeakcheckError(error)
-        ? { message: error.message, code: error.code, ...(error.file === undefined ? {} : { file: error.file }), ...(error.offset === undefined ? {} : { offset: error.offset }) }
+        ? { message: error.message, code: error.code, ...(error.file === undefined ? {} : { file: error.file }), ...(error.offset === undefined ? {} : { offset: error.offset, offsetIn: error.offsetIn }) }
         : { message: error instanceof Error ? error.message : String(error) };
       port.postMessage({ type: 'failed', index, error: serialized } satisfies LoadMessage);
       return;

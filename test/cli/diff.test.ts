@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,26 +7,7 @@ import { exitCodeForAnalysis } from '../../cli/commands/diff.js';
 import { parseAnalysisConfig, parseFailOn } from '../../cli/config-file.js';
 import { ANALYSIS_SCHEMA_VERSION, type AnalysisResult } from '../../src/index.js';
 import { REQUESTS_PER_PHASE, runFixture, type FixtureSnapshots } from '../detectors/fixture-snapshots.js';
-import { cliPath } from '../helpers/paths.js';
-
-interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs dist/cli/main.js asynchronously (the two CLI runs of a test can overlap other files' work). */
-function runCli(args: string[], cwd?: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text; });
-    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+import { runCli } from '../helpers/run-cli.js';
 
 describe('leakcheck diff', () => {
   let leaky: FixtureSnapshots;
