@@ -6,7 +6,8 @@
  *            GC'd baseline), then everything closed: how much of the growth is given back.
  *   max      the same at the most connections this machine allows (several server processes,
  *            several load processes and source addresses; one process holds < 20k files here).
- *   flood    10k connections, broadcasts: frames delivered per second.
+ *   flood    10k connections, broadcasts: frames delivered per second (server-side writes and
+ *            client-side counts, over a steady window), server CPU per frame.
  *   latency  10k connections, 10k messages/s to random ids: delivery p50/p99.
  *
  * Env knobs: BENCH_CONNECTIONS (10000), BENCH_MAX (60000, 0 skips), BENCH_ONLY (comma list of
@@ -17,6 +18,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makePlan, runLoad, type LoadSummary } from '../src/loadgen/index.js';
@@ -50,6 +52,8 @@ interface Snapshot {
   delivered: number;
   /** Server CPU time (user + system) since start, µs. */
   cpuUs: number;
+  /** The server's own uptime clock (the first process's), ms: rates are taken over its intervals. */
+  uptimeMs: number;
 }
 
 function getJson(port: number, path: string): Promise<any> {
@@ -111,6 +115,7 @@ class Servers {
       tcpMemBytes: all[0].kernel?.tcpMemBytes ?? 0,
       delivered: all.reduce((s, j) => s + j.messages.delivered, 0),
       cpuUs: all.reduce((s, j) => s + j.cpu.user + j.cpu.system, 0),
+      uptimeMs: all[0].uptimeMs,
     };
   }
 
@@ -232,30 +237,43 @@ async function idle(kind: ServerKind, connections: number, scenario: string): Pr
   }
 }
 
+/**
+ * Rates are taken over one steady window inside the hold (from 2 s after every stream is open to
+ * 8 s later), not over the whole run: the flood starts before the bench sees the last stream and
+ * runs on through the close. Server side: frames written (`/stats` delivered) per second of the
+ * server's own uptime clock, and CPU per frame. Client side: frames the load processes counted,
+ * per second, from their progress reports (every 500 ms) nearest the window's ends.
+ */
 async function flood(kind: ServerKind, scenario: string, mode: 'broadcast' | 'id', rate: number): Promise<void> {
   const servers = await Servers.start(kind, 1);
   try {
     const lingerMs = 12_000;
     const plan = makePlan({
       target: `http://127.0.0.1:${servers.ports[0]}`, connections: N, processes: 2, ramp: 5000, 'linger-ms': lingerMs, duration: 120,
-      rate, 'flood-mode': mode, publishers: 4, pipeline: mode === 'broadcast' ? 4 : 64, 'body-bytes': 64, 'report-ms': 1000,
+      rate, 'flood-mode': mode, publishers: 4, pipeline: mode === 'broadcast' ? 4 : 64, 'body-bytes': 64, 'report-ms': 500,
       close: 'rst', 'source-addresses': sourceAddresses(N),
     });
-    const run = runLoad(plan);
-    // The flood starts once every connection is open and lasts the linger; measure the server over
-    // the whole of it (before: all streams open; after: the run is over, streams closed).
+    const received: { atMs: number; received: number }[] = [];
+    const run = runLoad(plan, (p) => received.push({ atMs: Date.now(), received: p.totals.received }));
     await servers.waitStreams((n) => n >= N, 120_000);
+    await sleep(2000);
+    const startMs = Date.now();
     const start = await servers.snapshot(false);
-    const summary = await run;
+    await sleep(8000);
+    const endMs = Date.now();
     const end = await servers.snapshot(false);
-    const seconds = lingerMs / 1000;
+    const summary = await run;
+    const nearest = (atMs: number) => received.reduce((best, r) => (Math.abs(r.atMs - atMs) < Math.abs(best.atMs - atMs) ? r : best));
+    const from = nearest(startMs);
+    const to = nearest(endMs);
+    const frames = end.delivered - start.delivered;
     rows.push({
       scenario, server: kind.name, connections: N, processes: 1,
-      deliveredPerSecond: Math.round((end.delivered - start.delivered) / seconds),
-      cpuPerDeliveryUs: +((end.cpuUs - start.cpuUs) / Math.max(1, end.delivered - start.delivered)).toFixed(2),
-      receivedPerSecond: Math.round(summary.totals.received / seconds),
+      deliveredPerSecond: Math.round(frames / ((end.uptimeMs - start.uptimeMs) / 1000)),
+      cpuPerDeliveryUs: +((end.cpuUs - start.cpuUs) / Math.max(1, frames)).toFixed(2),
+      receivedPerSecond: Math.round((to.received - from.received) / Math.max(0.001, (to.atMs - from.atMs) / 1000)),
       p50Ms: +summary.p50Ms.toFixed(2), p99Ms: +summary.p99Ms.toFixed(2),
-      note: `${mode} at ${rate}/s offered; published ${summary.totals.published}, behind ${summary.totals.behind}, received ${summary.totals.received}, dropped ${summary.totals.dropped}`,
+      note: `${mode} at ${rate}/s offered; window ${((end.uptimeMs - start.uptimeMs) / 1000).toFixed(1)} s (server) / ${((to.atMs - from.atMs) / 1000).toFixed(1)} s (clients); whole run: published ${summary.totals.published}, behind ${summary.totals.behind}, received ${summary.totals.received}, dropped ${summary.totals.dropped}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
     });
   } finally {
     await servers.stop();
