@@ -12,10 +12,15 @@ export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** The body of one flood message: the send time, then padding to `bodyBytes` (event-counter.ts reads it back). */
+/** The body of one flood message: the send time, then padding to `bodyBytes`. */
 export function floodBody(bodyBytes: number): Buffer {
   const stamp = nowMs().toFixed(3);
   return Buffer.from(bodyBytes > stamp.length + 1 ? `${stamp} ${'x'.repeat(bodyBytes - stamp.length - 1)}` : stamp);
+}
+
+/** The send time carried by a flood body, or NaN if it is not one. */
+export function sentAtMs(data: string): number {
+  return Number.parseFloat(data);
 }
 
 /** Same token format as the server's (src/server/auth.ts); the layer rules keep loadgen from importing it. */

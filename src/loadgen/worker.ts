@@ -6,8 +6,8 @@
  * 'stop' or when the coordinator goes away, so the process then exits by itself.
  */
 import { connect, type Socket } from 'node:net';
-import { EventCounter } from './event-counter.js';
-import { Flood, nowMs, subscriptionToken } from './floods.js';
+import { SseDecoder } from '../server/sse-frame.js';
+import { Flood, nowMs, sentAtMs, subscriptionToken } from './floods.js';
 import { LatencyHistogram } from './latency.js';
 import type { LoadPlan } from './plan.js';
 
@@ -46,7 +46,7 @@ export type FromWorker =
 
 interface Held {
   socket: Socket;
-  counter: EventCounter | null;
+  decoder: SseDecoder | null;
   head: Buffer | null;
   closing: boolean;
   errored: boolean;
@@ -115,11 +115,11 @@ class LoadWorker {
     const socket = connect({
       host: target.host, port: target.port, localAddress,
       onread: { buffer: readBuffer, callback: (bytes: number, buffer: Uint8Array) => {
-          onRead(buffer, bytes);
+          onChunk(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
           return true;
         } },
     });
-    const held: Held = { socket, counter: null, head: Buffer.alloc(0), closing: false, errored: false };
+    const held: Held = { socket, decoder: null, head: Buffer.alloc(0), closing: false, errored: false };
     this.#held.add(held);
     this.counters.opened++;
     let settled = false;
@@ -131,22 +131,19 @@ class LoadWorker {
     };
     const token = plan.authSecret === null ? '' : `?token=${subscriptionToken(plan.authSecret, id)}`;
     socket.on('connect', () => socket.write(`GET /sub/${id}${token} HTTP/1.1\r\nHost: load\r\nAccept: text/event-stream\r\n\r\n`));
-    // Until the response head is complete, reads are copied and joined; after it, the stream's
-    // bytes are counted in place in the shared buffer (event-counter.ts).
-    const onRead = (buffer: Uint8Array, bytes: number) => {
-      let start = 0;
-      if (held.counter === null) {
-        const joined = Buffer.concat([held.head!, buffer.subarray(0, bytes)]);
-        const end = joined.indexOf('\r\n\r\n');
+    const onChunk = (chunk: Buffer) => {
+      if (held.decoder === null) {
+        const bytes = Buffer.concat([held.head!, chunk]);
+        const end = bytes.indexOf('\r\n\r\n');
         if (end === -1) {
-          held.head = joined;
-          if (joined.length > 16_384) socket.destroy();
+          held.head = bytes;
+          if (bytes.length > 16_384) socket.destroy();
           return;
         }
         held.head = null;
-        if (!joined.toString('latin1', 0, 13).startsWith('HTTP/1.1 200')) {
+        if (!bytes.toString('latin1', 0, 13).startsWith('HTTP/1.1 200')) {
           this.counters.failed++;
-          const status = `HTTP ${joined.toString('latin1', 9, 12)}`;
+          const status = `HTTP ${bytes.toString('latin1', 9, 12)}`;
           this.errors[status] = (this.errors[status] ?? 0) + 1;
           held.closing = true; // a refusal, not a drop
           socket.destroy();
@@ -155,20 +152,27 @@ class LoadWorker {
         }
         this.counters.connected++;
         this.counters.open++;
-        held.counter = new EventCounter();
+        held.decoder = new SseDecoder();
         settle();
-        // The rest of this read follows the head; `joined` ends with it.
-        start = bytes - (joined.length - (end + 4));
+        chunk = bytes.subarray(end + 4);
       }
-      const counter = held.counter;
-      const comments = counter.comments;
+      const decoder = held.decoder;
+      const before = decoder.comments;
+      let events;
       try {
-        this.counters.received += counter.push(buffer, start, bytes, this.#latency, nowMs);
+        events = decoder.push(chunk);
       } catch {
         socket.destroy();
         return;
       }
-      this.counters.heartbeats += counter.comments - comments;
+      this.counters.heartbeats += decoder.comments - before;
+      if (events.length === 0) return;
+      const now = nowMs();
+      for (const event of events) {
+        this.counters.received++;
+        const sent = sentAtMs(event.data);
+        if (!Number.isNaN(sent)) this.#latency.record(Math.max(0, now - sent));
+      }
     };
     socket.on('error', (error: NodeJS.ErrnoException) => {
       held.errored = true;
@@ -177,7 +181,7 @@ class LoadWorker {
     });
     socket.on('close', () => {
       this.#held.delete(held);
-      if (held.counter !== null) {
+      if (held.decoder !== null) {
         this.counters.open--;
         if (held.closing) this.counters.closed++;
         else this.counters.dropped++;
