@@ -84,7 +84,7 @@ const server = createServer(async (req, res) => {
   if (req.method === 'GET' && url.pathname === '/stats') {
     if (url.searchParams.get('gc') === '1' && globalThis.gc) globalThis.gc();
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(
-      JSON.stringify({ streams, connections: streams, messages: { published, delivered }, memory: process.memoryUsage(), cpu: process.cpuUsage(), kernel: sockstat() }),
+      JSON.stringify({ uptimeMs: Math.round(performance.now()), streams, connections: streams, messages: { published, delivered }, memory: process.memoryUsage(), cpu: process.cpuUsage(), kernel: sockstat() }),
     );
     return;
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStream, request, startServer, statsUntil } from './server-process.js';
+import { openStream, rawExchange, request, startServer, statsUntil } from './server-process.js';
 
 test('a subscriber receives messages published to its id, each with an id line', async (t) => {
   const server = await startServer(t);
@@ -97,9 +97,9 @@ test('closing connections removes every trace: router maps and counts return to 
   assert.equal(stats.streams, 20);
   assert.deepEqual(stats.router, { ids: 6, connections: 20 });
   for (const stream of streams) stream.close();
-  stats = await statsUntil(server, (s) => s.streams === 0, 'no streams');
+  // The earlier /stats requests' sockets close asynchronously too, so wait for them as well.
+  stats = await statsUntil(server, (s) => s.streams === 0 && s.connections === 1, 'no streams; only the /stats request itself open');
   assert.deepEqual(stats.router, { ids: 0, connections: 0 });
-  assert.equal(stats.connections, 1, 'only the /stats request itself is open');
   const after = await request(server.port, 'POST', '/pub/shared', 'anyone?');
   assert.deepEqual(JSON.parse(after.body), { delivered: 0 });
 });
@@ -118,4 +118,23 @@ test('keep-alive connections can publish several pipelined requests', async (t) 
   assert.deepEqual(stream.events.map((e) => e.data), ['p1', 'p2', 'p3']);
   await statsUntil(server, () => (text.match(/HTTP\/1\.1 200 OK/g) ?? []).length === 3, 'three responses');
   assert.equal(socket.destroyed, false, 'the publisher connection stays open');
+});
+
+test('broadcasts pipelined in one chunk are written together and keep publish order with messages to an id', async (t) => {
+  const server = await startServer(t);
+  const alice = await openStream(t, server.port, '/sub/alice');
+  const bob = await openStream(t, server.port, '/sub/bob');
+  const post = (path: string, body: string, close = false) =>
+    `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n${close ? 'Connection: close\r\n' : ''}\r\n${body}`;
+  // One chunk: the first two broadcasts are queued, the message to alice flushes them first, the
+  // last broadcast is queued again and leaves after the chunk.
+  const replies = await rawExchange(server.port, post('/broadcast', 'b1') + post('/broadcast', 'b2') + post('/pub/alice', 'p3') + post('/broadcast', 'b4', true));
+  assert.deepEqual([...replies.matchAll(/\{"delivered":(\d+)\}/g)].map((m) => Number(m[1])), [2, 2, 1, 2]);
+  await Promise.all([alice.untilEvents(4), bob.untilEvents(3)]);
+  assert.deepEqual(alice.events.map((e) => e.data), ['b1', 'b2', 'p3', 'b4']);
+  assert.deepEqual(bob.events.map((e) => e.data), ['b1', 'b2', 'b4']);
+  const ids = alice.events.map((e) => Number(e.id.split('.')[1]));
+  assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'event ids rise in publish order');
+  const stats = await statsUntil(server, (s) => s.messages.delivered === 7, 'every frame counted');
+  assert.equal(stats.messages.published, 4);
 });
