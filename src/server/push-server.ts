@@ -42,6 +42,9 @@ export interface MessageCounters {
   requestTimeouts: number;
 }
 
+/** Most bytes of broadcast frames joined into one write (see #broadcastBatchMaxBytes). */
+const BROADCAST_BATCH_MAX_BYTES = 64 * 1024;
+
 export class PushServer implements RouteContext {
   readonly config: ServerConfig;
   readonly authSecret: string | null;
@@ -61,6 +64,13 @@ export class PushServer implements RouteContext {
   #seq = 0;
   /** Broadcast frames not yet written, in publish order (see #deliverToAll). */
   readonly #broadcastQueue: Buffer[] = [];
+  #broadcastQueueBytes = 0;
+  /**
+   * A batch is flushed before it would pass this, so joining frames never makes a write that the
+   * slow-consumer bound refuses where the frames one by one would have passed (an empty queue
+   * always takes a batch), and a batch's Buffer stays small.
+   */
+  readonly #broadcastBatchMaxBytes: number;
   #flushImmediate: NodeJS.Immediate | null = null;
   #requestSweep: NodeJS.Timeout | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
@@ -70,6 +80,7 @@ export class PushServer implements RouteContext {
     this.config = config;
     this.authSecret = config.authSecret;
     this.#streamHead = encodeStreamHead(config.retryMs);
+    this.#broadcastBatchMaxBytes = Math.min(BROADCAST_BATCH_MAX_BYTES, config.maxQueueBytes);
     const maxQueueBytes = config.maxQueueBytes;
     const counters = this.counters;
     // Hot path (called once per recipient per message). Invariant: a frame is queued only while
@@ -140,6 +151,7 @@ export class PushServer implements RouteContext {
     if (this.#flushImmediate !== null) clearImmediate(this.#flushImmediate);
     this.#flushImmediate = null;
     this.#broadcastQueue.length = 0;
+    this.#broadcastQueueBytes = 0;
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const conn of [...this.#requests, ...this.#streams]) conn.socket.destroy();
     await Promise.all([closed, this.#bus.close()]);
@@ -296,7 +308,10 @@ export class PushServer implements RouteContext {
    * message was queued for (a slow consumer dropped at the flush is not subtracted).
    */
   #deliverToAll(body: Buffer): number {
-    this.#broadcastQueue.push(encodeEvent(`${this.nodeTag}.${++this.#seq}`, body));
+    const frame = encodeEvent(`${this.nodeTag}.${++this.#seq}`, body);
+    if (this.#broadcastQueueBytes > 0 && this.#broadcastQueueBytes + frame.length > this.#broadcastBatchMaxBytes) this.#flushBroadcasts();
+    this.#broadcastQueue.push(frame);
+    this.#broadcastQueueBytes += frame.length;
     this.#flushImmediate ??= setImmediate(this.#flushBroadcasts);
     return this.#streams.size;
   }
@@ -319,6 +334,7 @@ export class PushServer implements RouteContext {
     const frames = queue.length;
     const data = frames === 1 ? queue[0] : Buffer.concat(queue);
     queue.length = 0;
+    this.#broadcastQueueBytes = 0;
     const maxQueueBytes = this.config.maxQueueBytes;
     let delivered = 0;
     for (const conn of this.#streams) {

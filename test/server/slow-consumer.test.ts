@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { request, startServer, statsUntil } from './server-process.js';
+import { openStream, rawExchange, request, startServer, statsUntil } from './server-process.js';
 
 test('a client that stops reading is disconnected once its write queue passes the bound', async (t) => {
   const server = await startServer(t, ['--max-queue-bytes', '65536', '--resume-frames', '0']);
@@ -43,4 +43,16 @@ test('a stalled stream is dropped by the heartbeat sweep even when no more messa
   }
   const stats = await statsUntil(server, (s) => s.streams === 0, 'the stalled stream dropped');
   assert.equal(stats.messages.slowConsumersDropped, 1);
+});
+
+test('broadcasts joined into one write never trip the queue bound that each alone would pass', async (t) => {
+  const server = await startServer(t, ['--max-queue-bytes', '2000']);
+  const stream = await openStream(t, server.port, '/sub/reader');
+  const body = 'y'.repeat(1500);
+  const post = (close: boolean) => `POST /broadcast HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n${close ? 'Connection: close\r\n' : ''}\r\n${body}`;
+  await rawExchange(server.port, post(false) + post(false) + post(true));
+  await stream.untilEvents(3);
+  const stats = await statsUntil(server, (s) => s.messages.delivered === 3, 'three frames delivered');
+  assert.equal(stats.messages.slowConsumersDropped, 0);
+  assert.equal(stats.streams, 1);
 });
