@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { LeakcheckError, type ErrorCodeValue } from '../errors.js';
 import type { Progress } from '../progress.js';
-import { loadSnapshot, withIdOrder, type HeapGraph } from '../snapshot/index.js';
+import { checkSnapshotReadable, loadSnapshot, withIdOrder, type HeapGraph } from '../snapshot/index.js';
 import type { ComparedSnapshot } from './growth.js';
 import type { LoadMessage, LoadRequest } from './load-worker.js';
 
@@ -23,6 +23,7 @@ import type { LoadMessage, LoadRequest } from './load-worker.js';
 export async function loadSnapshotsForDiff(
   paths: readonly string[], onProgress: (index: number, event: Parameters<Progress>[0]) => void,
 ): Promise<ComparedSnapshot[]> {
+  for (const path of paths) await checkSnapshotReadable(path);
   const earlierPaths = paths.slice(0, -1);
   let lastLoaded = false;
   const worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: { paths: earlierPaths } satisfies LoadRequest });

@@ -6,7 +6,7 @@ export {
 export {
   loadSnapshot, loadSnapshotIds, withIdOrder, type LoadOptions, type LoadedSnapshot, type IdOrderedSnapshot,
 } from './load.js';
-export { parseSnapshot, SnapshotParser, DEFAULT_CHUNK_BYTES, type ParseOptions } from './parse.js';
+export { parseSnapshot, checkSnapshotReadable, SnapshotParser, DEFAULT_CHUNK_BYTES, type ParseOptions } from './parse.js';
 export { computeEssentialEdges } from './edge-policy.js';
 export { buildRetainers } from './retainers.js';
 export { computeDistances, type Distances } from './distances.js';

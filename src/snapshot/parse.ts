@@ -191,6 +191,24 @@ function gzipFailure(path: string, error: unknown, compressedBytes: number): Lea
   return new LeakcheckError(ErrorCode.NOT_A_SNAPSHOT, `the gzip data is corrupt (zlib: ${reason})`, { file: path, cause: error });
 }
 
+/**
+ * Fails with the error parseSnapshot would give if `path` cannot be opened as a file, so a caller
+ * loading several snapshots at once can name the first bad one instead of whichever fails first.
+ */
+export async function checkSnapshotReadable(path: string): Promise<void> {
+  let file: FileHandle;
+  try {
+    file = await open(path, 'r');
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+  try {
+    if ((await file.stat()).isDirectory()) throw unreadable(path, Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
+  } finally {
+    await file.close();
+  }
+}
+
 function unreadable(name: string, error: unknown): LeakcheckError {
   const code = (error as { code?: string } | undefined)?.code;
   const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((error as Error)?.message ?? error);

@@ -110,6 +110,15 @@ describe('leakcheck diff', () => {
     assert.match(result.stderr, /cannot read/);
   });
 
+  test('with several missing snapshots the error names the first one given', async () => {
+    const first = join(workDir, 'first-missing.heapsnapshot');
+    const last = join(workDir, 'last-missing.heapsnapshot');
+    const result = await runCli(['diff', first, leaky.target, last]);
+    assert.equal(result.status, 2);
+    assert.ok(result.stderr.includes(first), result.stderr);
+    assert.ok(!result.stderr.includes(last), result.stderr);
+  });
+
   test('snapshots in the wrong order exit 2 and say to reorder them', async () => {
     const result = await runCli(['diff', leaky.final, leaky.base]);
     assert.equal(result.status, 2);
