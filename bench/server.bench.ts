@@ -9,6 +9,9 @@
  *   flood    10k connections, broadcasts: frames delivered per second (server-side writes and
  *            client-side counts, over a steady window), server CPU per frame.
  *   latency  10k connections, 10k messages/s to random ids: delivery p50/p99.
+ *   reburst  (not in the default set) one server process: baseline, then three identical bursts of
+ *            N connections (held briefly, all closed, settled with a full GC): is the RSS a burst
+ *            leaves behind reused by the next burst, or does each burst grow it again?
  *
  * Env knobs: BENCH_CONNECTIONS (10000), BENCH_MAX (60000, 0 skips), BENCH_ONLY (comma list of
  * scenario names), BENCH_SERVERS (lean,lean-semi1,naive,naive-semi1). The machine is shared (2
@@ -280,7 +283,139 @@ async function flood(kind: ServerKind, scenario: string, mode: 'broadcast' | 'id
   }
 }
 
+interface MemPoint {
+  label: string;
+  streams: number;
+  rssMB: number;
+  heapUsedMB: number;
+  externalMB: number;
+  /** /proc/net/sockstat TCP buffer pages, machine-wide. */
+  tcpMemMB: number;
+  /** Kernel slab, machine-wide (socket structs etc.; other processes add noise). */
+  slabMB: number;
+}
+
+interface ReburstRow {
+  server: string;
+  connections: number;
+  points: MemPoint[];
+  /** Per burst: streams held at the peak reading. */
+  held: number[];
+  /** Growth of burst k's peak and post-close RSS over burst 1's, MB, and as % of burst 1's peak growth over baseline. */
+  peakGrowthMB: number[];
+  afterGrowthMB: number[];
+  afterGrowthPercent: number[];
+  verdict: string;
+  note: string;
+}
+
+const reburstRows: ReburstRow[] = [];
+/** Later bursts "reuse" what burst 1 left behind when their peak RSS exceeds burst 1's by at most this % of it. */
+const REUSE_PERCENT = Number(env.BENCH_REUSE_PERCENT ?? 20);
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x}`;
+/** Growth below this many MB is reading noise (page-granular RSS, GC timing), whatever its %. */
+const NOISE_MB = 1;
+
+/**
+ * One server process; after the usual warm-up pulse and a GC'd baseline, `bursts` identical bursts:
+ * open N connections, hold 2 s, read (GC'd), close all (RST), wait for 0 streams, settle 2 s, read
+ * (GC'd). If the allocator keeps freed pages for reuse, bursts 2.. peak and settle where burst 1
+ * did; a native leak or fragmentation shows as post-close RSS climbing burst after burst.
+ */
+async function reburst(kind: ServerKind, connections: number, bursts: number): Promise<void> {
+  const servers = await Servers.start(kind, 1);
+  const points: MemPoint[] = [];
+  const held: number[] = [];
+  const notes: string[] = [];
+  const read = async (label: string) => {
+    await servers.snapshot();
+    const s = await servers.snapshot();
+    points.push({
+      label, streams: s.streams, rssMB: +(s.rss / MB).toFixed(1), heapUsedMB: +(s.heapUsed / MB).toFixed(2), externalMB: +(s.external / MB).toFixed(2),
+      tcpMemMB: +(s.tcpMemBytes / MB).toFixed(2), slabMB: +(slabBytes() / MB).toFixed(1),
+    });
+    return s;
+  };
+  try {
+    const target = `http://127.0.0.1:${servers.ports[0]}`;
+    await runLoad(makePlan({
+      target, connections: Math.min(2000, connections), processes: 1, ramp: 8000, 'linger-ms': 500, duration: 60, close: 'rst',
+      'source-addresses': sourceAddresses(2000),
+    }));
+    await servers.waitStreams((n) => n === 0, 30_000);
+    await sleep(500);
+    const base = await read('baseline');
+    const peaks: Snapshot[] = [];
+    const afters: Snapshot[] = [];
+    for (let b = 1; b <= bursts; b++) {
+      const abort = new AbortController();
+      const plan = makePlan({
+        target, connections, processes: Math.max(1, Math.ceil(connections / 15_000)), ramp: Number(env.BENCH_RAMP ?? 4000), 'linger-ms': 600_000, duration: 200,
+        'report-ms': 500, close: 'rst', 'source-addresses': sourceAddresses(connections),
+      });
+      let settled = false;
+      const run = runLoad(plan, (p) => (settled = p.totals.connected + p.totals.failed >= connections), abort.signal);
+      const reached = await servers.waitStreams((n) => n >= connections || settled, 120_000);
+      await sleep(2000);
+      const peak = await read(`burst ${b} held`);
+      peaks.push(peak);
+      held.push(peak.streams);
+      abort.abort();
+      const summary = await run;
+      const closed = await servers.waitStreams((n) => n === 0, 30_000);
+      await sleep(2000);
+      afters.push(await read(`burst ${b} closed`));
+      notes.push(`burst ${b}: ${reached ? '' : 'ramp incomplete, '}${closed ? '' : 'not all closed, '}failed ${summary.totals.failed} dropped ${summary.totals.dropped}`);
+    }
+    const burstGrowth = Math.max(1, peaks[0].rss - base.rss);
+    const peakGrowthMB = peaks.map((p) => +((p.rss - peaks[0].rss) / MB).toFixed(1));
+    const afterGrowthMB = afters.map((a) => +((a.rss - afters[0].rss) / MB).toFixed(1));
+    const afterGrowthPercent = afters.map((a) => Math.round((100 * (a.rss - afters[0].rss)) / burstGrowth));
+    const worstAfter = Math.max(...afterGrowthPercent.slice(1));
+    const worstPeakMB = Math.max(...peakGrowthMB.slice(1));
+    // What burst 1 left behind (post-close RSS over baseline): if it were leaked rather than kept
+    // for reuse, burst k would peak that much higher than burst 1. The share of it that does
+    // reappear as extra peak is the verdict's number.
+    const retained = Math.max(1, afters[0].rss - base.rss);
+    const reappeared = Math.max(...peaks.slice(1).map((p) => Math.round((100 * (p.rss - peaks[0].rss)) / retained)));
+    const steps = afters.slice(1).map((a, k) => +((a.rss - afters[k].rss) / MB).toFixed(1));
+    const numbers = `burst 1 grew ${(burstGrowth / MB).toFixed(1)} MB and left ${(retained / MB).toFixed(1)} MB after closing; later peaks ${peakGrowthMB.slice(1).map(signed).join(' / ')} MB over burst 1's `
+      + `(${reappeared} % of the retained MB at most); post-close RSS ${afterGrowthMB.slice(1).map(signed).join(' / ')} MB over burst 1's (${worstAfter} % of burst 1's growth at most; steps ${steps.map(signed).join(', ')} MB)`;
+    const verdict = reappeared <= REUSE_PERCENT || worstPeakMB <= NOISE_MB
+      ? `bursts 2-${bursts} reuse the retained pages (later peaks within ${REUSE_PERCENT} % of the retained MB or ${NOISE_MB} MB of burst 1's)${worstAfter > REUSE_PERCENT ? '; post-close RSS varies with how much the allocator trims, not cumulatively' : ''}: ${numbers}`
+      : `later bursts peak higher: retained memory is not all reused (leak or fragmentation): ${numbers}`;
+    reburstRows.push({
+      server: kind.name, connections, points, held, peakGrowthMB, afterGrowthMB, afterGrowthPercent, verdict,
+      note: `${notes.join('; ')}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+    });
+  } finally {
+    await servers.stop();
+  }
+}
+
+function printReburst(): void {
+  if (reburstRows.length === 0) return;
+  const title = ['server', 'point', 'streams', 'RSS MB', 'heapUsed MB', 'external MB', 'kernel tcp buf MB', 'slab MB'];
+  const cells = [title];
+  for (const row of reburstRows) {
+    for (const p of row.points) cells.push([row.server, p.label, String(p.streams), String(p.rssMB), String(p.heapUsedMB), String(p.externalMB), String(p.tcpMemMB), String(p.slabMB)]);
+  }
+  const widths = title.map((_, c) => Math.max(...cells.map((line) => line[c].length)));
+  const line = (values: string[]) => `| ${values.map((v, c) => v.padEnd(widths[c])).join(' | ')} |`;
+  process.stdout.write(`\nreburst (${N} connections per burst, one server process):\n${line(cells[0])}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${cells.slice(1).map(line).join('\n')}\n\n`);
+  for (const row of reburstRows) {
+    const at = (label: string) => row.points.find((p) => p.label === label)!.rssMB;
+    const bursts = row.held.length;
+    const after = Array.from({ length: bursts }, (_, k) => at(`burst ${k + 1} closed`));
+    const peak = Array.from({ length: bursts }, (_, k) => at(`burst ${k + 1} held`));
+    process.stdout.write(`  ${row.server}: baseline ${at('baseline')} MB; peak RSS ${peak.join(' / ')} MB; RSS after burst ${after.map((_, k) => k + 1).join('/')} closed ${after.join(' / ')} MB; `
+      + `growth over burst 1: peak ${row.peakGrowthMB.slice(1).map((g) => `${g >= 0 ? '+' : ''}${g}`).join(' / ')} MB, post-close ${row.afterGrowthMB.slice(1).map((g) => `${g >= 0 ? '+' : ''}${g}`).join(' / ')} MB\n`
+      + `    => ${row.verdict}\n    ${row.note}\n`);
+  }
+}
+
 function printTable(): void {
+  if (rows.length === 0) return;
   const columns: [keyof Row, string][] = [
     ['scenario', 'scenario'], ['server', 'server'], ['connections', 'conns'], ['processes', 'procs'], ['rssPerConnBytes', 'RSS B/conn'],
     ['heapPerConnBytes', 'heap B/conn'], ['heapTotalPerConnBytes', 'heapTotal B/conn'], ['kernelPerConnBytes', 'kernel buf B/conn'], ['slabPerConnBytes', 'slab B/conn (2 ends)'], ['baselineRssMB', 'base MB'], ['peakRssMB', 'peak MB'],
@@ -305,6 +440,8 @@ for (const kind of kinds) {
   }
   if (only.includes('latency')) await flood(kind, '10k msg/s', 'id', 10_000);
 }
+if (only.includes('reburst')) for (const kind of kinds) await reburst(kind, N, Number(env.BENCH_BURSTS ?? 3));
 printTable();
+printReburst();
 mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
-writeFileSync(join(repoRoot, 'bench', 'results', 'server.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, seconds: Math.round((Date.now() - started) / 1000), rows }, null, 2)}\n`);
+writeFileSync(join(repoRoot, 'bench', 'results', 'server.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, seconds: Math.round((Date.now() - started) / 1000), rows, reburst: reburstRows }, null, 2)}\n`);
