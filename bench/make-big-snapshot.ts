@@ -16,9 +16,12 @@ const UNITS_PER_MIB = 740;
 /** What an empty node process already puts in a snapshot. */
 const BASELINE_MIB = 4;
 
-const program = `
-import { writeHeapSnapshot } from 'node:v8';
-const units = Number(process.argv[2]);
+/**
+ * JS source (for a child program with `units` in scope) that builds a realistic service state on
+ * globalThis.store: class instances, closures over contexts, Maps/Sets, arrays and strings — the
+ * shapes services leak. Shared with bench/make-leaky-snapshots.ts so both benches parse alike.
+ */
+export const serviceStateSource = `
 class Session {
   constructor(i) {
     this.id = i;
@@ -38,7 +41,12 @@ for (let i = 0; i < units; i++) {
   if (i % 25 === 0) (store.listeners['evt' + (i % 100)] ??= []).push(() => session);
 }
 globalThis.store = store;
-writeHeapSnapshot(process.argv[3]);
+`;
+
+const program = `
+import { writeHeapSnapshot } from 'node:v8';
+const units = Number(process.argv[2]);
+${serviceStateSource}writeHeapSnapshot(process.argv[3]);
 `;
 
 /** Path of a snapshot of about `sizeMiB` MiB in `dir`, written first if it is not there yet. */

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serviceStateSource } from './make-big-snapshot.js';
 
 export const DEFAULT_LEAKY_DIR = join(tmpdir(), 'leakcheck-bench-snapshots');
 
@@ -25,25 +26,7 @@ import { EventEmitter } from 'node:events';
 import { writeHeapSnapshot } from 'node:v8';
 import { join } from 'node:path';
 const [units, leaksPerRound, dir] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]];
-class Session {
-  constructor(i) {
-    this.id = i;
-    this.user = { name: 'user' + i, roles: ['r' + (i % 7), 'reader'] };
-    this.createdAt = 1700000000000 + i;
-    this.meta = { ip: '10.0.' + (i % 255) + '.' + (i % 13), tags: new Set(['t' + (i % 50)]) };
-  }
-}
-const store = { sessions: new Map(), handlers: [], lists: [], texts: [], maps: [] };
-for (let i = 0; i < units; i++) {
-  const session = new Session(i);
-  store.sessions.set('k' + i, session);
-  store.handlers.push(function onEvent(event) { return session.id + i + event; });
-  if (i % 4 === 0) store.lists.push([i, i + 1, { x: i }, 'item ' + i]);
-  if (i % 3 === 0) store.texts.push('payload-' + i + '-' + 'x'.repeat(i % 40));
-  if (i % 10 === 0) store.maps.push(new Map([[i, { value: i }], ['w' + i, [i]]]));
-}
-globalThis.store = store;
-
+${serviceStateSource}
 class JobQueue extends EventEmitter {}
 const queue = new JobQueue();
 queue.setMaxListeners(0);
