@@ -67,18 +67,9 @@ export async function parseSnapshot(source: string | Readable, options: ParseOpt
  * compressed snapshot called x.heapsnapshot and a plain one called x.gz both load.
  */
 async function readSnapshotFile(path: string, chunkBytes: number, onProgress: Progress): Promise<HeapGraph> {
-  let file: FileHandle;
-  let total: number;
+  const { file, size: total } = await openSnapshotFile(path);
   let gzip: boolean;
   try {
-    file = await open(path, 'r');
-  } catch (error) {
-    throw unreadable(path, error);
-  }
-  try {
-    const info = await file.stat();
-    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    total = info.size;
     // A positioned read: the sequential reads below still start at byte 0.
     const magic = Buffer.alloc(2);
     const { bytesRead } = await file.read(magic, 0, 2, 0);
@@ -196,6 +187,12 @@ function gzipFailure(path: string, error: unknown, compressedBytes: number): Lea
  * loading several snapshots at once can name the first bad one instead of whichever fails first.
  */
 export async function checkSnapshotReadable(path: string): Promise<void> {
+  const { file } = await openSnapshotFile(path);
+  await file.close();
+}
+
+/** Opens `path` for reading; a missing file, a directory or no permission is FILE_UNREADABLE. */
+async function openSnapshotFile(path: string): Promise<{ file: FileHandle; size: number }> {
   let file: FileHandle;
   try {
     file = await open(path, 'r');
@@ -203,9 +200,12 @@ export async function checkSnapshotReadable(path: string): Promise<void> {
     throw unreadable(path, error);
   }
   try {
-    if ((await file.stat()).isDirectory()) throw unreadable(path, Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
-  } finally {
+    const info = await file.stat();
+    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    return { file, size: info.size };
+  } catch (error) {
     await file.close();
+    throw unreadable(path, error);
   }
 }
 

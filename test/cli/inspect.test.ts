@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliPath } from '../helpers/paths.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -101,6 +101,11 @@ test('bad input exits 2 with one line naming the file and the problem, no stack'
   const missing = runCli(['inspect', join(dir, 'missing.heapsnapshot')]);
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /missing\.heapsnapshot: cannot read the snapshot: no such file/);
+  const folder = join(dir, 'folder.heapsnapshot');
+  mkdirSync(folder);
+  const directory = runCli(['inspect', folder]);
+  assert.equal(directory.status, 2);
+  assert.match(directory.stderr, /folder\.heapsnapshot: cannot read the snapshot: is a directory/);
 });
 
 test('--node with an unknown id or a malformed one is a usage error', (t) => {
