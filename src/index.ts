@@ -6,6 +6,7 @@ export {
   type LoadOptions, type LoadedSnapshot, type ParseOptions, type Snapshot, type HeapGraph, type Retainers,
   type RetainerPath, type RetainerPathOptions, type RetainerStep, type ClassSummary, type Dominator,
   type LocationTable, type NodeTypeIds, type EdgeTypeIds,
+  inspectSnapshot, type InspectReport, type InspectNode, type InspectNodeDetail, type InspectPathStep, type InspectOptions,
 } from './snapshot/index.js';
 export {
   analyzeSnapshots, DETECTOR_IDS, type AnalyzeOptions, type AnalysisResult, type SnapshotSummary, type Verdict,
@@ -16,9 +17,6 @@ export {
   type CapturedVariable, type LocationGroup,
 } from './detectors/index.js';
 export { diffSnapshots, matchIds, type SnapshotDiff, type IdMatch, type ClassGrowthRow } from './diff/index.js';
-export {
-  inspectSnapshot, type InspectReport, type InspectNode, type InspectNodeDetail, type InspectPathStep, type InspectOptions,
-} from './snapshot/index.js';
 export { renderFindingsText, type FindingsTextOptions } from './report/index.js';
 export {
   runTarget, newRunId, buildLoadPlan, readPhasesFile, parsePhases, analyzeRunSnapshots, computeTrends, decideVerdict,
