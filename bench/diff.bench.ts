@@ -8,7 +8,7 @@
  * leakcheck loads the earlier snapshots in a worker thread, so on a busy machine its wall time
  * depends on a second core being free; CPU time shows the work itself. Contenders
  * alternate run by run so drift on a shared machine hits both. Env knobs: BENCH_RUNS (3),
- * BENCH_SIZE_MIB (150), BENCH_SNAPSHOT_DIR. Results land in bench/results/diff.json.
+ * BENCH_SIZE_MIB (150), BENCH_SNAPSHOT_DIR, BENCH_BASELINE_CLI (another build to compare). Results land in bench/results/diff.json.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -42,10 +42,11 @@ interface Contender {
   readonly check: (status: number | null, stdout: string, stderr: string, snapshots: LeakySnapshots) => string;
 }
 
-const contenders: Contender[] = [
-  {
-    name: 'leakcheck diff',
-    command: (s) => [process.execPath, cliPath, 'diff', s.base, s.target, s.final, '--json'],
+/** leakcheck's CLI at `cli` (this build, or another one to compare against). */
+function leakcheckContender(name: string, cli: string): Contender {
+  return {
+    name,
+    command: (s) => [process.execPath, cli, 'diff', s.base, s.target, s.final, '--json'],
     check: (status, stdout, _stderr, s) => {
       if (status !== 1) throw new Error(`exit ${status}, expected 1 (leak found)`);
       const result = JSON.parse(stdout) as { findings: { kind: string; severity: string; growth: { count: number } }[] };
@@ -53,7 +54,15 @@ const contenders: Contender[] = [
       if (!listeners || listeners.growth.count !== 2 * s.leaksPerRound) throw new Error('did not find the listener leak');
       return `${result.findings.filter((f) => f.severity === 'leak').length} leak findings (listeners +${listeners.growth.count})`;
     },
-  },
+  };
+}
+
+/** BENCH_BASELINE_CLI: another build's dist/cli/main.js, measured in the same run (before/after a change). */
+const baselineCli = process.env['BENCH_BASELINE_CLI'];
+
+const contenders: Contender[] = [
+  leakcheckContender('leakcheck diff', cliPath),
+  ...(baselineCli ? [leakcheckContender('leakcheck diff (BENCH_BASELINE_CLI)', baselineCli)] : []),
   {
     name: 'memlab find-leaks',
     command: (s, workDir) => [memlabBin, 'find-leaks', '--baseline', s.base, '--target', s.target, '--final', s.final, '--work-dir', workDir],

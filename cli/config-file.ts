@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ErrorCode, LeakcheckError } from '../src/errors.js';
-import type { Thresholds } from '../src/index.js';
+import type { DetectorId, Thresholds } from '../src/index.js';
 
 /**
  * leakcheck.config.json, the part the analysis reads:
@@ -14,8 +14,8 @@ import type { Thresholds } from '../src/index.js';
  */
 export interface AnalysisConfig {
   thresholds?: Partial<Thresholds>;
-  detectors?: string[];
-  detectorThresholds?: Record<string, Partial<Thresholds>>;
+  detectors?: DetectorId[];
+  detectorThresholds?: Partial<Record<DetectorId, Partial<Thresholds>>>;
 }
 
 export const DEFAULT_CONFIG_FILE = 'leakcheck.config.json';
@@ -25,7 +25,7 @@ const THRESHOLD_FIELDS = ['minGrowthBytes', 'minGrowthCount'] as const;
  * Reads a config file. `required` false (the default file): a missing file is no config;
  * `required` true (named with --config): a missing file is an error.
  */
-export async function loadAnalysisConfig(file: string, required: boolean, detectorIds: readonly string[]): Promise<AnalysisConfig> {
+export async function loadAnalysisConfig(file: string, required: boolean, detectorIds: readonly DetectorId[]): Promise<AnalysisConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -48,19 +48,20 @@ export function parseAnalysisConfig(raw: unknown, file: string, detectorIds: rea
   };
   if (!isRecord(raw)) return fail('(top level)', 'must be a JSON object');
   const config: AnalysisConfig = {};
+  const isKnown = (id: string): id is DetectorId => (detectorIds as readonly string[]).includes(id);
   if (raw['thresholds'] !== undefined) config.thresholds = parseThresholds(raw['thresholds'], 'thresholds', fail);
   if (raw['detectors'] !== undefined) {
     const list = raw['detectors'];
     if (!Array.isArray(list) || list.some((id) => typeof id !== 'string')) return fail('detectors', 'must be an array of detector ids');
-    for (const id of list as string[]) if (!detectorIds.includes(id)) fail('detectors', `unknown detector '${id}' (known: ${detectorIds.join(', ')})`);
-    config.detectors = list as string[];
+    for (const id of list as string[]) if (!isKnown(id)) fail('detectors', `unknown detector '${id}' (known: ${detectorIds.join(', ')})`);
+    config.detectors = list as DetectorId[];
   }
   if (raw['detectorThresholds'] !== undefined) {
     const byDetector = raw['detectorThresholds'];
     if (!isRecord(byDetector)) return fail('detectorThresholds', 'must be an object keyed by detector id');
     config.detectorThresholds = {};
     for (const [id, value] of Object.entries(byDetector)) {
-      if (!detectorIds.includes(id)) fail(`detectorThresholds.${id}`, `unknown detector (known: ${detectorIds.join(', ')})`);
+      if (!isKnown(id)) return fail(`detectorThresholds.${id}`, `unknown detector (known: ${detectorIds.join(', ')})`);
       config.detectorThresholds[id] = parseThresholds(value, `detectorThresholds.${id}`, fail);
     }
   }

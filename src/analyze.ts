@@ -1,30 +1,28 @@
 import {
-  ANALYSIS_SCHEMA_VERSION, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, DETECTORS, DetectorContext,
-  type AnalysisResult, type Finding, type Thresholds,
+  ANALYSIS_SCHEMA_VERSION, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, DETECTOR_IDS, DETECTORS, DetectorContext,
+  type AnalysisResult, type DetectorId, type Finding, type Thresholds,
 } from './detectors/index.js';
 import { compareClasses, diffSnapshots, loadSnapshotsForDiff, type ComparedSnapshot } from './diff/index.js';
 import { ErrorCode, LeakcheckError } from './errors.js';
 import { noProgress, type Progress } from './progress.js';
 import { loadSnapshot, loadSnapshotIds, type Snapshot } from './snapshot/index.js';
 
-export type { AnalysisResult, SnapshotSummary, Verdict } from './detectors/index.js';
+export type { AnalysisResult, AnalysisVerdict, SnapshotSummary } from './detectors/index.js';
+export { DETECTOR_IDS } from './detectors/index.js';
 
 export interface AnalyzeOptions {
   /** Gate thresholds; unset fields keep DEFAULT_THRESHOLDS. */
   thresholds?: Partial<Thresholds>;
   /** Per-detector overrides, e.g. { 'duplicate-listeners': { minGrowthCount: 5 } }. */
-  detectorThresholds?: Readonly<Record<string, Partial<Thresholds>>>;
+  detectorThresholds?: Readonly<Partial<Record<DetectorId, Partial<Thresholds>>>>;
   /** Run only these detector ids (default: all, in their fixed order). */
-  detectors?: readonly string[];
+  detectors?: readonly DetectorId[];
   onProgress?: Progress;
   /** Rows kept in `classGrowth` (default 30). */
   maxClassRows?: number;
   /** Findings of severity 'suspect' kept (default 20); leaks are never cut. */
   maxSuspects?: number;
 }
-
-/** Ids `--detector` accepts, in the order the detectors run. */
-export const DETECTOR_IDS: readonly string[] = DETECTORS.map((detector) => detector.id);
 
 /**
  * The whole pipeline behind `leakcheck diff`: load → match ids → detectors → verdict.
@@ -38,7 +36,7 @@ export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], o
   const onProgress = options.onProgress ?? noProgress;
   const selected = selectDetectors(options.detectors);
   const thresholds = resolveThresholds(DEFAULT_THRESHOLDS, options.thresholds);
-  const detectorThresholds: Record<string, Thresholds> = {};
+  const detectorThresholds: Partial<Record<DetectorId, Thresholds>> = {};
   for (const detector of DETECTORS) {
     // A built-in per-detector default yields to a global threshold the caller set explicitly.
     const builtIn = Object.fromEntries(Object.entries(DEFAULT_DETECTOR_THRESHOLDS[detector.id] ?? {})
@@ -48,20 +46,19 @@ export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], o
   }
 
   const label = (k: number): Progress => (event) => onProgress({ ...event, phase: `snapshot ${k + 1}/${inputs.length}: ${event.phase}` });
-  let snapshots: ComparedSnapshot[];
+  let loaded: { earlier: ComparedSnapshot[]; last: Snapshot };
   if (inputs.every((input): input is string => typeof input === 'string')) {
-    snapshots = await loadSnapshotsForDiff(inputs, (k, event) => label(k)(event));
+    loaded = await loadSnapshotsForDiff(inputs, (k, event) => label(k)(event));
   } else {
-    snapshots = [];
-    for (const [k, input] of inputs.entries()) {
-      if (typeof input !== 'string') snapshots.push(input);
-      else snapshots.push(k === inputs.length - 1 ? await loadSnapshot(input, { onProgress: label(k) }) : await loadSnapshotIds(input, { onProgress: label(k) }));
-    }
+    const earlier: ComparedSnapshot[] = [];
+    for (const [k, input] of inputs.slice(0, -1).entries()) earlier.push(typeof input === 'string' ? await loadSnapshotIds(input, { onProgress: label(k) }) : input);
+    const lastInput = inputs[inputs.length - 1]!;
+    loaded = { earlier, last: typeof lastInput === 'string' ? await loadSnapshot(lastInput, { onProgress: label(inputs.length - 1) }) : lastInput };
   }
 
   onProgress({ phase: 'diff', done: 0, total: 1 });
-  const diff = diffSnapshots(snapshots);
-  const context = new DetectorContext(diff, thresholds, new Map(Object.entries(detectorThresholds)));
+  const diff = diffSnapshots(loaded.earlier, loaded.last);
+  const context = new DetectorContext(diff, thresholds, new Map(Object.entries(detectorThresholds) as [DetectorId, Thresholds][]));
   const findings: Finding[] = [];
   for (const [index, detector] of selected.entries()) {
     onProgress({ phase: `detector ${detector.id}`, done: index, total: selected.length });
@@ -76,7 +73,7 @@ export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], o
     .slice(0, options.maxClassRows ?? 30);
   return {
     schemaVersion: ANALYSIS_SCHEMA_VERSION,
-    snapshots: snapshots.map((snapshot) => summarize(snapshot)),
+    snapshots: diff.snapshots.map((snapshot) => summarize(snapshot)),
     method: diff.threeSnapshot ? 'three-snapshot' : 'two-snapshot',
     thresholds,
     detectorThresholds,
@@ -86,11 +83,11 @@ export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], o
     newInTarget: { count: diff.baseToTarget.addedCount, freedSinceBase: diff.baseToTarget.removedCount },
     survivingCount: diff.candidateCount,
     warnings: [...diff.warnings],
-    verdict: { leak: leaks.length > 0, reasons: leaks.map((finding) => finding.title) },
+    verdict: { leak: leaks.length > 0, leakCount: leaks.length, suspectCount: ranked.length - leaks.length },
   };
 }
 
-function selectDetectors(ids: readonly string[] | undefined): typeof DETECTORS {
+function selectDetectors(ids: readonly DetectorId[] | undefined): typeof DETECTORS {
   if (ids === undefined || ids.length === 0) return DETECTORS;
   for (const id of ids) {
     if (!DETECTOR_IDS.includes(id)) {
@@ -120,7 +117,5 @@ function rankFindings(findings: readonly Finding[], maxSuspects: number): Findin
 
 function summarize(snapshot: ComparedSnapshot): AnalysisResult['snapshots'][number] {
   const graph = snapshot.graph;
-  let totalBytes = 0;
-  for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) totalBytes += graph.selfSizes[ordinal]!;
-  return { path: graph.source, nodeCount: graph.nodeCount, edgeCount: graph.edgeCount, totalBytes };
+  return { path: graph.source, nodeCount: graph.nodeCount, edgeCount: graph.edgeCount, totalBytes: snapshot.totalSize };
 }

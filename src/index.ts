@@ -2,22 +2,27 @@
 export { ErrorCode, LeakcheckError, isLeakcheckError, type ErrorCodeValue, type OffsetBase } from './errors.js';
 export { noProgress, type Progress, type ProgressEvent } from './progress.js';
 export {
-  loadSnapshot, parseSnapshot, summarizeClasses, topDominators, className, edgeLabel, UNREACHABLE,
-  type LoadOptions, type LoadedSnapshot, type ParseOptions, type Snapshot, type HeapGraph, type Retainers,
+  loadSnapshot, loadSnapshotIds, parseSnapshot, summarizeClasses, topDominators, className, UNREACHABLE, Snapshot, IdOrderedSnapshot,
+  type LoadOptions, type ParseOptions, type HeapGraph, type Retainers, type EdgeKind, type NodeKind,
+  type CollectionKind, type CollectionSize,
   type RetainerPath, type RetainerPathOptions, type RetainerStep, type ClassSummary, type Dominator,
   type LocationTable, type NodeTypeIds, type EdgeTypeIds,
   inspectSnapshot, type InspectReport, type InspectNode, type InspectNodeDetail, type InspectPathStep, type InspectOptions,
 } from './snapshot/index.js';
 export {
-  analyzeSnapshots, DETECTOR_IDS, type AnalyzeOptions, type AnalysisResult, type SnapshotSummary, type Verdict,
+  analyzeSnapshots, DETECTOR_IDS, type AnalyzeOptions, type AnalysisResult, type SnapshotSummary, type AnalysisVerdict,
 } from './analyze.js';
 export {
   DEFAULT_THRESHOLDS, DEFAULT_DETECTOR_THRESHOLDS, ANALYSIS_SCHEMA_VERSION,
-  type Finding, type Evidence, type Severity, type SourceLocation, type Thresholds, type DetectorId,
-  type CapturedVariable, type LocationGroup,
+  type Finding, type FindingSubjects, type Evidence, type Severity, type SourceLocation, type Thresholds, type DetectorId,
+  type CapturedVariable, type LocationGroup, type HolderPath, type HolderStep, type PathStep, type RetainerPathData, type HandleKind,
+  isDetectorId,
 } from './detectors/index.js';
-export { diffSnapshots, matchIds, type SnapshotDiff, type IdMatch, type ClassGrowthRow } from './diff/index.js';
-export { renderFindingsText, type FindingsTextOptions } from './report/index.js';
+export { diffSnapshots, matchIds, type SnapshotDiff, type IdMatch, type ClassGrowthRow, type DiffWarning } from './diff/index.js';
+export {
+  renderFindingsText, findingTitle, retainerPathText, retainerPathTokens, holderText, locationText, functionLocationText,
+  diffWarningText, type FindingsTextOptions, type WordsOptions,
+} from './report/index.js';
 export {
   runTarget, newRunId, buildLoadPlan, readPhasesFile, parsePhases, analyzeRunSnapshots, computeTrends, decideVerdict,
   type RunOptions, type RunProgressEvent, type SnapshotAnalyzer, type LoadPhase, type LoadPlanOptions,

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
-import { analyzeSnapshots, DETECTOR_IDS, renderFindingsText, type AnalysisResult } from '../../src/index.js';
+import { analyzeSnapshots, DETECTOR_IDS, renderFindingsText, type AnalysisResult, type DetectorId } from '../../src/index.js';
 import { createStyle } from '../../src/report/index.js';
 import { DEFAULT_CONFIG_FILE, loadAnalysisConfig, parseFailOn } from '../config-file.js';
 import { EXIT_CLEAN, EXIT_LEAK } from '../exit-codes.js';
@@ -14,7 +14,7 @@ const builder = (yargs: Argv) => yargs
   .positional('target', { type: 'string', demandOption: true, describe: 'Snapshot taken after a round of work' })
   .positional('final', { type: 'string', describe: 'Snapshot taken after another round (enables the three-snapshot method)' })
   .options({
-    json: { type: 'boolean', default: false, describe: 'Print one versioned JSON object (schemaVersion 1) instead of text' },
+    json: { type: 'boolean', default: false, describe: 'Print one versioned JSON object (schemaVersion 2) instead of text' },
     'fail-on': { type: 'string', describe: 'Gate thresholds, e.g. bytes=1MiB,count=200 (default from config, else bytes=1MiB,count=200)' },
     config: { type: 'string', describe: `Config file (default: ./${DEFAULT_CONFIG_FILE} when present)` },
     detector: { type: 'string', array: true, choices: DETECTOR_IDS as string[], describe: 'Run only this detector (repeatable)' },
@@ -45,7 +45,8 @@ export const diffCommand: CommandModule<object, DiffArgs> = {
       result = await analyzeSnapshots(paths, {
         thresholds,
         ...(config.detectorThresholds ? { detectorThresholds: config.detectorThresholds } : {}),
-        ...(args.detector ?? config.detectors ? { detectors: args.detector ?? config.detectors } : {}),
+        // yargs' `choices` has checked every --detector value against DETECTOR_IDS.
+        ...(args.detector ?? config.detectors ? { detectors: (args.detector as DetectorId[] | undefined) ?? config.detectors } : {}),
         onProgress: bar.onProgress,
       });
     } finally {

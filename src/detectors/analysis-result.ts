@@ -1,8 +1,12 @@
-import type { ClassGrowthRow } from '../diff/index.js';
-import type { Finding, Thresholds } from './detector.js';
+import type { ClassGrowthRow, DiffWarning } from '../diff/index.js';
+import type { DetectorId, Finding, Thresholds } from './detector.js';
 
-/** Bumped on any change to AnalysisResult a consumer could notice (fields removed or re-meant). */
-export const ANALYSIS_SCHEMA_VERSION = 1;
+/**
+ * Bumped on any change to AnalysisResult a consumer could notice (fields removed or re-meant).
+ * 2: findings are facts (subject, retainer path as steps), no titles; warnings and the verdict are
+ * data (docs/diff.md "JSON output").
+ */
+export const ANALYSIS_SCHEMA_VERSION = 2;
 
 /** What `leakcheck diff --json` prints and analyzeSnapshots() returns. JSON-safe: numbers in bytes. */
 export interface AnalysisResult {
@@ -14,9 +18,9 @@ export interface AnalysisResult {
   /** Thresholds in effect (after --fail-on and the config file). */
   readonly thresholds: Thresholds;
   /** Per-detector threshold overrides in effect. */
-  readonly detectorThresholds: Readonly<Record<string, Thresholds>>;
+  readonly detectorThresholds: Readonly<Partial<Record<DetectorId, Thresholds>>>;
   /** Detectors that ran, in order. */
-  readonly detectors: readonly string[];
+  readonly detectors: readonly DetectorId[];
   /** Leaks first, then suspects; within each, largest retained size first. */
   readonly findings: readonly Finding[];
   /** Classes that grew, largest shallow growth first (at most `maxClassRows`). */
@@ -25,8 +29,8 @@ export interface AnalysisResult {
   readonly newInTarget: { readonly count: number; readonly freedSinceBase: number };
   /** Objects allocated between base and target and alive in final (two snapshots: new in target). */
   readonly survivingCount: number;
-  readonly warnings: readonly string[];
-  readonly verdict: Verdict;
+  readonly warnings: readonly DiffWarning[];
+  readonly verdict: AnalysisVerdict;
 }
 
 export interface SnapshotSummary {
@@ -38,9 +42,12 @@ export interface SnapshotSummary {
   readonly totalBytes: number;
 }
 
-export interface Verdict {
+/** The gate's answer on a snapshot diff. */
+export interface AnalysisVerdict {
   /** True when at least one finding has severity 'leak'. */
   readonly leak: boolean;
-  /** One line per leak finding (its title). */
-  readonly reasons: readonly string[];
+  /** Findings of severity 'leak' (they come first in `findings`). */
+  readonly leakCount: number;
+  /** Findings of severity 'suspect' kept (below the thresholds, or grown in one interval only). */
+  readonly suspectCount: number;
 }

@@ -1,8 +1,8 @@
-import { classIdsOf, type ComparedSnapshot } from '../diff/index.js';
+import type { ComparedSnapshot } from '../diff/index.js';
 import type { Snapshot } from '../snapshot/index.js';
 import type { DetectorContext } from './context.js';
-import type { Detector, Finding, Severity } from './detector.js';
-import { holderSignature } from './holders.js';
+import type { Detector, Finding, HolderPath, Severity } from './detector.js';
+import { holderKey, holderSignature } from './holders.js';
 import { judgeGrowth } from './suppressions.js';
 import { severityOf } from './thresholds.js';
 
@@ -21,7 +21,7 @@ export const classGrowth: Detector = {
     const last = context.last;
     const graph = last.graph;
     const members = new Map<string, number[]>();
-    const lastClasses = classIdsOf(graph);
+    const lastClasses = last.classIds;
     const visible = visibleClasses(last);
     for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
       if (diff.candidates[ordinal] === 0 || explained[ordinal] === 1 || visible[lastClasses.classIds[ordinal]!] === 0) continue;
@@ -49,15 +49,16 @@ export const classGrowth: Detector = {
       if (decision === 'not-leak') continue;
       // Cluster the class's survivors by the shape of what holds them, so two leaks of one class
       // (or one leak among many healthy instances) come out as separate, ranked findings.
-      const clusters = new Map<string, number[]>();
+      const clusters = new Map<string, { holder: HolderPath | undefined; members: number[] }>();
       for (const ordinal of survivors) {
-        const key = holderSignature(last, ordinal);
-        let list = clusters.get(key);
-        if (!list) clusters.set(key, (list = []));
-        list.push(ordinal);
+        const holder = holderSignature(last, ordinal);
+        const key = holderKey(holder);
+        let cluster = clusters.get(key);
+        if (!cluster) clusters.set(key, (cluster = { holder, members: [] }));
+        cluster.members.push(ordinal);
       }
       const clusterFindings: { finding: Finding; members: number[] }[] = [];
-      for (const [holder, clusterMembers] of clusters) {
+      for (const { holder, members: clusterMembers } of clusters.values()) {
         const retainedSize = context.clusterRetainedSize(clusterMembers);
         const growth = { count: clusterMembers.length, bytes: retainedSize };
         const severity = severityOf(decision, growth, thresholds);
@@ -81,24 +82,18 @@ export const classGrowth: Detector = {
 };
 
 function classFinding(
-  context: DetectorContext, className: string, holder: string | undefined, members: readonly number[], counts: number[],
+  context: DetectorContext, className: string, holder: HolderPath | undefined, members: readonly number[], counts: number[],
   growth: Finding['growth'], severity: Severity,
 ): Finding {
-  const last = context.last;
-  const representative = members.reduce((best, o) => (last.retainedSizes[o]! > last.retainedSizes[best]! ? o : best), members[0]!);
-  const where = holder === undefined ? '' : ` held by ${holder}`;
   return {
     kind: 'class-growth',
-    title: `${className}: ${members.length.toLocaleString('en-US')} new objects survived${where} (class live: ${counts.map((c) => c.toLocaleString('en-US')).join(' → ')})`,
     severity,
+    subject: { className, holder: holder ?? null },
     retainedSize: growth.bytes,
     growth,
     location: null,
-    retainerPath: context.retainerPath(representative),
-    evidence: {
-      unit: 'objects', counts, bytes: counts.map((_, k) => (k === counts.length - 1 ? growth.bytes : 0)), survivingCount: members.length,
-      ...(holder === undefined ? {} : { holder }),
-    },
+    retainerPath: context.retainerPath(context.last.largestByRetainedSize(members)),
+    evidence: { unit: 'objects', counts, bytes: counts.map((_, k) => (k === counts.length - 1 ? growth.bytes : 0)), survivingCount: members.length },
   };
 }
 
@@ -140,7 +135,7 @@ function isUserVisible(snapshot: ComparedSnapshot, ordinal: number): boolean {
  */
 function visibleClasses(snapshot: ComparedSnapshot): Uint8Array {
   const graph = snapshot.graph;
-  const { classIds, names } = classIdsOf(graph);
+  const { classIds, names } = snapshot.classIds;
   const decided = new Uint8Array(names.length);
   const visible = new Uint8Array(names.length);
   for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
@@ -154,7 +149,7 @@ function visibleClasses(snapshot: ComparedSnapshot): Uint8Array {
 
 function countVisibleByClass(snapshot: ComparedSnapshot, wanted: ReadonlyMap<string, unknown>): Map<string, number> {
   const graph = snapshot.graph;
-  const { classIds, names } = classIdsOf(graph);
+  const { classIds, names } = snapshot.classIds;
   const visible = visibleClasses(snapshot);
   const perClass = new Float64Array(names.length);
   for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) if (visible[classIds[ordinal]!] === 1) perClass[classIds[ordinal]!]!++;

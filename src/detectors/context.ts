@@ -1,6 +1,6 @@
-import { displayName, edgeName, isIndexEdge, type SnapshotDiff } from '../diff/index.js';
+import type { SnapshotDiff } from '../diff/index.js';
 import type { Snapshot } from '../snapshot/index.js';
-import type { Thresholds } from './detector.js';
+import type { DetectorId, PathStep, RetainerPathData, Thresholds } from './detector.js';
 import { SourceLocator } from './source-location.js';
 
 /**
@@ -12,7 +12,7 @@ export class DetectorContext {
   readonly diff: SnapshotDiff;
   readonly thresholds: Thresholds;
   /** Thresholds of one detector where the config overrides them. */
-  readonly #thresholdsByDetector: ReadonlyMap<string, Thresholds>;
+  readonly #thresholdsByDetector: ReadonlyMap<DetectorId, Thresholds>;
   readonly #locators: SourceLocator[];
   /** By ordinal of the last snapshot: 1 when a detector has claimed the object. */
   readonly #claimed: Uint8Array;
@@ -26,7 +26,7 @@ export class DetectorContext {
   #unexplainedRetainers: Uint32Array | undefined;
   #queue: Uint32Array | undefined;
 
-  constructor(diff: SnapshotDiff, thresholds: Thresholds, thresholdsByDetector: ReadonlyMap<string, Thresholds> = new Map()) {
+  constructor(diff: SnapshotDiff, thresholds: Thresholds, thresholdsByDetector: ReadonlyMap<DetectorId, Thresholds> = new Map()) {
     this.diff = diff;
     this.thresholds = thresholds;
     this.#thresholdsByDetector = thresholdsByDetector;
@@ -42,7 +42,7 @@ export class DetectorContext {
     return this.diff.snapshots.length;
   }
 
-  thresholdsFor(detectorId: string): Thresholds {
+  thresholdsFor(detectorId: DetectorId): Thresholds {
     return this.#thresholdsByDetector.get(detectorId) ?? this.thresholds;
   }
 
@@ -119,7 +119,6 @@ export class DetectorContext {
     const snapshot = this.last;
     const graph = snapshot.graph;
     const count = graph.nodeCount;
-    const { firstRetainer, retainerEdges } = snapshot.retainers;
     const weak = graph.edgeType.weak;
     const byRetainers = (this.#byRetainers ??= new Uint8Array(count));
     // unexplainedRetainers[o]: o's non-weak retainer slots whose owner is not explained yet, set
@@ -142,7 +141,7 @@ export class DetectorContext {
         if (graph.edgeTypes[edge] === weak) continue;
         const target = graph.edgeTargets[edge]!;
         if (byRetainers[target] === 1) continue;
-        if (unexplainedRetainers[target] === 0) unexplainedRetainers[target] = strongRetainerCount(graph, firstRetainer, retainerEdges, target) + 1;
+        if (unexplainedRetainers[target] === 0) unexplainedRetainers[target] = snapshot.strongReferrerCount(target) + 1;
         if (--unexplainedRetainers[target]! > 1) continue;
         byRetainers[target] = 1;
         queue[tail++] = target;
@@ -205,109 +204,38 @@ export class DetectorContext {
     return this.clusterRetainedSize(members.filter((ordinal) => inK[ordinal]! >= 0));
   }
 
-  /** The compact retainer path of an object of the last snapshot, root first. */
-  retainerPath(ordinal: number): string[] {
-    return renderRetainerPath(this.diff.last, ordinal);
+  /**
+   * The retainer path of an object of the last snapshot as data, root first (V8's root itself left
+   * out); null when no essential path reaches it. Long paths keep both ends (64 steps at most).
+   */
+  retainerPath(ordinal: number): RetainerPathData | null {
+    const snapshot = this.last;
+    const path = snapshot.retainerPath(ordinal, { maxSteps: MAX_PATH_STEPS });
+    if (!path) return null;
+    return { steps: path.steps.map((step) => this.pathStep(step.edge, step.to)), omittedSteps: path.omittedSteps };
+  }
+
+  /** One path step: edge `edge` (of the last snapshot) leading to `ordinal`. */
+  pathStep(edge: number, ordinal: number): PathStep {
+    const snapshot = this.last;
+    return { ...describePathNode(snapshot, ordinal), edge: snapshot.edgeName(edge), edgeType: snapshot.edgeKind(edge) };
   }
 }
+
+/** Longest retainer path kept in a finding; longer ones lose their middle. */
+const MAX_PATH_STEPS = 64;
 
 const MAX_DOMINATOR_WALK = 10_000;
 
-function strongRetainerCount(graph: Snapshot['graph'], firstRetainer: Uint32Array, retainerEdges: Uint32Array, ordinal: number): number {
-  let strong = 0;
-  for (let slot = firstRetainer[ordinal]!; slot < firstRetainer[ordinal + 1]!; slot++) {
-    if (graph.edgeTypes[retainerEdges[slot]!] !== graph.edgeType.weak) strong++;
-  }
-  return strong;
-}
-
-/** Nodes that only carry their owner's data; a path step through them joins the owner's step. */
-export function isPassThrough(snapshot: Snapshot, ordinal: number): boolean {
+/** The node half of a path step. Embedder ("Node / Environment") and synthetic roots are best known by their own names. */
+function describePathNode(snapshot: Snapshot, ordinal: number): Omit<PathStep, 'edge' | 'edgeType'> {
   const graph = snapshot.graph;
   const type = graph.nodeTypes[ordinal];
-  if (type === graph.nodeType.array || type === graph.nodeType.hidden) return true;
-  if (type !== graph.nodeType.object) return false;
-  const name = graph.strings[graph.nodeNames[ordinal]!] ?? '';
-  return name === 'Object' || name === 'Array' || name === 'system / Context' || name === '';
-}
-
-const identifier = /^[A-Za-z_$][\w$]*$/;
-
-function accessor(snapshot: Snapshot, edge: number): string {
-  const graph = snapshot.graph;
-  const name = edgeName(graph, edge);
-  if (isIndexEdge(graph, edge)) return `[${name}]`;
-  const type = graph.edgeTypes[edge];
-  // A closure's scope: `handler.context` reads worse than the variable that follows it.
-  // `previous` links a scope to the enclosing one: `fn()::x` already says x is in fn's scope chain.
-  if (type === graph.edgeType.internal && (name === 'context' || name === 'previous' || name === 'elements' || name === 'properties' || name === 'table')) return '';
-  if (type === graph.edgeType.context) return `::${name}`;
-  if (identifier.test(name)) return `.${name}`;
-  if (/^\d+$/.test(name)) return `[${name}]`;
-  return `[${name.startsWith('<symbol') ? name.slice(1, -1) : JSON.stringify(name)}]`;
-}
-
-function label(snapshot: Snapshot, ordinal: number): string {
-  const graph = snapshot.graph;
-  if (ordinal === 0) return '(root)';
-  const type = graph.nodeTypes[ordinal];
-  // Synthetic roots ("(GC roots)", "(Global handles)") and embedder nodes ("Node / Environment")
-  // are best known by their own names.
-  if (type === graph.nodeType.synthetic || type === graph.nodeType.native) {
-    const own = graph.strings[graph.nodeNames[ordinal]!] ?? '';
-    if (own !== '') return own;
-  }
-  const name = displayName(snapshot, ordinal);
-  // A scope seen at the start of a step (after a cut in a long path) reads better as what it is.
-  if (name === 'system / Context') return '(scope)';
-  return graph.nodeTypes[ordinal] === graph.nodeType.closure ? `${name}()` : name;
-}
-
-/**
- * Node's embedder graph (Environment → Realm → CleanupQueue → ModuleWrap …) precedes every
- * module-level path; it is one fact ("held by Node itself"), so it is shown as one step.
- */
-function collapseEmbedderPrefix(tokens: string[]): string[] {
-  let run = 0;
-  while (run < tokens.length - 1 && tokens[run]!.startsWith('Node / ')) run++;
-  return run <= 1 ? tokens : ['(node)', ...tokens.slice(run)];
-}
-
-/** A linked chain (`Timeout._idlePrev` ×600) reads better as one step with a count. */
-function collapseRepeats(tokens: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < tokens.length; ) {
-    let j = i + 1;
-    while (j < tokens.length && tokens[j] === tokens[i]) j++;
-    out.push(j - i > 1 ? `${tokens[i]} ×${j - i}` : tokens[i]!);
-    i = j;
-  }
-  return out;
-}
-
-/** Longest rendered path; longer ones keep their head and tail around an ellipsis. */
-const MAX_PATH_STEPS = 8;
-
-/**
- * `(GC roots) → … → Server._events.request → JobQueue._events.error[4999] → onQueueError()`:
- * one step per meaningful object, pass-through holders (plain objects, arrays, contexts, backing
- * stores) folded into the accessor of the step before them.
- */
-export function renderRetainerPath(snapshot: Snapshot, ordinal: number): string[] {
-  const path = snapshot.retainerPath(ordinal, { maxSteps: 64 });
-  if (!path) return ['(unreachable)'];
-  const tokens: string[] = [];
-  let current = '';
-  for (const step of path.steps) {
-    if (current === '') current = label(snapshot, step.from);
-    current += accessor(snapshot, step.edge);
-    const isLast = step.to === ordinal;
-    if (!isLast && isPassThrough(snapshot, step.to) && step.from !== 0) continue;
-    tokens.push(current);
-    current = '';
-  }
-  tokens.push(label(snapshot, ordinal));
-  const cleaned = collapseRepeats(collapseEmbedderPrefix(tokens.filter((token) => token !== '(root)' && !token.startsWith('(root)['))));
-  if (cleaned.length <= MAX_PATH_STEPS) return cleaned;
-  return [...cleaned.slice(0, 2), '…', ...cleaned.slice(cleaned.length - (MAX_PATH_STEPS - 3))];
+  const own = type === graph.nodeType.synthetic || type === graph.nodeType.native ? snapshot.nodeName(ordinal) : '';
+  return {
+    nodeId: graph.nodeIds[ordinal]!,
+    className: own !== '' ? own : snapshot.displayName(ordinal),
+    nodeType: snapshot.nodeKind(ordinal),
+    passThrough: snapshot.isPassThrough(ordinal),
+  };
 }

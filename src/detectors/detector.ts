@@ -1,3 +1,4 @@
+import type { CollectionKind, EdgeKind, NodeKind } from '../snapshot/index.js';
 import type { DetectorContext } from './context.js';
 
 /** Detector ids double as finding kinds and as the values `--detector` accepts. */
@@ -31,11 +32,7 @@ export interface Evidence {
   readonly survivingCount: number;
   /** Retained closures: context variables of the cluster's closures, largest first. */
   readonly captured?: readonly CapturedVariable[];
-  /** Growing collections: the variable or property path that holds the collection. */
-  readonly holder?: string;
-  /** Duplicate listeners: the event name; live handles: the handle class. */
-  readonly subject?: string;
-  /** Listeners or handles grouped by function: how many of the current ones share each location. */
+  /** Listeners or timers grouped by function, most common first: how many of the current ones share each location. */
   readonly groups?: readonly LocationGroup[];
 }
 
@@ -50,19 +47,79 @@ export interface LocationGroup {
   readonly count: number;
 }
 
-export interface Finding {
-  readonly kind: DetectorId;
-  readonly title: string;
+/**
+ * What holds an object, as the user wrote it: a scope variable or an object, then the property
+ * names and element indices from there to the object.
+ */
+export interface HolderPath {
+  /**
+   * Where the chain starts: a scope variable, an object's class, or a property of an unnamed plain
+   * object; null when the chain was cut before reaching a named owner.
+   */
+  readonly root: { readonly kind: 'variable' | 'object' | 'property'; readonly name: string } | null;
+  readonly steps: readonly HolderStep[];
+}
+
+/** `index: null` stands for any index (a clustering shape such as "every element of requestLog"). */
+export type HolderStep = { readonly kind: 'property'; readonly name: string } | { readonly kind: 'element'; readonly index: number | null };
+
+/**
+ * One step of a retainer path: the edge from the previous object (the GC root for the first step)
+ * and the object it reaches.
+ */
+export interface PathStep {
+  /** The edge's name (property, variable, internal field, Map key) or its element index as text. */
+  readonly edge: string;
+  /** V8's edge type; 'entry' is ours: a Map entry reached by its key (`edge`), which V8 spreads over a hash table. */
+  readonly edgeType: EdgeKind | 'entry';
+  readonly nodeId: number;
+  /** The object as a user would name it (display name; embedder and synthetic nodes by their own names). */
+  readonly className: string;
+  readonly nodeType: NodeKind;
+  /** Holds only its owner's data (plain object, array, scope, backing store): renderers fold it into the step before. */
+  readonly passThrough: boolean;
+}
+
+export interface RetainerPathData {
+  /** From the GC root (exclusive) to the finding's representative object (inclusive). */
+  readonly steps: readonly PathStep[];
+  /** Steps left out of the middle of a very long path (0 when complete). */
+  readonly omittedSteps: number;
+}
+
+/** The kind of resource a live-handles finding counts. */
+export type HandleKind = 'timers' | 'promises' | 'sockets' | 'http-exchanges' | 'file-handles' | 'streams';
+
+/** What a finding is about, per detector (the words are src/report's). */
+export interface FindingSubjects {
+  /** Listeners on one event of one emitter: its class and id, and the event name. */
+  'duplicate-listeners': { readonly emitter: string; readonly emitterId: number; readonly event: string };
+  /** Live objects of one handle class (Timeout, Promise, Socket, …). */
+  'live-handles': { readonly className: string; readonly handleKind: HandleKind };
+  /** Closures of one function (the location says where it is defined). */
+  'retained-closures': { readonly functionName: string };
+  /** One collection, by V8 id, and what holds it (null when nothing named does). */
+  'growing-collections': { readonly collection: CollectionKind; readonly nodeId: number; readonly holder: HolderPath | null };
+  /** Surviving objects of one class; `holder` is the shape of what holds them when they were clustered by it. */
+  'class-growth': { readonly className: string; readonly holder: HolderPath | null };
+}
+
+interface FindingOf<K extends DetectorId> {
+  readonly kind: K;
   readonly severity: Severity;
+  readonly subject: FindingSubjects[K];
   /** Bytes the finding's objects retain in the last snapshot. */
   readonly retainedSize: number;
   /** Growth from the first to the last snapshot, in `evidence.unit` and in bytes. */
   readonly growth: { readonly count: number; readonly bytes: number };
   readonly location: SourceLocation | null;
-  /** Shortest path from the GC roots to a representative object, one compact step per element. */
-  readonly retainerPath: readonly string[];
+  /** Shortest path from the GC roots to a representative object; null when none reaches it. */
+  readonly retainerPath: RetainerPathData | null;
   readonly evidence: Evidence;
 }
+
+/** A finding as data: its kind decides the shape of its subject. */
+export type Finding = { [K in DetectorId]: FindingOf<K> }[DetectorId];
 
 export interface Detector {
   readonly id: DetectorId;

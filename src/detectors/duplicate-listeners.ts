@@ -1,10 +1,6 @@
-import {
-  displayName, edgeName, mapEntries, nodeName, ordinalInSnapshot, propertyTarget, internalTarget, stringIndex, type ComparedSnapshot,
-} from '../diff/index.js';
-import type { HeapGraph } from '../snapshot/index.js';
+import { ordinalInSnapshot, type ComparedSnapshot } from '../diff/index.js';
 import type { DetectorContext } from './context.js';
-import type { Detector, Finding, LocationGroup } from './detector.js';
-import { formatLocation } from './source-location.js';
+import type { Detector, Finding, LocationGroup, PathStep } from './detector.js';
 import { judgeGrowth } from './suppressions.js';
 import { severityOf } from './thresholds.js';
 
@@ -20,13 +16,12 @@ export const duplicateListeners: Detector = {
     const last = context.last;
     const graph = last.graph;
     const findings: Finding[] = [];
-    const eventsName = stringIndex(graph, '_events');
-    const kEventsName = stringIndex(graph, '<symbol kEvents>');
+    const eventsName = last.stringIndex('_events');
+    const kEventsName = last.stringIndex(K_EVENTS);
     if (eventsName < 0 && kEventsName < 0) return findings;
     for (let emitter = 0; emitter < graph.nodeCount; emitter++) {
-      if (graph.nodeTypes[emitter] !== graph.nodeType.object || !hasEdgeNamed(graph, emitter, eventsName, kEventsName)) continue;
-      const lists = listenerLists(last, emitter);
-      for (const list of lists) {
+      if (graph.nodeTypes[emitter] !== graph.nodeType.object || !hasPropertyNamed(last, emitter, eventsName, kEventsName)) continue;
+      for (const list of listenerLists(last, emitter)) {
         const finding = judge(context, emitter, list);
         if (finding) findings.push(finding);
       }
@@ -35,8 +30,11 @@ export const duplicateListeners: Detector = {
   },
 };
 
-/** One pass over the node's edges: does it have a property named either string index? */
-function hasEdgeNamed(graph: HeapGraph, ordinal: number, first: number, second: number): boolean {
+const K_EVENTS = '<symbol kEvents>';
+
+/** One pass over the node's edges: does it have a property named by either string index? */
+function hasPropertyNamed(snapshot: ComparedSnapshot, ordinal: number, first: number, second: number): boolean {
+  const graph = snapshot.graph;
   const end = graph.firstEdge[ordinal + 1]!;
   for (let edge = graph.firstEdge[ordinal]!; edge < end; edge++) {
     const name = graph.edgeNames[edge];
@@ -45,58 +43,66 @@ function hasEdgeNamed(graph: HeapGraph, ordinal: number, first: number, second: 
   return false;
 }
 
+/** How an emitter reaches its listener list: real edges, then (EventTarget) the Map entry's key. */
+interface ListAccess {
+  /** Edges from the emitter down to the list holder, in order. */
+  readonly edges: readonly number[];
+  /** EventTarget lists sit in a Map under the event name: the last hop is that entry. */
+  readonly entryKey?: string;
+}
+
 interface ListenerList {
   readonly event: string;
   /** The node holding the listeners (array, single function, or the EventTarget's list head). */
   readonly holder: number;
   /** Listener functions, in order. */
   readonly listeners: number[];
-  /** Rendered accessor from the emitter to the list, e.g. `._events.error`. */
-  readonly accessor: string;
+  readonly access: ListAccess;
+  /** 'emitter' lists (`_events`) and 'target' lists (`[kEvents]`) never match each other across snapshots. */
+  readonly style: 'emitter' | 'target';
 }
 
 /** The listener lists an object carries, as EventEmitter or as EventTarget; [] for anything else. */
 function listenerLists(snapshot: ComparedSnapshot, emitter: number): ListenerList[] {
   const graph = snapshot.graph;
   const lists: ListenerList[] = [];
-  const events = propertyTarget(graph, emitter, '_events');
+  const eventsEdge = snapshot.edgeNamed(emitter, graph.edgeType.property, '_events');
+  const events = eventsEdge < 0 ? -1 : graph.edgeTargets[eventsEdge]!;
   if (events >= 0 && graph.nodeTypes[events] === graph.nodeType.object) {
     const end = graph.firstEdge[events + 1]!;
     for (let edge = graph.firstEdge[events]!; edge < end; edge++) {
       if (graph.edgeTypes[edge] !== graph.edgeType.property) continue;
-      const event = edgeName(graph, edge);
+      const event = snapshot.edgeName(edge);
       if (event === '__proto__') continue;
       const target = graph.edgeTargets[edge]!;
-      const listeners = emitterListeners(graph, target);
-      if (listeners.length > 0) lists.push({ event, holder: target, listeners, accessor: `._events${propertyAccessor(event)}` });
+      const listeners = emitterListeners(snapshot, target);
+      if (listeners.length > 0) lists.push({ event, holder: target, listeners, access: { edges: [eventsEdge, edge] }, style: 'emitter' });
     }
   }
-  const kEvents = propertyTarget(graph, emitter, '<symbol kEvents>');
-  if (kEvents >= 0 && nodeName(graph, kEvents) === 'Map') {
-    for (const { key, value } of mapEntries(graph, kEvents)) {
+  const kEventsEdge = snapshot.edgeNamed(emitter, graph.edgeType.property, K_EVENTS);
+  const kEvents = kEventsEdge < 0 ? -1 : graph.edgeTargets[kEventsEdge]!;
+  if (kEvents >= 0 && snapshot.nodeName(kEvents) === 'Map') {
+    for (const { key, value } of snapshot.mapEntries(kEvents)) {
       if (key < 0 || value < 0 || graph.nodeTypes[key] !== graph.nodeType.string) continue;
-      const event = nodeName(graph, key);
-      const listeners = eventTargetListeners(graph, value);
-      if (listeners.length > 0) lists.push({ event, holder: value, listeners, accessor: `[kEvents].${event}` });
+      const event = snapshot.nodeName(key);
+      const listeners = eventTargetListeners(snapshot, value);
+      if (listeners.length > 0) lists.push({ event, holder: value, listeners, access: { edges: [kEventsEdge], entryKey: event }, style: 'target' });
     }
   }
   return lists;
 }
 
-function propertyAccessor(name: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
-}
-
 /** `_events.x` is a function when one listener is registered and an array from the second on. */
-function emitterListeners(graph: HeapGraph, target: number): number[] {
-  if (graph.nodeTypes[target] === graph.nodeType.closure) return [unwrapListener(graph, target)];
-  if (graph.nodeTypes[target] !== graph.nodeType.object || nodeName(graph, target) !== 'Array') return [];
+function emitterListeners(snapshot: ComparedSnapshot, target: number): number[] {
+  const graph = snapshot.graph;
+  if (graph.nodeTypes[target] === graph.nodeType.closure) return [unwrapListener(snapshot, target)];
+  if (graph.nodeTypes[target] !== graph.nodeType.object || snapshot.nodeName(target) !== 'Array') return [];
   const listeners: number[] = [];
   const end = graph.firstEdge[target + 1]!;
   for (let edge = graph.firstEdge[target]!; edge < end; edge++) {
     if (graph.edgeTypes[edge] !== graph.edgeType.element) continue;
     const listener = graph.edgeTargets[edge]!;
-    if (graph.nodeTypes[listener] === graph.nodeType.closure) listeners.push(unwrapListener(graph, listener));
+    if (graph.nodeTypes[listener] === graph.nodeType.closure) listeners.push(unwrapListener(snapshot, listener));
   }
   return listeners;
 }
@@ -105,24 +111,26 @@ function emitterListeners(graph: HeapGraph, target: number): number[] {
  * `emitter.once()` registers `onceWrapper.bind(state)`; the user's function is state.listener.
  * Grouping by the wrapper would lump every once-listener of the process together.
  */
-function unwrapListener(graph: HeapGraph, closure: number): number {
-  const boundThis = internalTarget(graph, closure, 'bound_this');
+function unwrapListener(snapshot: ComparedSnapshot, closure: number): number {
+  const graph = snapshot.graph;
+  const boundThis = snapshot.internal(closure, 'bound_this');
   if (boundThis < 0) return closure;
-  const listener = propertyTarget(graph, boundThis, 'listener');
+  const listener = snapshot.property(boundThis, 'listener');
   return listener >= 0 && graph.nodeTypes[listener] === graph.nodeType.closure ? listener : closure;
 }
 
 /** Node's EventTarget keeps a doubly linked list per type: head → next → … each with a `listener`. */
-function eventTargetListeners(graph: HeapGraph, head: number): number[] {
+function eventTargetListeners(snapshot: ComparedSnapshot, head: number): number[] {
+  const graph = snapshot.graph;
   const listeners: number[] = [];
   const seen = new Set<number>([head]);
-  let current = propertyTarget(graph, head, 'next');
+  let current = snapshot.property(head, 'next');
   while (current >= 0 && !seen.has(current)) {
     seen.add(current);
-    let listener = propertyTarget(graph, current, 'callback');
-    if (listener < 0) listener = propertyTarget(graph, current, 'listener');
+    let listener = snapshot.property(current, 'callback');
+    if (listener < 0) listener = snapshot.property(current, 'listener');
     if (listener >= 0 && graph.nodeTypes[listener] === graph.nodeType.closure) listeners.push(listener);
-    current = propertyTarget(graph, current, 'next');
+    current = snapshot.property(current, 'next');
   }
   return listeners;
 }
@@ -134,7 +142,7 @@ function judge(context: DetectorContext, emitter: number, list: ListenerList): F
   for (let k = 0; k < diff.snapshots.length; k++) {
     const snapshot = diff.snapshots[k]!;
     const there = ordinalInSnapshot(diff, k, emitter);
-    const same = there < 0 ? undefined : listenerLists(snapshot, there).find((l) => l.event === list.event && l.accessor === list.accessor);
+    const same = there < 0 ? undefined : listenerLists(snapshot, there).find((l) => l.event === list.event && l.style === list.style);
     counts.push(same?.listeners.length ?? 0);
     bytes.push(context.retainedAsOf(list.listeners, k));
   }
@@ -148,30 +156,50 @@ function judge(context: DetectorContext, emitter: number, list: ListenerList): F
   context.claim(list.holder);
   for (const listener of list.listeners) context.claim(listener);
   const groups = groupByLocation(context, list.listeners);
-  const top = groups[0]!;
-  const emitterName = displayName(context.last, emitter);
-  const who = top.location
-    ? `${top.count === list.listeners.length ? 'all' : `${top.count.toLocaleString('en-US')} of them`} ${top.location.functionName || '(anonymous)'} at ${formatLocation(top.location)}`
-    : 'listeners of unknown origin';
-  const path = context.retainerPath(emitter);
-  path[path.length - 1] = `${path[path.length - 1]}${list.accessor}[${list.listeners.length - 1}]`;
+  const last = context.last;
   return {
     kind: 'duplicate-listeners',
-    title: `${emitterName} '${list.event}': ${list.listeners.length.toLocaleString('en-US')} listeners (${signed(growth.count)}), ${who}`,
     severity,
+    subject: { emitter: last.displayName(emitter), emitterId: last.graph.nodeIds[emitter]!, event: list.event },
     retainedSize: bytes[bytes.length - 1]!,
     growth,
-    location: top.location,
-    retainerPath: path,
-    evidence: { unit: 'listeners', counts, bytes, survivingCount, subject: list.event, groups },
+    location: groups[0]!.location,
+    retainerPath: pathToList(context, emitter, list),
+    evidence: { unit: 'listeners', counts, bytes, survivingCount, groups },
   };
+}
+
+/** The emitter's own path, continued down to the newest listener: `JobQueue._events.error[4999] → onQueueError()`. */
+function pathToList(context: DetectorContext, emitter: number, list: ListenerList): Finding['retainerPath'] {
+  const path = context.retainerPath(emitter);
+  if (path === null) return null;
+  const last = context.last;
+  const graph = last.graph;
+  const steps: PathStep[] = [...path.steps];
+  for (const edge of list.access.edges) steps.push(context.pathStep(edge, graph.edgeTargets[edge]!));
+  if (list.access.entryKey !== undefined) {
+    const { nodeId, className, nodeType, passThrough } = context.pathStep(list.access.edges[0]!, list.holder);
+    steps.push({ edge: list.access.entryKey, edgeType: 'entry', nodeId, className, nodeType, passThrough });
+  } else if (graph.nodeTypes[list.holder] !== graph.nodeType.closure) {
+    const elementEdge = lastElementEdge(context, list.holder);
+    if (elementEdge >= 0) steps.push(context.pathStep(elementEdge, graph.edgeTargets[elementEdge]!));
+  }
+  return { steps, omittedSteps: path.omittedSteps };
+}
+
+function lastElementEdge(context: DetectorContext, holder: number): number {
+  const graph = context.last.graph;
+  for (let edge = graph.firstEdge[holder + 1]! - 1; edge >= graph.firstEdge[holder]!; edge--) {
+    if (graph.edgeTypes[edge] === graph.edgeType.element) return edge;
+  }
+  return -1;
 }
 
 function groupByLocation(context: DetectorContext, listeners: readonly number[]): LocationGroup[] {
   const locator = context.locator();
   const byKey = new Map<string, { ordinal: number; count: number }>();
   for (const listener of listeners) {
-    const key = locator.locationKey(listener) ?? `?${nodeName(context.last.graph, listener)}`;
+    const key = locator.locationKey(listener) ?? `?${context.last.nodeName(listener)}`;
     const group = byKey.get(key);
     if (group) group.count++;
     else byKey.set(key, { ordinal: listener, count: 1 });
@@ -179,8 +207,4 @@ function groupByLocation(context: DetectorContext, listeners: readonly number[])
   return [...byKey.values()]
     .sort((a, b) => b.count - a.count)
     .map(({ ordinal, count }) => ({ location: locator.locate(ordinal), count }));
-}
-
-function signed(value: number): string {
-  return value > 0 ? `+${value.toLocaleString('en-US')}` : value.toLocaleString('en-US');
 }

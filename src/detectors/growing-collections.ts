@@ -1,10 +1,8 @@
-import {
-  collectionSize, describeCollection, edgeName, internalTarget, mapEntries, ordinalInSnapshot, stringIndex, type CollectionSize,
-} from '../diff/index.js';
-import { UNREACHABLE } from '../snapshot/index.js';
+import { ordinalInSnapshot } from '../diff/index.js';
+import { COLLECTION_NODE_NAMES, UNREACHABLE, type CollectionSize } from '../snapshot/index.js';
 import type { DetectorContext } from './context.js';
 import type { Detector, Finding, SourceLocation } from './detector.js';
-import { closestRetainer, holderName } from './holders.js';
+import { holderPath } from './holders.js';
 import { judgeGrowth } from './suppressions.js';
 import { severityOf } from './thresholds.js';
 
@@ -22,21 +20,21 @@ export const growingCollections: Detector = {
     const first = diff.snapshots[0]!;
     const explained = context.explained();
     const findings: Finding[] = [];
-    const collectionNames = new Set(COLLECTION_NAMES.map((name) => stringIndex(graph, name)).filter((index) => index >= 0));
+    const collectionNames = new Set(COLLECTION_NODE_NAMES.map((name) => last.stringIndex(name)).filter((index) => index >= 0));
     for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
       // Cheap tests first: most objects are not collections, or were not there at the baseline.
       if (graph.nodeTypes[ordinal] !== graph.nodeType.object || !collectionNames.has(graph.nodeNames[ordinal]!)) continue;
       if (explained[ordinal] === 1 || last.distances[ordinal] === UNREACHABLE) continue;
       const firstOrdinal = ordinalInSnapshot(diff, 0, ordinal);
       if (firstOrdinal < 0) continue;
-      const lastSize = collectionSize(graph, ordinal);
+      const lastSize = last.collectionSize(ordinal);
       if (!lastSize || lastSize.size === 0) continue;
-      const firstSize = collectionSize(first.graph, firstOrdinal);
+      const firstSize = first.collectionSize(firstOrdinal);
       if (!firstSize || firstSize.size >= lastSize.size) continue;
       const sizes: number[] = [];
       for (let k = 0; k < diff.snapshots.length; k++) {
         const there = ordinalInSnapshot(diff, k, ordinal);
-        sizes.push(there < 0 ? 0 : collectionSize(diff.snapshots[k]!.graph, there)?.size ?? 0);
+        sizes.push(there < 0 ? 0 : diff.snapshots[k]!.collectionSize(there)?.size ?? 0);
       }
       const { survivingCount, bytes } = measureMembers(context, ordinal, lastSize);
       const decision = judgeGrowth({ counts: sizes, survivingCount });
@@ -44,25 +42,21 @@ export const growingCollections: Detector = {
       const severity = severityOf(decision, growth, context.thresholdsFor('growing-collections'));
       if (severity === undefined) continue;
       context.claim(ordinal);
-      const holder = holderName(last, ordinal);
       const unit = lastSize.kind === 'Array' ? 'elements' : lastSize.kind === 'Object' ? 'properties' : 'entries';
       findings.push({
         kind: 'growing-collections',
-        title: `${holder ?? `${lastSize.kind} @${graph.nodeIds[ordinal]}`}: ${describeCollection(lastSize)} (+${growth.count.toLocaleString('en-US')}) keeps growing`,
         severity,
+        subject: { collection: lastSize.kind, nodeId: graph.nodeIds[ordinal]!, holder: holderPath(last, ordinal) ?? null },
         retainedSize: bytes[bytes.length - 1]!,
         growth,
         location: declaringLocation(context, ordinal),
         retainerPath: context.retainerPath(ordinal),
-        evidence: { unit, counts: sizes, bytes, survivingCount, ...(holder ? { holder } : {}) },
+        evidence: { unit, counts: sizes, bytes, survivingCount },
       });
     }
     return findings;
   },
 };
-
-/** Node names collectionSize() understands. */
-const COLLECTION_NAMES = ['Map', 'Set', 'SafeMap', 'SafeSet', 'Array', 'Object'];
 
 /**
  * Over the collection's members (targets of its entry edges, in the last snapshot): how many are
@@ -76,7 +70,7 @@ function measureMembers(context: DetectorContext, ordinal: number, size: Collect
   const graph = last.graph;
   const total = last.retainedSizes[ordinal]!;
   let owner = ordinal;
-  if (size.kind === 'Map' || size.kind === 'Set') owner = internalTarget(graph, ordinal, 'table');
+  if (size.kind === 'Map' || size.kind === 'Set') owner = last.internal(ordinal, 'table');
   const newSince = new Float64Array(diff.snapshots.length);
   let survivingCount = 0;
   const end = owner < 0 ? 0 : graph.firstEdge[owner + 1]!;
@@ -93,7 +87,7 @@ function measureMembers(context: DetectorContext, ordinal: number, size: Collect
   // A Map entry is two members (key and value): count entries, by the value (or the key).
   if (size.kind === 'Map') {
     survivingCount = 0;
-    for (const { key, value } of mapEntries(graph, ordinal)) {
+    for (const { key, value } of last.mapEntries(ordinal)) {
       const member = value >= 0 ? value : key;
       if (member >= 0 && diff.candidates[member] === 1) survivingCount++;
     }
@@ -107,14 +101,14 @@ function measureMembers(context: DetectorContext, ordinal: number, size: Collect
  */
 function declaringLocation(context: DetectorContext, ordinal: number): SourceLocation | null {
   const snapshot = context.last;
-  const step = closestRetainer(snapshot, ordinal);
+  const step = snapshot.owner(ordinal);
   const graph = snapshot.graph;
   if (!step || graph.edgeTypes[step.edge] !== graph.edgeType.context) return null;
   const { firstRetainer, retainerEdges, retainerOwners } = snapshot.retainers;
   const scope = step.owner;
   for (let slot = firstRetainer[scope]!; slot < firstRetainer[scope + 1]!; slot++) {
     const owner = retainerOwners[slot]!;
-    if (graph.nodeTypes[owner] !== graph.nodeType.closure || edgeName(graph, retainerEdges[slot]!) !== 'context') continue;
+    if (graph.nodeTypes[owner] !== graph.nodeType.closure || snapshot.edgeName(retainerEdges[slot]!) !== 'context') continue;
     const location = context.locator().locate(owner);
     if (location) return location;
   }

@@ -1,98 +1,75 @@
-import { displayName, edgeName } from '../diff/index.js';
-import { UNREACHABLE, type Snapshot } from '../snapshot/index.js';
-import { isPassThrough } from './context.js';
+import type { Snapshot } from '../snapshot/index.js';
+import type { HolderPath, HolderStep } from './detector.js';
 
 /**
- * Names for what holds an object, read from its closest-to-root retainer: the variable
- * (`sessionCache`), the property path (`registry.pendingById`), or for clustering a shape with
- * indices left out (`requestLog[]`, `Session.meta.tags`).
+ * What holds an object, read from its owner (the closest-to-root retainer, Snapshot.owner): the
+ * variable (`sessionCache`), the property path (`registry.pendingById`), or for clustering a shape
+ * with indices left out (`requestLog[]`, `Session.meta.tags`). As data (HolderPath); src/report
+ * writes it out.
  */
 
-export interface RetainerStepRef {
-  readonly owner: number;
-  readonly edge: number;
-}
-
-/**
- * The retaining edge whose owner is nearest the GC roots. `namedOnly` keeps property, element and
- * context edges (what a user wrote); otherwise any non-weak edge counts (V8's internal ones too).
- */
-export function closestRetainer(snapshot: Snapshot, ordinal: number, namedOnly = true): RetainerStepRef | undefined {
-  const graph = snapshot.graph;
-  const { firstRetainer, retainerEdges, retainerOwners } = snapshot.retainers;
-  const { property, context, element, weak, shortcut } = graph.edgeType;
-  let best: RetainerStepRef | undefined;
-  let bestDistance = Infinity;
-  for (let slot = firstRetainer[ordinal]!; slot < firstRetainer[ordinal + 1]!; slot++) {
-    const edge = retainerEdges[slot]!;
-    const type = graph.edgeTypes[edge];
-    if (namedOnly ? type !== property && type !== context && type !== element : type === weak || type === shortcut) continue;
-    const owner = retainerOwners[slot]!;
-    const distance = snapshot.distances[owner]!;
-    if (distance === UNREACHABLE || distance >= bestDistance) continue;
-    best = { owner, edge };
-    bestDistance = distance;
-  }
-  return best;
-}
-
-/** `sessionCache`, `registry.pendingById`, `JobQueue._events.error`, or undefined. */
-export function holderName(snapshot: Snapshot, ordinal: number): string | undefined {
-  const step = closestRetainer(snapshot, ordinal);
+/** `sessionCache`, `registry.pendingById`, `JobQueue._events`, or undefined when no named edge holds it. */
+export function holderPath(snapshot: Snapshot, ordinal: number): HolderPath | undefined {
+  const step = snapshot.owner(ordinal);
   if (!step) return undefined;
   const graph = snapshot.graph;
-  const name = edgeName(graph, step.edge);
+  const name = snapshot.edgeName(step.edge);
   const type = graph.edgeTypes[step.edge];
-  if (type === graph.edgeType.context) return name;
-  if (type === graph.edgeType.element) return `${ownerName(snapshot, step.owner)}[${name}]`;
-  if (type === graph.edgeType.property) return `${ownerName(snapshot, step.owner)}.${name}`;
-  return undefined;
+  if (type === graph.edgeType.context) return { root: { kind: 'variable', name }, steps: [] };
+  const last: HolderStep = type === graph.edgeType.element ? { kind: 'element', index: Number(name) } : { kind: 'property', name };
+  const owner = ownerPath(snapshot, step.owner);
+  return { root: owner.root, steps: [...owner.steps, last] };
 }
 
 /**
  * A plain object is better named by what holds it: `registry` (a variable) or `JobQueue._events`
- * (a property of a named object) rather than by its class, `Object`.
+ * (a property of a named object) rather than by its class, `Object`. One level up at most.
  */
-function ownerName(snapshot: Snapshot, owner: number): string {
-  const own = displayName(snapshot, owner);
-  if (own !== 'Object') return own;
-  const up = closestRetainer(snapshot, owner);
+function ownerPath(snapshot: Snapshot, owner: number): HolderPath {
+  const own: HolderPath = { root: { kind: 'object', name: snapshot.displayName(owner) }, steps: [] };
+  if (own.root!.name !== 'Object') return own;
+  const up = snapshot.owner(owner);
   if (!up) return own;
   const graph = snapshot.graph;
   const type = graph.edgeTypes[up.edge];
-  const name = edgeName(graph, up.edge);
-  if (type === graph.edgeType.context) return name;
+  const name = snapshot.edgeName(up.edge);
+  if (type === graph.edgeType.context) return { root: { kind: 'variable', name }, steps: [] };
   if (type !== graph.edgeType.property) return own;
-  const holder = displayName(snapshot, up.owner);
-  return holder === 'Object' ? name : `${holder}.${name}`;
+  const holder = snapshot.displayName(up.owner);
+  if (holder === 'Object') return { root: { kind: 'property', name }, steps: [] };
+  return { root: { kind: 'object', name: holder }, steps: [{ kind: 'property', name }] };
 }
 
 /** Holders climbed through (plain objects, arrays, backing stores) before giving up. */
 const MAX_SIGNATURE_STEPS = 4;
+/** V8's internal edges from an object to its own storage: folded, they name nothing the user wrote. */
 const FOLDED_INTERNAL_EDGES = new Set(['table', 'elements', 'properties', 'context']);
 
 /**
- * A retainer-path shape for clustering: the closest retainers climbed through pass-through holders
- * up to a named one, indices replaced by `[]`, so the 4,500 entries of one Map share
- * `requestLog[]` while the objects of another leak get another key.
+ * A retainer-path shape for clustering: the owners climbed through pass-through holders up to a
+ * named one, indices replaced by "any index", so the 4,500 entries of one Map share
+ * `requestLog[]` while the objects of another leak get another shape. Undefined when nothing
+ * holds the object; a null root when the climb gave up before a named owner.
  */
-export function holderSignature(snapshot: Snapshot, ordinal: number): string {
+export function holderSignature(snapshot: Snapshot, ordinal: number): HolderPath | undefined {
   const graph = snapshot.graph;
-  let suffix = '';
+  const steps: HolderStep[] = [];
   let current = ordinal;
-  for (let step = 0; step < MAX_SIGNATURE_STEPS; step++) {
-    const up = closestRetainer(snapshot, current, false);
+  for (let climbed = 0; climbed < MAX_SIGNATURE_STEPS; climbed++) {
+    const up = snapshot.owner(current, false);
     if (!up) break;
     const type = graph.edgeTypes[up.edge];
-    const name = edgeName(graph, up.edge);
-    if (type === graph.edgeType.context) return `${name}${suffix}`;
-    let accessor: string;
-    if (type === graph.edgeType.element || type === graph.edgeType.hidden || /^\d+$/.test(name)) accessor = '[]';
-    else if (type === graph.edgeType.internal && FOLDED_INTERNAL_EDGES.has(name)) accessor = '';
-    else accessor = `.${name}`;
-    suffix = `${accessor}${suffix}`;
-    if (!isPassThrough(snapshot, up.owner)) return `${displayName(snapshot, up.owner)}${suffix}`;
+    const name = snapshot.edgeName(up.edge);
+    if (type === graph.edgeType.context) return { root: { kind: 'variable', name }, steps };
+    if (type === graph.edgeType.element || type === graph.edgeType.hidden || /^\d+$/.test(name)) steps.unshift({ kind: 'element', index: null });
+    else if (type !== graph.edgeType.internal || !FOLDED_INTERNAL_EDGES.has(name)) steps.unshift({ kind: 'property', name });
+    if (!snapshot.isPassThrough(up.owner)) return { root: { kind: 'object', name: snapshot.displayName(up.owner) }, steps };
     current = up.owner;
   }
-  return suffix === '' ? '(no retainer)' : `…${suffix}`;
+  return steps.length === 0 ? undefined : { root: null, steps };
+}
+
+/** A key equal for equal holder paths (clustering). */
+export function holderKey(holder: HolderPath | undefined): string {
+  return holder === undefined ? '' : JSON.stringify(holder);
 }

@@ -1,7 +1,7 @@
 // The detectors layer: an explicit, ordered list (earlier detectors claim what they explain, so
 // the order is part of the behaviour) plus the contract and result types. Re-exports only below.
 import { classGrowth } from './class-growth.js';
-import type { Detector } from './detector.js';
+import type { Detector, DetectorId } from './detector.js';
 import { duplicateListeners } from './duplicate-listeners.js';
 import { growingCollections } from './growing-collections.js';
 import { liveHandles } from './live-handles.js';
@@ -11,13 +11,20 @@ import { retainedClosures } from './retained-closures.js';
 // says more than "600 heartbeat closures".
 export const DETECTORS: readonly Detector[] = [duplicateListeners, liveHandles, retainedClosures, growingCollections, classGrowth];
 
+/** Ids `--detector` accepts, in the order the detectors run. */
+export const DETECTOR_IDS: readonly DetectorId[] = DETECTORS.map((detector) => detector.id);
+
+export function isDetectorId(value: string): value is DetectorId {
+  return (DETECTOR_IDS as readonly string[]).includes(value);
+}
+
 export type {
-  CapturedVariable, Detector, DetectorId, Evidence, Finding, LocationGroup, Severity, SourceLocation, Thresholds,
+  CapturedVariable, Detector, DetectorId, Evidence, Finding, FindingSubjects, HandleKind, HolderPath, HolderStep, LocationGroup,
+  PathStep, RetainerPathData, Severity, SourceLocation, Thresholds,
 } from './detector.js';
-export { DetectorContext, renderRetainerPath } from './context.js';
+export { DetectorContext } from './context.js';
+export { holderPath, holderSignature } from './holders.js';
 export { describeSuppressions, judgeGrowth, type GrowthSeries, type LeakDecision } from './suppressions.js';
 export { crossesThresholds, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, severityOf } from './thresholds.js';
-export { formatLocation, SourceLocator } from './source-location.js';
-export {
-  ANALYSIS_SCHEMA_VERSION, type AnalysisResult, type SnapshotSummary, type Verdict,
-} from './analysis-result.js';
+export { SourceLocator } from './source-location.js';
+export { ANALYSIS_SCHEMA_VERSION, type AnalysisResult, type AnalysisVerdict, type SnapshotSummary } from './analysis-result.js';

@@ -1,8 +1,6 @@
-import { displayName, propertyTarget, stringIndex } from '../diff/index.js';
-import type { HeapGraph } from '../snapshot/index.js';
+import type { ComparedSnapshot } from '../diff/index.js';
 import type { DetectorContext } from './context.js';
-import type { Detector, Finding, LocationGroup } from './detector.js';
-import { formatLocation } from './source-location.js';
+import type { Detector, Finding, HandleKind, LocationGroup } from './detector.js';
 import { judgeGrowth } from './suppressions.js';
 import { severityOf } from './thresholds.js';
 
@@ -11,17 +9,17 @@ import { severityOf } from './thresholds.js';
  * sockets and HTTP exchanges. Their live count growing means intervals never cleared, promises
  * never settled, connections never closed.
  */
-const HANDLE_CLASSES: ReadonlyMap<string, string> = new Map([
+const HANDLE_CLASSES: ReadonlyMap<string, HandleKind> = new Map([
   ['Timeout', 'timers'],
   ['Immediate', 'timers'],
   ['Promise', 'promises'],
   ['Socket', 'sockets'],
   ['TLSSocket', 'sockets'],
   ['Server', 'sockets'],
-  ['ServerResponse', 'HTTP exchanges'],
-  ['IncomingMessage', 'HTTP exchanges'],
-  ['ClientRequest', 'HTTP exchanges'],
-  ['FileHandle', 'file handles'],
+  ['ServerResponse', 'http-exchanges'],
+  ['IncomingMessage', 'http-exchanges'],
+  ['ClientRequest', 'http-exchanges'],
+  ['FileHandle', 'file-handles'],
   ['WriteStream', 'streams'],
   ['ReadStream', 'streams'],
 ]);
@@ -39,13 +37,13 @@ export const liveHandles: Detector = {
     for (const name of HANDLE_CLASSES.keys()) countsByClass.set(name, new Array<number>(diff.snapshots.length).fill(0));
     diff.snapshots.forEach((snapshot, k) => {
       const g = snapshot.graph;
-      const isHandleName = handleNameFlags(g);
+      const isHandleName = handleNameFlags(snapshot);
       for (let ordinal = 0; ordinal < g.nodeCount; ordinal++) {
         if (g.nodeTypes[ordinal] !== g.nodeType.object || isHandleName[g.nodeNames[ordinal]!] === 0) continue;
         countsByClass.get(g.strings[g.nodeNames[ordinal]!]!)![k]!++;
       }
     });
-    const isHandleName = handleNameFlags(graph);
+    const isHandleName = handleNameFlags(last);
     const liveTimers: number[] = [];
     for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
       if (graph.nodeTypes[ordinal] !== graph.nodeType.object || isHandleName[graph.nodeNames[ordinal]!] === 0) continue;
@@ -68,22 +66,17 @@ export const liveHandles: Detector = {
       if (severity === undefined) continue;
       for (const member of members) context.claim(member);
       const groups = className === 'Timeout' ? groupTimersByCallback(context, liveTimers) : [];
-      const top = groups[0];
-      const callbacks = top?.location
-        ? `, ${top.count === liveTimers.length ? 'all' : `${top.count.toLocaleString('en-US')} of them`} running ${top.location.functionName || '(anonymous)'} at ${formatLocation(top.location)}`
-        : '';
-      const representative = members.reduce((best, o) => (last.retainedSizes[o]! > last.retainedSizes[best]! ? o : best), members[0]!);
       findings.push({
         kind: 'live-handles',
-        title: `${displayName(last, members[0]!)}: ${counts[counts.length - 1]!.toLocaleString('en-US')} live (+${growth.count.toLocaleString('en-US')}) ${HANDLE_CLASSES.get(className)}${callbacks}`,
         severity,
+        subject: { className: last.displayName(members[0]!), handleKind: HANDLE_CLASSES.get(className)! },
         retainedSize,
         growth,
-        location: top?.location ?? null,
-        retainerPath: context.retainerPath(representative),
+        location: groups[0]?.location ?? null,
+        retainerPath: context.retainerPath(last.largestByRetainedSize(members)),
         evidence: {
           unit: 'objects', counts, bytes: counts.map((_, k) => (k === counts.length - 1 ? retainedSize : 0)), survivingCount: members.length,
-          subject: className, ...(groups.length > 0 ? { groups } : {}),
+          ...(groups.length > 0 ? { groups } : {}),
         },
       });
     }
@@ -92,10 +85,10 @@ export const liveHandles: Detector = {
 };
 
 /** By string index: 1 for the names of handle classes, so the per-node test is one array read. */
-function handleNameFlags(graph: HeapGraph): Uint8Array {
-  const flags = new Uint8Array(graph.strings.length);
+function handleNameFlags(snapshot: ComparedSnapshot): Uint8Array {
+  const flags = new Uint8Array(snapshot.graph.strings.length);
   for (const name of HANDLE_CLASSES.keys()) {
-    const index = stringIndex(graph, name);
+    const index = snapshot.stringIndex(name);
     if (index >= 0) flags[index] = 1;
   }
   return flags;
@@ -103,11 +96,11 @@ function handleNameFlags(graph: HeapGraph): Uint8Array {
 
 /** Timers by the function they run (`_onTimeout`), most common first. */
 function groupTimersByCallback(context: DetectorContext, timers: readonly number[]): LocationGroup[] {
-  const graph = context.last.graph;
+  const last = context.last;
   const locator = context.locator();
   const byKey = new Map<string, { ordinal: number; count: number }>();
   for (const timer of timers) {
-    const callback = propertyTarget(graph, timer, '_onTimeout');
+    const callback = last.property(timer, '_onTimeout');
     if (callback < 0) continue;
     const key = locator.locationKey(callback) ?? '?';
     const group = byKey.get(key);

@@ -1,8 +1,6 @@
-import { edgeName, internalTarget, nodeName, type ComparedSnapshot } from '../diff/index.js';
-import type { Snapshot } from '../snapshot/index.js';
+import type { ComparedSnapshot } from '../diff/index.js';
 import type { DetectorContext } from './context.js';
 import type { CapturedVariable, Detector, Finding } from './detector.js';
-import { formatLocation } from './source-location.js';
 import { judgeGrowth } from './suppressions.js';
 import { severityOf } from './thresholds.js';
 
@@ -44,19 +42,15 @@ export const retainedClosures: Detector = {
       const members = countsByKey[countsByKey.length - 1]!.get(key) ?? survivors;
       for (const member of survivors) context.claim(member);
       const location = locator.locate(survivors[0]!);
-      const captured = capturedVariables(context, members);
-      const representative = largest(last, survivors);
-      const name = location?.functionName || nodeName(graph, survivors[0]!) || '(anonymous)';
-      const holds = captured.length > 0 ? `; its scope holds ${captured.slice(0, 3).map((c) => c.name).join(', ')}` : '';
       findings.push({
         kind: 'retained-closures',
-        title: `${members.length.toLocaleString('en-US')} closures ${name}() (+${growth.count.toLocaleString('en-US')})${location ? ` from ${formatLocation(location)}` : ''}${holds}`,
         severity,
+        subject: { functionName: location?.functionName || last.nodeName(survivors[0]!) },
         retainedSize: bytes[bytes.length - 1]!,
         growth,
         location,
-        retainerPath: context.retainerPath(representative),
-        evidence: { unit: 'closures', counts, bytes, survivingCount: survivors.length, captured },
+        retainerPath: context.retainerPath(last.largestByRetainedSize(survivors)),
+        evidence: { unit: 'closures', counts, bytes, survivingCount: survivors.length, captured: capturedVariables(context, members) },
       });
     }
     return findings;
@@ -91,20 +85,20 @@ function capturedVariables(context: DetectorContext, closures: readonly number[]
   const targetsByName = new Map<string, number[]>();
   const seenContexts = new Set<number>();
   for (const closure of closures) {
-    let scope = internalTarget(graph, closure, 'context');
+    let scope = snapshot.internal(closure, 'context');
     // The closure's own scope and the one around it; a scope shared by many closures counts once.
     for (let depth = 0; scope >= 0 && depth < 2 && !seenContexts.has(scope); depth++) {
       seenContexts.add(scope);
       const end = graph.firstEdge[scope + 1]!;
       for (let edge = graph.firstEdge[scope]!; edge < end; edge++) {
         if (graph.edgeTypes[edge] !== graph.edgeType.context) continue;
-        const name = edgeName(graph, edge);
+        const name = snapshot.edgeName(edge);
         let targets = targetsByName.get(name);
         if (!targets) targetsByName.set(name, (targets = []));
         targets.push(graph.edgeTargets[edge]!);
       }
-      scope = internalTarget(graph, scope, 'previous');
-      if (scope >= 0 && nodeName(graph, scope) === 'system / NativeContext') break;
+      scope = snapshot.internal(scope, 'previous');
+      if (scope >= 0 && snapshot.nodeName(scope) === 'system / NativeContext') break;
     }
   }
   // Chained scopes (each closure's variable holding the previous closure) nest inside each other:
@@ -113,10 +107,4 @@ function capturedVariables(context: DetectorContext, closures: readonly number[]
     .map(([name, targets]) => ({ name, retainedSize: context.clusterRetainedSize(targets) }))
     .sort((a, b) => b.retainedSize - a.retainedSize)
     .slice(0, 5);
-}
-
-function largest(snapshot: Snapshot, ordinals: readonly number[]): number {
-  let best = ordinals[0]!;
-  for (const ordinal of ordinals) if (snapshot.retainedSizes[ordinal]! > snapshot.retainedSizes[best]!) best = ordinal;
-  return best;
 }

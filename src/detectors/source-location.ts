@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { internalTarget, nodeName } from '../diff/index.js';
-import type { Snapshot } from '../snapshot/index.js';
+import type { IdOrderedSnapshot } from '../snapshot/index.js';
 import type { SourceLocation } from './detector.js';
 
 /**
@@ -10,11 +9,11 @@ import type { SourceLocation } from './detector.js';
  * whose node name is the script's URL. One resolved closure names its whole script id.
  */
 export class SourceLocator {
-  readonly #snapshot: Pick<Snapshot, 'graph'>;
+  readonly #snapshot: IdOrderedSnapshot;
   readonly #scriptNameById = new Map<number, string>();
   #unresolvedScriptIds: Set<number> | undefined;
 
-  constructor(snapshot: Pick<Snapshot, 'graph'>) {
+  constructor(snapshot: IdOrderedSnapshot) {
     this.#snapshot = snapshot;
   }
 
@@ -31,7 +30,7 @@ export class SourceLocator {
       script,
       line: locations.lines[row]! + 1,
       column: locations.columns[row]! + 1,
-      functionName: graph.nodeTypes[ordinal] === graph.nodeType.closure ? nodeName(graph, ordinal) : '',
+      functionName: graph.nodeTypes[ordinal] === graph.nodeType.closure ? this.#snapshot.nodeName(ordinal) : '',
     };
   }
 
@@ -55,17 +54,18 @@ export class SourceLocator {
   }
 
   #scriptNameOfClosure(ordinal: number): string | undefined {
-    const graph = this.#snapshot.graph;
+    const snapshot = this.#snapshot;
+    const graph = snapshot.graph;
     if (graph.nodeTypes[ordinal] !== graph.nodeType.closure) return undefined;
-    const shared = internalTarget(graph, ordinal, 'shared');
+    const shared = snapshot.internal(ordinal, 'shared');
     if (shared < 0) return undefined;
-    let script = internalTarget(graph, shared, 'script_or_debug_info');
-    if (script < 0) script = internalTarget(graph, shared, 'script');
+    let script = snapshot.internal(shared, 'script_or_debug_info');
+    if (script < 0) script = snapshot.internal(shared, 'script');
     if (script < 0) return undefined;
-    let name = nodeName(graph, script);
+    let name = snapshot.nodeName(script);
     if (name === '' || name.startsWith('system /')) {
-      const nameString = internalTarget(graph, script, 'name');
-      name = nameString < 0 ? '' : nodeName(graph, nameString);
+      const nameString = snapshot.internal(script, 'name');
+      name = nameString < 0 ? '' : snapshot.nodeName(nameString);
     }
     return name === '' ? undefined : displayScript(name);
   }
@@ -95,18 +95,4 @@ function displayScript(name: string): string {
   } catch {
     return name;
   }
-}
-
-/**
- * "app.js:10:5" for titles. With `cwd`, a script under it is shown relative to it; without, only
- * the file name is kept (the full path stays in the finding's `location`).
- */
-export function formatLocation(location: SourceLocation, cwd?: string): string {
-  let script = location.script;
-  if (cwd === undefined) {
-    if (script.startsWith('/')) script = script.slice(script.lastIndexOf('/') + 1);
-  } else if (script.startsWith(cwd.endsWith('/') ? cwd : `${cwd}/`)) {
-    script = script.slice(cwd.length).replace(/^\//, '');
-  }
-  return `${script}:${location.line}:${location.column}`;
 }

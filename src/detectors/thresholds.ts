@@ -1,4 +1,4 @@
-import type { Finding, Severity, Thresholds } from './detector.js';
+import type { DetectorId, Finding, Severity, Thresholds } from './detector.js';
 import type { LeakDecision } from './suppressions.js';
 
 /**
@@ -9,7 +9,7 @@ import type { LeakDecision } from './suppressions.js';
  * - and 20 more listeners on one emitter event (Node itself warns at 10).
  */
 export const DEFAULT_THRESHOLDS: Thresholds = { minGrowthBytes: 1024 * 1024, minGrowthCount: 200 };
-export const DEFAULT_DETECTOR_THRESHOLDS: Readonly<Record<string, Partial<Thresholds>>> = {
+export const DEFAULT_DETECTOR_THRESHOLDS: Readonly<Partial<Record<DetectorId, Partial<Thresholds>>>> = {
   'duplicate-listeners': { minGrowthCount: 20 },
 };
 

@@ -35,9 +35,15 @@ export interface SnapshotDiff {
   readonly baseToTarget: IdMatch;
   /** Findings from this diff are hints, not a gate, when this is false (two snapshots). */
   readonly threeSnapshot: boolean;
-  /** Things the user should know that do not stop the diff (printed by the CLI, kept in JSON). */
-  readonly warnings: readonly string[];
+  /** Things the user should know that do not stop the diff (rendered by src/report, kept in JSON). */
+  readonly warnings: readonly DiffWarning[];
 }
+
+/**
+ * A fact about the diff's inputs that weakens what it can prove. `two-snapshots`: without a final
+ * snapshot every object new in the target counts as growth (leaks are not told from work in flight).
+ */
+export type DiffWarning = { readonly kind: 'two-snapshots' };
 
 /** Ordinal of last-snapshot object `ordinal` in snapshot k, or -1. */
 export function ordinalInSnapshot(diff: SnapshotDiff, k: number, ordinal: number): number {
@@ -56,16 +62,16 @@ const MIN_SURVIVING_SHARE = 0.2;
 /** Share of matched ids whose node name must agree for the ids to mean the same objects. */
 const MIN_AGREEING_SHARE = 0.9;
 
-/** `snapshots` oldest first; the last one must be a full Snapshot (findings are explained in it). */
-export function diffSnapshots(snapshots: readonly ComparedSnapshot[]): SnapshotDiff {
-  if (snapshots.length !== 2 && snapshots.length !== 3) {
-    throw new LeakcheckError(ErrorCode.USAGE, `diff needs 2 or 3 snapshots (base, target[, final]); got ${snapshots.length}`);
+/**
+ * `earlier` oldest first (the base, or base and target), `last` fully loaded: findings are
+ * explained in it.
+ */
+export function diffSnapshots(earlier: readonly ComparedSnapshot[], last: Snapshot): SnapshotDiff {
+  if (earlier.length !== 1 && earlier.length !== 2) {
+    throw new LeakcheckError(ErrorCode.USAGE, `diff needs 2 or 3 snapshots (base, target[, final]); got ${earlier.length + 1}`);
   }
-  const warnings: string[] = [];
-  const last = snapshots[snapshots.length - 1]! as Snapshot;
-  if (!('retainers' in last) || typeof last.retainerPath !== 'function') {
-    throw new LeakcheckError(ErrorCode.USAGE, 'the last snapshot of a diff must be fully loaded (with retainers), not slimmed');
-  }
+  const snapshots: readonly ComparedSnapshot[] = [...earlier, last];
+  const warnings: DiffWarning[] = [];
   const baseToTarget = matchIds(snapshots[0]!, snapshots[1]!);
   checkComparable(snapshots[0]!, snapshots[1]!, baseToTarget);
   const ordinalIn: Int32Array[] = [baseToTarget.fromOrdinalByToOrdinal];
@@ -89,7 +95,7 @@ export function diffSnapshots(snapshots: readonly ComparedSnapshot[]): SnapshotD
       }
     }
   } else {
-    warnings.push('two snapshots: every object new in the target counts as growth; add a third (final) snapshot to tell leaks from work in flight');
+    warnings.push({ kind: 'two-snapshots' });
     for (let ordinal = 0; ordinal < count; ordinal++) {
       if (inBase[ordinal]! < 0) {
         candidates[ordinal] = 1;

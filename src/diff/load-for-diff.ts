@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { LeakcheckError, type ErrorCodeValue } from '../errors.js';
 import type { Progress } from '../progress.js';
-import { checkSnapshotReadable, loadSnapshot, withIdOrder, type HeapGraph } from '../snapshot/index.js';
+import { checkSnapshotReadable, IdOrderedSnapshot, loadSnapshot, type HeapGraph, type Snapshot } from '../snapshot/index.js';
 import type { ComparedSnapshot } from './growth.js';
 import type { LoadMessage, LoadRequest } from './load-worker.js';
 
@@ -22,7 +22,7 @@ import type { LoadMessage, LoadRequest } from './load-worker.js';
  */
 export async function loadSnapshotsForDiff(
   paths: readonly string[], onProgress: (index: number, event: Parameters<Progress>[0]) => void,
-): Promise<ComparedSnapshot[]> {
+): Promise<{ earlier: ComparedSnapshot[]; last: Snapshot }> {
   for (const path of paths) await checkSnapshotReadable(path);
   const earlierPaths = paths.slice(0, -1);
   let lastLoaded = false;
@@ -42,7 +42,7 @@ export async function loadSnapshotsForDiff(
             ...(error.file === undefined ? {} : { file: error.file }), ...(error.offset === undefined ? {} : { offset: error.offset, offsetIn: error.offsetIn ?? 'file' }),
           }));
       } else {
-        loaded[message.index] = withIdOrder(message.snapshot.graph as HeapGraph, message.snapshot.idOrder as Uint32Array);
+        loaded[message.index] = new IdOrderedSnapshot(message.snapshot.graph as HeapGraph, message.snapshot.idOrder as Uint32Array);
         if (loaded.filter(Boolean).length === earlierPaths.length) {
           // Free the worker's heap (its copy of the last string table) before the diff allocates.
           void worker.terminate();
@@ -61,7 +61,7 @@ export async function loadSnapshotsForDiff(
   try {
     const last = await loadSnapshot(paths[paths.length - 1]!, { onProgress: (event) => onProgress(paths.length - 1, event) });
     lastLoaded = true;
-    return [...(await earlier), last];
+    return { earlier: await earlier, last };
   } finally {
     await worker.terminate();
   }

@@ -1,5 +1,7 @@
-import type { AnalysisResult, Finding, SourceLocation } from '../detectors/index.js';
-import type { ClassGrowthRow } from '../diff/index.js';
+import type { AnalysisResult, Finding } from '../detectors/index.js';
+import type { ClassGrowthRow, DiffWarning } from '../diff/index.js';
+import { findingWords, functionLocationText, type FindingWords } from './finding-words.js';
+import type { StoredWords } from './schema-v1.js';
 import type { Style } from './style.js';
 import { formatByteDelta, formatBytes, formatCount, formatCountDelta } from './units.js';
 
@@ -8,6 +10,8 @@ export interface FindingsTextOptions {
   cwd?: string;
   /** Class-growth rows shown (default 10; the JSON keeps them all). */
   maxClassRows?: number;
+  /** Words a schema-1 run report stored for its findings (schema-v1.ts). */
+  stored?: StoredWords;
 }
 
 const SNAPSHOT_LABELS = ['base', 'target', 'final'];
@@ -26,13 +30,16 @@ export function renderFindingsText(result: AnalysisResult, style: Style, options
   lines.push(style.dim(result.method === 'three-snapshot'
     ? `  ${formatCount(result.survivingCount)} objects allocated between base and target are still alive in final (leak candidates)`
     : `  ${formatCount(result.newInTarget.count)} objects new in target, ${formatCount(result.newInTarget.freedSinceBase)} freed since base`));
-  for (const warning of result.warnings) lines.push(style.yellow(`  warning: ${warning}`));
+  for (const warning of result.warnings) lines.push(style.yellow(`  warning: ${diffWarningText(warning)}`));
   lines.push('');
 
   const leaks = result.findings.filter((f) => f.severity === 'leak');
   const suspects = result.findings.filter((f) => f.severity === 'suspect');
   if (result.findings.length === 0) lines.push(style.green('No growing listeners, closures, collections, handles or classes.'), '');
-  for (const finding of [...leaks, ...suspects]) lines.push(...renderFinding(finding, style, options.cwd, result.method === 'three-snapshot'), '');
+  for (const finding of [...leaks, ...suspects]) {
+    const words = findingWords(finding, result.findings.indexOf(finding), { ...(options.cwd === undefined ? {} : { cwd: options.cwd }), ...(options.stored ? { stored: options.stored } : {}) });
+    lines.push(...renderFinding(finding, words, style, options.cwd, result.method === 'three-snapshot'), '');
+  }
 
   const rows = result.classGrowth.slice(0, options.maxClassRows ?? 10);
   if (rows.length > 0) lines.push(...renderClassTable(rows, result, style), '');
@@ -41,31 +48,32 @@ export function renderFindingsText(result: AnalysisResult, style: Style, options
   return `${lines.join('\n')}\n`;
 }
 
-function renderFinding(finding: Finding, style: Style, cwd: string | undefined, threeSnapshots: boolean): string[] {
+function renderFinding(finding: Finding, words: FindingWords, style: Style, cwd: string | undefined, threeSnapshots: boolean): string[] {
   const badge = finding.severity === 'leak' ? style.red(style.bold('LEAK   ')) : style.yellow('suspect');
   const { evidence } = finding;
-  const out = [`${badge} ${style.bold(finding.title)} ${style.dim(`[${finding.kind}]`)}`];
+  const out = [`${badge} ${style.bold(words.title)} ${style.dim(`[${finding.kind}]`)}`];
   const series = evidence.counts.map((count) => formatCount(count)).join(' → ');
   const survivors = threeSnapshots ? `${formatCount(evidence.survivingCount)} survived a full round` : `${formatCount(evidence.survivingCount)} new since base`;
   out.push(`        ${evidence.unit} ${series} (${formatCountDelta(finding.growth.count)}); retains ${formatBytes(finding.retainedSize)} (${formatByteDelta(finding.growth.bytes)}); ${survivors}`);
-  if (finding.location) out.push(`        at ${style.cyan(locationText(finding.location, cwd))}`);
+  if (finding.location) out.push(`        at ${style.cyan(functionLocationText(finding.location, { cwd }))}`);
   if (evidence.groups && evidence.groups.length > 1) {
-    const more = evidence.groups.slice(0, 3).map((g) => `${formatCount(g.count)} × ${g.location ? locationText(g.location, cwd) : 'unknown'}`);
+    const more = evidence.groups.slice(0, 3).map((g) => `${formatCount(g.count)} × ${g.location ? functionLocationText(g.location, { cwd }) : 'unknown'}`);
     out.push(`        by function: ${more.join(', ')}`);
   }
   if (evidence.captured && evidence.captured.length > 0) {
     out.push(`        scope holds: ${evidence.captured.map((c) => `${c.name} (${formatBytes(c.retainedSize)})`).join(', ')}`);
   }
-  if (evidence.holder) out.push(`        held by ${style.cyan(evidence.holder)}`);
-  out.push(`        ${style.dim(finding.retainerPath.join(' → '))}`);
+  if (words.holder) out.push(`        held by ${style.cyan(words.holder)}`);
+  out.push(`        ${style.dim(words.path.join(' → '))}`);
   return out;
 }
 
-function locationText(location: SourceLocation, cwd: string | undefined): string {
-  let script = location.script;
-  if (cwd !== undefined && script.startsWith(`${cwd.replace(/\/$/, '')}/`)) script = script.slice(cwd.replace(/\/$/, '').length + 1);
-  const name = location.functionName ? `${location.functionName} ` : '';
-  return `${name}${script}:${location.line}:${location.column}`;
+/** What a diff warning means for the result. */
+export function diffWarningText(warning: DiffWarning): string {
+  switch (warning.kind) {
+    case 'two-snapshots':
+      return 'two snapshots: every object new in the target counts as growth; add a third (final) snapshot to tell leaks from work in flight';
+  }
 }
 
 function renderClassTable(rows: readonly ClassGrowthRow[], result: AnalysisResult, style: Style): string[] {
@@ -87,7 +95,7 @@ function renderVerdict(result: AnalysisResult, style: Style): string {
   const { minGrowthBytes, minGrowthCount } = result.thresholds;
   const gate = `growth ≥ ${formatCount(minGrowthCount)} or ≥ ${formatBytes(minGrowthBytes)}`;
   if (result.verdict.leak) {
-    const n = result.verdict.reasons.length;
+    const n = result.verdict.leakCount;
     return style.red(style.bold(`LEAK: ${n} finding${n === 1 ? '' : 's'} crossed the thresholds (${gate})`));
   }
   const suspects = result.findings.length;

@@ -7,4 +7,10 @@ export { runReportToJson, parseRunReport } from './to-json.js';
 export { renderRunText } from './to-text.js';
 export { renderRunHtml, escapeHtml } from './to-html.js';
 export { renderInspectText } from './inspect-text.js';
-export { renderFindingsText, type FindingsTextOptions } from './findings-text.js';
+export { diffWarningText, renderFindingsText, type FindingsTextOptions } from './findings-text.js';
+export {
+  findingHolder, findingTitle, findingWords, functionLocationText, holderText, locationText, type FindingWords, type FindingWordsOptions,
+  type WordsOptions,
+} from './finding-words.js';
+export { edgeAccessor, edgeLabel, propertyAccessor, retainerPathText, retainerPathTokens } from './path-words.js';
+export type { StoredWords } from './schema-v1.js';

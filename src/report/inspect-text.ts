@@ -1,4 +1,5 @@
 import type { InspectNode, InspectReport } from '../snapshot/index.js';
+import { edgeLabel } from './path-words.js';
 import type { Style } from './style.js';
 import { formatBytes, formatCount } from './units.js';
 
@@ -38,7 +39,7 @@ export function renderInspectText(report: InspectReport, style: Style): string {
       lines.push(style.dim('  retainer path, root first:'));
       node.retainerPath.forEach((step, at) => {
         if (node.omittedSteps > 0 && at === node.omittedAt) lines.push(style.dim(`    … ${node.omittedSteps} more steps …`));
-        lines.push(`    ${nodeLabel(step.from)} ${style.dim('→')} ${style.cyan(step.edge)}`);
+        lines.push(`    ${nodeLabel(step.from)} ${style.dim('→')} ${style.cyan(edgeLabel(step))}`);
       });
       lines.push(`    ${style.bold(nodeLabel(node))}`);
     }

@@ -6,10 +6,12 @@
  */
 import type { MemorySample } from '../agent/protocol.js';
 import type { AnalysisResult } from '../detectors/index.js';
+import type { StoredWords } from './schema-v1.js';
 
 export type { AnalysisResult, Finding as SnapshotFinding } from '../detectors/index.js';
 
-export const RUN_REPORT_SCHEMA_VERSION = 1;
+/** 2: findings and the diff verdict are facts (see detectors/detector.ts); schema 1 files are upgraded on read (schema-v1.ts). */
+export const RUN_REPORT_SCHEMA_VERSION = 2;
 
 export type PhaseKind = 'warmup' | 'load' | 'idle';
 
@@ -198,4 +200,6 @@ export interface RunReport {
   analysisNote?: string;
   verdict: Verdict;
   files: { dir: string; reportJson: string; reportHtml: string; statsJsonl: string; targetLog: string; snapshots: string[] };
+  /** Only in reports read from a schema-1 file: the words it stored, shown as they were. */
+  storedWords?: StoredWords;
 }

@@ -1,5 +1,7 @@
+import { findingWords, functionLocationText } from './finding-words.js';
+import { diffWarningText } from './findings-text.js';
 import type { RunPhase, RunReport, SeriesTrend } from './model.js';
-import { formatByteDelta, formatBytes, formatCount, formatDurationMs } from './units.js';
+import { formatByteDelta, formatBytes, formatCount, formatCountDelta, formatDurationMs } from './units.js';
 
 /** Escapes text for HTML element content and attribute values. Every string from a snapshot or target goes through it. */
 export function escapeHtml(text: string): string {
@@ -98,12 +100,14 @@ function phaseTable(phases: readonly RunPhase[]): string {
 function findingsHtml(report: RunReport): string {
   const analysis = report.analysis;
   if (!analysis) return `<p>${escapeHtml(report.analysisNote ?? 'The snapshot diff did not run.')}</p>`;
-  const inputs = `<p class="note">${escapeHtml(analysis.method)} diff of ${analysis.snapshots.map((s) => escapeHtml(s.path.split('/').pop() ?? s.path)).join(', ')} · ${formatCount(analysis.survivingCount)} objects allocated after warm-up survived to the end${analysis.warnings.map((w) => `<br>warning: ${escapeHtml(w)}`).join('')}</p>`;
+  const inputs = `<p class="note">${escapeHtml(analysis.method)} diff of ${analysis.snapshots.map((s) => escapeHtml(s.path.split('/').pop() ?? s.path)).join(', ')} · ${formatCount(analysis.survivingCount)} objects allocated after warm-up survived to the end${analysis.warnings.map((w) => `<br>warning: ${escapeHtml(diffWarningText(w))}`).join('')}</p>`;
   if (analysis.findings.length === 0) return `${inputs}<p>No growing listeners, closures, collections, handles or classes.</p>`;
-  const rows = analysis.findings.map((f) => {
+  const rows = analysis.findings.map((f, index) => {
     const e = f.evidence;
-    const location = f.location ? `${f.location.functionName ? `${f.location.functionName} ` : ''}${f.location.script}:${f.location.line}:${f.location.column}` : '';
-    return `<tr class="${f.severity === 'leak' ? 'bad' : ''}"><td>${escapeHtml(f.severity)}</td><td><b>${escapeHtml(f.title)}</b> <span class="dim">${escapeHtml(f.kind)}</span><br>${escapeHtml(e.unit)} ${e.counts.map((c) => formatCount(c)).join(' → ')} (${f.growth.count >= 0 ? '+' : ''}${formatCount(f.growth.count)}); retains ${formatBytes(f.retainedSize)} (${formatByteDelta(f.growth.bytes)})${location ? `<br>at <code>${escapeHtml(location)}</code>` : ''}${e.holder ? `<br>held by <code>${escapeHtml(e.holder)}</code>` : ''}${e.captured && e.captured.length > 0 ? `<br>scope holds: ${e.captured.map((c) => `${escapeHtml(c.name)} (${formatBytes(c.retainedSize)})`).join(', ')}` : ''}</td><td><ol class="path">${f.retainerPath.map((step) => `<li><code>${escapeHtml(step)}</code></li>`).join('')}</ol></td></tr>`;
+    const options = { cwd: report.cwd, ...(report.storedWords ? { stored: report.storedWords } : {}) };
+    const location = f.location ? functionLocationText(f.location, options) : '';
+    const { title, holder, path } = findingWords(f, index, options);
+    return `<tr class="${f.severity === 'leak' ? 'bad' : ''}"><td>${escapeHtml(f.severity)}</td><td><b>${escapeHtml(title)}</b> <span class="dim">${escapeHtml(f.kind)}</span><br>${escapeHtml(e.unit)} ${e.counts.map((c) => formatCount(c)).join(' → ')} (${formatCountDelta(f.growth.count)}); retains ${formatBytes(f.retainedSize)} (${formatByteDelta(f.growth.bytes)})${location ? `<br>at <code>${escapeHtml(location)}</code>` : ''}${holder ? `<br>held by <code>${escapeHtml(holder)}</code>` : ''}${e.captured && e.captured.length > 0 ? `<br>scope holds: ${e.captured.map((c) => `${escapeHtml(c.name)} (${formatBytes(c.retainedSize)})`).join(', ')}` : ''}</td><td><ol class="path">${path.map((step) => `<li><code>${escapeHtml(step)}</code></li>`).join('')}</ol></td></tr>`;
   });
   return `${inputs}<table class="findings"><tr><th>severity</th><th>finding</th><th>retainer path (root first)</th></tr>${rows.join('')}</table>`;
 }

@@ -1,5 +1,6 @@
 import { ErrorCode, LeakcheckError } from '../errors.js';
 import { RUN_REPORT_SCHEMA_VERSION, type RunReport } from './model.js';
+import { upgradeRunReportV1 } from './schema-v1.js';
 
 /** report.json text: two-space indented, keys in the order the model declares them. */
 export function runReportToJson(report: RunReport): string {
@@ -20,13 +21,13 @@ export function parseRunReport(text: string, file: string): RunReport {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new LeakcheckError(ErrorCode.CONFIG_INVALID, 'not a leakcheck run report: expected a JSON object', { file });
   }
-  const report = json as Partial<RunReport> & Record<string, unknown>;
+  const report = json as Omit<Partial<RunReport>, 'schemaVersion'> & { schemaVersion?: unknown } & Record<string, unknown>;
   if (report.schemaVersion === undefined || report.tool?.name !== 'leakcheck') {
     throw new LeakcheckError(ErrorCode.CONFIG_INVALID, 'not a leakcheck run report (no schemaVersion / tool.name)', { file });
   }
-  if (report.schemaVersion !== RUN_REPORT_SCHEMA_VERSION) {
+  if (report.schemaVersion !== RUN_REPORT_SCHEMA_VERSION && report.schemaVersion !== 1) {
     throw new LeakcheckError(ErrorCode.CONFIG_INVALID,
-      `run report schema version ${String(report.schemaVersion)} is not supported (this leakcheck reads version ${RUN_REPORT_SCHEMA_VERSION})`, { file });
+      `run report schema version ${String(report.schemaVersion)} is not supported (this leakcheck reads versions 1 to ${RUN_REPORT_SCHEMA_VERSION})`, { file });
   }
   for (const key of ['phases', 'samples', 'checkpoints', 'trends'] as const) {
     if (!Array.isArray(report[key])) throw new LeakcheckError(ErrorCode.CONFIG_INVALID, `run report is missing the "${key}" array`, { file });
@@ -37,5 +38,5 @@ export function parseRunReport(text: string, file: string): RunReport {
   if (typeof report.verdict !== 'object' || report.verdict === null || !Array.isArray(report.verdict.reasons)) {
     throw new LeakcheckError(ErrorCode.CONFIG_INVALID, 'run report is missing its verdict', { file });
   }
-  return report as RunReport;
+  return report.schemaVersion === 1 ? upgradeRunReportV1(report) : report as unknown as RunReport;
 }

@@ -39,7 +39,7 @@ export function renderRunText(report: RunReport, style: Style): string {
   if (report.analysis) {
     // The snapshot diff is rendered exactly as `leakcheck diff` renders it.
     out.push('', style.bold('Snapshot diff'));
-    out.push(renderFindingsText(report.analysis, style, { cwd: report.cwd, maxClassRows: 5 }).trimEnd());
+    out.push(renderFindingsText(report.analysis, style, { cwd: report.cwd, maxClassRows: 5, ...(report.storedWords ? { stored: report.storedWords } : {}) }).trimEnd());
   } else if (report.analysisNote) {
     out.push('', style.dim(`Snapshot diff: ${report.analysisNote}`));
   }

@@ -1,5 +1,5 @@
 import { trendTest, type TrendPoint } from '../agent/leak-heuristic.js';
-import { formatByteDelta, formatBytes } from '../report/index.js';
+import { findingTitle, formatByteDelta, formatBytes } from '../report/index.js';
 import type {
   MemwatchRuleFiring, RunCheckpoint, RunPhase, SeriesTrend, SnapshotFinding, Verdict, VerdictReason,
 } from '../report/index.js';
@@ -146,7 +146,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
     reasons.push({
       kind: 'snapshot',
       leak: true,
-      message: `snapshot diff: ${finding.title} (retains ${formatBytes(finding.retainedSize)}, ${formatByteDelta(finding.growth.bytes)} since warm-up)`,
+      message: `snapshot diff: ${findingTitle(finding)} (retains ${formatBytes(finding.retainedSize)}, ${formatByteDelta(finding.growth.bytes)} since warm-up)`,
     });
   }
   if (input.memwatchRule.length > 0) {

@@ -1,4 +1,4 @@
-import { computeClassIds } from './class-key.js';
+import { classRetainedSizes } from './class-retained.js';
 import type { Snapshot } from './snapshot.js';
 
 export interface ClassSummary {
@@ -28,56 +28,18 @@ export interface Dominator {
  * root and its "(GC roots)" groups) are bookkeeping, not a class, and are left out.
  */
 export function summarizeClasses(snapshot: Snapshot): ClassSummary[] {
-  const { graph, dominators, retainedSizes } = snapshot;
+  const { graph } = snapshot;
   const { nodeCount, selfSizes } = graph;
-  const { classIds, names } = computeClassIds(graph);
+  const { classIds, names } = snapshot.classIds;
   const classCount = names.length;
   const counts = new Float64Array(classCount);
   const shallow = new Float64Array(classCount);
-  const retained = new Float64Array(classCount);
   for (let ordinal = 0; ordinal < nodeCount; ordinal++) {
     const id = classIds[ordinal]!;
     counts[id]++;
     shallow[id] += selfSizes[ordinal]!;
   }
-
-  // Children of each node in the dominator tree, CSR (the root dominates itself: skipped).
-  const firstChild = new Uint32Array(nodeCount + 1);
-  for (let ordinal = 1; ordinal < nodeCount; ordinal++) firstChild[dominators[ordinal]! + 1]++;
-  for (let ordinal = 0; ordinal < nodeCount; ordinal++) firstChild[ordinal + 1] += firstChild[ordinal]!;
-  const children = new Uint32Array(Math.max(0, nodeCount - 1));
-  const fill = firstChild.slice(0, nodeCount);
-  for (let ordinal = 1; ordinal < nodeCount; ordinal++) children[fill[dominators[ordinal]!]!++] = ordinal;
-
-  // Depth-first walk of the dominator tree keeping, per class, how many nodes of that class are
-  // on the current root path: a node adds its retained size only when none is.
-  const onPath = new Uint32Array(classCount);
-  const stack = new Uint32Array(nodeCount);
-  const cursor = new Uint32Array(nodeCount);
-  let depth = 0;
-  stack[0] = 0;
-  cursor[0] = firstChild[0]!;
-  onPath[classIds[0]!]++;
-  retained[classIds[0]!] += retainedSizes[0]!;
-  // Invariant: stack[0..depth] is the dominator-tree path from the root to the current node.
-  while (depth >= 0) {
-    const node = stack[depth]!;
-    const next = cursor[depth]!;
-    if (next < firstChild[node + 1]!) {
-      cursor[depth] = next + 1;
-      const child = children[next]!;
-      const id = classIds[child]!;
-      if (onPath[id] === 0) retained[id] += retainedSizes[child]!;
-      onPath[id]++;
-      depth++;
-      stack[depth] = child;
-      cursor[depth] = firstChild[child]!;
-    } else {
-      onPath[classIds[node]!]--;
-      depth--;
-    }
-  }
-
+  const [retained] = classRetainedSizes(snapshot, classIds, classCount, [undefined]) as [Float64Array];
   const syntheticName = graph.nodeType.synthetic >= 0 ? `(${graph.nodeTypeNames[graph.nodeType.synthetic]})` : undefined;
   const result: ClassSummary[] = [];
   names.forEach((name, id) => {

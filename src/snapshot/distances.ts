@@ -1,5 +1,7 @@
 import type { HeapGraph } from './heap-graph.js';
-import { UNREACHABLE } from './snapshot.js';
+
+/** distances[o] for a node no essential path reaches. */
+export const UNREACHABLE = -1;
 
 export interface Distances {
   /** By ordinal: essential edges on the shortest path from the root; UNREACHABLE when none. */

@@ -1,5 +1,6 @@
 import type { HeapGraph } from './heap-graph.js';
-import { UNREACHABLE, type Retainers } from './snapshot.js';
+import { UNREACHABLE } from './distances.js';
+import type { Retainers } from './snapshot.js';
 
 export interface DominatorTree {
   /** By ordinal: immediate dominator ordinal; the root (ordinal 0) is its own dominator. */

@@ -2,9 +2,10 @@ import { stat } from 'node:fs/promises';
 import { ErrorCode, LeakcheckError } from '../errors.js';
 import type { Progress } from '../progress.js';
 import { summarizeClasses, topDominators, type ClassSummary } from './class-summary.js';
-import { loadSnapshot, type LoadedSnapshot } from './load.js';
-import { edgeLabel } from './retainer-path.js';
-import { UNREACHABLE } from './snapshot.js';
+import { loadSnapshot } from './load.js';
+import type { Snapshot } from './snapshot.js';
+import type { EdgeKind } from './id-ordered-snapshot.js';
+import { UNREACHABLE } from './distances.js';
 
 export const DEFAULT_TOP = 20;
 
@@ -51,8 +52,9 @@ export interface InspectNodeDetail extends InspectNode {
 
 export interface InspectPathStep {
   readonly from: InspectNode;
+  /** The edge's name (property, variable, internal field) or element index as text. */
   readonly edge: string;
-  readonly edgeType: string;
+  readonly edgeType: EdgeKind;
 }
 
 export interface InspectOptions {
@@ -70,7 +72,7 @@ export async function inspectSnapshot(path: string, options: InspectOptions = {}
 }
 
 /** The inspect report of an already loaded snapshot. */
-export function summarizeSnapshot(snapshot: LoadedSnapshot, fileBytes: number, options: InspectOptions = {}): InspectReport {
+export function summarizeSnapshot(snapshot: Snapshot, fileBytes: number, options: InspectOptions = {}): InspectReport {
   const top = Math.max(0, Math.floor(options.top ?? DEFAULT_TOP));
   const { graph } = snapshot;
   const classes = summarizeClasses(snapshot);
@@ -101,8 +103,8 @@ export function summarizeSnapshot(snapshot: LoadedSnapshot, fileBytes: number, o
       dominatorId: graph.nodeIds[snapshot.dominators[ordinal]!]!,
       retainerPath: path === undefined ? null : path.steps.map((step) => ({
         from: describeNode(snapshot, step.from),
-        edge: edgeLabel(graph, step.edge),
-        edgeType: graph.edgeTypeNames[graph.edgeTypes[step.edge]!] ?? 'unknown',
+        edge: snapshot.edgeName(step.edge),
+        edgeType: snapshot.edgeKind(step.edge),
       })),
       omittedSteps: path?.omittedSteps ?? 0,
       omittedAt: path && path.omittedSteps > 0 ? Math.ceil(path.steps.length / 2) : 0,
@@ -110,7 +112,7 @@ export function summarizeSnapshot(snapshot: LoadedSnapshot, fileBytes: number, o
   };
 }
 
-function describeNode(snapshot: LoadedSnapshot, ordinal: number): InspectNode {
+function describeNode(snapshot: Snapshot, ordinal: number): InspectNode {
   const distance = snapshot.distances[ordinal]!;
   return {
     id: snapshot.graph.nodeIds[ordinal]!,

@@ -1,5 +1,6 @@
 import type { HeapGraph } from './heap-graph.js';
-import { UNREACHABLE, type RetainerPath, type RetainerPathOptions, type RetainerStep, type Retainers } from './snapshot.js';
+import { UNREACHABLE } from './distances.js';
+import type { RetainerPath, RetainerPathOptions, RetainerStep, Retainers } from './snapshot.js';
 
 export const DEFAULT_MAX_STEPS = 32;
 
@@ -66,16 +67,4 @@ function edgeRanks(graph: HeapGraph): number[] {
   set(t.hidden, 1);
   set(t.shortcut, 2);
   return rank;
-}
-
-/** The name of an edge as DevTools prints it: property names as-is, element indices as "[i]". */
-export function edgeLabel(graph: HeapGraph, edge: number): string {
-  const type = graph.edgeTypes[edge]!;
-  const name = graph.edgeNames[edge]!;
-  if (type === graph.edgeType.element) return `[${name}]`;
-  if (type === graph.edgeType.hidden) return `<hidden ${name}>`;
-  const text = graph.strings[name] ?? String(name);
-  if (type === graph.edgeType.context) return `<context ${text}>`;
-  if (type === graph.edgeType.internal) return `<${text}>`;
-  return text;
 }

@@ -1,34 +1,9 @@
+export { UNREACHABLE } from './distances.js';
 import type { HeapGraph } from './heap-graph.js';
+import { IdOrderedSnapshot } from './id-ordered-snapshot.js';
+import { findRetainerPath } from './retainer-path.js';
 
-/**
- * A parsed snapshot with every index the detectors need. Built by loadSnapshot(); the arrays are
- * computed once, eagerly, in one visible pipeline (parse → id order → edges → retainers →
- * distances → dominators → retained sizes), so no query pays a hidden first-use cost.
- */
-export interface Snapshot {
-  readonly graph: HeapGraph;
-  readonly retainers: Retainers;
-  /** By ordinal: immediate dominator ordinal. The root dominates itself; unreachable nodes are attached to the root. */
-  readonly dominators: Uint32Array;
-  /** By ordinal: bytes freed if that node alone were collected (Float64: sums pass 4 GiB). */
-  readonly retainedSizes: Float64Array;
-  /** By ordinal: edges on the shortest path from the GC roots; UNREACHABLE when there is none. */
-  readonly distances: Int32Array;
-  /** Nodes V8 kept that no essential edge from the root reaches (reported, never fatal). */
-  readonly unreachableCount: number;
-  /** Ordinals sorted by ascending V8 id (id-order.ts): ordinalById's index and the diff's merge order. */
-  readonly idOrder: Uint32Array;
-
-  /** Ordinal of a V8 object id, or -1 when the id is not in this snapshot. */
-  ordinalById(id: number): number;
-  /** The class name DevTools shows for a node ("Object", "Map", "(closure) onError", "(string)", …). */
-  className(ordinal: number): string;
-  /** Shortest path from the GC roots to a node (root first), or undefined when it is unreachable. */
-  retainerPath(ordinal: number, options?: RetainerPathOptions): RetainerPath | undefined;
-}
-
-/** distances[o] for a node no essential path reaches. */
-export const UNREACHABLE = -1;
+import { UNREACHABLE } from './distances.js';
 
 /**
  * Reverse CSR: the edges that point at ordinal o are the slots firstRetainer[o] ..
@@ -39,6 +14,12 @@ export interface Retainers {
   readonly firstRetainer: Uint32Array;
   readonly retainerEdges: Uint32Array;
   readonly retainerOwners: Uint32Array;
+}
+
+/** The dominator tree's children, CSR: the nodes o dominates are dominated[firstDominated[o] .. firstDominated[o + 1]). */
+export interface DominatedNodes {
+  readonly firstDominated: Uint32Array;
+  readonly dominated: Uint32Array;
 }
 
 export interface RetainerPathOptions {
@@ -58,4 +39,137 @@ export interface RetainerPath {
   readonly steps: readonly RetainerStep[];
   /** Steps dropped from the middle when the path was longer than maxSteps (0 when complete). */
   readonly omittedSteps: number;
+}
+
+/** A retaining edge and the node that owns it. */
+export interface Referrer {
+  readonly owner: number;
+  readonly edge: number;
+}
+
+/** The arrays loadSnapshot computes, in pipeline order (load.ts). */
+export interface SnapshotIndexes {
+  /** By edge: 1 when the edge retains its target (edge-policy.ts), else 0. */
+  readonly essentialEdges: Uint8Array;
+  readonly retainers: Retainers;
+  /** By ordinal: edges on the shortest path from the GC roots; UNREACHABLE when there is none. */
+  readonly distances: Int32Array;
+  /** Nodes V8 kept that no essential edge from the root reaches (reported, never fatal). */
+  readonly unreachableCount: number;
+  /** By ordinal: immediate dominator ordinal. The root dominates itself; unreachable nodes are attached to the root. */
+  readonly dominators: Uint32Array;
+  /** Unreached nodes attached to the root as extra DFS starts for the dominator tree. */
+  readonly unreachableRoots: Uint32Array;
+  /** By ordinal: bytes freed if that node alone were collected (Float64: sums pass 4 GiB). */
+  readonly retainedSizes: Float64Array;
+}
+
+/**
+ * A parsed snapshot with every index the detectors need. Built by loadSnapshot(); the arrays of
+ * SnapshotIndexes are computed once, eagerly, in one visible pipeline (parse → id order → edges →
+ * retainers → distances → dominators → retained sizes). Indexes only some queries need (the
+ * dominator tree's children) are built on first use and kept here.
+ */
+export class Snapshot extends IdOrderedSnapshot implements SnapshotIndexes {
+  readonly essentialEdges: Uint8Array;
+  readonly retainers: Retainers;
+  readonly distances: Int32Array;
+  readonly unreachableCount: number;
+  readonly dominators: Uint32Array;
+  readonly unreachableRoots: Uint32Array;
+  readonly retainedSizes: Float64Array;
+  #dominated: DominatedNodes | undefined;
+
+  constructor(graph: HeapGraph, idOrder: Uint32Array, indexes: SnapshotIndexes) {
+    super(graph, idOrder);
+    this.essentialEdges = indexes.essentialEdges;
+    this.retainers = indexes.retainers;
+    this.distances = indexes.distances;
+    this.unreachableCount = indexes.unreachableCount;
+    this.dominators = indexes.dominators;
+    this.unreachableRoots = indexes.unreachableRoots;
+    this.retainedSizes = indexes.retainedSizes;
+  }
+
+  /** Shortest path from the GC roots to a node (root first), or undefined when it is unreachable. */
+  retainerPath(ordinal: number, options?: RetainerPathOptions): RetainerPath | undefined {
+    return findRetainerPath(this.graph, this.retainers, this.essentialEdges, this.distances, ordinal, options);
+  }
+
+  /**
+   * The node's owner: the retaining edge whose owner is nearest the GC roots. `namedOnly` keeps
+   * property, element and context edges (what a user wrote); otherwise any non-weak, non-shortcut
+   * edge counts (V8's internal ones too). Undefined when no such retainer is reachable.
+   */
+  owner(ordinal: number, namedOnly = true): Referrer | undefined {
+    const graph = this.graph;
+    const { firstRetainer, retainerEdges, retainerOwners } = this.retainers;
+    const { property, context, element, weak, shortcut } = graph.edgeType;
+    let best: Referrer | undefined;
+    let bestDistance = Infinity;
+    for (let slot = firstRetainer[ordinal]!; slot < firstRetainer[ordinal + 1]!; slot++) {
+      const edge = retainerEdges[slot]!;
+      const type = graph.edgeTypes[edge];
+      if (namedOnly ? type !== property && type !== context && type !== element : type === weak || type === shortcut) continue;
+      const owner = retainerOwners[slot]!;
+      const distance = this.distances[owner]!;
+      if (distance === UNREACHABLE || distance >= bestDistance) continue;
+      best = { owner, edge };
+      bestDistance = distance;
+    }
+    return best;
+  }
+
+  /** The nodes that refer to `ordinal`, with the edge each refers by (weak edges left out unless asked). */
+  referrers(ordinal: number, includeWeak = false): Referrer[] {
+    const { firstRetainer, retainerEdges, retainerOwners } = this.retainers;
+    const weak = this.graph.edgeType.weak;
+    const out: Referrer[] = [];
+    for (let slot = firstRetainer[ordinal]!; slot < firstRetainer[ordinal + 1]!; slot++) {
+      const edge = retainerEdges[slot]!;
+      if (!includeWeak && this.graph.edgeTypes[edge] === weak) continue;
+      out.push({ owner: retainerOwners[slot]!, edge });
+    }
+    return out;
+  }
+
+  /** Non-weak retaining edges of a node. */
+  strongReferrerCount(ordinal: number): number {
+    const { firstRetainer, retainerEdges } = this.retainers;
+    const { edgeTypes } = this.graph;
+    const weak = this.graph.edgeType.weak;
+    let strong = 0;
+    for (let slot = firstRetainer[ordinal]!; slot < firstRetainer[ordinal + 1]!; slot++) if (edgeTypes[retainerEdges[slot]!] !== weak) strong++;
+    return strong;
+  }
+
+  /** The children of every node in the dominator tree, built on first use (8N bytes). */
+  get dominated(): DominatedNodes {
+    return (this.#dominated ??= buildDominatedNodes(this.dominators));
+  }
+
+  /** The member retaining the most (first of equals), or -1 for none. */
+  largestByRetainedSize(ordinals: ArrayLike<number>): number {
+    let best = -1;
+    for (let i = 0; i < ordinals.length; i++) {
+      const ordinal = ordinals[i]!;
+      if (best < 0 || this.retainedSizes[ordinal]! > this.retainedSizes[best]!) best = ordinal;
+    }
+    return best;
+  }
+}
+
+/**
+ * Count → prefix sums → fill. Every node whose dominator is itself is a tree root (ordinal 0, and
+ * nothing else when the engine attaches unreachable nodes to it) and is nobody's child.
+ */
+function buildDominatedNodes(dominators: Uint32Array): DominatedNodes {
+  const count = dominators.length;
+  const firstDominated = new Uint32Array(count + 1);
+  for (let ordinal = 0; ordinal < count; ordinal++) if (dominators[ordinal] !== ordinal) firstDominated[dominators[ordinal]! + 1]!++;
+  for (let ordinal = 0; ordinal < count; ordinal++) firstDominated[ordinal + 1]! += firstDominated[ordinal]!;
+  const dominated = new Uint32Array(firstDominated[count]!);
+  const fill = firstDominated.slice(0, count);
+  for (let ordinal = 0; ordinal < count; ordinal++) if (dominators[ordinal] !== ordinal) dominated[fill[dominators[ordinal]!]!++] = ordinal;
+  return { firstDominated, dominated };
 }

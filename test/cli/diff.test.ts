@@ -42,8 +42,14 @@ describe('leakcheck diff', () => {
     assert.deepEqual(json.snapshots.map((s) => s.path), leaky.all);
     assert.equal(json.verdict.leak, true);
     const finding = json.findings[0]!;
-    for (const key of ['kind', 'title', 'severity', 'retainedSize', 'growth', 'location', 'retainerPath', 'evidence']) assert.ok(key in finding, key);
+    assert.deepEqual(Object.keys(finding), ['kind', 'severity', 'subject', 'retainedSize', 'growth', 'location', 'retainerPath', 'evidence']);
     assert.equal(finding.kind, 'duplicate-listeners');
+    assert.deepEqual(Object.keys(finding.subject), ['emitter', 'emitterId', 'event']);
+    for (const step of finding.retainerPath!.steps) {
+      assert.deepEqual(Object.keys(step).sort(), ['className', 'edge', 'edgeType', 'nodeId', 'nodeType', 'passThrough']);
+      assert.equal(typeof step.nodeId, 'number');
+    }
+    assert.deepEqual(json.verdict, { leak: true, leakCount: json.findings.filter((f) => f.severity === 'leak').length, suspectCount: json.findings.filter((f) => f.severity === 'suspect').length });
     assert.equal(finding.evidence.counts.length, 3);
     assert.ok(Array.isArray(json.classGrowth) && json.classGrowth.length > 0);
   });
@@ -134,8 +140,8 @@ describe('leakcheck diff', () => {
 
 describe('diff command decisions (pure functions)', () => {
   test('exit code follows the verdict', () => {
-    assert.equal(exitCodeForAnalysis({ verdict: { leak: true, reasons: ['x'] } }), 1);
-    assert.equal(exitCodeForAnalysis({ verdict: { leak: false, reasons: [] } }), 0);
+    assert.equal(exitCodeForAnalysis({ verdict: { leak: true, leakCount: 1, suspectCount: 0 } }), 1);
+    assert.equal(exitCodeForAnalysis({ verdict: { leak: false, leakCount: 0, suspectCount: 2 } }), 0);
   });
 
   test('--fail-on reads byte units in powers of 1000 and 1024 and whole counts', () => {

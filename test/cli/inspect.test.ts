@@ -59,7 +59,8 @@ test('inspect prints a human summary, and --node @id the retainer path', (t) => 
   assert.match(explained.stdout, /Cache @5 → entries\n\s+Map @7 → \[0\]\n\s+Entry @9/);
   assert.equal(report.node, undefined);
   const json = JSON.parse(runCli(['inspect', path, '--json', '--node', '9']).stdout);
-  assert.deepEqual(json.node.retainerPath.map((step: { edge: string }) => step.edge), ['[1]', '[0]', 'entries', '[0]']);
+  assert.deepEqual(json.node.retainerPath.map((step: { edge: string; edgeType: string }) => [step.edge, step.edgeType]),
+    [['1', 'element'], ['0', 'element'], ['entries', 'property'], ['0', 'element']]);
   assert.equal(json.node.retainedSize, 44);
 });
 

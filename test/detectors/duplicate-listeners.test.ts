@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { analyzeSnapshots, type AnalysisResult } from '../../src/index.js';
+import { analyzeSnapshots, findingTitle, retainerPathTokens, type AnalysisResult, type Finding } from '../../src/index.js';
 import { fixtureLine, fixturePath, REQUESTS_PER_PHASE, runFixture } from './fixture-snapshots.js';
 
 describe('duplicate-listeners on the listener-per-request fixture (emitter.on inside an HTTP handler)', () => {
@@ -12,11 +12,13 @@ describe('duplicate-listeners on the listener-per-request fixture (emitter.on in
 
   test('finds the JobQueue error listeners and fails the gate', () => {
     const finding = result.findings.find((f) => f.kind === 'duplicate-listeners');
-    assert.ok(finding, JSON.stringify(result.findings.map((f) => f.title)));
+    assert.ok(finding, JSON.stringify(result.findings.map((f) => findingTitle(f))));
     assert.equal(finding.severity, 'leak');
-    assert.match(finding.title, /^JobQueue 'error': /);
+    assert.equal(finding.kind, 'duplicate-listeners');
+    assert.deepEqual([finding.subject.emitter, finding.subject.event], ['JobQueue', 'error']);
+    assert.match(findingTitle(finding), /^JobQueue 'error': /);
     assert.equal(result.verdict.leak, true);
-    assert.ok(result.verdict.reasons.includes(finding.title));
+    assert.equal(result.verdict.leakCount, result.findings.filter((f) => f.severity === 'leak').length);
   });
 
   test('counts the listeners per snapshot: one more per request in each phase', () => {
@@ -34,20 +36,27 @@ describe('duplicate-listeners on the listener-per-request fixture (emitter.on in
     assert.equal(finding.location?.script, fixturePath('listener-per-request'));
     assert.equal(finding.location?.line, fixtureLine('listener-per-request', 'function onQueueError'));
     assert.equal(finding.location?.functionName, 'onQueueError');
-    assert.match(finding.title, /all onQueueError at listener-per-request\.mjs:\d+:\d+/);
+    assert.match(findingTitle(finding), /all onQueueError at listener-per-request\.mjs:\d+:\d+/);
     assert.equal(finding.evidence.groups?.length, 1);
   });
 
-  test('renders the retainer path down to the listener array of the emitter', () => {
+  test('keeps the retainer path as steps down to the newest listener of the emitter', () => {
     const finding = result.findings.find((f) => f.kind === 'duplicate-listeners')!;
-    const last = finding.retainerPath[finding.retainerPath.length - 1]!;
-    assert.match(last, /^JobQueue\._events\.error\[\d+\]$/);
-    assert.ok(finding.retainerPath.some((step) => step.startsWith('Server._events.request')), finding.retainerPath.join(' → '));
+    const steps = finding.retainerPath!.steps;
+    const tail = steps.slice(-3).map((step) => [step.edge, step.edgeType]);
+    assert.deepEqual(tail.slice(0, 2), [['_events', 'property'], ['error', 'property']]);
+    assert.equal(tail[2]![1], 'element');
+    assert.equal(steps[steps.length - 1]!.className, 'onQueueError');
+    assert.equal(steps[steps.length - 1]!.nodeType, 'closure');
+    const tokens = retainerPathTokens(finding.retainerPath);
+    assert.match(tokens[tokens.length - 2]!, /^JobQueue\._events\.error\[\d+\]$/);
+    assert.equal(tokens[tokens.length - 1], 'onQueueError()');
+    assert.ok(tokens.some((token) => token.startsWith('Server._events.request')), tokens.join(' → '));
   });
 
   test('does not report the same memory again as closures or classes', () => {
     const others = result.findings.filter((f) => f.kind !== 'duplicate-listeners' && f.severity === 'leak');
-    assert.deepEqual(others.map((f) => f.title), []);
+    assert.deepEqual(others.map((f: Finding) => findingTitle(f)), []);
   });
 });
 
@@ -59,8 +68,9 @@ describe('duplicate-listeners on an AbortSignal (EventTarget) that collects abor
 
   test('finds the abort listeners, by event and function', () => {
     const finding = result.findings.find((f) => f.kind === 'duplicate-listeners');
-    assert.ok(finding, JSON.stringify(result.findings.map((f) => f.title)));
-    assert.match(finding.title, /^AbortSignal 'abort': /);
+    assert.ok(finding, JSON.stringify(result.findings.map((f) => findingTitle(f))));
+    assert.equal(finding.kind, 'duplicate-listeners');
+    assert.deepEqual([finding.subject.emitter, finding.subject.event], ['AbortSignal', 'abort']);
     assert.equal(finding.growth.count, 2 * REQUESTS_PER_PHASE);
     assert.equal(finding.location?.functionName, 'cancelFetch');
     assert.equal(finding.location?.line, fixtureLine('abort-signal-listeners', 'function cancelFetch'));

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { analyzeSnapshots, loadSnapshot, type AnalysisResult, type Finding } from '../../src/index.js';
+import { analyzeSnapshots, findingTitle, holderText, loadSnapshot, retainerPathText, type AnalysisResult, type Finding } from '../../src/index.js';
 import { REQUESTS_PER_PHASE, runFixture, type FixtureSnapshots } from './fixture-snapshots.js';
 
 function collection(result: AnalysisResult, holder: string): Finding {
-  const finding = result.findings.find((f) => f.kind === 'growing-collections' && f.evidence.holder === holder);
-  assert.ok(finding, `no finding for ${holder} in ${JSON.stringify(result.findings.map((f) => f.title))}`);
+  const finding = result.findings.find((f) => f.kind === 'growing-collections' && f.subject.holder !== null && holderText(f.subject.holder) === holder);
+  assert.ok(finding, `no finding for ${holder} in ${JSON.stringify(result.findings.map((f) => findingTitle(f)))}`);
   return finding;
 }
 
@@ -37,7 +37,10 @@ describe('growing-collections on a module-level Map cache without eviction', () 
     const finding = collection(result, 'sessionCache');
     assert.equal(finding.evidence.unit, 'entries');
     assertGrowsPerRequest(finding);
-    assert.match(finding.title, /^sessionCache: Map of [\d,]+ entries/);
+    assert.ok(finding.kind === 'growing-collections');
+    assert.deepEqual(finding.subject.holder, { root: { kind: 'variable', name: 'sessionCache' }, steps: [] });
+    assert.equal(finding.subject.collection, 'Map');
+    assert.match(findingTitle(finding), /^sessionCache: Map of [\d,]+ entries/);
     // One entry per request of the base → target round is still there in final.
     assert.equal(finding.evidence.survivingCount, REQUESTS_PER_PHASE);
     assert.equal(result.verdict.leak, true);
@@ -46,7 +49,7 @@ describe('growing-collections on a module-level Map cache without eviction', () 
   test('locates the Map at the module that declares it', () => {
     const finding = collection(result, 'sessionCache');
     assert.match(finding.location?.script ?? '', /growing-map\.mjs$/);
-    assert.match(finding.retainerPath.join(' → '), /::sessionCache → Map$/);
+    assert.match(retainerPathText(finding.retainerPath), /::sessionCache → Map$/);
   });
 });
 
@@ -69,6 +72,6 @@ describe('growing-collections on a dictionary object and an Array held by proper
   });
 
   test('does not report the dictionary keys again as a growing class', () => {
-    assert.deepEqual(result.findings.filter((f) => f.kind === 'class-growth' && f.severity === 'leak').map((f) => f.title), []);
+    assert.deepEqual(result.findings.filter((f) => f.kind === 'class-growth' && f.severity === 'leak').map((f) => findingTitle(f)), []);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { analyzeSnapshots, type AnalysisResult } from '../../src/index.js';
+import { analyzeSnapshots, findingTitle, type AnalysisResult } from '../../src/index.js';
 import { fixtureLine, REQUESTS_PER_PHASE, runFixture } from './fixture-snapshots.js';
 
 describe('live-handles on the timers fixture (an interval and a never-settled promise per request)', () => {
@@ -10,18 +10,20 @@ describe('live-handles on the timers fixture (an interval and a never-settled pr
   });
 
   test('finds the growing Timeouts and names the callback they run', () => {
-    const finding = result.findings.find((f) => f.kind === 'live-handles' && f.evidence.subject === 'Timeout');
-    assert.ok(finding, JSON.stringify(result.findings.map((f) => f.title)));
+    const finding = result.findings.find((f) => f.kind === 'live-handles' && f.subject.className === 'Timeout');
+    assert.ok(finding, JSON.stringify(result.findings.map((f) => findingTitle(f))));
     assert.equal(finding.severity, 'leak');
     assert.equal(finding.growth.count, 2 * REQUESTS_PER_PHASE);
     assert.equal(finding.location?.functionName, 'heartbeat');
     assert.equal(finding.location?.line, fixtureLine('timers', 'function heartbeat'));
-    assert.match(finding.title, /running heartbeat at timers\.mjs/);
+    assert.ok(finding.kind === 'live-handles');
+    assert.equal(finding.subject.handleKind, 'timers');
+    assert.match(findingTitle(finding), /running heartbeat at timers\.mjs/);
   });
 
   test('finds the pending promises', () => {
-    const finding = result.findings.find((f) => f.kind === 'live-handles' && f.evidence.subject === 'Promise');
-    assert.ok(finding, JSON.stringify(result.findings.map((f) => f.title)));
+    const finding = result.findings.find((f) => f.kind === 'live-handles' && f.subject.className === 'Promise');
+    assert.ok(finding, JSON.stringify(result.findings.map((f) => findingTitle(f))));
     assert.equal(finding.growth.count, 2 * REQUESTS_PER_PHASE);
     assert.equal(finding.evidence.survivingCount, REQUESTS_PER_PHASE);
   });

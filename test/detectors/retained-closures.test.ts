@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { analyzeSnapshots, type AnalysisResult } from '../../src/index.js';
+import { analyzeSnapshots, findingTitle, retainerPathText, retainerPathTokens, type AnalysisResult } from '../../src/index.js';
 import { fixtureLine, fixturePath, REQUESTS_PER_PHASE, runFixture } from './fixture-snapshots.js';
 
 describe('retained-closures on the closure-sharing-context fixture (theThing / unused)', () => {
@@ -11,7 +11,7 @@ describe('retained-closures on the closure-sharing-context fixture (theThing / u
 
   test('finds the someMethod closures at their definition and fails the gate', () => {
     const finding = result.findings.find((f) => f.kind === 'retained-closures');
-    assert.ok(finding, JSON.stringify(result.findings.map((f) => f.title)));
+    assert.ok(finding, JSON.stringify(result.findings.map((f) => findingTitle(f))));
     assert.equal(finding.severity, 'leak');
     assert.equal(finding.location?.functionName, 'someMethod');
     assert.equal(finding.location?.script, fixturePath('closure-sharing-context'));
@@ -34,12 +34,12 @@ describe('retained-closures on the closure-sharing-context fixture (theThing / u
     assert.ok(originalThing, JSON.stringify(captured));
     // The chain of previous things is most of what the cluster retains.
     assert.ok(originalThing.retainedSize > finding.retainedSize / 2, `${originalThing.retainedSize} vs ${finding.retainedSize}`);
-    assert.match(finding.title, /originalThing/);
+    assert.match(findingTitle(finding), /originalThing/);
   });
 
   test('a retainer path through the chain is collapsed, not 600 steps long', () => {
     const finding = result.findings.find((f) => f.kind === 'retained-closures')!;
-    assert.ok(finding.retainerPath.length <= 8, finding.retainerPath.join(' → '));
-    assert.match(finding.retainerPath.join(' → '), /originalThing/);
+    assert.ok(retainerPathTokens(finding.retainerPath).length <= 8, retainerPathText(finding.retainerPath));
+    assert.match(retainerPathText(finding.retainerPath), /originalThing/);
   });
 });

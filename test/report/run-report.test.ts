@@ -13,7 +13,7 @@ function sampleReport(): RunReport {
     atMs, phase, requestsSoFar: atMs, boundary, rssBytes: 60e6, heapTotalBytes: 12e6, heapUsedBytes: heap, externalBytes: 2e6, arrayBuffersBytes: 1e4, gcMs: 3, totalMs: boundary ? 400 : 3,
   });
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: 'leakcheck', version: '0.1.0' },
     runId: 'r1',
     startedAt: '2026-11-23T14:00:00.000Z',
@@ -39,23 +39,33 @@ function sampleReport(): RunReport {
     trends: [{ series: 'heapUsed', points: 4, firstBytes: 5e6, lastBytes: 9e6, growthBytes: 4e6, growthPer1000RequestsBytes: 1e6, pValue: 0.01, noiseBytes: 1e4, growthByPhaseBytes: [{ phase: 'load2', growthBytes: 2e6 }], increasing: true }],
     memwatchRule: [{ atMs: 3000, consecutiveIncreases: 5, growthBytes: 1e6, durationMs: 800 }],
     analysis: {
-      schemaVersion: 1,
+      schemaVersion: 2,
       snapshots: [0, 1, 2].map((k) => ({ path: `/r/0${k}.heapsnapshot`, nodeCount: 1000, edgeCount: 4000, totalBytes: 5e6 })),
       method: 'three-snapshot',
       thresholds: { minGrowthBytes: 1, minGrowthCount: 1 },
       detectorThresholds: {},
       detectors: ['duplicate-listeners'],
       findings: [{
-        kind: 'duplicate-listeners', severity: 'leak', title: `Listeners ${evil}`, retainedSize: 3e6, growth: { count: 600, bytes: 2e6 },
+        kind: 'duplicate-listeners', severity: 'leak', subject: { emitter: `Listeners ${evil}`, emitterId: 77, event: 'error' },
+        retainedSize: 3e6, growth: { count: 600, bytes: 2e6 },
         location: { script: '/srv/app.js', line: 12, column: 9, functionName: 'onQueueError' },
-        retainerPath: ['(GC roots)[13]', `queue._events.error${evil}`, 'EventEmitter._events.error[599]'],
-        evidence: { unit: 'listeners', counts: [100, 400, 700], bytes: [1e6, 2e6, 3e6], survivingCount: 300, subject: 'error' },
+        retainerPath: {
+          steps: [
+            { edge: '13', edgeType: 'element', nodeId: 3, className: '(GC roots)', nodeType: 'synthetic', passThrough: false },
+            { edge: `queue${evil}`, edgeType: 'property', nodeId: 77, className: 'EventEmitter', nodeType: 'object', passThrough: false },
+            { edge: '_events', edgeType: 'property', nodeId: 78, className: 'Object', nodeType: 'object', passThrough: true },
+            { edge: 'error', edgeType: 'property', nodeId: 79, className: 'Array', nodeType: 'object', passThrough: true },
+            { edge: '599', edgeType: 'element', nodeId: 80, className: 'onQueueError', nodeType: 'closure', passThrough: false },
+          ],
+          omittedSteps: 0,
+        },
+        evidence: { unit: 'listeners', counts: [100, 400, 700], bytes: [1e6, 2e6, 3e6], survivingCount: 300 },
       }],
       classGrowth: [],
       newInTarget: { count: 300, freedSinceBase: 0 },
       survivingCount: 300,
       warnings: [],
-      verdict: { leak: true, reasons: [`Listeners ${evil}`] },
+      verdict: { leak: true, leakCount: 1, suspectCount: 0 },
     },
     verdict: { outcome: 'leak', leak: true, reasons: [{ kind: 'heap-trend', leak: true, message: `keeps growing ${evil}` }] },
     files: { dir: '/r', reportJson: '/r/report.json', reportHtml: '/r/report.html', statsJsonl: '/r/stats.jsonl', targetLog: '/r/target.log', snapshots: [] },
@@ -65,8 +75,9 @@ function sampleReport(): RunReport {
 test('the HTML report escapes every string that comes from the target or a snapshot', () => {
   const html = renderRunHtml(sampleReport());
   assert.equal(html.includes(evil), false, 'no raw hostile markup anywhere');
-  assert.ok(html.includes(escapeHtml(`Listeners ${evil}`)));
-  assert.ok(html.includes(`<li><code>${escapeHtml(`queue._events.error${evil}`)}</code></li>`));
+  assert.ok(html.includes(escapeHtml(`Listeners ${evil} 'error'`)));
+  assert.ok(html.includes(`<li><code>${escapeHtml(`(GC roots)[${JSON.stringify(`queue${evil}`)}]`)}</code></li>`), 'the path step with the hostile property name, escaped');
+  assert.ok(html.includes(`<li><code>${escapeHtml('EventEmitter._events.error[599]')}</code></li>`), 'pass-through holders fold into the emitter step');
   // Exactly the two script elements the page is made of: the data and the chart.
   assert.equal(html.match(/<script/g)!.length, 2);
   assert.equal(html.match(/<\/script>/g)!.length, 2);
@@ -97,7 +108,7 @@ test('the text summary leads with the verdict and lists reasons, phases, finding
   assert.match(text, /Snapshot diff\n/);
   assert.match(text, /LEAK +Listeners .*\[duplicate-listeners\]/);
   assert.match(text, /app\.js:12:9/);
-  assert.match(text, /\(GC roots\)\[13\] → queue\._events\.error/);
+  assert.match(text, /\(GC roots\)\["queue.*"\] → EventEmitter\._events\.error\[599\] → onQueueError\(\)/);
   assert.match(text, /report: \/r\/report\.html/);
 });
 
@@ -107,6 +118,37 @@ test('report.json round-trips and other versions or shapes are refused by name',
   const refuse = (text: string, pattern: RegExp) => assert.throws(() => parseRunReport(text, 'x.json'), (e) => isLeakcheckError(e) && e.file === 'x.json' && pattern.test(e.message));
   refuse('{', /invalid JSON/);
   refuse('[]', /expected a JSON object/);
-  refuse(JSON.stringify({ ...report, schemaVersion: 2 }), /schema version 2 is not supported/);
+  refuse(JSON.stringify({ ...report, schemaVersion: 3 }), /schema version 3 is not supported \(this leakcheck reads versions 1 to 2\)/);
   refuse(JSON.stringify({ ...report, samples: undefined }), /missing the "samples" array/);
+});
+
+test('a schema-1 report.json is read: its facts upgraded, its stored titles and paths shown as they were', () => {
+  const current = sampleReport();
+  const v1 = {
+    ...current,
+    schemaVersion: 1,
+    analysis: {
+      ...current.analysis!,
+      schemaVersion: 1,
+      findings: [{
+        kind: 'live-handles', severity: 'leak', title: 'Timeout: 700 live (+600) timers, all running tick at app.js:3:1', retainedSize: 3e6,
+        growth: { count: 600, bytes: 2e6 }, location: { script: '/srv/app.js', line: 3, column: 1, functionName: 'tick' },
+        retainerPath: ['(GC roots)[13]', 'Timeout._idlePrev ×600'],
+        evidence: { unit: 'objects', counts: [100, 400, 700], bytes: [0, 0, 3e6], survivingCount: 300, subject: 'Timeout' },
+      }],
+      warnings: ['two snapshots: every object new in the target counts as growth'],
+      verdict: { leak: true, reasons: ['Timeout: 700 live (+600) timers, all running tick at app.js:3:1'] },
+    },
+  };
+  const report = parseRunReport(JSON.stringify(v1), 'old.json');
+  assert.equal(report.schemaVersion, 2);
+  const finding = report.analysis!.findings[0]!;
+  assert.ok(finding.kind === 'live-handles');
+  assert.deepEqual(finding.subject, { className: 'Timeout', handleKind: 'timers' });
+  assert.deepEqual(report.analysis!.verdict, { leak: true, leakCount: 1, suspectCount: 0 });
+  assert.deepEqual(report.analysis!.warnings, [{ kind: 'two-snapshots' }]);
+  const text = renderRunText(report, plainStyle);
+  assert.match(text, /LEAK +Timeout: 700 live \(\+600\) timers, all running tick at app\.js:3:1/);
+  assert.match(text, /\(GC roots\)\[13\] → Timeout\._idlePrev ×600/);
+  assert.ok(renderRunHtml(report).includes(escapeHtml('Timeout._idlePrev ×600')));
 });

@@ -73,12 +73,12 @@ test('a snapshot finding of severity leak is a leak even when the heap trend is 
     trends, memwatchRule: [], crashed: false, outOfMemory: false,
     findings: [
       {
-        kind: 'duplicate-listeners', severity: 'leak', title: "EventEmitter 'error': 700 listeners (+600)", retainedSize: 3e6, growth: { count: 600, bytes: 2e6 },
-        location: null, retainerPath: [], evidence: { unit: 'listeners', counts: [100, 400, 700], bytes: [1, 2, 3], survivingCount: 300 },
+        kind: 'duplicate-listeners', severity: 'leak', subject: { emitter: 'EventEmitter', emitterId: 5, event: 'error' }, retainedSize: 3e6, growth: { count: 600, bytes: 2e6 },
+        location: null, retainerPath: null, evidence: { unit: 'listeners', counts: [100, 400, 700], bytes: [1, 2, 3], survivingCount: 300 },
       },
       {
-        kind: 'class-growth', severity: 'suspect', title: '(string): 146 new objects survived', retainedSize: 1e4, growth: { count: 146, bytes: 1e4 },
-        location: null, retainerPath: [], evidence: { unit: 'objects', counts: [1, 2, 3], bytes: [1, 2, 3], survivingCount: 146 },
+        kind: 'class-growth', severity: 'suspect', subject: { className: '(string)', holder: null }, retainedSize: 1e4, growth: { count: 146, bytes: 1e4 },
+        location: null, retainerPath: null, evidence: { unit: 'objects', counts: [1, 2, 3], bytes: [1, 2, 3], survivingCount: 146 },
       },
     ],
   });

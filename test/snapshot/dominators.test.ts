@@ -2,16 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import {
-  loadSnapshot, loadSnapshotIds, ordinalOfId, sortOrdinalsById, UNREACHABLE, type LoadedSnapshot,
+  loadSnapshot, loadSnapshotIds, ordinalOfId, sortOrdinalsById, UNREACHABLE, type Snapshot,
 } from '../../src/snapshot/index.js';
 import { SnapshotBuilder, type BuiltNode } from '../helpers/snapshot-builder.js';
 
-function load(b: SnapshotBuilder): Promise<LoadedSnapshot> {
+function load(b: SnapshotBuilder): Promise<Snapshot> {
   return loadSnapshot(Readable.from([Buffer.from(b.toJson())]), { name: 'built' });
 }
 
 /** Immediate dominator of each named node, by name. */
-function idoms(snapshot: LoadedSnapshot, nodes: Record<string, BuiltNode>): Record<string, string> {
+function idoms(snapshot: Snapshot, nodes: Record<string, BuiltNode>): Record<string, string> {
   const nameOf = new Map(Object.entries(nodes).map(([name, node]) => [node.ordinal, name]));
   nameOf.set(0, 'root');
   const result: Record<string, string> = {};

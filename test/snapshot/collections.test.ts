@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { collectionSize, mapEntries, nodeName, propertyTarget } from '../../src/diff/index.js';
-import { loadSnapshot, type LoadedSnapshot } from '../../src/snapshot/index.js';
+import { loadSnapshot, type Snapshot } from '../../src/snapshot/index.js';
 import { writeLiveSnapshot } from '../helpers/live-snapshot.js';
 
 // The temp dir goes when this file's process exits (an after() inside before() runs too early).
@@ -13,7 +12,7 @@ const DICTIONARY_PROPERTIES = 33;
 const ARRAY_ELEMENTS = 12;
 
 describe('collectionSize on a real V8 snapshot', () => {
-  let snapshot: LoadedSnapshot;
+  let snapshot: Snapshot;
   let probe: number;
   before(async () => {
     const path = await writeLiveSnapshot({ after: (fn: () => unknown) => void process.once('exit', () => void fn()) } as never, `
@@ -31,11 +30,11 @@ describe('collectionSize on a real V8 snapshot', () => {
     snapshot = await loadSnapshot(path);
     const graph = snapshot.graph;
     probe = -1;
-    for (let o = 0; o < graph.nodeCount && probe < 0; o++) if (propertyTarget(graph, o, 'probeSmallMap') >= 0) probe = o;
+    for (let o = 0; o < graph.nodeCount && probe < 0; o++) if (snapshot.property(o, 'probeSmallMap') >= 0) probe = o;
     assert.ok(probe >= 0, 'the probe object is in the snapshot');
   });
 
-  const sizeOf = (property: string) => collectionSize(snapshot.graph, propertyTarget(snapshot.graph, probe, property));
+  const sizeOf = (property: string) => snapshot.collectionSize(snapshot.property(probe, property));
 
   test('counts Map entries from the hash table layout', () => {
     assert.deepEqual(sizeOf('probeMap'), { kind: 'Map', size: MAP_OF_OBJECTS });
@@ -55,13 +54,12 @@ describe('collectionSize on a real V8 snapshot', () => {
   });
 
   test('pairs Map keys with their values', () => {
-    const graph = snapshot.graph;
-    const entries = mapEntries(graph, propertyTarget(graph, probe, 'probeSmallMap'));
-    assert.deepEqual(entries.map((e) => nodeName(graph, e.key)), ['alpha', 'beta']);
-    assert.deepEqual(entries.map((e) => nodeName(graph, e.value)), ['Object', 'Object']);
+    const entries = snapshot.mapEntries(snapshot.property(probe, 'probeSmallMap'));
+    assert.deepEqual(entries.map((e) => snapshot.nodeName(e.key)), ['alpha', 'beta']);
+    assert.deepEqual(entries.map((e) => snapshot.nodeName(e.value)), ['Object', 'Object']);
   });
 
   test('is undefined for objects that are not collections', () => {
-    assert.equal(collectionSize(snapshot.graph, 0), undefined);
+    assert.equal(snapshot.collectionSize(0), undefined);
   });
 });

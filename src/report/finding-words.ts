@@ -1,0 +1,123 @@
+import type { Finding, HandleKind, HolderPath, LocationGroup, SourceLocation } from '../detectors/index.js';
+import { propertyAccessor, retainerPathTokens } from './path-words.js';
+import type { StoredWords } from './schema-v1.js';
+import { formatCount, formatCountDelta } from './units.js';
+
+/**
+ * The words for a finding, written once for every output (text, HTML, CI formats): its title,
+ * where its function is, and what holds it. Findings themselves are facts (detectors/detector.ts).
+ */
+
+export interface WordsOptions {
+  /** Scripts under this directory are shown relative to it; others by their file name. */
+  cwd?: string;
+}
+
+/** "app.js:10:5": relative to cwd when under it, else the file name of an absolute path. */
+export function locationText(location: SourceLocation, options: WordsOptions = {}): string {
+  return `${scriptText(location.script, options.cwd)}:${location.line}:${location.column}`;
+}
+
+/** "onData app.js:10:5" (the function first when it has a name). */
+export function functionLocationText(location: SourceLocation, options: WordsOptions = {}): string {
+  return `${location.functionName ? `${location.functionName} ` : ''}${locationText(location, options)}`;
+}
+
+function scriptText(script: string, cwd: string | undefined): string {
+  if (cwd !== undefined) {
+    const base = cwd.replace(/\/$/, '');
+    if (script.startsWith(`${base}/`)) return script.slice(base.length + 1);
+  }
+  return script.startsWith('/') ? script.slice(script.lastIndexOf('/') + 1) : script;
+}
+
+/** `sessionCache`, `registry.pendingById`, `requestLog[]`, `…[].next`. */
+export function holderText(holder: HolderPath): string {
+  const steps = holder.steps.map((step) => (step.kind === 'property' ? propertyAccessor(step.name) : `[${step.index ?? ''}]`)).join('');
+  return `${holder.root === null ? '…' : holder.root.name}${steps}`;
+}
+
+const HANDLE_WORDS: Readonly<Record<HandleKind, string>> = {
+  timers: 'timers',
+  promises: 'promises',
+  sockets: 'sockets',
+  'http-exchanges': 'HTTP exchanges',
+  'file-handles': 'file handles',
+  streams: 'streams',
+};
+
+/** One line naming what leaks, with its size now and its growth; scripts by file name (the full location has its own line). */
+export function findingTitle(finding: Finding): string {
+  const { evidence } = finding;
+  const now = evidence.counts[evidence.counts.length - 1] ?? 0;
+  switch (finding.kind) {
+    case 'duplicate-listeners': {
+      const { emitter, event } = finding.subject;
+      const top = evidence.groups?.[0];
+      const who = top?.location ? `${shareOf(top, now)} ${functionAt(top.location)}` : 'listeners of unknown origin';
+      return `${emitter} '${event}': ${formatCount(now)} listeners (${formatCountDelta(finding.growth.count)}), ${who}`;
+    }
+    case 'live-handles': {
+      const { className, handleKind } = finding.subject;
+      const top = evidence.groups?.[0];
+      const callbacks = top?.location ? `, ${shareOf(top, now)} running ${functionAt(top.location)}` : '';
+      return `${className}: ${formatCount(now)} live (${formatCountDelta(finding.growth.count)}) ${HANDLE_WORDS[handleKind]}${callbacks}`;
+    }
+    case 'retained-closures': {
+      const name = finding.subject.functionName || '(anonymous)';
+      const from = finding.location ? ` from ${locationText(finding.location)}` : '';
+      const captured = evidence.captured ?? [];
+      const holds = captured.length > 0 ? `; its scope holds ${captured.slice(0, 3).map((c) => c.name).join(', ')}` : '';
+      return `${formatCount(now)} closures ${name}() (${formatCountDelta(finding.growth.count)})${from}${holds}`;
+    }
+    case 'growing-collections': {
+      const { collection, nodeId, holder } = finding.subject;
+      const name = holder ? holderText(holder) : `${collection} @${nodeId}`;
+      return `${name}: ${collection} of ${formatCount(now)} ${evidence.unit} (${formatCountDelta(finding.growth.count)}) keeps growing`;
+    }
+    case 'class-growth': {
+      const { className, holder } = finding.subject;
+      const where = holder ? ` held by ${holderText(holder)}` : '';
+      return `${className}: ${formatCount(evidence.survivingCount)} new objects survived${where} (class live: ${evidence.counts.map((c) => formatCount(c)).join(' → ')})`;
+    }
+  }
+}
+
+/** "all" when one function accounts for every one of them, else "12 of them". */
+function shareOf(group: LocationGroup, total: number): string {
+  return group.count === total ? 'all' : `${formatCount(group.count)} of them`;
+}
+
+function functionAt(location: SourceLocation): string {
+  return `${location.functionName || '(anonymous)'} at ${locationText(location)}`;
+}
+
+/** What holds the finding's objects, when the subject names it (a line of its own in the outputs). */
+export function findingHolder(finding: Finding): HolderPath | null {
+  if (finding.kind === 'growing-collections' || finding.kind === 'class-growth') return finding.subject.holder;
+  return null;
+}
+
+/** Everything a renderer writes about one finding, in words. */
+export interface FindingWords {
+  readonly title: string;
+  /** What holds its objects, when the subject names it. */
+  readonly holder: string | null;
+  /** The retainer path, one token per step (path-words.ts). */
+  readonly path: readonly string[];
+}
+
+export interface FindingWordsOptions extends WordsOptions {
+  /** Words a schema-1 report stored (schema-v1.ts): shown as stored, for the finding at the same index. */
+  stored?: StoredWords;
+}
+
+/** The words for `analysis.findings[index]`. */
+export function findingWords(finding: Finding, index: number, options: FindingWordsOptions = {}): FindingWords {
+  const { stored } = options;
+  if (stored !== undefined && index < stored.findingTitles.length) {
+    return { title: stored.findingTitles[index]!, holder: stored.findingHolders[index] ?? null, path: stored.findingPaths[index] ?? [] };
+  }
+  const holder = findingHolder(finding);
+  return { title: findingTitle(finding), holder: holder ? holderText(holder) : null, path: retainerPathTokens(finding.retainerPath) };
+}
