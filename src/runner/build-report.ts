@@ -1,4 +1,4 @@
-import { memwatchRuleEvents } from '../agent/leak-heuristic.js';
+import { memwatchRuleEvents } from '../stats/index.js';
 import { RUN_REPORT_SCHEMA_VERSION, type AgentSeen, type RunReport } from '../report/index.js';
 import { collectSeries } from './collect.js';
 import { describeErrorResponses, describeExit } from './describe.js';

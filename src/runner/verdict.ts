@@ -1,4 +1,4 @@
-import { trendTest, type TrendPoint } from '../agent/leak-heuristic.js';
+import { trendTest, type TrendPoint } from '../stats/index.js';
 import { formatByteDelta, formatBytes } from '../report/index.js';
 import type {
   MemwatchRuleFiring, RunCheckpoint, RunPhase, SeriesTrend, SnapshotFinding, Verdict, VerdictReason,
