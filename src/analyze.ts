@@ -7,7 +7,7 @@ import { ErrorCode, LeakcheckError } from './errors.js';
 import { noProgress, type Progress } from './progress.js';
 import { loadSnapshot, loadSnapshotIds, type Snapshot } from './snapshot/index.js';
 
-export type { AnalysisResult, SnapshotSummary, Verdict } from './detectors/index.js';
+export type { AnalysisResult, AnalysisVerdict, SnapshotSummary } from './detectors/index.js';
 
 export interface AnalyzeOptions {
   /** Gate thresholds; unset fields keep DEFAULT_THRESHOLDS. */

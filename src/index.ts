@@ -9,7 +9,7 @@ export {
   inspectSnapshot, type InspectReport, type InspectNode, type InspectNodeDetail, type InspectPathStep, type InspectOptions,
 } from './snapshot/index.js';
 export {
-  analyzeSnapshots, DETECTOR_IDS, type AnalyzeOptions, type AnalysisResult, type SnapshotSummary, type Verdict,
+  analyzeSnapshots, DETECTOR_IDS, type AnalyzeOptions, type AnalysisResult, type SnapshotSummary, type AnalysisVerdict,
 } from './analyze.js';
 export {
   DEFAULT_THRESHOLDS, DEFAULT_DETECTOR_THRESHOLDS, ANALYSIS_SCHEMA_VERSION,
@@ -25,5 +25,5 @@ export {
 export {
   RUN_REPORT_SCHEMA_VERSION, runReportToJson, parseRunReport, renderRunText, renderRunHtml,
   type RunReport, type RunPhase, type RunCheckpoint, type RunMemorySample, type RunGcSample, type SeriesTrend,
-  type Verdict as RunVerdict, type VerdictReason, type Outcome,
+  type RunVerdict, type VerdictReason, type ReasonKind, type TrendJudgement, type ExitFacts, type Outcome,
 } from './report/index.js';

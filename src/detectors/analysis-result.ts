@@ -26,7 +26,7 @@ export interface AnalysisResult {
   /** Objects allocated between base and target and alive in final (two snapshots: new in target). */
   readonly survivingCount: number;
   readonly warnings: readonly string[];
-  readonly verdict: Verdict;
+  readonly verdict: AnalysisVerdict;
 }
 
 export interface SnapshotSummary {
@@ -38,7 +38,8 @@ export interface SnapshotSummary {
   readonly totalBytes: number;
 }
 
-export interface Verdict {
+/** The snapshot diff's own verdict (a run's verdict is RunVerdict in report/run-verdict.ts). */
+export interface AnalysisVerdict {
   /** True when at least one finding has severity 'leak'. */
   readonly leak: boolean;
   /** One line per leak finding (its title). */

@@ -19,5 +19,5 @@ export { describeSuppressions, judgeGrowth, type GrowthSeries, type LeakDecision
 export { crossesThresholds, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, severityOf } from './thresholds.js';
 export { formatLocation, SourceLocator } from './source-location.js';
 export {
-  ANALYSIS_SCHEMA_VERSION, type AnalysisResult, type SnapshotSummary, type Verdict,
+  ANALYSIS_SCHEMA_VERSION, type AnalysisResult, type SnapshotSummary, type AnalysisVerdict,
 } from './analysis-result.js';

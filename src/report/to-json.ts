@@ -1,5 +1,9 @@
 import { ErrorCode, LeakcheckError } from '../errors.js';
 import { RUN_REPORT_SCHEMA_VERSION, type RunReport } from './model.js';
+import type { VerdictReason } from './run-verdict.js';
+
+/** Schema versions parseRunReport reads: the current one, and 1 (reasons stored as finished text), upgraded on reading. */
+const readableVersions: readonly unknown[] = [1, RUN_REPORT_SCHEMA_VERSION];
 
 /** report.json text: two-space indented, keys in the order the model declares them. */
 export function runReportToJson(report: RunReport): string {
@@ -24,9 +28,9 @@ export function parseRunReport(text: string, file: string): RunReport {
   if (report.schemaVersion === undefined || report.tool?.name !== 'leakcheck') {
     throw new LeakcheckError(ErrorCode.CONFIG_INVALID, 'not a leakcheck run report (no schemaVersion / tool.name)', { file });
   }
-  if (report.schemaVersion !== RUN_REPORT_SCHEMA_VERSION) {
+  if (!readableVersions.includes(report.schemaVersion)) {
     throw new LeakcheckError(ErrorCode.CONFIG_INVALID,
-      `run report schema version ${String(report.schemaVersion)} is not supported (this leakcheck reads version ${RUN_REPORT_SCHEMA_VERSION})`, { file });
+      `run report schema version ${String(report.schemaVersion)} is not supported (this leakcheck reads versions ${readableVersions.join(' and ')})`, { file });
   }
   for (const key of ['phases', 'samples', 'checkpoints', 'trends'] as const) {
     if (!Array.isArray(report[key])) throw new LeakcheckError(ErrorCode.CONFIG_INVALID, `run report is missing the "${key}" array`, { file });
@@ -37,5 +41,19 @@ export function parseRunReport(text: string, file: string): RunReport {
   if (typeof report.verdict !== 'object' || report.verdict === null || !Array.isArray(report.verdict.reasons)) {
     throw new LeakcheckError(ErrorCode.CONFIG_INVALID, 'run report is missing its verdict', { file });
   }
-  return report as RunReport;
+  return (report.schemaVersion as number) === 1 ? upgradeVersion1(report as unknown as RunReport) : report as RunReport;
+}
+
+/** A schema-1 report kept each verdict reason as text: keep the text, mark it as such, and say whether the run was cut short. */
+function upgradeVersion1(report: RunReport): RunReport {
+  const reasons = report.verdict.reasons as unknown as Array<{ kind: string; leak: boolean; message: string }>;
+  return {
+    ...report,
+    schemaVersion: RUN_REPORT_SCHEMA_VERSION,
+    verdict: {
+      ...report.verdict,
+      partial: report.target.crashed || report.verdict.outcome === 'interrupted',
+      reasons: reasons.map((r): VerdictReason => ({ kind: 'v1-message', leak: r.leak, v1Kind: r.kind, message: String(r.message) })),
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { memwatchRuleEvents } from '../stats/index.js';
 import { RUN_REPORT_SCHEMA_VERSION, type AgentSeen, type RunReport } from '../report/index.js';
 import { collectSeries } from './collect.js';
-import { describeErrorResponses, describeExit } from './describe.js';
+import { errorResponseCounts } from './describe.js';
 import { isWrapperProcess } from './readiness.js';
 import type { RunEnding, RunRecord } from './run-record.js';
 import { computeTrends, decideVerdict } from './verdict.js';
@@ -33,15 +33,15 @@ export function buildRunReport(record: RunRecord): RunReport {
   const allLoad = phases.filter((p) => p.http);
   const sent = allLoad.reduce((s, p) => s + (p.http?.requests ?? 0), 0);
   const failed = allLoad.reduce((s, p) => s + (p.http?.errors ?? 0), 0);
-  const loadWarning = describeErrorResponses(phases);
-  const crashDescription = crashed ? `${describeExit(exit)} during ${crashedDuring}` : undefined;
+  const errorResponses = errorResponseCounts(phases);
   const verdict = decideVerdict({
     trends, findings: record.analysis?.findings ?? [], memwatchRule, minGrowthBytes: record.settings.minGrowthBytes,
-    crashed, outOfMemory, snapshotsTaken: record.files.snapshots.length > 0,
-    ...(crashDescription === undefined ? {} : { crashDescription }),
-    ...(loadWarning === undefined ? {} : { loadWarning }),
-    ...(ending.kind === 'interrupted' ? { interruptedDuring: ending.phase } : {}),
-    ...(!crashed && sent > 0 && failed === sent ? { unusableLoad: `every request failed (${allLoad.flatMap((p) => p.http?.errorSamples ?? [])[0] ?? 'no response'})` } : {}),
+    outOfMemory, snapshotsTaken: record.files.snapshots.length > 0,
+    ...(crashedDuring === null ? {} : { crash: { phase: crashedDuring, exit } }),
+    ...(errorResponses === undefined ? {} : { errorResponses }),
+    ...(ending.kind === 'interrupted' ? { interrupted: { phase: ending.phase, signal: ending.signal ?? null } } : {}),
+    ...(!crashed && sent > 0 && failed === sent
+      ? { everyRequestFailed: { requests: sent, firstError: allLoad.flatMap((p) => p.http?.errorSamples ?? [])[0] ?? null } } : {}),
   });
   const agents: AgentSeen[] = record.agents.map((a) => ({
     pid: a.hello.pid,

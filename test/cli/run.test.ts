@@ -39,7 +39,7 @@ test('a clean server exits 0; --json prints only report.json on stdout', async (
   const result = await runCli(['run', ...small, '--no-snapshots', '--json', '--out', out, '--', process.execPath, app('http-clean')]);
   assert.equal(result.status, 0, result.stderr);
   const report = JSON.parse(result.stdout);
-  assert.equal(report.schemaVersion, 1);
+  assert.equal(report.schemaVersion, 2);
   assert.equal(report.verdict.outcome, 'clean');
   assert.deepEqual(report, JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
   assert.equal(result.stderr, '', 'no progress chatter with --json');
