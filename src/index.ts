@@ -30,5 +30,5 @@ export {
 export {
   RUN_REPORT_SCHEMA_VERSION, runReportToJson, parseRunReport, renderRunText, renderRunHtml,
   type RunReport, type RunPhase, type RunCheckpoint, type RunMemorySample, type RunGcSample, type SeriesTrend,
-  type Verdict as RunVerdict, type VerdictReason, type Outcome,
+  type RunVerdict, type VerdictReason, type ReasonKind, type TrendJudgement, type ExitFacts, type Outcome,
 } from './report/index.js';

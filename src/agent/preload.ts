@@ -7,7 +7,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { isMainThread } from 'node:worker_threads';
 import { AgentChannel } from './channel.js';
 import { loadMemwatch, OwnGcWindows, toGcSample, type MemwatchLoad } from './gc-stats.js';
-import { MemwatchRule } from './leak-heuristic.js';
+import { MemwatchRule } from '../stats/index.js';
 import { Checkpoints, sampleMemory } from './phases.js';
 import { AGENT_ENV, PROTOCOL_VERSION, type RunnerCommand } from './protocol.js';
 

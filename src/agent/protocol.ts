@@ -7,7 +7,7 @@
  * Units: every number is in a base unit named by its suffix (Bytes, Ms, Ns, Us); times called
  * `timeMs` are milliseconds since the Unix epoch as seen by the target's clock.
  */
-import type { MemwatchRuleEvent } from './leak-heuristic.js';
+import type { MemwatchRuleEvent } from '../stats/index.js';
 export const PROTOCOL_VERSION = 1;
 
 /** Environment variables the runner sets for the agent. Without LEAKCHECK_SOCKET the agent is inert. */
@@ -90,7 +90,7 @@ export interface HeapDiffSummary {
   details: Array<{ className: string; addedCount: number; removedCount: number; sizeBytes: number }>;
 }
 
-/** Streaming version of the original memwatch 'leak' event, computed by the agent (see leak-heuristic.ts). */
+/** Streaming version of the original memwatch 'leak' event, computed by the agent (see src/stats/memwatch-rule.ts). */
 export type MemwatchLeakEvent = MemwatchRuleEvent;
 
 export interface CheckpointResult {

@@ -42,7 +42,7 @@ export interface SnapshotSummary {
   readonly totalBytes: number;
 }
 
-/** The gate's answer on a snapshot diff. */
+/** The snapshot diff's own verdict (a run's verdict is RunVerdict in report/run-verdict.ts). */
 export interface AnalysisVerdict {
   /** True when at least one finding has severity 'leak'. */
   readonly leak: boolean;

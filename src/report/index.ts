@@ -5,6 +5,7 @@ export {
 export * from './model.js';
 export { runReportToJson, parseRunReport } from './to-json.js';
 export { renderRunText } from './to-text.js';
+export { describeExit, describeReason, outcomeTone, reasonTone, type ReasonTone } from './verdict-words.js';
 export { renderRunHtml, escapeHtml } from './to-html.js';
 export { renderInspectText } from './inspect-text.js';
 export { diffWarningText, renderFindingsText, type FindingsTextOptions } from './findings-text.js';

@@ -6,11 +6,12 @@
  */
 import type { MemorySample } from '../agent/protocol.js';
 import type { AnalysisResult } from '../detectors/index.js';
+import type { RunVerdict } from './run-verdict.js';
 import type { StoredWords } from './schema-v1.js';
 
 export type { AnalysisResult, Finding as SnapshotFinding } from '../detectors/index.js';
 
-/** 2: findings and the diff verdict are facts (see detectors/detector.ts); schema 1 files are upgraded on read (schema-v1.ts). */
+/** 2: findings, the diff verdict and the run verdict's reasons are facts; schema 1 files are upgraded on read (to-json.ts, schema-v1.ts). */
 export const RUN_REPORT_SCHEMA_VERSION = 2;
 
 export type PhaseKind = 'warmup' | 'load' | 'idle';
@@ -108,6 +109,8 @@ export interface SeriesTrend {
   growthBytes: number;
   /** Theil–Sen slope per 1000 requests (0 when load was not counted). */
   growthPer1000RequestsBytes: number;
+  /** Theil–Sen slope per second (0 when the series ran over requests). */
+  growthPerSecondBytes: number;
   /** One-sided Mann–Kendall p-value for "increasing". */
   pValue: number;
   noiseBytes: number;
@@ -123,32 +126,7 @@ export interface MemwatchRuleFiring {
   durationMs: number;
 }
 
-export type ReasonKind =
-  | 'heap-trend'
-  | 'off-heap-trend'
-  | 'rss-only'
-  | 'snapshot'
-  | 'memwatch-rule'
-  | 'out-of-memory'
-  | 'crash'
-  | 'no-data'
-  | 'load'
-  | 'interrupted';
-
-export interface VerdictReason {
-  kind: ReasonKind;
-  /** Whether this reason on its own says "leak". */
-  leak: boolean;
-  message: string;
-}
-
-export type Outcome = 'leak' | 'clean' | 'crashed' | 'inconclusive' | 'interrupted';
-
-export interface Verdict {
-  outcome: Outcome;
-  leak: boolean;
-  reasons: VerdictReason[];
-}
+export type { ExitFacts, Outcome, ReasonKind, RunVerdict, TrendJudgement, VerdictReason } from './run-verdict.js';
 
 export interface AgentSeen {
   pid: number;
@@ -198,7 +176,7 @@ export interface RunReport {
   analysis: AnalysisResult | null;
   /** Set when the snapshot analysis could not run (snapshots off, a snapshot missing, analysis error). */
   analysisNote?: string;
-  verdict: Verdict;
+  verdict: RunVerdict;
   files: { dir: string; reportJson: string; reportHtml: string; statsJsonl: string; targetLog: string; snapshots: string[] };
   /** Only in reports read from a schema-1 file: the words it stored, shown as they were. */
   storedWords?: StoredWords;

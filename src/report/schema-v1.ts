@@ -1,11 +1,13 @@
 import type { AnalysisResult, Evidence, Finding, HandleKind } from '../detectors/index.js';
 import type { RunReport } from './model.js';
+import type { VerdictReason } from './run-verdict.js';
 
 /**
  * Reading report.json files of schema 1 (leakcheck 0.1.0): findings carried finished titles and
- * retainer paths as rendered strings, and the diff's verdict listed titles. The upgrade keeps every
- * fact schema 1 had as facts (kind, severity, sizes, counts, location) and carries its words over
- * as stored (RunReport.storedWords), so `leakcheck report` shows an old run as it was shown then.
+ * retainer paths as rendered strings, the diff's verdict listed titles, and the run verdict's
+ * reasons were sentences. The upgrade keeps every fact schema 1 had as facts (kind, severity,
+ * sizes, counts, location) and carries its words over as stored (RunReport.storedWords, reasons of
+ * kind 'v1-message'), so `leakcheck report` shows an old run as it was shown then.
  */
 
 interface FindingV1 {
@@ -27,11 +29,12 @@ export interface StoredWords {
 }
 
 /** A parsed schema-1 object (already checked for the arrays every version has) → schema 2. */
-export function upgradeRunReportV1(report: Record<string, unknown>): RunReport {
-  const analysis = report['analysis'] as (Omit<AnalysisResult, 'schemaVersion' | 'findings' | 'verdict' | 'warnings'> & {
+export function upgradeRunReportV1(stored: Record<string, unknown>): RunReport {
+  const report = upgradeVerdictV1(stored as unknown as RunReport);
+  const analysis = stored['analysis'] as (Omit<AnalysisResult, 'schemaVersion' | 'findings' | 'verdict' | 'warnings'> & {
     findings: FindingV1[]; warnings: string[];
   }) | null;
-  if (analysis === null) return { ...(report as unknown as RunReport), schemaVersion: 2 };
+  if (analysis === null) return report;
   const findings = analysis.findings.map(upgradeFinding);
   const leakCount = findings.filter((f) => f.severity === 'leak').length;
   const upgraded: AnalysisResult = {
@@ -43,8 +46,7 @@ export function upgradeRunReportV1(report: Record<string, unknown>): RunReport {
     verdict: { leak: leakCount > 0, leakCount, suspectCount: findings.length - leakCount },
   };
   return {
-    ...(report as unknown as RunReport),
-    schemaVersion: 2,
+    ...report,
     analysis: upgraded,
     storedWords: {
       findingTitles: analysis.findings.map((f) => f.title),
@@ -85,4 +87,18 @@ function handleKindOf(className: string | undefined): HandleKind {
 
 function collectionOf(unit: Evidence['unit']): 'Map' | 'Array' | 'Object' {
   return unit === 'elements' ? 'Array' : unit === 'properties' ? 'Object' : 'Map';
+}
+
+/** A schema-1 report kept each verdict reason as text: keep the text, mark it as such, and say whether the run was cut short. */
+function upgradeVerdictV1(report: RunReport): RunReport {
+  const reasons = report.verdict.reasons as unknown as Array<{ kind: string; leak: boolean; message: string }>;
+  return {
+    ...report,
+    schemaVersion: 2,
+    verdict: {
+      ...report.verdict,
+      partial: report.target.crashed || report.verdict.outcome === 'interrupted',
+      reasons: reasons.map((r): VerdictReason => ({ kind: 'v1-message', leak: r.leak, v1Kind: r.kind, message: String(r.message) })),
+    },
+  };
 }

@@ -2,6 +2,9 @@ import { findingWords, functionLocationText } from './finding-words.js';
 import { diffWarningText } from './findings-text.js';
 import type { RunPhase, RunReport, SeriesTrend } from './model.js';
 import { formatByteDelta, formatBytes, formatCount, formatCountDelta, formatDurationMs } from './units.js';
+import { describeReason, outcomeTone, partialVerdictWords, reasonTone, type ReasonTone } from './verdict-words.js';
+
+const toneClass: Record<ReasonTone, string> = { leak: 'bad', warning: 'warn', ok: 'ok' };
 
 /** Escapes text for HTML element content and attribute values. Every string from a snapshot or target goes through it. */
 export function escapeHtml(text: string): string {
@@ -20,7 +23,8 @@ function scriptJson(value: unknown): string {
  */
 export function renderRunHtml(report: RunReport): string {
   const v = report.verdict;
-  const outcomeClass = v.outcome === 'clean' ? 'ok' : v.outcome === 'leak' || v.outcome === 'crashed' ? 'bad' : 'warn';
+  const outcomeClass = toneClass[outcomeTone(v.outcome)];
+  const findings = report.analysis?.findings ?? [];
   const chartData = {
     samples: report.samples.filter((s) => !s.duringCheckpoint).map((s) => [s.atMs, s.rssBytes, s.heapUsedBytes, s.heapTotalBytes, s.externalBytes, s.arrayBuffersBytes]),
     checkpoints: report.checkpoints.map((c) => [c.atMs, c.heapUsedBytes, c.externalBytes, c.boundary ? 1 : 0, c.phase, c.rssBytes, c.heapTotalBytes, c.arrayBuffersBytes]),
@@ -44,7 +48,7 @@ export function renderRunHtml(report: RunReport): string {
 <body>
 <header><h1><span class="badge ${outcomeClass}">${escapeHtml(v.outcome.toUpperCase())}</span> <code>${escapeHtml(report.command.join(' '))}</code></h1>
 <p class="meta">run ${escapeHtml(report.runId)} · started ${escapeHtml(report.startedAt)} · ${escapeHtml(formatDurationMs(report.durationMs))} · target pid ${report.target.pid ?? '?'} · node ${escapeHtml(report.target.nodeVersion ?? '?')}${report.options.url ? ` · load ${escapeHtml(report.options.url)}` : ''}</p></header>
-<section><h2>Verdict</h2><ul class="reasons">${v.reasons.map((r) => `<li class="${r.leak ? 'bad' : r.kind === 'rss-only' || r.kind === 'crash' || r.kind === 'no-data' || r.kind === 'load' || r.kind === 'interrupted' ? 'warn' : 'ok'}"><b>${escapeHtml(r.kind)}</b> ${escapeHtml(r.message)}</li>`).join('')}</ul>
+<section><h2>Verdict</h2><ul class="reasons">${v.reasons.map((r) => `<li class="${toneClass[reasonTone(r)]}"><b>${escapeHtml(r.kind)}</b> ${escapeHtml(describeReason(r, findings))}</li>`).join('')}${v.partial ? `<li class="warn">${escapeHtml(partialVerdictWords)}</li>` : ''}</ul>
 ${report.target.crashed ? `<pre class="stderr">${escapeHtml(report.target.stderrTail.trim().split('\n').slice(-20).join('\n'))}</pre>` : ''}
 ${report.target.memwatch.available ? '' : `<p class="warn">@airbnb/node-memwatch did not load in the target: ${escapeHtml(report.target.memwatch.error ?? '')}</p>`}</section>
 <section><h2>Memory over time</h2><div id="legend" class="legend"></div><div id="chart"></div><div id="tip" hidden></div>

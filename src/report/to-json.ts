@@ -2,6 +2,9 @@ import { ErrorCode, LeakcheckError } from '../errors.js';
 import { RUN_REPORT_SCHEMA_VERSION, type RunReport } from './model.js';
 import { upgradeRunReportV1 } from './schema-v1.js';
 
+/** Schema versions parseRunReport reads: the current one, and 1 (words stored where facts are now), upgraded on reading. */
+const readableVersions: readonly unknown[] = [1, RUN_REPORT_SCHEMA_VERSION];
+
 /** report.json text: two-space indented, keys in the order the model declares them. */
 export function runReportToJson(report: RunReport): string {
   return `${JSON.stringify(report, null, 2)}\n`;
@@ -25,9 +28,9 @@ export function parseRunReport(text: string, file: string): RunReport {
   if (report.schemaVersion === undefined || report.tool?.name !== 'leakcheck') {
     throw new LeakcheckError(ErrorCode.CONFIG_INVALID, 'not a leakcheck run report (no schemaVersion / tool.name)', { file });
   }
-  if (report.schemaVersion !== RUN_REPORT_SCHEMA_VERSION && report.schemaVersion !== 1) {
+  if (!readableVersions.includes(report.schemaVersion)) {
     throw new LeakcheckError(ErrorCode.CONFIG_INVALID,
-      `run report schema version ${String(report.schemaVersion)} is not supported (this leakcheck reads versions 1 to ${RUN_REPORT_SCHEMA_VERSION})`, { file });
+      `run report schema version ${String(report.schemaVersion)} is not supported (this leakcheck reads versions ${readableVersions.join(' and ')})`, { file });
   }
   for (const key of ['phases', 'samples', 'checkpoints', 'trends'] as const) {
     if (!Array.isArray(report[key])) throw new LeakcheckError(ErrorCode.CONFIG_INVALID, `run report is missing the "${key}" array`, { file });

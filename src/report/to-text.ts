@@ -1,7 +1,8 @@
 import { renderFindingsText } from './findings-text.js';
-import type { RunPhase, RunReport, VerdictReason } from './model.js';
+import type { RunPhase, RunReport } from './model.js';
 import type { Style } from './style.js';
 import { formatByteDelta, formatBytes, formatCount, formatDurationMs } from './units.js';
+import { describeExit, describeReason, partialVerdictWords, reasonTone, type ReasonTone } from './verdict-words.js';
 
 /** The terminal summary of a run: verdict first, then why, then phases, findings and files. */
 export function renderRunText(report: RunReport, style: Style): string {
@@ -13,10 +14,12 @@ export function renderRunText(report: RunReport, style: Style): string {
         : verdict.outcome === 'interrupted' ? style.yellow(style.bold('INTERRUPTED'))
           : style.yellow(style.bold('INCONCLUSIVE'));
   out.push(`${headline}  ${style.dim(report.command.join(' '))}  ${style.dim(`(${formatDurationMs(report.durationMs)})`)}`);
-  for (const reason of verdict.reasons) out.push(`  ${marker(reason, style)} ${reason.message}`);
+  const findings = report.analysis?.findings ?? [];
+  for (const reason of verdict.reasons) out.push(`  ${marker(reasonTone(reason), style)} ${describeReason(reason, findings)}`);
+  if (verdict.partial) out.push(style.yellow(`  ! ${partialVerdictWords}`));
   if (report.target.crashed) {
     const exit = report.target.exit;
-    out.push(style.red(`  target ${exit?.signal ? `killed by ${exit.signal}` : `exited with code ${exit?.code}`} during ${exit?.phase ?? '?'}`));
+    out.push(style.red(`  target ${exit ? describeExit(exit) : 'ended'} during ${exit?.phase ?? '?'}`));
     for (const line of crashExcerpt(report.target.stderrTail)) out.push(style.dim(`    | ${line}`));
   }
   if (!report.target.memwatch.available) {
@@ -62,10 +65,8 @@ export function crashExcerpt(stderr: string): string[] {
   return at < 0 ? lines.slice(-6) : lines.slice(at, at + 3);
 }
 
-function marker(reason: VerdictReason, style: Style): string {
-  if (reason.leak) return style.red('✗');
-  if (reason.kind === 'rss-only' || reason.kind === 'crash' || reason.kind === 'no-data' || reason.kind === 'load' || reason.kind === 'memwatch-rule' || reason.kind === 'interrupted') return style.yellow('!');
-  return style.green('✓');
+function marker(tone: ReasonTone, style: Style): string {
+  return tone === 'leak' ? style.red('✗') : tone === 'warning' ? style.yellow('!') : style.green('✓');
 }
 
 function phaseLine(phase: RunPhase, report: RunReport, style: Style): string {

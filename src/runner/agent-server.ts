@@ -9,7 +9,8 @@ import type {
 import { PROTOCOL_VERSION } from '../agent/protocol.js';
 import { ErrorCode, LeakcheckError } from '../errors.js';
 
-type Hello = Extract<AgentMessage, { type: 'hello' }>;
+/** What an agent says first: who it is (pid, argv, node version, whether memwatch loaded). */
+export type AgentHello = Extract<AgentMessage, { type: 'hello' }>;
 
 /** One agent (one node process of the target's tree) and everything it has said. */
 export class AgentConnection {
@@ -17,7 +18,7 @@ export class AgentConnection {
   readonly #pending = new Map<number, { resolve: (r: CheckpointResult) => void; reject: (e: Error) => void }>();
   readonly #observers: Array<(message: AgentMessage) => void> = [];
   #nextId = 1;
-  hello: Hello | undefined;
+  hello: AgentHello | undefined;
   readonly memory: MemorySample[] = [];
   readonly gcs: GcSample[] = [];
   readonly leaks: MemwatchLeakEvent[] = [];

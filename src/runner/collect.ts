@@ -13,7 +13,7 @@ export function phaseAt(phases: readonly RunPhase[], atMs: number): string {
 }
 
 /** The target agent's samples and GCs, on the run's clock and labelled with their phase. */
-export function collectSeries(agent: AgentConnection, startedAtMs: number, phases: readonly RunPhase[]): { samples: RunMemorySample[]; gcs: RunGcSample[] } {
+export function collectSeries(agent: { memory: readonly MemorySample[]; gcs: readonly GcSample[] }, startedAtMs: number, phases: readonly RunPhase[]): { samples: RunMemorySample[]; gcs: RunGcSample[] } {
   const samples = agent.memory.map((m): RunMemorySample => {
     const atMs = m.timeMs - startedAtMs;
     return {
@@ -76,6 +76,11 @@ export class StatsStream {
   }
 
   #closed = false;
+
+  /** Milliseconds since the run started, on the clock every `atMs` uses. */
+  elapsedMs(): number {
+    return Date.now() - this.#startedAtMs;
+  }
 
   write(row: object): void {
     if (!this.#closed) this.#out.write(`${JSON.stringify(row)}\n`);

@@ -1,11 +1,13 @@
 import type { RunPhase } from '../report/index.js';
-import type { TargetExit } from './spawn-target.js';
+
+/** Share of error answers (status ≥ 400) above which the load is said to miss the code under test. */
+const errorResponseWarnShare = 0.9;
 
 /**
  * Load that mostly got 4xx/5xx answers exercises the error path, not the code the user cares
- * about (typically GET / on a server without a root route): say so, with the fix.
+ * about (typically GET / on a server without a root route): the counts behind that warning.
  */
-export function describeErrorResponses(phases: readonly RunPhase[]): string | undefined {
+export function errorResponseCounts(phases: readonly RunPhase[]): { answered: number; failing: number; topStatus: string } | undefined {
   const counts = new Map<string, number>();
   for (const phase of phases) {
     if (phase.kind !== 'load' || !phase.http) continue;
@@ -18,15 +20,9 @@ export function describeErrorResponses(phases: readonly RunPhase[]): string | un
     answered += n;
     if (Number(status) >= 400) failing += n;
   }
-  if (answered === 0 || failing < 0.9 * answered) return undefined;
-  const top = [...counts].filter(([s]) => s !== 'error').sort((a, b) => b[1] - a[1])[0]![0];
-  return `${Math.round((failing / answered) * 100)}% of load responses were errors (mostly ${top}): the load may not reach the code you want to test; pass --url with a real route, or --phases / --load-cmd`;
-}
-
-export function describeExit(exit: TargetExit): string {
-  if (exit.spawnError) return `could not start (${exit.spawnError})`;
-  if (exit.signal) return `was killed by ${exit.signal}`;
-  return `exited with code ${exit.code}`;
+  if (answered === 0 || failing < errorResponseWarnShare * answered) return undefined;
+  const topStatus = [...counts].filter(([s]) => s !== 'error').sort((a, b) => b[1] - a[1])[0]![0];
+  return { answered, failing, topStatus };
 }
 
 export function lastLine(text: string): string {

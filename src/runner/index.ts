@@ -1,12 +1,11 @@
 export { runTarget, newRunId, defaultMinGrowthBytes } from './run.js';
 export { isWrapperProcess, chooseTarget } from './readiness.js';
-export { describeExit } from './describe.js';
 export type { RunOptions, RunProgressEvent, SnapshotAnalyzer } from './run.js';
 export {
   buildLoadPlan, readPhasesFile, parsePhases, defaultConcurrency, defaultRequests, defaultWarmupRequests,
 } from './load-plan.js';
 export type { LoadPhase, LoadPlanOptions } from './load-plan.js';
-export { computeTrends, decideVerdict } from './verdict.js';
+export { computeTrends, decideVerdict, judgeTrend } from './verdict.js';
 export { analyzeRunSnapshots } from './analysis.js';
 export type { TrendSettings, VerdictInput } from './verdict.js';
 export { runHttpLoad, waitForUrl, LoadRecorder } from './http-load.js';

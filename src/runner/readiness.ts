@@ -1,6 +1,7 @@
 import { ErrorCode, LeakcheckError } from '../errors.js';
 import type { AgentConnection, AgentServer } from './agent-server.js';
-import { describeExit, lastLine } from './describe.js';
+import { describeExit } from '../report/index.js';
+import { lastLine } from './describe.js';
 import { waitForUrl } from './http-load.js';
 import type { Target } from './spawn-target.js';
 

@@ -1,7 +1,6 @@
-import { trendTest, type TrendPoint } from '../agent/leak-heuristic.js';
-import { findingTitle, formatByteDelta, formatBytes } from '../report/index.js';
+import { trendTest, type TrendPoint } from '../stats/index.js';
 import type {
-  MemwatchRuleFiring, RunCheckpoint, RunPhase, SeriesTrend, SnapshotFinding, Verdict, VerdictReason,
+  ExitFacts, MemwatchRuleFiring, RunCheckpoint, RunPhase, RunVerdict, SeriesTrend, SnapshotFinding, TrendJudgement, VerdictReason,
 } from '../report/index.js';
 
 export interface TrendSettings {
@@ -66,6 +65,7 @@ export function computeTrends(checkpoints: readonly RunCheckpoint[], phases: rea
       lastBytes: result.last,
       growthBytes: result.growth,
       growthPer1000RequestsBytes: byRequests ? result.slope * 1000 : 0,
+      growthPerSecondBytes: byRequests ? 0 : result.slope * 1000,
       pValue: result.pValue,
       noiseBytes: result.noise,
       growthByPhaseBytes,
@@ -79,19 +79,17 @@ export interface VerdictInput {
   /** Findings of the snapshot diff; those of severity "leak" count, suspects do not. */
   findings: readonly SnapshotFinding[];
   memwatchRule: readonly MemwatchRuleFiring[];
-  /** The target ended on its own before the run finished. */
-  crashed: boolean;
+  /** Set when the target ended on its own before the run finished: during which phase, and how. */
+  crash?: { phase: string; exit: ExitFacts };
   outOfMemory: boolean;
-  /** "exited with code 1 during load1" */
-  crashDescription?: string;
   /** The --min-growth in effect, to explain a rise that stayed below it. */
   minGrowthBytes?: number;
-  /** The phase during which the user stopped the run (Ctrl-C), if so. */
-  interruptedDuring?: string;
-  /** A doubt about the load itself (e.g. nearly every response was a 404), shown but not decisive. */
-  loadWarning?: string;
-  /** Why the measurements cannot be trusted (e.g. every request failed), if so. */
-  unusableLoad?: string;
+  /** Set when the run was stopped from outside (Ctrl-C, SIGTERM): during which phase, by which signal. */
+  interrupted?: { phase: string; signal: string | null };
+  /** Most load responses were errors (shown, not decisive). */
+  errorResponses?: { answered: number; failing: number; topStatus: string };
+  /** Every request failed: the measurements cannot be trusted. */
+  everyRequestFailed?: { requests: number; firstError: string | null };
   /**
    * Heap snapshots were written during the run. Writing one makes the process take tens of MiB
    * from the OS that the allocator keeps afterwards, so RSS then says more about leakcheck than
@@ -100,78 +98,71 @@ export interface VerdictInput {
   snapshotsTaken?: boolean;
 }
 
+/** Fewer post-GC points than this and no trend is computed at all. */
+const minTrendPoints = 3;
+
 /**
  * The verdict: a leak is a significant, persistent rise of live memory after full GCs (on the V8
  * heap or off it), a snapshot finding the detectors rate as a leak, or an out-of-memory crash.
  * RSS growing alone is reported but is not a live-object leak: the allocator may simply not have
  * returned freed pages to the OS.
  */
-export function decideVerdict(input: VerdictInput): Verdict {
+export function decideVerdict(input: VerdictInput): RunVerdict {
   const reasons: VerdictReason[] = [];
   const trend = (name: SeriesTrend['series']) => input.trends.find((t) => t.series === name);
   const heap = trend('heapUsed');
   const external = trend('external');
   const arrayBuffers = trend('arrayBuffers');
   const rss = trend('rss');
+  const minGrowthBytes = input.minGrowthBytes ?? 0;
 
   if (input.outOfMemory) {
-    reasons.push({ kind: 'out-of-memory', leak: true, message: `the target ran out of memory (${input.crashDescription ?? 'crashed'})` });
-  } else if (input.crashed) {
-    reasons.push({ kind: 'crash', leak: false, message: `the target ended before the run did: ${input.crashDescription ?? 'it exited'}` });
+    reasons.push({ kind: 'out-of-memory', leak: true, phase: input.crash?.phase ?? null, exit: input.crash?.exit ?? null });
+  } else if (input.crash) {
+    reasons.push({ kind: 'crash', leak: false, phase: input.crash.phase, exit: input.crash.exit });
   }
-  if (input.interruptedDuring) {
-    reasons.push({ kind: 'interrupted', leak: false, message: `the run was interrupted during ${input.interruptedDuring}; the figures cover the run up to then` });
-  }
-  if (input.unusableLoad) reasons.push({ kind: 'no-data', leak: false, message: input.unusableLoad });
-  if (input.loadWarning) reasons.push({ kind: 'load', leak: false, message: input.loadWarning });
+  if (input.interrupted) reasons.push({ kind: 'interrupted', leak: false, ...input.interrupted });
+  if (input.everyRequestFailed) reasons.push({ kind: 'every-request-failed', leak: false, ...input.everyRequestFailed });
+  if (input.errorResponses) reasons.push({ kind: 'error-responses', leak: false, ...input.errorResponses });
 
-  if (!heap || heap.points < 3) {
-    reasons.push({ kind: 'no-data', leak: false, message: `too few post-GC measurements for a trend (${heap?.points ?? 0}; need 3)` });
+  if (!heap || heap.points < minTrendPoints) {
+    reasons.push({ kind: 'too-few-points', leak: false, points: heap?.points ?? 0, neededPoints: minTrendPoints });
   } else {
-    reasons.push({ kind: 'heap-trend', leak: heap.increasing, message: describeTrend('live JS heap after GC', heap, input.minGrowthBytes) });
+    reasons.push({ kind: 'heap-trend', leak: heap.increasing, judgement: judgeTrend(heap, input.minGrowthBytes), trend: heap, minGrowthBytes });
   }
-  if (external && external.points >= 3) {
-    const abPart = arrayBuffers && arrayBuffers.growthBytes > 0.5 * external.growthBytes && external.increasing
-      ? ` (of which ArrayBuffers ${formatByteDelta(arrayBuffers.growthBytes)})` : '';
-    reasons.push({ kind: 'off-heap-trend', leak: external.increasing, message: describeTrend('off-heap memory (external)', external, input.minGrowthBytes) + abPart });
+  if (external && external.points >= minTrendPoints) {
+    const abMostly = arrayBuffers !== undefined && arrayBuffers.growthBytes > 0.5 * external.growthBytes && external.increasing;
+    reasons.push({
+      kind: 'off-heap-trend', leak: external.increasing, judgement: judgeTrend(external, input.minGrowthBytes), trend: external, minGrowthBytes,
+      ...(abMostly ? { arrayBuffersGrowthBytes: arrayBuffers.growthBytes } : {}),
+    });
   }
   if (rss && rss.increasing && !heap?.increasing && !external?.increasing && !input.snapshotsTaken) {
-    reasons.push({
-      kind: 'rss-only',
-      leak: false,
-      message: `RSS grew by ${formatBytes(rss.growthBytes)} while live heap and external memory did not: memory not returned to the OS (allocator fragmentation) or native memory outside V8's accounting, not a leak of JS objects`,
-    });
+    reasons.push({ kind: 'rss-only', leak: false, growthBytes: rss.growthBytes });
   }
-  for (const finding of input.findings.filter((f) => f.severity === 'leak')) {
-    reasons.push({
-      kind: 'snapshot',
-      leak: true,
-      message: `snapshot diff: ${findingTitle(finding)} (retains ${formatBytes(finding.retainedSize)}, ${formatByteDelta(finding.growth.bytes)} since warm-up)`,
-    });
-  }
+  input.findings.forEach((finding, findingIndex) => {
+    if (finding.severity !== 'leak') return;
+    reasons.push({ kind: 'snapshot', leak: true, findingIndex, detector: finding.kind, retainedBytes: finding.retainedSize, growthBytes: finding.growth.bytes });
+  });
   if (input.memwatchRule.length > 0) {
-    const total = input.memwatchRule.reduce((sum, e) => sum + e.growthBytes, 0);
     reasons.push({
-      kind: 'memwatch-rule',
-      leak: false,
-      message: `memwatch's original rule (5 consecutive full-GC heap increases) fired ${input.memwatchRule.length} time(s), ${formatByteDelta(total)} in those runs; informative only, the trend test decides`,
+      kind: 'memwatch-rule', leak: false, firings: input.memwatchRule.length,
+      consecutiveIncreases: Math.max(...input.memwatchRule.map((e) => e.consecutiveIncreases)),
+      growthBytes: input.memwatchRule.reduce((sum, e) => sum + e.growthBytes, 0),
     });
   }
 
   const leak = reasons.some((r) => r.leak);
-  const outcome = leak ? 'leak' : input.crashed ? 'crashed' : input.interruptedDuring ? 'interrupted' : input.unusableLoad || !heap || heap.points < 3 ? 'inconclusive' : 'clean';
-  return { outcome, leak, reasons };
+  const outcome = leak ? 'leak' : input.crash ? 'crashed' : input.interrupted ? 'interrupted'
+    : input.everyRequestFailed || !heap || heap.points < minTrendPoints ? 'inconclusive' : 'clean';
+  return { outcome, leak, partial: input.crash !== undefined || input.interrupted !== undefined, reasons };
 }
 
-function describeTrend(what: string, trend: SeriesTrend, minGrowthBytes: number | undefined): string {
-  const perRequests = trend.growthPer1000RequestsBytes !== 0 ? `, ${formatByteDelta(trend.growthPer1000RequestsBytes)} per 1000 requests` : '';
-  const phases = trend.growthByPhaseBytes.map((p) => `${p.phase} ${formatByteDelta(p.growthBytes)}`).join(', ');
-  // Say which test a rise failed, so a user can tell "flat" from "rose a little" from "rose, then stopped".
-  const rose = trend.pValue < 0.05 && trend.growthBytes > 0;
-  const verdict = trend.increasing ? 'keeps growing'
-    : !rose ? 'no sustained growth'
-      : minGrowthBytes !== undefined && trend.growthBytes < minGrowthBytes ? `small rise, below --min-growth ${formatBytes(minGrowthBytes)}`
-        : trend.growthBytes <= 3 * trend.noiseBytes ? 'rise within the noise'
-          : 'rose, then stopped (not growing in the last phase)';
-  return `${what}: ${verdict}, ${formatBytes(trend.firstBytes)} → ${formatBytes(trend.lastBytes)} (trend ${formatByteDelta(trend.growthBytes)}${perRequests}; p=${trend.pValue.toFixed(3)}; ${phases})`;
+/** Which test a series' rise failed, so a user can tell "flat" from "rose a little" from "rose, then stopped". */
+export function judgeTrend(trend: SeriesTrend, minGrowthBytes: number | undefined): TrendJudgement {
+  if (trend.increasing) return 'keeps-growing';
+  if (!(trend.pValue < 0.05 && trend.growthBytes > 0)) return 'no-sustained-growth';
+  if (minGrowthBytes !== undefined && trend.growthBytes < minGrowthBytes) return 'below-min-growth';
+  if (trend.growthBytes <= 3 * trend.noiseBytes) return 'within-noise';
+  return 'stopped-growing';
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  escapeHtml, parseRunReport, plainStyle, renderRunHtml, renderRunText, runReportToJson, type RunReport,
+  escapeHtml, parseRunReport, plainStyle, renderRunHtml, renderRunText, runReportToJson, type RunReport, type SeriesTrend,
 } from '../../src/report/index.js';
 import { isLeakcheckError } from '../../src/errors.js';
 
@@ -9,6 +9,10 @@ const evil = '</script><img src=x onerror=alert(1)>';
 
 /** A small but complete report with hostile strings wherever the target or a snapshot supplies text. */
 function sampleReport(): RunReport {
+  const heapTrend: SeriesTrend = {
+    series: 'heapUsed', points: 4, firstBytes: 5e6, lastBytes: 9e6, growthBytes: 4e6, growthPer1000RequestsBytes: 1e6, growthPerSecondBytes: 0,
+    pValue: 0.01, noiseBytes: 1e4, growthByPhaseBytes: [{ phase: `load${evil}`, growthBytes: 2e6 }], increasing: true,
+  };
   const checkpoint = (atMs: number, phase: string, heap: number, boundary: boolean) => ({
     atMs, phase, requestsSoFar: atMs, boundary, rssBytes: 60e6, heapTotalBytes: 12e6, heapUsedBytes: heap, externalBytes: 2e6, arrayBuffersBytes: 1e4, gcMs: 3, totalMs: boundary ? 400 : 3,
   });
@@ -36,7 +40,7 @@ function sampleReport(): RunReport {
     ],
     gcs: [{ atMs: 1200, phase: 'load1', usedHeapBytes: 5.5e6, totalHeapBytes: 1e7, gcPauseNs: 2e6, markSweepCompactCount: 3, scavengeCount: 9, forced: false }],
     checkpoints: [checkpoint(1000, 'warmup', 5e6, true), checkpoint(1800, `load${evil}`, 6e6, false), checkpoint(2500, `load${evil}`, 7e6, true), checkpoint(4000, 'load2', 9e6, true)],
-    trends: [{ series: 'heapUsed', points: 4, firstBytes: 5e6, lastBytes: 9e6, growthBytes: 4e6, growthPer1000RequestsBytes: 1e6, pValue: 0.01, noiseBytes: 1e4, growthByPhaseBytes: [{ phase: 'load2', growthBytes: 2e6 }], increasing: true }],
+    trends: [heapTrend],
     memwatchRule: [{ atMs: 3000, consecutiveIncreases: 5, growthBytes: 1e6, durationMs: 800 }],
     analysis: {
       schemaVersion: 2,
@@ -67,7 +71,13 @@ function sampleReport(): RunReport {
       warnings: [],
       verdict: { leak: true, leakCount: 1, suspectCount: 0 },
     },
-    verdict: { outcome: 'leak', leak: true, reasons: [{ kind: 'heap-trend', leak: true, message: `keeps growing ${evil}` }] },
+    verdict: {
+      outcome: 'leak', leak: true, partial: false, reasons: [
+        { kind: 'heap-trend', leak: true, judgement: 'keeps-growing', trend: heapTrend, minGrowthBytes: 1048576 },
+        { kind: 'snapshot', leak: true, findingIndex: 0, detector: 'duplicate-listeners', retainedBytes: 3e6, growthBytes: 2e6 },
+        { kind: 'memwatch-rule', leak: false, firings: 1, consecutiveIncreases: 5, growthBytes: 1e6 },
+      ],
+    },
     files: { dir: '/r', reportJson: '/r/report.json', reportHtml: '/r/report.html', statsJsonl: '/r/stats.jsonl', targetLog: '/r/target.log', snapshots: [] },
   };
 }
@@ -103,7 +113,9 @@ test('the text summary leads with the verdict and lists reasons, phases, finding
   const text = renderRunText(sampleReport(), plainStyle);
   const lines = text.split('\n');
   assert.match(lines[0]!, /^LEAK {2}node app/);
-  assert.match(lines[1]!, /✗ keeps growing/);
+  assert.match(lines[1]!, /✗ live JS heap after GC: keeps growing, 4\.77 MiB → 8\.58 MiB \(trend \+3\.81 MiB, \+977 KiB per 1000 requests; p=0\.010; load.* \+1\.91 MiB\)$/);
+  assert.match(lines[2]!, /✗ snapshot diff: Listeners .* \(retains 2\.86 MiB, \+1\.91 MiB since warm-up\)$/);
+  assert.match(lines[3]!, /! memwatch's original rule \(5 consecutive full-GC heap increases\) fired 1 time\(s\)/);
   // The snapshot section is the `leakcheck diff` rendering of the same findings.
   assert.match(text, /Snapshot diff\n/);
   assert.match(text, /LEAK +Listeners .*\[duplicate-listeners\]/);
@@ -118,8 +130,38 @@ test('report.json round-trips and other versions or shapes are refused by name',
   const refuse = (text: string, pattern: RegExp) => assert.throws(() => parseRunReport(text, 'x.json'), (e) => isLeakcheckError(e) && e.file === 'x.json' && pattern.test(e.message));
   refuse('{', /invalid JSON/);
   refuse('[]', /expected a JSON object/);
-  refuse(JSON.stringify({ ...report, schemaVersion: 3 }), /schema version 3 is not supported \(this leakcheck reads versions 1 to 2\)/);
+  refuse(JSON.stringify({ ...report, schemaVersion: 99 }), /schema version 99 is not supported \(this leakcheck reads versions 1 and 2\)/);
   refuse(JSON.stringify({ ...report, samples: undefined }), /missing the "samples" array/);
+});
+
+test('text and HTML classify every reason the same way: a memwatch-rule firing is a warning in both', () => {
+  const report = sampleReport();
+  const html = renderRunHtml(report);
+  const classes = [...html.matchAll(/<li class="(\w+)"><b>([\w-]+)<\/b>/g)].map((m) => [m[2], m[1]]);
+  assert.deepEqual(classes, [['heap-trend', 'bad'], ['snapshot', 'bad'], ['memwatch-rule', 'warn']]);
+  const markers = renderRunText(report, plainStyle).split('\n').slice(1, 4).map((l) => l.trim()[0]);
+  assert.deepEqual(markers, ['✗', '✗', '!']);
+});
+
+test('a partial verdict is marked in text and HTML', () => {
+  const report = sampleReport();
+  report.verdict.partial = true;
+  assert.match(renderRunText(report, plainStyle), /! partial: the run ended before its last phase/);
+  assert.match(renderRunHtml(report), /<li class="warn">partial: the run ended before its last phase/);
+});
+
+test('a schema-1 report.json (reasons as text) is still read: the text is kept and shown', () => {
+  const v1 = { ...sampleReport(), schemaVersion: 1, analysis: null, verdict: { outcome: 'leak', leak: true, reasons: [
+    { kind: 'heap-trend', leak: true, message: 'live JS heap after GC: keeps growing (old words)' },
+    { kind: 'memwatch-rule', leak: false, message: 'memwatch fired' },
+  ] } };
+  const report = parseRunReport(JSON.stringify(v1), 'old.json');
+  assert.equal(report.schemaVersion, 2);
+  assert.equal(report.verdict.partial, false);
+  assert.deepEqual(report.verdict.reasons[0], { kind: 'v1-message', leak: true, v1Kind: 'heap-trend', message: 'live JS heap after GC: keeps growing (old words)' });
+  const lines = renderRunText(report, plainStyle).split('\n');
+  assert.equal(lines[1], '  ✗ live JS heap after GC: keeps growing (old words)');
+  assert.equal(lines[2], '  ! memwatch fired');
 });
 
 test('a schema-1 report.json is read: its facts upgraded, its stored titles and paths shown as they were', () => {
@@ -139,6 +181,7 @@ test('a schema-1 report.json is read: its facts upgraded, its stored titles and 
       warnings: ['two snapshots: every object new in the target counts as growth'],
       verdict: { leak: true, reasons: ['Timeout: 700 live (+600) timers, all running tick at app.js:3:1'] },
     },
+    verdict: { outcome: 'leak', leak: true, reasons: [{ kind: 'snapshot', leak: true, message: 'snapshot diff: Timeout: 700 live' }] },
   };
   const report = parseRunReport(JSON.stringify(v1), 'old.json');
   assert.equal(report.schemaVersion, 2);

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeTrends, decideVerdict } from '../../src/runner/index.js';
-import type { RunCheckpoint, RunPhase } from '../../src/report/index.js';
+import { computeTrends, decideVerdict, judgeTrend } from '../../src/runner/index.js';
+import { describeReason, type RunCheckpoint, type RunPhase, type RunVerdict } from '../../src/report/index.js';
+
+const words = (verdict: RunVerdict, kind: string) => describeReason(verdict.reasons.find((r) => r.kind === kind)!, []);
 
 const MiB = 1024 * 1024;
 
@@ -30,7 +32,7 @@ test('a heap that grows in both load phases is a leak, and the reason says so', 
   const heap = trends.find((t) => t.series === 'heapUsed')!;
   assert.equal(heap.increasing, true);
   assert.equal(Math.round(heap.growthPer1000RequestsBytes), 2048 * 1000);
-  const verdict = decideVerdict({ trends, findings: [], memwatchRule: [], crashed: false, outOfMemory: false });
+  const verdict = decideVerdict({ trends, findings: [], memwatchRule: [], outOfMemory: false });
   assert.equal(verdict.outcome, 'leak');
   assert.ok(verdict.reasons.some((r) => r.kind === 'heap-trend' && r.leak));
 });
@@ -38,14 +40,14 @@ test('a heap that grows in both load phases is a leak, and the reason says so', 
 test('a cache that fills during load1 and stays flat in load2 is not a leak', () => {
   const trends = computeTrends(checkpoints(4, 1000, (r) => 10 * MiB + Math.min(r, 1000) * 4096), phases, { minGrowthBytes: MiB });
   assert.equal(trends.find((t) => t.series === 'heapUsed')!.increasing, false);
-  const verdict = decideVerdict({ trends, findings: [], memwatchRule: [], crashed: false, outOfMemory: false, minGrowthBytes: MiB });
+  const verdict = decideVerdict({ trends, findings: [], memwatchRule: [], outOfMemory: false, minGrowthBytes: MiB });
   assert.equal(verdict.outcome, 'clean');
-  assert.match(verdict.reasons.find((r) => r.kind === 'heap-trend')!.message, /rose, then stopped/);
+  assert.match(words(verdict, 'heap-trend'), /rose, then stopped/);
 });
 
 test('off-heap growth is reported as its own reason while the heap stays flat', () => {
   const trends = computeTrends(checkpoints(4, 1000, () => 10 * MiB, (r) => MiB + r * 16384), phases, { minGrowthBytes: MiB });
-  const verdict = decideVerdict({ trends, findings: [], memwatchRule: [], crashed: false, outOfMemory: false });
+  const verdict = decideVerdict({ trends, findings: [], memwatchRule: [], outOfMemory: false });
   assert.equal(verdict.outcome, 'leak');
   assert.deepEqual(verdict.reasons.filter((r) => r.leak).map((r) => r.kind), ['off-heap-trend']);
 });
@@ -54,23 +56,23 @@ test('RSS growth alone is explained as memory not returned to the OS, not called
   const base = checkpoints(4, 1000, () => 10 * MiB);
   const withRss = base.map((c) => ({ ...c, rssBytes: 50 * MiB + c.requestsSoFar * 8192 }));
   const trends = computeTrends(withRss, phases, { minGrowthBytes: MiB });
-  const verdict = decideVerdict({ trends, findings: [], memwatchRule: [], crashed: false, outOfMemory: false });
+  const verdict = decideVerdict({ trends, findings: [], memwatchRule: [], outOfMemory: false });
   assert.equal(verdict.outcome, 'clean');
-  assert.match(verdict.reasons.find((r) => r.kind === 'rss-only')!.message, /not returned to the OS/);
-  const withSnapshots = decideVerdict({ trends, findings: [], memwatchRule: [], crashed: false, outOfMemory: false, snapshotsTaken: true });
+  assert.match(words(verdict, 'rss-only'), /not returned to the OS/);
+  const withSnapshots = decideVerdict({ trends, findings: [], memwatchRule: [], outOfMemory: false, snapshotsTaken: true });
   assert.equal(withSnapshots.reasons.some((r) => r.kind === 'rss-only'), false);
 });
 
 test('a crash is its own outcome; an out-of-memory crash is a leak', () => {
   const trends = computeTrends(checkpoints(1, 1000, () => 10 * MiB), phases, { minGrowthBytes: MiB });
-  assert.equal(decideVerdict({ trends, findings: [], memwatchRule: [], crashed: true, outOfMemory: false, crashDescription: 'exited with code 1 during load1' }).outcome, 'crashed');
-  assert.equal(decideVerdict({ trends, findings: [], memwatchRule: [], crashed: true, outOfMemory: true }).outcome, 'leak');
+  assert.equal(decideVerdict({ trends, findings: [], memwatchRule: [], crash: { phase: 'load1', exit: { code: 1, signal: null } }, outOfMemory: false }).outcome, 'crashed');
+  assert.equal(decideVerdict({ trends, findings: [], memwatchRule: [], crash: { phase: 'load2', exit: { code: null, signal: 'SIGABRT' } }, outOfMemory: true }).outcome, 'leak');
 });
 
 test('a snapshot finding of severity leak is a leak even when the heap trend is below the threshold', () => {
   const trends = computeTrends(checkpoints(4, 1000, () => 10 * MiB), phases, { minGrowthBytes: MiB });
   const verdict = decideVerdict({
-    trends, memwatchRule: [], crashed: false, outOfMemory: false,
+    trends, memwatchRule: [], outOfMemory: false,
     findings: [
       {
         kind: 'duplicate-listeners', severity: 'leak', subject: { emitter: 'EventEmitter', emitterId: 5, event: 'error' }, retainedSize: 3e6, growth: { count: 600, bytes: 2e6 },
@@ -85,7 +87,44 @@ test('a snapshot finding of severity leak is a leak even when the heap trend is 
   assert.equal(verdict.outcome, 'leak');
   const snapshotReasons = verdict.reasons.filter((r) => r.kind === 'snapshot');
   assert.equal(snapshotReasons.length, 1, 'suspects are shown in the findings, not counted as reasons');
-  assert.match(snapshotReasons[0]!.message, /'error': 700 listeners/);
+  assert.deepEqual(snapshotReasons[0], { kind: 'snapshot', leak: true, findingIndex: 0, detector: 'duplicate-listeners', retainedBytes: 3e6, growthBytes: 2e6 });
+});
+
+test('reasons are facts in base units: a growing heap carries its trend, judgement and --min-growth', () => {
+  const trends = computeTrends(checkpoints(4, 1000, (r) => 10 * MiB + r * 2048), phases, { minGrowthBytes: MiB });
+  const verdict = decideVerdict({ trends, findings: [], memwatchRule: [{ atMs: 5, consecutiveIncreases: 5, growthBytes: 3 * MiB, durationMs: 9 }], outOfMemory: false, minGrowthBytes: MiB });
+  const heap = verdict.reasons.find((r) => r.kind === 'heap-trend');
+  assert.ok(heap && heap.kind === 'heap-trend');
+  assert.equal(heap.judgement, 'keeps-growing');
+  assert.equal(heap.minGrowthBytes, MiB);
+  assert.equal(heap.trend.series, 'heapUsed');
+  assert.equal(heap.trend.growthBytes, 2000 * 2048);
+  assert.equal(heap.trend.growthPer1000RequestsBytes, 2048 * 1000);
+  assert.equal(heap.trend.points, 9);
+  assert.deepEqual(verdict.reasons.find((r) => r.kind === 'memwatch-rule'), { kind: 'memwatch-rule', leak: false, firings: 1, consecutiveIncreases: 5, growthBytes: 3 * MiB });
+  assert.equal(verdict.partial, false);
+});
+
+test('a crash and an interruption are facts (phase, exit status, signal) and make the verdict partial', () => {
+  const trends = computeTrends(checkpoints(4, 1000, () => 10 * MiB), phases, { minGrowthBytes: MiB });
+  const crashed = decideVerdict({ trends, findings: [], memwatchRule: [], outOfMemory: false, crash: { phase: 'load1', exit: { code: 1, signal: null } } });
+  assert.deepEqual(crashed.reasons[0], { kind: 'crash', leak: false, phase: 'load1', exit: { code: 1, signal: null } });
+  assert.equal(crashed.partial, true);
+  assert.equal(words(crashed, 'crash'), 'the target ended before the run did: exited with code 1 during load1');
+  const stopped = decideVerdict({ trends, findings: [], memwatchRule: [], outOfMemory: false, interrupted: { phase: 'load2', signal: 'SIGTERM' } });
+  assert.equal(stopped.outcome, 'interrupted');
+  assert.equal(stopped.partial, true);
+  assert.equal(words(stopped, 'interrupted'), 'the run was stopped by SIGTERM during load2; the figures cover the run up to then');
+});
+
+test('which test a rise failed is told apart: flat, below --min-growth, within the noise, rose then stopped', () => {
+  const base = { series: 'heapUsed' as const, points: 9, firstBytes: 0, lastBytes: 0, growthPer1000RequestsBytes: 0, growthPerSecondBytes: 0, growthByPhaseBytes: [] };
+  assert.equal(judgeTrend({ ...base, growthBytes: 5 * MiB, pValue: 0.001, noiseBytes: 0, increasing: true }, MiB), 'keeps-growing');
+  assert.equal(judgeTrend({ ...base, growthBytes: 5 * MiB, pValue: 0.2, noiseBytes: 0, increasing: false }, MiB), 'no-sustained-growth');
+  assert.equal(judgeTrend({ ...base, growthBytes: -MiB, pValue: 0.001, noiseBytes: 0, increasing: false }, MiB), 'no-sustained-growth');
+  assert.equal(judgeTrend({ ...base, growthBytes: MiB / 2, pValue: 0.001, noiseBytes: 0, increasing: false }, MiB), 'below-min-growth');
+  assert.equal(judgeTrend({ ...base, growthBytes: 2 * MiB, pValue: 0.001, noiseBytes: MiB, increasing: false }, MiB), 'within-noise');
+  assert.equal(judgeTrend({ ...base, growthBytes: 2 * MiB, pValue: 0.001, noiseBytes: 0, increasing: false }, MiB), 'stopped-growing');
 });
 
 test('with only the phase boundaries (too few points for Mann–Kendall) steady growth in every phase is still a leak', () => {

@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  MemwatchRule, mannKendall, memwatchRuleEvents, normalCdf, theilSenSlope, trendTest, type TrendPoint,
-} from '../../src/agent/leak-heuristic.js';
+import { mannKendall, median, normalCdf, theilSenSlope, trendTest, type TrendPoint } from '../../src/stats/index.js';
 
 /** Deterministic pseudo-random noise in [-1, 1) (a small LCG), so series are reproducible. */
 function noise(seed: number): () => number {
@@ -19,26 +17,40 @@ function series(n: number, f: (i: number) => number): TrendPoint[] {
   return Array.from({ length: n }, (_, i) => ({ x: i * 100, y: f(i) }));
 }
 
-test('the memwatch rule fires after five consecutive post-GC increases and then counts again', () => {
-  const values = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
-  const events = memwatchRuleEvents(values.map((v, i) => ({ timeMs: i * 1000, usedHeapBytes: v * MiB, forced: false })));
-  assert.equal(events.length, 2);
-  assert.deepEqual(
-    { consecutive: events[0]!.consecutiveIncreases, start: events[0]!.startBytes, end: events[0]!.endBytes, durationMs: events[0]!.durationMs },
-    { consecutive: 5, start: 10 * MiB, end: 15 * MiB, durationMs: 5000 },
-  );
-  assert.equal(events[1]!.startBytes, 15 * MiB);
-  assert.equal(events[1]!.endBytes, 20 * MiB);
+test('Mann–Kendall S, z and p on small series, checked by hand', () => {
+  // 1..5: all 10 pairs concordant; Var(S) = n(n-1)(2n+5)/18 = 50/3; z = (S-1)/sqrt(Var); p = 1 - Φ(2.2045) ≈ 0.01374.
+  const rising = mannKendall([1, 2, 3, 4, 5]);
+  assert.equal(rising.s, 10);
+  assert.equal(rising.z, 9 / Math.sqrt(50 / 3));
+  assert.ok(Math.abs(rising.pValue - 0.013743) < 2e-5, `p=${rising.pValue}`);
+  // One tied pair: S = 5; Var = (4·3·13 − 2·1·9)/18 = 23/3.
+  const tied = mannKendall([1, 2, 2, 3]);
+  assert.equal(tied.s, 5);
+  assert.equal(tied.z, 4 / Math.sqrt(23 / 3));
+  // Two discordant pairs, one concordant: S = −1, the continuity correction makes z = 0, p = 1/2.
+  const mixed = mannKendall([3, 1, 2]);
+  assert.deepEqual([mixed.s, mixed.z], [-1, 0]);
+  assert.ok(Math.abs(mixed.pValue - 0.5) < 1e-7, 'Φ(0) within the erf approximation');
+  const falling = mannKendall([5, 4, 3, 2, 1]);
+  assert.equal(falling.s, -10);
+  assert.ok(Math.abs(falling.pValue - (1 - 0.013743)) < 2e-5);
 });
 
-test('the memwatch rule resets on any decrease and ignores forced GCs', () => {
-  const rule = new MemwatchRule();
-  const push = (v: number, forced = false) => rule.push({ timeMs: v, usedHeapBytes: v, forced });
-  for (const v of [1, 2, 3, 4, 5]) assert.equal(push(v), undefined);
-  assert.equal(push(4), undefined, 'a drop resets the count');
-  for (const v of [5, 6, 7, 8]) assert.equal(push(v), undefined);
-  assert.equal(push(100, true), undefined, 'a forced GC neither counts nor resets');
-  assert.ok(push(9), 'the fifth increase after the drop fires');
+test('Theil–Sen is the median of the pairwise slopes, skipping pairs with the same x', () => {
+  assert.equal(theilSenSlope([{ x: 0, y: 0 }, { x: 1, y: 1 }, { x: 2, y: 4 }]), 2, 'slopes 1, 2, 3');
+  assert.equal(theilSenSlope([{ x: 0, y: 0 }, { x: 0, y: 2 }, { x: 1, y: 3 }]), 2, 'slopes 3 and 1 (the vertical pair is skipped)');
+  assert.equal(theilSenSlope([{ x: 5, y: 1 }]), 0);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([]), 0);
+});
+
+test('an exact line: slope and growth are exact, no noise, significant', () => {
+  const result = trendTest(series(6, (i) => 1000 + 10 * i * 100), { minGrowth: 100 });
+  assert.deepEqual(
+    { slope: result.slope, growth: result.growth, first: result.first, last: result.last, s: result.mannKendallS, noise: result.noise, increasing: result.increasing },
+    { slope: 10, growth: 5000, first: 1000, last: 6000, s: 15, noise: 0, increasing: true },
+  );
+  assert.equal(trendTest(series(6, (i) => 1000 + 10 * i * 100), { minGrowth: 5000 }).increasing, false, 'growth must exceed minGrowth');
 });
 
 test('Theil–Sen ignores a single wild outlier that would drag a least-squares line', () => {

@@ -1,0 +1,72 @@
+/**
+ * The verdict of a run as facts: every reason is a kind plus numbers in base units (bytes,
+ * milliseconds, counts, p-values), never a sentence. verdict-words.ts is the one place that turns
+ * a reason into words, for the text summary and the HTML page alike.
+ */
+import type { SeriesTrend } from './model.js';
+
+/** How a series' post-GC rise was judged, in the order the tests are applied. */
+export type TrendJudgement =
+  /** Significant, above --min-growth and the noise, and still growing in the last load phase. */
+  | 'keeps-growing'
+  /** Not a significant rise (Mann–Kendall p ≥ 0.05, or no growth at all). */
+  | 'no-sustained-growth'
+  | 'below-min-growth'
+  /** Growth within 3 × the residual noise. */
+  | 'within-noise'
+  /** Rose, then stopped: not growing in the last load phase (a cache that filled). */
+  | 'stopped-growing';
+
+/** How the target process ended, as the OS told it. */
+export interface ExitFacts {
+  code: number | null;
+  signal: string | null;
+  /** Set when the command could not be started at all (ENOENT, EACCES). */
+  spawnError?: string;
+}
+
+export type VerdictReason =
+  | {
+      kind: 'heap-trend' | 'off-heap-trend';
+      leak: boolean;
+      judgement: TrendJudgement;
+      /** The series' statistics (series name, points, first/last, Theil–Sen growth and slope, p-value, growth by phase). */
+      trend: SeriesTrend;
+      /** The --min-growth in effect. */
+      minGrowthBytes: number;
+      /** Off-heap only: the ArrayBuffers part of a growth it mostly explains. */
+      arrayBuffersGrowthBytes?: number;
+    }
+  | { kind: 'rss-only'; leak: false; growthBytes: number }
+  | {
+      kind: 'snapshot';
+      leak: true;
+      /** Index of the finding in the run's analysis.findings. */
+      findingIndex: number;
+      detector: string;
+      retainedBytes: number;
+      growthBytes: number;
+    }
+  | { kind: 'memwatch-rule'; leak: false; firings: number; consecutiveIncreases: number; growthBytes: number }
+  | { kind: 'out-of-memory'; leak: true; phase: string | null; exit: ExitFacts | null }
+  | { kind: 'crash'; leak: false; phase: string; exit: ExitFacts }
+  | { kind: 'interrupted'; leak: false; phase: string; signal: string | null }
+  | { kind: 'too-few-points'; leak: false; points: number; neededPoints: number }
+  | { kind: 'every-request-failed'; leak: false; requests: number; firstError: string | null }
+  /** Most responses were errors: the load may not reach the code under test. */
+  | { kind: 'error-responses'; leak: false; answered: number; failing: number; topStatus: string }
+  /** A reason read from a schema-1 report.json, which stored finished text. */
+  | { kind: 'v1-message'; leak: boolean; v1Kind: string; message: string };
+
+export type ReasonKind = VerdictReason['kind'];
+
+export type Outcome = 'leak' | 'clean' | 'crashed' | 'inconclusive' | 'interrupted';
+
+/** The verdict of `leakcheck run` (the snapshot diff's own verdict is AnalysisVerdict). */
+export interface RunVerdict {
+  outcome: Outcome;
+  leak: boolean;
+  /** The run ended before its last phase did (a crash, an interruption): the figures cover only part of the plan. */
+  partial: boolean;
+  reasons: VerdictReason[];
+}

@@ -1,0 +1,92 @@
+import type { Outcome, SeriesTrend, SnapshotFinding } from './model.js';
+import type { ExitFacts, TrendJudgement, VerdictReason } from './run-verdict.js';
+import { findingTitle } from './finding-words.js';
+import { formatByteDelta, formatBytes } from './units.js';
+
+/** How a reason is shown: it says leak, it is a caveat the reader should weigh, or it is a check that passed. */
+export type ReasonTone = 'leak' | 'warning' | 'ok';
+
+/** One classification for every renderer (the text marker and the HTML colour must agree). */
+export function reasonTone(reason: VerdictReason): ReasonTone {
+  if (reason.leak) return 'leak';
+  if (reason.kind === 'heap-trend' || reason.kind === 'off-heap-trend') return 'ok';
+  if (reason.kind === 'v1-message') return reason.v1Kind === 'heap-trend' || reason.v1Kind === 'off-heap-trend' ? 'ok' : 'warning';
+  return 'warning';
+}
+
+export function outcomeTone(outcome: Outcome): ReasonTone {
+  return outcome === 'clean' ? 'ok' : outcome === 'leak' || outcome === 'crashed' ? 'leak' : 'warning';
+}
+
+/** "exited with code 1", "was killed by SIGKILL", "could not start (command not found: nodee)". */
+export function describeExit(exit: ExitFacts): string {
+  if (exit.spawnError) return `could not start (${exit.spawnError})`;
+  if (exit.signal) return `was killed by ${exit.signal}`;
+  return `exited with code ${exit.code}`;
+}
+
+/** Said beside a verdict whose run ended before its last phase. */
+export const partialVerdictWords = 'partial: the run ended before its last phase; the figures cover only the phases that ran';
+
+const seriesWhat: Record<SeriesTrend['series'], string> = {
+  heapUsed: 'live JS heap after GC',
+  external: 'off-heap memory (external)',
+  arrayBuffers: 'ArrayBuffers',
+  rss: 'RSS',
+};
+
+const judgementWords: Record<TrendJudgement, string> = {
+  'keeps-growing': 'keeps growing',
+  'no-sustained-growth': 'no sustained growth',
+  'below-min-growth': 'small rise, below --min-growth',
+  'within-noise': 'rise within the noise',
+  'stopped-growing': 'rose, then stopped (not growing in the last phase)',
+};
+
+/**
+ * One reason as a sentence. `findings` are the run's snapshot findings, which snapshot reasons
+ * point into (schema-1 reports have no snapshot reasons: theirs are 'v1-message').
+ */
+export function describeReason(reason: VerdictReason, findings: readonly SnapshotFinding[]): string {
+  switch (reason.kind) {
+    case 'heap-trend':
+    case 'off-heap-trend': {
+      const judgement = reason.judgement === 'below-min-growth'
+        ? `${judgementWords[reason.judgement]} ${formatBytes(reason.minGrowthBytes)}` : judgementWords[reason.judgement];
+      const arrayBuffers = reason.arrayBuffersGrowthBytes === undefined ? '' : ` (of which ArrayBuffers ${formatByteDelta(reason.arrayBuffersGrowthBytes)})`;
+      return `${seriesWhat[reason.trend.series]}: ${judgement}, ${describeTrendFigures(reason.trend)}${arrayBuffers}`;
+    }
+    case 'rss-only':
+      return `RSS grew by ${formatBytes(reason.growthBytes)} while live heap and external memory did not: memory not returned to the OS (allocator fragmentation) or native memory outside V8's accounting, not a leak of JS objects`;
+    case 'snapshot': {
+      const finding = findings[reason.findingIndex];
+      const subject = finding ? findingTitle(finding) : `a ${reason.detector} finding`;
+      return `snapshot diff: ${subject} (retains ${formatBytes(reason.retainedBytes)}, ${formatByteDelta(reason.growthBytes)} since warm-up)`;
+    }
+    case 'memwatch-rule':
+      return `memwatch's original rule (${reason.consecutiveIncreases} consecutive full-GC heap increases) fired ${reason.firings} time(s), ${formatByteDelta(reason.growthBytes)} in those runs; informative only, the trend test decides`;
+    case 'out-of-memory':
+      return `the target ran out of memory (${reason.exit ? `${describeExit(reason.exit)} during ${reason.phase ?? 'the run'}` : 'crashed'})`;
+    case 'crash':
+      return `the target ended before the run did: ${describeExit(reason.exit)} during ${reason.phase}`;
+    case 'interrupted':
+      return `the run was ${reason.signal ? `stopped by ${reason.signal}` : 'interrupted'} during ${reason.phase}; the figures cover the run up to then`;
+    case 'too-few-points':
+      return `too few post-GC measurements for a trend (${reason.points}; need ${reason.neededPoints})`;
+    case 'every-request-failed':
+      return `every request failed (${reason.firstError ?? 'no response'})`;
+    case 'error-responses':
+      return `${Math.round((reason.failing / reason.answered) * 100)}% of load responses were errors (mostly ${reason.topStatus}): the load may not reach the code you want to test; pass --url with a real route, or --phases / --load-cmd`;
+    case 'v1-message':
+      return reason.message;
+  }
+}
+
+/** "5.11 MiB → 7.27 MiB (trend +2.21 MiB, +2.76 MiB per 1000 requests; p=0.000; load1 +1.04 MiB, load2 +1.11 MiB)" */
+function describeTrendFigures(trend: SeriesTrend): string {
+  const slope = trend.growthPer1000RequestsBytes !== 0 ? `, ${formatByteDelta(trend.growthPer1000RequestsBytes)} per 1000 requests`
+    : trend.growthPerSecondBytes ? `, ${formatByteDelta(trend.growthPerSecondBytes)} per second` : '';
+  const parts = [`trend ${formatByteDelta(trend.growthBytes)}${slope}`, `p=${trend.pValue.toFixed(3)}`];
+  if (trend.growthByPhaseBytes.length > 0) parts.push(trend.growthByPhaseBytes.map((p) => `${p.phase} ${formatByteDelta(p.growthBytes)}`).join(', '));
+  return `${formatBytes(trend.firstBytes)} → ${formatBytes(trend.lastBytes)} (${parts.join('; ')})`;
+}

@@ -1,0 +1,62 @@
+import type { GcSample, MemorySample, MemwatchLeakEvent } from '../agent/protocol.js';
+import type { AnalysisResult, RunCheckpoint, RunPhase } from '../report/index.js';
+import type { AgentHello } from './agent-server.js';
+import type { RunFiles } from './run-files.js';
+import type { TargetExit } from './spawn-target.js';
+
+/** How the driving of the phases ended. */
+export type RunEnding =
+  | { kind: 'completed' }
+  /** The target exited on its own while `phase` ran (a crash, from the run's point of view). */
+  | { kind: 'target-exited'; phase: string }
+  /** The user (or a CI timeout) stopped the run during `phase`; `signal` names what stopped it, when known. */
+  | { kind: 'interrupted'; phase: string; signal?: string };
+
+/** Every node process of the target's tree that loaded the agent. */
+export interface AgentRecord {
+  hello: AgentHello;
+  chosen: boolean;
+  /** Ports it was seen listening on, in order. */
+  listeningPorts: number[];
+}
+
+/**
+ * Everything one run observed, as plain data: the input of buildRunReport. Collected by
+ * runTarget; nothing in here is derived (trends, verdict and wording come later).
+ */
+export interface RunRecord {
+  toolVersion: string;
+  runId: string;
+  /** Epoch ms; every `atMs` in the run is relative to it. */
+  startedAtMs: number;
+  endedAtMs: number;
+  command: string[];
+  cwd: string;
+  settings: {
+    loadUrl: string;
+    loadCommand?: string;
+    concurrency: number;
+    minGrowthBytes: number;
+    checkpointsPerPhase: number;
+    snapshots: boolean;
+  };
+  /** The agent chosen as the target, and everything it sent. */
+  target: {
+    hello: AgentHello;
+    memory: readonly MemorySample[];
+    gcs: readonly GcSample[];
+    /** memwatch-rule events the agent computed online. */
+    leaks: readonly MemwatchLeakEvent[];
+  };
+  agents: AgentRecord[];
+  /** How the target process ended: on its own (see ending) or stopped by the runner. */
+  exit: TargetExit;
+  stderrTail: string;
+  ending: RunEnding;
+  phases: RunPhase[];
+  checkpoints: RunCheckpoint[];
+  analysis: AnalysisResult | null;
+  /** Why the snapshot analysis did not run or failed. */
+  analysisNote?: string;
+  files: RunFiles;
+}

@@ -1,0 +1,80 @@
+import { join, relative } from 'node:path';
+import type { CheckpointResult } from '../agent/protocol.js';
+import type { RunCheckpoint, RunPhase } from '../report/index.js';
+import type { AgentConnection } from './agent-server.js';
+import type { CheckpointSpec } from './checkpoint-policy.js';
+import type { StatsStream } from './collect.js';
+import type { RunFiles } from './run-files.js';
+
+/** The target ended on its own while the run was waiting for something. */
+export class TargetEnded extends Error {}
+/** The run was stopped from outside (Ctrl-C, SIGTERM); `signal` names the signal when known. */
+export class Interrupted extends Error {
+  readonly signal: string | undefined;
+  constructor(signal: string | undefined) {
+    super('interrupted');
+    this.signal = signal;
+  }
+}
+
+export interface RunSessionOptions {
+  agent: AgentConnection;
+  stats: StatsStream;
+  files: RunFiles;
+  startedAtMs: number;
+  checkpointTimeoutMs: number;
+  /** Races a wait against the target ending and the run being interrupted. */
+  orEnd: <T>(work: Promise<T>) => Promise<T>;
+  /** Called before every checkpoint (the runner silences late-coming wrapper agents there). */
+  beforeCheckpoint: () => void;
+}
+
+/**
+ * What the phases of a run accumulate — phases, checkpoints, requests, snapshots — and the one
+ * operation that asks the agent to measure. The phase drivers write into it; runTarget reads it
+ * back into a RunRecord.
+ */
+export class RunSession {
+  readonly phases: RunPhase[] = [];
+  readonly checkpoints: RunCheckpoint[] = [];
+  requestsSoFar = 0;
+  readonly #options: RunSessionOptions;
+
+  constructor(options: RunSessionOptions) {
+    this.#options = options;
+  }
+
+  get orEnd(): RunSessionOptions['orEnd'] {
+    return this.#options.orEnd;
+  }
+
+  /** Forced GC + sample (+ snapshot, + HeapDiff step, as the spec says), recorded against `phase`. */
+  async checkpoint(phase: RunPhase, spec: CheckpointSpec): Promise<void> {
+    const { agent, files, orEnd } = this.#options;
+    this.#options.beforeCheckpoint();
+    const result = await orEnd(agent.checkpoint({
+      ...(spec.snapshotFile === undefined ? {} : { snapshotPath: join(files.dir, spec.snapshotFile) }),
+      ...(spec.heapDiff === undefined ? {} : { heapDiff: spec.heapDiff }),
+    }, this.#options.checkpointTimeoutMs));
+    this.#record(phase.name, spec.boundary, result);
+    if (result.snapshot) {
+      files.snapshots.push(result.snapshot.path);
+      phase.snapshot = { file: relative(files.dir, result.snapshot.path), sizeBytes: result.snapshot.sizeBytes, writeMs: result.snapshot.writeMs };
+    }
+    if (result.heapDiff) {
+      const { beforeBytes, afterBytes, changeBytes, allocatedNodes, freedNodes, details } = result.heapDiff;
+      phase.heapDiff = { beforeBytes, afterBytes, changeBytes, allocatedNodes, freedNodes, details };
+    }
+  }
+
+  #record(phase: string, boundary: boolean, result: CheckpointResult): void {
+    const m = result.memory;
+    const row: RunCheckpoint = {
+      atMs: m.timeMs - this.#options.startedAtMs, phase, requestsSoFar: this.requestsSoFar, boundary,
+      rssBytes: m.rssBytes, heapTotalBytes: m.heapTotalBytes, heapUsedBytes: m.heapUsedBytes,
+      externalBytes: m.externalBytes, arrayBuffersBytes: m.arrayBuffersBytes, gcMs: result.gcMs, totalMs: result.totalMs,
+    };
+    this.checkpoints.push(row);
+    this.#options.stats.write({ type: 'checkpoint', ...row });
+  }
+}

@@ -1,0 +1,4 @@
+export { MemwatchRule, memwatchRuleEvents } from './memwatch-rule.js';
+export type { MemwatchRuleEvent, MemwatchRuleInput, MemwatchRuleOptions } from './memwatch-rule.js';
+export { mannKendall, median, normalCdf, theilSenSlope, trendTest } from './trend.js';
+export type { TrendOptions, TrendPoint, TrendResult } from './trend.js';
