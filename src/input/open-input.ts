@@ -63,6 +63,7 @@ export async function openInput(path: string, options: OpenInputOptions): Promis
     }
     await file.close();
   }
+  if (kind === 'stdin socket') return { kind: 'stream', stream: new Socket({ fd: 0, readable: true, writable: false }) };
   return { kind: 'stream', stream: await openStream(path, options) };
 }
 
@@ -88,7 +89,7 @@ export async function fileIdentity(path: string): Promise<string | undefined> {
   return info === undefined ? undefined : `${info.dev}:${info.ino}`;
 }
 
-async function inputKind(path: string, what: string): Promise<'file' | 'other'> {
+async function inputKind(path: string, what: string): Promise<'file' | 'stdin socket' | 'other'> {
   if (path === '') throw new LeakcheckError(ErrorCode.FILE_UNREADABLE, `the path of ${what} is empty`);
   let info;
   try {
@@ -97,9 +98,16 @@ async function inputKind(path: string, what: string): Promise<'file' | 'other'> 
     throw unreadable(path, what, error);
   }
   if (info.isDirectory()) throw unreadable(path, what, Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
-  if (info.isSocket()) throw new LeakcheckError(ErrorCode.FILE_UNREADABLE, `cannot read ${what}: it is a socket`, { file: path });
+  if (info.isSocket()) {
+    // A socket cannot be opened by path, but standard input may be one (a parent that spawned us
+    // with a 'pipe' from node:child_process hands over a socketpair): read descriptor 0 itself.
+    if (STDIN_ALIASES.includes(path)) return 'stdin socket';
+    throw new LeakcheckError(ErrorCode.FILE_UNREADABLE, `cannot read ${what}: it is a socket`, { file: path });
+  }
   return info.isFile() ? 'file' : 'other';
 }
+
+const STDIN_ALIASES = ['/dev/stdin', '/dev/fd/0', '/proc/self/fd/0'];
 
 async function openStream(path: string, options: OpenInputOptions): Promise<Readable> {
   let fd: number;
