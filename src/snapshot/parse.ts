@@ -18,7 +18,7 @@ export interface ParseOptions {
   onProgress?: Progress;
   /** Bytes per read of a file (default 8 MiB). Tiny values exist for tests of chunk boundaries. */
   chunkBytes?: number;
-  /** Name used in error messages (default: the path; "<stream>" for a stream). */
+  /** Name used in error messages when `source` is a stream (default "<stream>"). */
   name?: string;
   /** How long a FIFO may go without a writer before it is an error (see src/input). */
   writerWaitMs?: number;
@@ -46,17 +46,9 @@ const GZIP_OUTPUT_BYTES = 1024 * 1024;
 export async function parseSnapshot(source: string | Readable, options: ParseOptions = {}): Promise<HeapGraph> {
   const onProgress = options.onProgress ?? noProgress;
   if (typeof source !== 'string') return readStreamInto(source, options.name ?? '<stream>', options.totalBytes ?? 0, onProgress);
-  const name = options.name ?? source;
-  const input = await openInput(source, { what: 'the snapshot', ...(options.writerWaitMs === undefined ? {} : { writerWaitMs: options.writerWaitMs }) })
-    .catch((error: unknown) => { throw renamed(error, source, name); });
-  if (input.kind === 'stream') return readStreamInto(input.stream, name, 0, onProgress);
-  return readSnapshotFile(input.file, name, input.size, options.chunkBytes ?? DEFAULT_CHUNK_BYTES, onProgress);
-}
-
-/** An error about `path` told under the caller's name for it (a diff's display name). */
-function renamed(error: unknown, path: string, name: string): unknown {
-  if (!(error instanceof LeakcheckError) || name === path || error.file !== path) return error;
-  return new LeakcheckError(error.code, error.message, { file: name, cause: error.cause });
+  const input = await openInput(source, { what: 'the snapshot', ...(options.writerWaitMs === undefined ? {} : { writerWaitMs: options.writerWaitMs }) });
+  if (input.kind === 'stream') return readStreamInto(input.stream, source, 0, onProgress);
+  return readSnapshotFile(input.file, source, input.size, options.chunkBytes ?? DEFAULT_CHUNK_BYTES, onProgress);
 }
 
 /**

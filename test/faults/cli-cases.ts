@@ -20,8 +20,12 @@ export interface CliCase {
   readonly stdout?: RegExp;
   readonly cwd?: string;
   readonly env?: Readonly<Record<string, string>>;
-  /** A file piped to stdin (through a pipe, not a redirect), or bytes. */
+  /**
+   * Stdin: a file streamed in, or bytes. node:child_process hands a child a socketpair; with
+   * `pipedBy: 'shell'` the file comes through `cat file |` in sh instead, a real pipe (FIFO).
+   */
   readonly stdin?: string | Buffer;
+  readonly pipedBy?: 'shell';
   /** Where stdout goes: the test's pipe (default), /dev/full, or a pipe closed before any output. */
   readonly stdoutTo?: 'pipe' | 'full' | 'closed';
   /** Only in bench/faults.bench.ts: a variant of a case npm test already runs (each run costs ~0.5 s of CPU). */
@@ -47,7 +51,10 @@ export function runCliCase(c: CliCase, timeoutMs: number): Promise<CliResult> {
   const started = Date.now();
   const stdoutFd = c.stdoutTo === 'full' ? openSync('/dev/full', 'w') : undefined;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...c.args], {
+    const [command, args] = c.pipedBy === 'shell' && typeof c.stdin === 'string'
+      ? ['sh', ['-c', 'cat "$0" | exec "$@"', c.stdin, process.execPath, cliPath, ...c.args]] as const
+      : [process.execPath, [cliPath, ...c.args]] as const;
+    const child = spawn(command, args, {
       cwd: c.cwd,
       env: { ...process.env, NO_COLOR: '1', ...c.env },
       stdio: ['pipe', stdoutFd ?? 'pipe', 'pipe'],
@@ -65,7 +72,7 @@ export function runCliCase(c: CliCase, timeoutMs: number): Promise<CliResult> {
     child.stderr!.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
     const stdin = child.stdin!;
     stdin.on('error', () => {}); // leakcheck may fail before it reads its input
-    if (c.stdin === undefined) stdin.end();
+    if (c.stdin === undefined || c.pipedBy === 'shell') stdin.end();
     else if (Buffer.isBuffer(c.stdin)) stdin.end(c.stdin);
     else createReadStream(c.stdin).pipe(stdin);
     if (c.fifoWriter) {
@@ -80,6 +87,20 @@ export function runCliCase(c: CliCase, timeoutMs: number): Promise<CliResult> {
       resolve({ outcome: timedOut ? 'hang' : classify(c, status, stdout, stderr), status, stdout, stderr, ms });
     });
   });
+}
+
+/** Runs cases `width` at a time (each is a node process; the machine is shared). */
+export async function runAll(cases: readonly CliCase[], width: number, timeoutMs: number): Promise<Map<CliCase, CliResult>> {
+  const results = new Map<CliCase, CliResult>();
+  let next = 0;
+  const lane = async () => {
+    while (next < cases.length) {
+      const c = cases[next++]!;
+      results.set(c, await runCliCase(c, timeoutMs));
+    }
+  };
+  await Promise.all(Array.from({ length: width }, lane));
+  return results;
 }
 
 function classify(c: CliCase, status: number | null, stdout: string, stderr: string): CliOutcome {
@@ -164,6 +185,7 @@ export function cliCases(f: CliFixtures, mkfifo: (path: string) => void): CliCas
 
   // 16: pipes, FIFOs, stdin.
   add({ name: 'inspect - (pipe)', benchOnly: true, args: ['inspect', '-'], stdin: f.plainBase, status: 0, stdout: new RegExp(f.baseNodes) });
+  add({ name: 'cat x | inspect - (a real pipe)', args: ['inspect', '-', '--top', '1'], stdin: f.plainBase, pipedBy: 'shell', status: 0, stdout: new RegExp(f.baseNodes) });
   add({ name: 'inspect - (gzip through a pipe)', args: ['inspect', '-', '--top', '1'], stdin: f.base, status: 0, stdout: new RegExp(f.baseNodes) });
   add({ name: 'inspect /dev/stdin', benchOnly: true, args: ['inspect', '/dev/stdin', '--top', '1'], stdin: f.plainBase, status: 0, stdout: new RegExp(f.baseNodes) });
   add({ name: 'diff - target final (stdin as base)', args: ['diff', '-', f.target, f.final, '--json'], stdin: f.plainBase, status: f.tripleStatus, stdout: /"method": "three-snapshot"/ });

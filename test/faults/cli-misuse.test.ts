@@ -2,21 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { tmpDir } from '../helpers/tmp-dir.js';
-import { cliCases, makeCliFixtures, runCliCase, type CliCase, type CliResult } from './cli-cases.js';
-
-/** Runs cases `width` at a time (each is a node process; the machine is shared). */
-export async function runAll(cases: readonly CliCase[], width: number, timeoutMs: number): Promise<Map<CliCase, CliResult>> {
-  const results = new Map<CliCase, CliResult>();
-  let next = 0;
-  const lane = async () => {
-    while (next < cases.length) {
-      const c = cases[next++]!;
-      results.set(c, await runCliCase(c, timeoutMs));
-    }
-  };
-  await Promise.all(Array.from({ length: width }, lane));
-  return results;
-}
+import { cliCases, makeCliFixtures, runAll } from './cli-cases.js';
 
 // Issue 14 items 13-23: every misuse ends in its expected exit status, one line on stderr, no
 // stack trace, and no hang (FIFOs without a writer included).

@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { ErrorCode, type ErrorCodeValue } from '../../src/errors.js';
+import { SnapshotBuilder } from '../helpers/snapshot-builder.js';
 
 /**
  * A generator of damaged heap snapshots, made from one good snapshot's bytes (a builder graph in
@@ -38,6 +39,23 @@ interface Section {
   /** Offsets of '[' + 1 and of the closing ']'. */
   readonly start: number;
   readonly end: number;
+}
+
+/** A small graph with every section V8 writes: locations, shared strings, each edge type. */
+export function faultGraph(): SnapshotBuilder {
+  const b = new SnapshotBuilder();
+  const roots = b.addNode('synthetic', '(GC roots)');
+  b.addEdge(b.root, roots, 'element', 1);
+  let previous = roots;
+  for (let k = 0; k < 40; k++) {
+    const object = b.addNode('object', `Widget${k % 5}`, 32 + k, { detachedness: k % 3 });
+    const closure = b.addNode('closure', 'onData', 48, { location: { scriptId: 3, line: k, column: 7 } });
+    const text = b.addNode('string', `text ${k} é`, 20);
+    b.addEdge(previous, object, 'element', k).addEdge(object, closure, 'property', 'handler');
+    b.addEdge(closure, object, 'context', 'self').addEdge(object, text, 'internal', 'name').addEdge(object, roots, 'weak', 'w');
+    previous = object;
+  }
+  return b;
 }
 
 export function damagedSnapshots(good: Buffer, options: DamageOptions): FaultCase[] {

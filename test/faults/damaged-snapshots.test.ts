@@ -1,27 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseSnapshot } from '../../src/index.js';
-import { SnapshotBuilder } from '../helpers/snapshot-builder.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 import { checkCase } from './check-case.js';
-import { damagedSnapshots } from './damage.js';
-
-/** A small graph with every section V8 writes: locations, shared strings, each edge type. */
-export function faultGraph(): SnapshotBuilder {
-  const b = new SnapshotBuilder();
-  const roots = b.addNode('synthetic', '(GC roots)');
-  b.addEdge(b.root, roots, 'element', 1);
-  let previous = roots;
-  for (let k = 0; k < 40; k++) {
-    const object = b.addNode('object', `Widget${k % 5}`, 32 + k, { detachedness: k % 3 });
-    const closure = b.addNode('closure', 'onData', 48, { location: { scriptId: 3, line: k, column: 7 } });
-    const text = b.addNode('string', `text ${k} é`, 20);
-    b.addEdge(previous, object, 'element', k).addEdge(object, closure, 'property', 'handler');
-    b.addEdge(closure, object, 'context', 'self').addEdge(object, text, 'internal', 'name').addEdge(object, roots, 'weak', 'w');
-    previous = object;
-  }
-  return b;
-}
+import { damagedSnapshots, faultGraph } from './damage.js';
 
 // Issue 14 items 19-21 and the fault suite's fast half: every damage of a small snapshot, read in
 // chunks of three sizes, is a clean one-line error with the right code, or (a valid rewrite) loads.
