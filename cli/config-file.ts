@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { ErrorCode, LeakcheckError } from '../src/errors.js';
 import type { DetectorId, Thresholds } from '../src/index.js';
+import { readTextInput } from '../src/input/index.js';
 
 /**
  * leakcheck.config.json, the part the analysis reads:
@@ -9,7 +9,7 @@ import type { DetectorId, Thresholds } from '../src/index.js';
  *     "detectors": ["duplicate-listeners", "growing-collections"],
  *     "detectorThresholds": { "duplicate-listeners": { "minGrowthCount": 10 } }
  *   }
- * Every field is optional. Other top-level keys belong to other commands and are left alone;
+ * Every field is optional; "detectors", when given, names at least one. Other top-level keys belong to other commands and are left alone;
  * inside these keys anything unknown is an error, so a typo cannot silently keep a default.
  */
 export interface AnalysisConfig {
@@ -19,6 +19,8 @@ export interface AnalysisConfig {
 }
 
 export const DEFAULT_CONFIG_FILE = 'leakcheck.config.json';
+/** A config is a few hundred bytes; anything near this is not one (and /dev/zero must end). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
 const THRESHOLD_FIELDS = ['minGrowthBytes', 'minGrowthCount'] as const;
 
 /**
@@ -28,10 +30,10 @@ const THRESHOLD_FIELDS = ['minGrowthBytes', 'minGrowthCount'] as const;
 export async function loadAnalysisConfig(file: string, required: boolean, detectorIds: readonly DetectorId[]): Promise<AnalysisConfig> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextInput(file, { what: 'the config', maxBytes: MAX_CONFIG_BYTES });
   } catch (error) {
-    if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new LeakcheckError(ErrorCode.FILE_UNREADABLE, `cannot read config: ${(error as Error).message}`, { file, cause: error });
+    if (!required && (error as { cause?: { code?: string } }).cause?.code === 'ENOENT') return {};
+    throw error;
   }
   let raw: unknown;
   try {
@@ -54,6 +56,8 @@ export function parseAnalysisConfig(raw: unknown, file: string, detectorIds: rea
     const list = raw['detectors'];
     if (!Array.isArray(list) || list.some((id) => typeof id !== 'string')) return fail('detectors', 'must be an array of detector ids');
     for (const id of list as string[]) if (!isKnown(id)) fail('detectors', `unknown detector '${id}' (known: ${detectorIds.join(', ')})`);
+    // An empty list would run nothing, and a gate that ran nothing must not say clean.
+    if (list.length === 0) fail('detectors', `is empty; leave it out to run every detector, or name some (${detectorIds.join(', ')})`);
     config.detectors = list as DetectorId[];
   }
   if (raw['detectorThresholds'] !== undefined) {

@@ -8,8 +8,10 @@ const root = normalize(join(dirname(new URL(import.meta.url).pathname), '..'));
 
 /** layer → { internal: path prefixes it may import, packages: bare specifiers it may import } */
 const rules = {
-  'src/snapshot': { internal: ['src/snapshot/', 'src/errors.ts', 'src/progress.ts'], packages: [] },
-  'src/diff': { internal: ['src/diff/', 'src/snapshot/index.ts', 'src/errors.ts', 'src/progress.ts'], packages: [] },
+  // Opening what the user named (files, FIFOs, stdin, devices), bounded in time and size: knows no snapshot.
+  'src/input': { internal: ['src/input/', 'src/errors.ts'], packages: [] },
+  'src/snapshot': { internal: ['src/snapshot/', 'src/input/index.ts', 'src/errors.ts', 'src/progress.ts'], packages: [] },
+  'src/diff': { internal: ['src/diff/', 'src/snapshot/index.ts', 'src/input/index.ts', 'src/errors.ts', 'src/progress.ts'], packages: [] },
   'src/detectors': {
     internal: ['src/detectors/', 'src/diff/index.ts', 'src/snapshot/index.ts', 'src/errors.ts', 'src/progress.ts'],
     packages: [],

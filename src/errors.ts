@@ -11,6 +11,8 @@ export const ErrorCode = {
   SNAPSHOT_INCONSISTENT: 'ERR_SNAPSHOT_INCONSISTENT',
   /** A file named on the command line could not be read. */
   FILE_UNREADABLE: 'ERR_FILE_UNREADABLE',
+  /** Output could not be written (a full disk, a closed pipe, an unwritable --html file). */
+  OUTPUT_FAILED: 'ERR_OUTPUT_FAILED',
   /** Flags or arguments that do not make sense together. */
   USAGE: 'ERR_USAGE',
   /** A config file (leakcheck.config.json, phases.json) that is not valid. */

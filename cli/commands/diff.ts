@@ -1,23 +1,33 @@
 import { stat } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { analyzeSnapshots, DETECTOR_IDS, renderFindingsText, type AnalysisResult, type DetectorId } from '../../src/index.js';
+import { ErrorCode, LeakcheckError } from '../../src/errors.js';
 import { createStyle } from '../../src/report/index.js';
 import { DEFAULT_CONFIG_FILE, loadAnalysisConfig, parseFailOn } from '../config-file.js';
+import { writeStdout } from '../output.js';
 import { EXIT_CLEAN, EXIT_LEAK } from '../exit-codes.js';
+import { allTexts, lastText, listOf } from '../option-types.js';
 import { createProgressBar } from '../progress-bar.js';
 
 /** Snapshots this big take seconds to load: show a progress bar (text mode, TTY only). */
 const PROGRESS_BAR_MIN_BYTES = 50 * 1024 * 1024;
 
 const builder = (yargs: Argv) => yargs
-  .positional('base', { type: 'string', demandOption: true, describe: 'Snapshot taken first (after warm-up)' })
+  .usage('$0 diff <base> <target> [final]')
+  .positional('base', { type: 'string', demandOption: true, describe: 'Snapshot taken first (after warm-up); - reads standard input' })
   .positional('target', { type: 'string', demandOption: true, describe: 'Snapshot taken after a round of work' })
   .positional('final', { type: 'string', describe: 'Snapshot taken after another round (enables the three-snapshot method)' })
   .options({
     json: { type: 'boolean', default: false, describe: 'Print one versioned JSON object (schemaVersion 2) instead of text' },
-    'fail-on': { type: 'string', describe: 'Gate thresholds, e.g. bytes=1MiB,count=200 (default from config, else bytes=1MiB,count=200)' },
-    config: { type: 'string', describe: `Config file (default: ./${DEFAULT_CONFIG_FILE} when present)` },
-    detector: { type: 'string', array: true, choices: DETECTOR_IDS as string[], describe: 'Run only this detector (repeatable)' },
+    'fail-on': {
+      type: 'string', coerce: allTexts('fail-on'),
+      describe: 'Gate thresholds, e.g. bytes=1MiB,count=200 (default from config, else bytes=1MiB,count=200); repeatable, later keys win',
+    },
+    config: { type: 'string', coerce: lastText('config'), describe: `Config file (default: ./${DEFAULT_CONFIG_FILE} when present)` },
+    detector: {
+      type: 'string', array: true, coerce: listOf('detector', DETECTOR_IDS),
+      describe: `Run only this detector (repeatable, or comma-separated): ${DETECTOR_IDS.join(', ')}`,
+    },
   })
   .example('$0 diff base.heapsnapshot target.heapsnapshot final.heapsnapshot', 'find leaks with the baseline/target/final method')
   .example('$0 diff a.heapsnapshot b.heapsnapshot --json', 'class growth and new objects between two snapshots, as JSON')
@@ -31,13 +41,18 @@ export function exitCodeForAnalysis(result: Pick<AnalysisResult, 'verdict'>): nu
 }
 
 export const diffCommand: CommandModule<object, DiffArgs> = {
-  command: 'diff <base> <target> [final]',
+  // [more..] only catches a fourth snapshot, to name the problem (yargs would say "Unknown argument").
+  command: 'diff <base> <target> [final] [more..]',
   describe: 'Compare 2 or 3 snapshots of one process: growing listeners, closures, collections, handles, classes',
   builder: builder as unknown as CommandModule<object, DiffArgs>['builder'],
   handler: async (args) => {
     const paths = [args.base, args.target, ...(args.final === undefined ? [] : [args.final])];
+    const more = (args as { more?: unknown[] }).more ?? [];
+    if (more.length > 0) {
+      throw new LeakcheckError(ErrorCode.USAGE, `diff takes 2 or 3 snapshots (base target [final]), not ${paths.length + more.length}`);
+    }
     const config = await loadAnalysisConfig(args.config ?? DEFAULT_CONFIG_FILE, args.config !== undefined, DETECTOR_IDS);
-    const thresholds = { ...config.thresholds, ...(args['fail-on'] === undefined ? {} : parseFailOn(args['fail-on'])) };
+    const thresholds = { ...config.thresholds, ...Object.assign({}, ...(args['fail-on'] ?? []).map((spec) => parseFailOn(spec))) };
     const sizes = await Promise.all(paths.map((path) => stat(path).then((info) => info.size, () => 0)));
     const bar = createProgressBar(!args.json && Math.max(...sizes) > PROGRESS_BAR_MIN_BYTES);
     let result: AnalysisResult;
@@ -52,8 +67,8 @@ export const diffCommand: CommandModule<object, DiffArgs> = {
     } finally {
       bar.stop();
     }
-    if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else process.stdout.write(renderFindingsText(result, createStyle({ color: args['color'] as boolean | undefined }), { cwd: process.cwd() }));
+    if (args.json) await writeStdout(`${JSON.stringify(result, null, 2)}\n`);
+    else await writeStdout(renderFindingsText(result, createStyle({ color: args['color'] as boolean | undefined }), { cwd: process.cwd() }));
     process.exitCode = exitCodeForAnalysis(result);
   },
 };

@@ -3,18 +3,20 @@ import type { Argv, CommandModule } from 'yargs';
 import { ErrorCode, LeakcheckError } from '../../src/errors.js';
 import { inspectSnapshot } from '../../src/index.js';
 import { createStyle, renderInspectText } from '../../src/report/index.js';
+import { writeStdout } from '../output.js';
 import { EXIT_CLEAN } from '../exit-codes.js';
+import { lastText, lastWholeNumber } from '../option-types.js';
 import { createProgressBar } from '../progress-bar.js';
 
 /** Files smaller than this load in about a second: no progress bar. */
 export const PROGRESS_BAR_MIN_BYTES = 50 * 1024 * 1024;
 
 const builder = (yargs: Argv) => yargs
-  .positional('file', { type: 'string', demandOption: true, describe: 'A V8 .heapsnapshot (Node or Chrome)' })
+  .positional('file', { type: 'string', demandOption: true, describe: 'A V8 .heapsnapshot (Node or Chrome; gzip too); - reads standard input' })
   .options({
     json: { type: 'boolean', default: false, describe: 'Print one JSON object instead of text' },
-    top: { type: 'number', default: 20, describe: 'How many classes and dominators to list' },
-    node: { type: 'string', describe: 'Explain one node: its retainer path and sizes (V8 id, e.g. @12345)' },
+    top: { default: 20, coerce: lastWholeNumber('top'), describe: 'How many classes and dominators to list (a whole number)' },
+    node: { type: 'string', coerce: lastText('node'), describe: 'Explain one node: its retainer path and sizes (V8 id, e.g. @12345)' },
   })
   .example('$0 inspect app.heapsnapshot', 'classes and dominators by retained size')
   .example('$0 inspect app.heapsnapshot --json --top 50', 'the same as one JSON object')
@@ -36,7 +38,6 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
   builder: builder as unknown as CommandModule<object, InspectArgs>['builder'],
   handler: async (args) => {
     const file = args.file;
-    if (!Number.isInteger(args.top) || args.top < 0) throw new LeakcheckError(ErrorCode.USAGE, `--top wants a whole number ≥ 0, not ${args.top}`);
     const nodeId = args.node === undefined ? undefined : parseNodeId(args.node);
     const size = await stat(file).then((info) => info.size, () => 0);
     const bar = createProgressBar(!args.json && size > PROGRESS_BAR_MIN_BYTES);
@@ -46,8 +47,8 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
     } finally {
       bar.stop();
     }
-    if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else process.stdout.write(renderInspectText(report, createStyle({ color: args['color'] as boolean | undefined })));
+    if (args.json) await writeStdout(`${JSON.stringify(report, null, 2)}\n`);
+    else await writeStdout(renderInspectText(report, createStyle({ color: args['color'] as boolean | undefined })));
     process.exitCode = EXIT_CLEAN;
   },
 };

@@ -3,6 +3,7 @@ import { LeakcheckError, type ErrorCodeValue } from '../errors.js';
 import type { Progress } from '../progress.js';
 import { checkSnapshotReadable, IdOrderedSnapshot, loadSnapshot, type HeapGraph, type Snapshot } from '../snapshot/index.js';
 import type { ComparedSnapshot } from './growth.js';
+import { checkDistinctFiles, checkDistinctHeaps } from './identical-inputs.js';
 import type { LoadMessage, LoadRequest } from './load-worker.js';
 
 /**
@@ -17,6 +18,11 @@ import type { LoadMessage, LoadRequest } from './load-worker.js';
  * With a second core free the earlier parses cost no wall time; peak memory stays that of the
  * sequential load, since the worker holds at most one snapshot in the making and hands each over
  * (typed arrays moved, strings copied) as soon as it is done.
+ * Every input is opened once, by the thread that loads it: a FIFO or /dev/stdin works like a file
+ * (src/input reads it as a stream), with no temporary copy — the up-front check only looks at
+ * such an input, and the worker reads earlier FIFOs by path as this thread reads the last. A
+ * spooled copy would cost a snapshot's size in disk and a second pass for nothing: neither
+ * thread needs to seek (a plain file's one positioned read, for gzip's magic, is file-only).
  * `onProgress` receives the index of the snapshot each event is about: first the last snapshot's
  * phases, then whatever the worker is still doing.
  */
@@ -24,6 +30,7 @@ export async function loadSnapshotsForDiff(
   paths: readonly string[], onProgress: (index: number, event: Parameters<Progress>[0]) => void,
 ): Promise<{ earlier: ComparedSnapshot[]; last: Snapshot }> {
   for (const path of paths) await checkSnapshotReadable(path);
+  await checkDistinctFiles(paths);
   const earlierPaths = paths.slice(0, -1);
   let lastLoaded = false;
   const worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: { paths: earlierPaths } satisfies LoadRequest });
@@ -61,7 +68,9 @@ export async function loadSnapshotsForDiff(
   try {
     const last = await loadSnapshot(paths[paths.length - 1]!, { onProgress: (event) => onProgress(paths.length - 1, event) });
     lastLoaded = true;
-    return { earlier: await earlier, last };
+    const earlierSnapshots = await earlier;
+    checkDistinctHeaps([...earlierSnapshots, last].map((snapshot) => snapshot.graph));
+    return { earlier: earlierSnapshots, last };
   } finally {
     await worker.terminate();
   }

@@ -50,8 +50,23 @@ export function resolveLayout(header: unknown, source: string, headerOffset: num
 
   const nodeFields = stringList(meta.node_fields, 'snapshot.meta.node_fields');
   const edgeFields = stringList(meta.edge_fields, 'snapshot.meta.edge_fields');
-  const nodeTypeNames = stringList(firstOf(meta.node_types, 'snapshot.meta.node_types'), 'snapshot.meta.node_types[0]');
-  const edgeTypeNames = stringList(firstOf(meta.edge_types, 'snapshot.meta.edge_types'), 'snapshot.meta.edge_types[0]');
+  const column = (fields: string[], name: string, where: string): number => {
+    const at = fields.indexOf(name);
+    if (at < 0) throw fail(ErrorCode.SNAPSHOT_INCONSISTENT, `${where} has no "${name}" field`);
+    return at;
+  };
+  // node_types[i] describes node_fields[i]: the list of type names sits at the "type" field's
+  // position, which is 0 only in V8's own order.
+  const nodeTypeColumn = column(nodeFields, 'type', 'snapshot.meta.node_fields');
+  const edgeTypeColumn = column(edgeFields, 'type', 'snapshot.meta.edge_fields');
+  const nodeTypeNames = stringList(entryOf(meta.node_types, nodeTypeColumn, 'snapshot.meta.node_types'), `snapshot.meta.node_types[${nodeTypeColumn}]`);
+  const edgeTypeNames = stringList(entryOf(meta.edge_types, edgeTypeColumn, 'snapshot.meta.edge_types'), `snapshot.meta.edge_types[${edgeTypeColumn}]`);
+  // nodeTypes and edgeTypes are Uint8Arrays.
+  if (nodeTypeNames.length > 256 || edgeTypeNames.length > 256) {
+    throw fail(ErrorCode.SNAPSHOT_INCONSISTENT, `meta lists ${nodeTypeNames.length} node types and ${edgeTypeNames.length} edge types; V8 has fewer than 256 of each`);
+  }
+  requireNames(nodeTypeNames, REQUIRED_NODE_TYPES, `snapshot.meta.node_types[${nodeTypeColumn}]`, 'node');
+  requireNames(edgeTypeNames, REQUIRED_EDGE_TYPES, `snapshot.meta.edge_types[${edgeTypeColumn}]`, 'edge');
   const locationFields = meta.location_fields === undefined ? [] : stringList(meta.location_fields, 'snapshot.meta.location_fields');
   const nodeCount = count(h.node_count, 'snapshot.node_count');
   const edgeCount = count(h.edge_count, 'snapshot.edge_count');
@@ -61,24 +76,19 @@ export function resolveLayout(header: unknown, source: string, headerOffset: num
     throw fail(ErrorCode.SNAPSHOT_INCONSISTENT, `node_count ${nodeCount} / edge_count ${edgeCount} exceed what leakcheck indexes (2^32 - 2)`);
   }
 
-  const column = (fields: string[], name: string, where: string): number => {
-    const at = fields.indexOf(name);
-    if (at < 0) throw fail(ErrorCode.SNAPSHOT_INCONSISTENT, `${where} has no "${name}" field`);
-    return at;
-  };
   const hasLocations = locationFields.length > 0;
   return {
     nodeCount,
     edgeCount,
     nodeFieldCount: nodeFields.length,
-    nodeTypeColumn: column(nodeFields, 'type', 'snapshot.meta.node_fields'),
+    nodeTypeColumn,
     nodeNameColumn: column(nodeFields, 'name', 'snapshot.meta.node_fields'),
     nodeIdColumn: column(nodeFields, 'id', 'snapshot.meta.node_fields'),
     nodeSelfSizeColumn: column(nodeFields, 'self_size', 'snapshot.meta.node_fields'),
     nodeEdgeCountColumn: column(nodeFields, 'edge_count', 'snapshot.meta.node_fields'),
     nodeDetachednessColumn: nodeFields.indexOf('detachedness'),
     edgeFieldCount: edgeFields.length,
-    edgeTypeColumn: column(edgeFields, 'type', 'snapshot.meta.edge_fields'),
+    edgeTypeColumn,
     edgeNameColumn: column(edgeFields, 'name_or_index', 'snapshot.meta.edge_fields'),
     edgeToNodeColumn: column(edgeFields, 'to_node', 'snapshot.meta.edge_fields'),
     locationFieldCount: locationFields.length,
@@ -99,9 +109,15 @@ export function resolveLayout(header: unknown, source: string, headerOffset: num
     }
     return value as string[];
   }
-  function firstOf(value: unknown, where: string): unknown {
+  function entryOf(value: unknown, at: number, where: string): unknown {
     if (!Array.isArray(value) || value.length === 0) throw fail(ErrorCode.NOT_A_SNAPSHOT, `${where} is missing or empty`);
-    return value[0];
+    return value[at];
+  }
+  function requireNames(names: readonly string[], required: readonly string[], where: string, kind: string): void {
+    const missing = required.filter((name) => !names.includes(name));
+    if (missing.length > 0) {
+      throw fail(ErrorCode.SNAPSHOT_INCONSISTENT, `${where} lacks the ${kind} type${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')}, which leakcheck needs to tell objects apart`);
+    }
   }
   function count(value: unknown, where: string): number {
     if (value === undefined) throw fail(ErrorCode.NOT_A_SNAPSHOT, `${where} is missing`);
@@ -111,6 +127,17 @@ export function resolveLayout(header: unknown, source: string, headerOffset: num
     return value;
   }
 }
+
+/**
+ * Type names every V8 snapshot since Node 12 lists, and that the edge policy, class names and
+ * detectors test for: a file that renamed one would make those tests match nothing and hide a
+ * leak. "object shape" (newer V8) and "wasm object" are optional.
+ */
+const REQUIRED_NODE_TYPES = [
+  'hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic',
+  'concatenated string', 'sliced string', 'symbol', 'bigint',
+] as const;
+const REQUIRED_EDGE_TYPES = ['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak'] as const;
 
 function resolveNodeTypes(names: readonly string[]): NodeTypeIds {
   const id = (name: string) => names.indexOf(name);

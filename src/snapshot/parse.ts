@@ -1,7 +1,8 @@
-import { open, type FileHandle } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import { ErrorCode, LeakcheckError } from '../errors.js';
+import { checkInputReadable, openInput, unreadable } from '../input/index.js';
 import { noProgress, type Progress } from '../progress.js';
 import {
   BYTE_COLON, BYTE_COMMA, BYTE_LBRACE, BYTE_LBRACKET, BYTE_QUOTE, BYTE_RBRACE,
@@ -19,6 +20,8 @@ export interface ParseOptions {
   chunkBytes?: number;
   /** Name used in error messages when `source` is a stream (default "<stream>"). */
   name?: string;
+  /** How long a FIFO may go without a writer before it is an error (see src/input). */
+  writerWaitMs?: number;
   /** Total bytes of a stream source, for progress (default unknown). */
   totalBytes?: number;
 }
@@ -35,39 +38,70 @@ const GZIP_OUTPUT_BYTES = 1024 * 1024;
 
 /**
  * Reads a V8 .heapsnapshot in one pass over its bytes and returns the HeapGraph. `source` is a
- * file path (plain or gzip-compressed, told apart by gzip's magic bytes) or a byte stream
- * (plain). Nothing is decoded to text except the header and the strings, one
- * string at a time; numbers go digit by digit into typed arrays sized from the header.
+ * path (a file, plain or gzip-compressed, told apart by gzip's magic bytes; or a FIFO, /dev/stdin
+ * or a device, read once as a stream, see src/input) or a byte stream. Nothing is decoded to text
+ * except the header and the strings, one string at a time; numbers go digit by digit into typed
+ * arrays sized from the header.
  */
 export async function parseSnapshot(source: string | Readable, options: ParseOptions = {}): Promise<HeapGraph> {
   const onProgress = options.onProgress ?? noProgress;
-  const name = typeof source === 'string' ? source : options.name ?? '<stream>';
-  if (typeof source === 'string') {
-    return readSnapshotFile(source, options.chunkBytes ?? DEFAULT_CHUNK_BYTES, onProgress);
-  }
-  const total = options.totalBytes ?? 0;
-  const parser = new SnapshotParser(name, total);
-  onProgress({ phase: PROGRESS_PHASE, done: 0, total });
-  try {
-    for await (const chunk of source) {
-      parser.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer));
-      onProgress({ phase: PROGRESS_PHASE, done: parser.bytesRead, total });
-    }
-  } catch (error) {
-    source.destroy();
-    if (error instanceof LeakcheckError) throw error;
-    throw unreadable(name, error);
-  }
-  return parser.end();
+  if (typeof source !== 'string') return readStreamInto(source, options.name ?? '<stream>', options.totalBytes ?? 0, onProgress);
+  const input = await openInput(source, { what: 'the snapshot', ...(options.writerWaitMs === undefined ? {} : { writerWaitMs: options.writerWaitMs }) });
+  if (input.kind === 'stream') return readStreamInto(input.stream, source, 0, onProgress);
+  return readSnapshotFile(input.file, source, input.size, options.chunkBytes ?? DEFAULT_CHUNK_BYTES, onProgress);
 }
 
 /**
- * Opens a snapshot file and routes it by its first two bytes: gzip's magic (1f 8b) goes through
+ * A snapshot read once from a stream (a pipe, a FIFO, stdin): plain, or gzip when its first two
+ * bytes are gzip's magic, then decompressed on the way as readGzipInto does for a file.
+ */
+async function readStreamInto(stream: Readable, name: string, total: number, onProgress: Progress): Promise<HeapGraph> {
+  const parser = new SnapshotParser(name, total);
+  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  let gunzip: Gunzip | undefined;
+  onProgress({ phase: PROGRESS_PHASE, done: 0, total });
+  try {
+    const first = await chunks.next();
+    const head = first.done ? undefined : asBytes(first.value);
+    let body: AsyncIterable<Buffer | string> = { [Symbol.asyncIterator]: () => chunks };
+    if (head !== undefined && head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) {
+      const compressed = Readable.from(body);
+      const decompressor = createGunzip({ chunkSize: GZIP_OUTPUT_BYTES });
+      compressed.once('error', (error) => decompressor.destroy(error));
+      decompressor.write(head);
+      body = compressed.pipe(decompressor);
+      gunzip = decompressor;
+    } else if (head !== undefined) {
+      parser.write(head);
+    }
+    for await (const chunk of body) {
+      parser.write(asBytes(chunk));
+      onProgress({ phase: PROGRESS_PHASE, done: parser.bytesRead, total });
+    }
+  } catch (error) {
+    stream.destroy();
+    gunzip?.destroy();
+    if (error instanceof LeakcheckError) throw gunzip === undefined ? error : inDecompressedBytes(error);
+    if (gunzip !== undefined && /^Z_/.test((error as { code?: string }).code ?? '')) throw gzipFailure(name, error, undefined);
+    throw unreadable(name, 'the snapshot', error);
+  }
+  try {
+    return parser.end();
+  } catch (error) {
+    throw gunzip !== undefined && error instanceof LeakcheckError ? inDecompressedBytes(error) : error;
+  }
+}
+
+function asBytes(chunk: Buffer | string): Buffer {
+  return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+}
+
+/**
+ * Routes an opened snapshot file by its first two bytes: gzip's magic (1f 8b) goes through
  * readGzipInto, anything else through readFileInto. The file name plays no part, so a
  * compressed snapshot called x.heapsnapshot and a plain one called x.gz both load.
  */
-async function readSnapshotFile(path: string, chunkBytes: number, onProgress: Progress): Promise<HeapGraph> {
-  const { file, size: total } = await openSnapshotFile(path);
+async function readSnapshotFile(file: FileHandle, path: string, total: number, chunkBytes: number, onProgress: Progress): Promise<HeapGraph> {
   let gzip: boolean;
   try {
     // A positioned read: the sequential reads below still start at byte 0.
@@ -76,7 +110,7 @@ async function readSnapshotFile(path: string, chunkBytes: number, onProgress: Pr
     gzip = bytesRead === 2 && magic[0] === GZIP_MAGIC[0] && magic[1] === GZIP_MAGIC[1];
   } catch (error) {
     await file.close();
-    throw unreadable(path, error);
+    throw unreadable(path, 'the snapshot', error);
   }
   return gzip ? readGzipInto(file, path, total, onProgress) : readFileInto(file, path, total, chunkBytes, onProgress);
 }
@@ -106,7 +140,7 @@ async function readFileInto(file: FileHandle, path: string, total: number, chunk
       try {
         ({ bytesRead } = await pending);
       } catch (error) {
-        throw unreadable(path, error);
+        throw unreadable(path, 'the snapshot', error);
       }
       if (bytesRead === 0) break;
       pending = read(buffers[current ^ 1]!);
@@ -147,7 +181,7 @@ async function readGzipInto(file: FileHandle, path: string, compressedBytes: num
       onProgress({ phase: PROGRESS_PHASE, done: input.bytesRead, total: compressedBytes });
     }
   } catch (error) {
-    if (readFailed !== undefined) throw unreadable(path, readFailed);
+    if (readFailed !== undefined) throw unreadable(path, 'the snapshot', readFailed);
     if (error instanceof LeakcheckError) throw inDecompressedBytes(error);
     throw gzipFailure(path, error, compressedBytes);
   } finally {
@@ -173,46 +207,24 @@ function inDecompressedBytes(error: LeakcheckError): LeakcheckError {
  * end, in the file itself. Corrupt: no offset, since zlib fails a whole read at a time and cannot
  * say which byte was bad.
  */
-function gzipFailure(path: string, error: unknown, compressedBytes: number): LeakcheckError {
+function gzipFailure(path: string, error: unknown, compressedBytes: number | undefined): LeakcheckError {
   const code = (error as { code?: string } | undefined)?.code;
   if (code === 'Z_BUF_ERROR') {
-    return new LeakcheckError(ErrorCode.SNAPSHOT_TRUNCATED, 'the gzip stream ends before its end marker: the file is truncated', { file: path, offset: compressedBytes, cause: error });
+    return new LeakcheckError(ErrorCode.SNAPSHOT_TRUNCATED, 'the gzip stream ends before its end marker: the file is truncated', {
+      file: path, ...(compressedBytes === undefined ? {} : { offset: compressedBytes }), cause: error,
+    });
   }
   const reason = String((error as Error)?.message ?? error);
   return new LeakcheckError(ErrorCode.NOT_A_SNAPSHOT, `the gzip data is corrupt (zlib: ${reason})`, { file: path, cause: error });
 }
 
 /**
- * Fails with the error parseSnapshot would give if `path` cannot be opened as a file, so a caller
- * loading several snapshots at once can name the first bad one instead of whichever fails first.
+ * Fails with the error parseSnapshot would give if `path` cannot be opened, so a caller loading
+ * several snapshots at once can name the first bad one instead of whichever fails first. A FIFO
+ * or device is only looked at, never opened: it can be read once.
  */
 export async function checkSnapshotReadable(path: string): Promise<void> {
-  const { file } = await openSnapshotFile(path);
-  await file.close();
-}
-
-/** Opens `path` for reading; a missing file, a directory or no permission is FILE_UNREADABLE. */
-async function openSnapshotFile(path: string): Promise<{ file: FileHandle; size: number }> {
-  let file: FileHandle;
-  try {
-    file = await open(path, 'r');
-  } catch (error) {
-    throw unreadable(path, error);
-  }
-  try {
-    const info = await file.stat();
-    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    return { file, size: info.size };
-  } catch (error) {
-    await file.close();
-    throw unreadable(path, error);
-  }
-}
-
-function unreadable(name: string, error: unknown): LeakcheckError {
-  const code = (error as { code?: string } | undefined)?.code;
-  const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((error as Error)?.message ?? error);
-  return new LeakcheckError(ErrorCode.FILE_UNREADABLE, `cannot read the snapshot: ${reason}`, { file: name, cause: error });
+  await checkInputReadable(path, 'the snapshot');
 }
 
 // Top-level states: the file is one JSON object whose values we route to section scanners.

@@ -93,11 +93,18 @@ export class NodeSink extends RowSink {
       const id = values[k + nodeIdColumn]!;
       if (id > 0xffffffff) throw new SinkError(blame(k + nodeIdColumn), `node ${row} has id ${id}, larger than V8's 32-bit ids`);
       nodeIds[row] = id;
-      selfSizes[row] = values[k + nodeSelfSizeColumn]!;
+      const selfSize = values[k + nodeSelfSizeColumn]!;
+      // Digits beyond 2^53 are no longer exact (and a long enough run is Infinity): no size is that big.
+      if (selfSize > Number.MAX_SAFE_INTEGER) throw new SinkError(blame(k + nodeSelfSizeColumn), `node ${row} has self_size ${selfSize}, beyond 2^53`);
+      selfSizes[row] = selfSize;
       edgeSum += values[k + nodeEdgeCountColumn]!;
       if (edgeSum > edgeCount) throw new SinkError(blame(k + nodeEdgeCountColumn), `the nodes' edge counts add up to more than the header's edge_count ${edgeCount}`);
       firstEdge[row + 1] = edgeSum;
-      if (nodeDetachednessColumn >= 0) detachedness[row] = values[k + nodeDetachednessColumn]!;
+      if (nodeDetachednessColumn >= 0) {
+        const state = values[k + nodeDetachednessColumn]!;
+        if (state > 0xff) throw new SinkError(blame(k + nodeDetachednessColumn), `node ${row} has detachedness ${state}, more than the field holds (V8 writes 0-2)`);
+        detachedness[row] = state;
+      }
       row++;
     }
     this.row = row;
@@ -211,6 +218,8 @@ export class LocationSink implements NumberSink {
           throw new SinkError(k, `location ${this.rows} names object_index ${value}, which is not the start of a node`);
         }
         this.ordinals.push(this.rows, ordinal);
+      } else if (value > 0xffffffff) {
+        throw new SinkError(k, `location ${this.rows} holds ${value}, more than a 32-bit script id, line or column`);
       } else if (column === locationScriptColumn) {
         this.scriptIds.push(this.rows, value);
       } else if (column === locationLineColumn) {

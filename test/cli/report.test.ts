@@ -54,5 +54,5 @@ test('report on a file that is not a run report exits 2 naming the file', async 
   assert.match(version.stderr, /schema version 99 is not supported/);
   const missing = await runCli(['report', join(dir, 'nope.json')]);
   assert.equal(missing.status, 2);
-  assert.match(missing.stderr, /nope\.json: cannot read report: ENOENT/);
+  assert.match(missing.stderr, /nope\.json: cannot read the report: no such file/);
 });

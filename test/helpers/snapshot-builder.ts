@@ -25,6 +25,9 @@ export type EdgeTypeName = (typeof EDGE_TYPES)[number];
 
 export const DEFAULT_NODE_FIELDS = ['type', 'name', 'id', 'self_size', 'edge_count', 'trace_node_id', 'detachedness'];
 export const DEFAULT_EDGE_FIELDS = ['type', 'name_or_index', 'to_node'];
+/** What V8 puts in meta.node_types / edge_types for each field. */
+const NODE_FIELD_TYPES: Readonly<Record<string, unknown>> = { type: NODE_TYPES, name: 'string' };
+const EDGE_FIELD_TYPES: Readonly<Record<string, unknown>> = { type: EDGE_TYPES, name_or_index: 'string_or_number', to_node: 'node' };
 export const LOCATION_FIELDS = ['object_index', 'script_id', 'line', 'column'];
 
 export interface BuiltNode {
@@ -46,6 +49,8 @@ export interface SerializeOptions {
   keyOrder?: readonly string[];
   /** Extra top-level entries, written after the known ones unless keyOrder places them. */
   extra?: Record<string, unknown>;
+  /** Type names written in meta instead of V8's (renamed or reordered lists; the numbers stay V8's). */
+  nodeTypeNames?: readonly string[];
   /** Override the header counts (to build inconsistent files). */
   nodeCount?: number;
   edgeCount?: number;
@@ -130,9 +135,10 @@ export class SnapshotBuilder {
     const header = {
       meta: {
         node_fields: nodeFields,
-        node_types: [NODE_TYPES, 'string', 'number', 'number', 'number', 'number', 'number'],
+        // As V8 writes it: entry i describes field i, so a permutation moves the type-name list too.
+        node_types: nodeFields.map((field) => (field === 'type' ? options.nodeTypeNames : undefined) ?? NODE_FIELD_TYPES[field] ?? 'number'),
         edge_fields: edgeFields,
-        edge_types: [EDGE_TYPES, 'string_or_number', 'node'],
+        edge_types: edgeFields.map((field) => EDGE_FIELD_TYPES[field] ?? 'number'),
         trace_function_info_fields: ['function_id', 'name', 'script_name', 'script_id', 'line', 'column'],
         trace_node_fields: ['id', 'function_info_index', 'count', 'size', 'children'],
         sample_fields: ['timestamp_us', 'last_assigned_id'],
