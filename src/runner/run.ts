@@ -414,6 +414,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
         argv: hello.argv,
         nodeVersion: hello.nodeVersion,
         memwatch: hello.memwatch,
+        gcSource: hello.gcSource,
         agents,
         exit: ended ? { code: exit.code, signal: exit.signal, phase: crashedDuring } : null,
         crashed,
