@@ -29,7 +29,7 @@ const rules = {
       // leak-heuristic.ts is pure (no node:*, no addon): the agent runs the streaming memwatch rule,
       // the runner runs the trend test over the whole run, from one implementation.
       'src/runner/', 'src/agent/protocol.ts', 'src/agent/leak-heuristic.ts', 'src/analyze.ts', 'src/report/index.ts', 'src/snapshot/index.ts',
-      'src/errors.ts', 'src/progress.ts',
+      'src/errors.ts', 'src/progress.ts', 'src/version.ts',
     ],
     packages: [],
   },
@@ -40,6 +40,7 @@ const rules = {
   'src/index.ts': { internal: ['src/'], packages: [] },
   'src/errors.ts': { internal: [], packages: [] },
   'src/progress.ts': { internal: [], packages: [] },
+  'src/version.ts': { internal: [], packages: [] },
   cli: {
     internal: ['cli/', 'src/index.ts', 'src/errors.ts', 'src/progress.ts', /^src\/[a-z-]+\/index\.ts$/],
     packages: ['yargs', 'yargs/helpers', 'cli-progress'],

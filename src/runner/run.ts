@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { memwatchRuleEvents } from '../agent/leak-heuristic.js';
 import { AGENT_ENV, type CheckpointResult } from '../agent/protocol.js';
 import { ErrorCode, LeakcheckError } from '../errors.js';
+import { toolVersion } from '../version.js';
 import {
   RUN_REPORT_SCHEMA_VERSION, renderRunHtml, runReportToJson, type AgentSeen, type AnalysisResult, type RunCheckpoint,
   type RunPhase, type RunReport,
@@ -71,16 +71,6 @@ export interface RunOptions {
 export const defaultMinGrowthBytes = 1024 * 1024;
 
 const agentEntry = fileURLToPath(new URL('../agent/preload.js', import.meta.url));
-/** The package version, for the report (dist/src/runner → package.json at the repository root). */
-function readToolVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** A new run id: sortable timestamp + short random suffix, safe in a file name. */
 export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
@@ -395,7 +385,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     }));
     const report: RunReport = {
       schemaVersion: RUN_REPORT_SCHEMA_VERSION,
-      tool: { name: 'leakcheck', version: readToolVersion() },
+      tool: { name: 'leakcheck', version: toolVersion() },
       runId,
       startedAt,
       durationMs: Date.now() - startedAtMs,
