@@ -52,7 +52,7 @@ export interface RunOptions {
   checkpointIntervalMs?: number;
   snapshots?: boolean;
   heapDiff?: boolean;
-  /** false: keep @airbnb/node-memwatch out of the target (no GC stats, no HeapDiff). */
+  /** false: keep @airbnb/node-memwatch out of the target (GC stats from Node's built-ins, no HeapDiff). */
   memwatch?: boolean;
   /** How long one checkpoint (forced GC, snapshot) may take; default 10 min (big heaps are slow to write). */
   checkpointTimeoutMs?: number;
