@@ -19,16 +19,9 @@ type HeapFigures = Pick<HeapStatistics,
   | 'mallocedMemory' | 'peakMallocedMemory'>;
 
 /** Cumulative per-kind figures, the same counters memwatch keeps. */
-interface GcTotals {
-  scavengeCount: number;
-  scavengeTotalNs: number;
-  markSweepCompactCount: number;
-  markSweepCompactTotalNs: number;
-  incrementalMarkingCount: number;
-  incrementalMarkingTotalNs: number;
-  processWeakCallbacksCount: number;
-  processWeakCallbacksTotalNs: number;
-}
+type GcTotals = Pick<GcSample,
+  'scavengeCount' | 'scavengeTotalNs' | 'markSweepCompactCount' | 'markSweepCompactTotalNs' | 'incrementalMarkingCount'
+  | 'incrementalMarkingTotalNs' | 'processWeakCallbacksCount' | 'processWeakCallbacksTotalNs'>;
 
 type Kind = 'scavenge' | 'markSweepCompact' | 'incrementalMarking' | 'processWeakCallbacks';
 

@@ -3,25 +3,14 @@
 // One pack and two installs are shared by the cases (npm --prefer-offline, from the local cache).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fixturesDir, repoRoot } from '../helpers/paths.js';
+import { runProcess } from '../helpers/run-cli.js';
 
-interface Result { status: number | null; stdout: string; stderr: string }
-
-function exec(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: timeoutMs });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text; });
-    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+// Every step is bounded: npm, npx and tsc get two minutes each at most.
+const exec = (command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) => runProcess(command, args, { cwd, env, timeoutMs: 120_000 });
 
 const ownVersion = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 const work = mkdtempSync(join(tmpdir(), 'leakcheck-install-'));
