@@ -5,7 +5,8 @@
 // so drift and neighbours' load cancel out. The loss is computed per round (paired) and reported
 // as mean ± standard error and median. No checkpoints or snapshots are taken: this is the cost
 // of the agent between snapshot moments.
-// Env: ROUNDS (pairs, default 20), REQUESTS (per burst, default 5000), CONCURRENCY (default 16).
+// Env: ROUNDS (pairs, default 20), REQUESTS (per burst, default 5000), CONCURRENCY (default 16),
+// MEMWATCH=0 (the agent's GC stats from Node's v8.GCProfiler instead of the addon).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +39,7 @@ async function startServer(arm: Arm, agents: AgentServer | undefined): Promise<{
   if (arm === 'agent') {
     env['NODE_OPTIONS'] = withAgentInNodeOptions(undefined, agentPath);
     env[AGENT_ENV.socket] = agents!.socketPath;
+    if (process.env['MEMWATCH'] === '0') env[AGENT_ENV.memwatch] = '0';
   }
   const child = spawn(process.execPath, [target.script, ...target.args], { env, stdio: ['ignore', 'pipe', 'ignore'] });
   const port = await new Promise<number>((resolve, reject) => {
@@ -104,6 +106,7 @@ try {
   await stop(servers.plain);
   await stop(servers.agent);
 }
+const gcSource = process.env['MEMWATCH'] === '0' ? 'gc-profiler' : 'memwatch';
 const agentSamples = measurements.filter((m) => m.arm === 'agent').reduce((n, m) => Math.max(n, m.agentSamples), 0);
 
 const arms = (['plain', 'agent'] as const).map((arm) => {
@@ -128,7 +131,7 @@ const pm = (s: { mean: number; stdError: number }, digits: number) => `${s.mean.
 
 process.stdout.write(`\nagent overhead on ${usePushServer ? 'the push server (POST /pub/<id>)' : 'fixtures/apps/http-clean.mjs (push server not built)'}; ${rounds} rounds × ${requests} requests per arm, concurrency ${concurrency}, node ${process.version}\n\n`);
 process.stdout.write(`${renderTable([
-  { title: 'server', cell: (r: (typeof arms)[number]) => r.arm === 'plain' ? 'without agent' : 'with agent', left: true },
+  { title: 'server', cell: (r: (typeof arms)[number]) => r.arm === 'plain' ? 'without agent' : `with agent (GC stats: ${gcSource})`, left: true },
   { title: 'req/s', cell: (r) => pm(r.rps, 0) },
   { title: 'p50 ms', cell: (r) => pm(r.p50, 3) },
   { title: 'p99 ms', cell: (r) => pm(r.p99, 3) },
@@ -140,7 +143,7 @@ const agentMean = arms[1]!.rps.mean;
 process.stdout.write(`loss of mean throughput: ${(((plainMean - agentMean) / plainMean) * 100).toFixed(2)} %\n`);
 process.stdout.write(`the agent sent ${agentSamples} memory samples during the bench (it was live, sampling every 250 ms)\n`);
 const file = writeResults('agent', {
-  node: process.version, target: usePushServer ? 'push-server' : 'http-clean', rounds, requests, concurrency,
+  node: process.version, target: usePushServer ? 'push-server' : 'http-clean', gcSource, rounds, requests, concurrency,
   arms, lossPercent: { ...loss, median: lossMedian }, agentSamples, measurements,
 });
 process.stdout.write(`results: ${file}\n`);

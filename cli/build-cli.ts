@@ -1,5 +1,6 @@
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { ErrorCode, LeakcheckError } from '../src/errors.js';
+import { toolVersion } from '../src/index.js';
 import { diffCommand } from './commands/diff.js';
 import { inspectCommand } from './commands/inspect.js';
 import { loadCommand } from './commands/load.js';
@@ -32,7 +33,7 @@ export function buildCli(argv: string[]): Argv {
     .recommendCommands()
     .help()
     .alias('help', 'h')
-    .version()
+    .version(toolVersion())
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((message: string, error: Error | undefined) => {
       if (error) throw error;

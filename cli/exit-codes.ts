@@ -16,3 +16,14 @@ export function describeError(error: unknown, verbose: boolean): string {
   if (error instanceof Error) return verbose && error.stack ? error.stack : `${error.message} (run with --verbose for the stack)`;
   return String(error);
 }
+
+/** Whether the command line asks for --json (the last of --json / --no-json wins; nothing after `--` counts). */
+export function wantsJson(args: readonly string[]): boolean {
+  let json = false;
+  for (const arg of args) {
+    if (arg === '--') break;
+    if (arg === '--json' || arg === '--json=true') json = true;
+    else if (arg === '--no-json' || arg === '--json=false') json = false;
+  }
+  return json;
+}

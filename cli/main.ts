@@ -1,14 +1,20 @@
 #!/usr/bin/env node
 import { hideBin } from 'yargs/helpers';
+import { isLeakcheckError } from '../src/index.js';
 import { createStyle } from '../src/report/index.js';
 import { buildCli } from './build-cli.js';
-import { describeError, exitCodeForError } from './exit-codes.js';
+import { describeError, exitCodeForError, wantsJson } from './exit-codes.js';
 import { watchStdout } from './output.js';
 
 const args = hideBin(process.argv);
 const fail = (error: unknown) => {
   const style = createStyle({ color: process.stderr.isTTY ? undefined : false });
   process.stderr.write(`${style.red('leakcheck:')} ${describeError(error, args.includes('--verbose'))}\n`);
+  // A CI parser reading stdout of a --json run gets JSON whatever happened.
+  if (wantsJson(args)) {
+    const code = isLeakcheckError(error) ? error.code : 'ERR_INTERNAL';
+    process.stdout.write(`${JSON.stringify({ error: { code, message: describeError(error, false) } })}\n`);
+  }
   process.exitCode = exitCodeForError(error);
 };
 watchStdout(fail);

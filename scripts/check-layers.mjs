@@ -32,7 +32,7 @@ const rules = {
   'src/runner': {
     internal: [
       'src/runner/', 'src/agent/protocol.ts', 'src/stats/index.ts', 'src/analyze.ts', 'src/report/index.ts', 'src/snapshot/index.ts',
-      'src/errors.ts', 'src/progress.ts',
+      'src/errors.ts', 'src/progress.ts', 'src/version.ts',
     ],
     packages: [],
   },
@@ -43,6 +43,7 @@ const rules = {
   'src/index.ts': { internal: ['src/'], packages: [] },
   'src/errors.ts': { internal: [], packages: [] },
   'src/progress.ts': { internal: [], packages: [] },
+  'src/version.ts': { internal: [], packages: [] },
   cli: {
     internal: ['cli/', 'src/index.ts', 'src/errors.ts', 'src/progress.ts', /^src\/[a-z-]+\/index\.ts$/],
     packages: ['yargs', 'yargs/helpers', 'cli-progress'],

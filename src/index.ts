@@ -1,6 +1,7 @@
 // The programmatic API: what the CLI does, callable from code. Re-exports only.
 export { ErrorCode, LeakcheckError, isLeakcheckError, type ErrorCodeValue, type OffsetBase } from './errors.js';
 export { noProgress, type Progress, type ProgressEvent } from './progress.js';
+export { toolVersion } from './version.js';
 export {
   loadSnapshot, loadSnapshotIds, parseSnapshot, summarizeClasses, topDominators, className, UNREACHABLE, Snapshot, IdOrderedSnapshot,
   type LoadOptions, type ParseOptions, type HeapGraph, type Retainers, type EdgeKind, type NodeKind,

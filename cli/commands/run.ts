@@ -41,7 +41,7 @@ const builder = (yargs: Argv) => yargs
     json: { type: 'boolean', default: false, describe: 'Print report.json to stdout instead of the summary' },
     snapshots: { type: 'boolean', default: true, describe: 'Write heap snapshots at phase boundaries (--no-snapshots: no snapshot diff; add --no-heap-diff for the fastest run)' },
     'heap-diff': { type: 'boolean', default: true, describe: 'Record a memwatch HeapDiff per load phase' },
-    memwatch: { type: 'boolean', default: true, describe: 'Load @airbnb/node-memwatch in the target (--no-memwatch: memoryUsage sampling and forced GCs only)' },
+    memwatch: { type: 'boolean', default: true, describe: "Load @airbnb/node-memwatch in the target when installed (--no-memwatch: GC stats from Node's v8.GCProfiler, no HeapDiff)" },
     'fail-on': { type: 'string', describe: 'Snapshot-diff gate, as for leakcheck diff, e.g. bytes=1MiB,count=200 (default from config)' },
     config: { type: 'string', describe: `Config file for the snapshot diff (default: ./${DEFAULT_CONFIG_FILE} when present)` },
     'min-growth': { type: 'string', describe: `Growth over the load phases below which no trend is a leak (default ${formatBytes(defaultMinGrowthBytes)})` },

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import type { GcSample, HeapDiffSummary } from './protocol.js';
+import { GcProfilerSource } from './gc-profiler.js';
+import type { GcSample, GcSource, HeapDiffSummary } from './protocol.js';
 
 /** The raw object memwatch emits with 'stats' (mixed snake/camel case, as the addon writes it). */
 interface RawMemwatchStats {
@@ -44,7 +45,10 @@ export interface Memwatch {
 
 export type MemwatchLoad = { memwatch: Memwatch; error?: undefined } | { memwatch?: undefined; error: string };
 
-/** Loads the native addon; a missing or mismatched build is reported, not thrown. */
+/**
+ * Loads the native addon, an optional dependency: npm skips it when it cannot build (no compiler,
+ * --ignore-scripts, scripts not approved), so a missing or mismatched build is reported, not thrown.
+ */
 export function loadMemwatch(): MemwatchLoad {
   try {
     const require = createRequire(import.meta.url);
@@ -77,8 +81,25 @@ export class OwnGcWindows {
   }
 }
 
+/**
+ * Streams one GcSample per full GC to `onSample` from memwatch when it loaded, else from Node's
+ * built-ins; `isOwn(timeUs)` tells GCs the agent caused by their end time.
+ */
+export function startGcStats(
+  memwatch: Memwatch | undefined, onSample: (sample: GcSample) => void, isOwn: (timeUs: number) => boolean,
+): { source: GcSource; stop(): void } {
+  if (memwatch) {
+    memwatch.on('stats', (raw) => onSample(toGcSample(raw, isOwn(raw.gc_ts))));
+    return { source: 'memwatch', stop: () => memwatch.removeAllListeners('stats') };
+  }
+  const profiler = new GcProfilerSource(onSample, isOwn);
+  profiler.start();
+  return { source: 'gc-profiler', stop: () => profiler.stop() };
+}
+
 export function toGcSample(raw: RawMemwatchStats, forced: boolean): GcSample {
   return {
+    source: 'memwatch',
     timeMs: raw.gc_ts / 1000,
     usedHeapBytes: raw.used_heap_size,
     totalHeapBytes: raw.total_heap_size,

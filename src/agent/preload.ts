@@ -6,7 +6,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { isMainThread } from 'node:worker_threads';
 import { AgentChannel } from './channel.js';
-import { loadMemwatch, OwnGcWindows, toGcSample, type MemwatchLoad } from './gc-stats.js';
+import { loadMemwatch, OwnGcWindows, startGcStats, type MemwatchLoad } from './gc-stats.js';
 import { MemwatchRule } from '../stats/index.js';
 import { Checkpoints, sampleMemory } from './phases.js';
 import { AGENT_ENV, PROTOCOL_VERSION, type RunnerCommand } from './protocol.js';
@@ -36,6 +36,13 @@ function startAgent(path: string): void {
     }
   });
 
+  const gcStats = startGcStats(loaded.memwatch, (sample) => {
+    if (!active) return;
+    channel.send({ type: 'gc', sample });
+    const event = rule.push(sample);
+    if (event) channel.send({ type: 'leak', event });
+  }, (timeUs) => ownGcs.contains(timeUs));
+
   channel.send({
     type: 'hello',
     protocol: PROTOCOL_VERSION,
@@ -46,14 +53,7 @@ function startAgent(path: string): void {
     title: process.title,
     nodeVersion: process.version,
     memwatch: loaded.memwatch ? { available: true } : { available: false, error: loaded.error },
-  });
-
-  loaded.memwatch?.on('stats', (raw) => {
-    if (!active) return;
-    const sample = toGcSample(raw, ownGcs.contains(raw.gc_ts));
-    channel.send({ type: 'gc', sample });
-    const event = rule.push(sample);
-    if (event) channel.send({ type: 'leak', event });
+    gcSource: gcStats.source,
   });
 
   // The tracing channel reports every server.listen() without patching net: the runner learns
@@ -84,7 +84,7 @@ function startAgent(path: string): void {
     active = false;
     clearInterval(timer);
     unsubscribe(listenChannel, onListen);
-    loaded.memwatch?.removeAllListeners('stats');
+    gcStats.stop();
     channel.close();
   }
 }

@@ -36,11 +36,19 @@ export interface MemorySample {
 }
 
 /**
- * One full mark-sweep-compact GC as reported by @airbnb/node-memwatch `stats`. Heap figures are
- * taken right after the GC, when only live objects remain: the honest baseline for leak trends.
+ * Where the agent's GC stats come from: the @airbnb/node-memwatch addon when it loads, else Node's
+ * own v8.GCProfiler paired with PerformanceObserver 'gc' entries (agent/gc-profiler.ts). Both give
+ * every field of GcSample, measured right after the GC.
+ */
+export type GcSource = 'memwatch' | 'gc-profiler';
+
+/**
+ * One full mark-sweep-compact GC. Heap figures are taken right after the GC, when only live
+ * objects remain: the honest baseline for leak trends.
  */
 export interface GcSample {
-  /** When the GC ended (memwatch gc_ts, µs since epoch, converted to ms). */
+  source: GcSource;
+  /** When the GC ended (µs since epoch, converted to ms). */
   timeMs: number;
   /** Live heap right after the GC (V8 used_heap_size). */
   usedHeapBytes: number;
@@ -58,7 +66,7 @@ export interface GcSample {
   mallocedBytes: number;
   /** High-water mark of mallocedBytes. */
   peakMallocedBytes: number;
-  /** Duration of this GC (memwatch gc_time, from uv_hrtime). */
+  /** Duration of this GC. */
   gcPauseNs: number;
   /** Cumulative counts and times since the agent loaded, per GC kind. */
   scavengeCount: number;
@@ -114,8 +122,10 @@ export type AgentMessage =
       execArgv: string[];
       title: string;
       nodeVersion: string;
-      /** Whether @airbnb/node-memwatch loaded; without it the agent samples process.memoryUsage only. */
+      /** Whether @airbnb/node-memwatch loaded; without it there is no HeapDiff and GC stats come from Node's built-ins. */
       memwatch: { available: boolean; error?: string };
+      /** The source of every 'gc' sample this agent sends. */
+      gcSource: GcSource;
     }
   | { type: 'memory'; sample: MemorySample }
   | { type: 'gc'; sample: GcSample }

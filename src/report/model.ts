@@ -4,7 +4,7 @@
  * milliseconds since the run started. Bump RUN_REPORT_SCHEMA_VERSION on any incompatible change;
  * `leakcheck report` refuses versions it does not know.
  */
-import type { MemorySample } from '../agent/protocol.js';
+import type { GcSource, MemorySample } from '../agent/protocol.js';
 import type { AnalysisResult } from '../detectors/index.js';
 import type { RunVerdict } from './run-verdict.js';
 import type { StoredWords } from './schema-v1.js';
@@ -23,7 +23,7 @@ export interface RunMemorySample extends Omit<MemorySample, 'timeMs'> {
   phase: string;
 }
 
-/** A full GC observed by memwatch (see agent/protocol.ts GcSample for each field). */
+/** A full GC observed by the agent (see agent/protocol.ts GcSample for each field). */
 export interface RunGcSample {
   atMs: number;
   phase: string;
@@ -159,6 +159,8 @@ export interface RunReport {
     argv: string[];
     nodeVersion: string | null;
     memwatch: { available: boolean; error?: string };
+    /** Where `gcs` came from; absent in reports written before Node's built-ins were a source. */
+    gcSource?: GcSource;
     agents: AgentSeen[];
     /** Null while the target was still running at the end (leakcheck stopped it). */
     exit: { code: number | null; signal: string | null; phase: string | null } | null;

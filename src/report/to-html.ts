@@ -1,5 +1,6 @@
 import { findingWords, functionLocationText } from './finding-words.js';
 import { diffWarningText } from './findings-text.js';
+import { describeGcSource } from './gc-source-text.js';
 import type { RunPhase, RunReport, SeriesTrend } from './model.js';
 import { formatByteDelta, formatBytes, formatCount, formatCountDelta, formatDurationMs } from './units.js';
 import { describeReason, outcomeTone, partialVerdictWords, reasonTone, type ReasonTone } from './verdict-words.js';
@@ -23,6 +24,7 @@ function scriptJson(value: unknown): string {
  */
 export function renderRunHtml(report: RunReport): string {
   const v = report.verdict;
+  const gcSource = describeGcSource(report.target);
   const outcomeClass = toneClass[outcomeTone(v.outcome)];
   const findings = report.analysis?.findings ?? [];
   const chartData = {
@@ -50,9 +52,9 @@ export function renderRunHtml(report: RunReport): string {
 <p class="meta">run ${escapeHtml(report.runId)} · started ${escapeHtml(report.startedAt)} · ${escapeHtml(formatDurationMs(report.durationMs))} · target pid ${report.target.pid ?? '?'} · node ${escapeHtml(report.target.nodeVersion ?? '?')}${report.options.url ? ` · load ${escapeHtml(report.options.url)}` : ''}</p></header>
 <section><h2>Verdict</h2><ul class="reasons">${v.reasons.map((r) => `<li class="${toneClass[reasonTone(r)]}"><b>${escapeHtml(r.kind)}</b> ${escapeHtml(describeReason(r, findings))}</li>`).join('')}${v.partial ? `<li class="warn">${escapeHtml(partialVerdictWords)}</li>` : ''}</ul>
 ${report.target.crashed ? `<pre class="stderr">${escapeHtml(report.target.stderrTail.trim().split('\n').slice(-20).join('\n'))}</pre>` : ''}
-${report.target.memwatch.available ? '' : `<p class="warn">@airbnb/node-memwatch did not load in the target: ${escapeHtml(report.target.memwatch.error ?? '')}</p>`}</section>
+<p class="${gcSource.warn ? 'warn' : 'meta'}">${escapeHtml(gcSource.text)}</p></section>
 <section><h2>Memory over time</h2><div id="legend" class="legend"></div><div id="chart"></div><div id="tip" hidden></div>
-<p class="note">Lines: process.memoryUsage() samples. Grey bands: load paused for a checkpoint at a phase boundary (heap snapshot, HeapDiff). Dots: heap used right after leakcheck's forced full GC (the points the trend test uses; large dots end a phase). Ticks at the bottom: full GCs seen by memwatch (grey: caused by leakcheck). Red triangles: memwatch's original rule (5 consecutive post-GC increases). Dashed red line: a series the verdict calls a leak.</p>
+<p class="note">Lines: process.memoryUsage() samples. Grey bands: load paused for a checkpoint at a phase boundary (heap snapshot, HeapDiff). Dots: heap used right after leakcheck's forced full GC (the points the trend test uses; large dots end a phase). Ticks at the bottom: full GCs the agent saw (grey: caused by leakcheck). Red triangles: memwatch's original rule (5 consecutive post-GC increases). Dashed red line: a series the verdict calls a leak.</p>
 <h3>Resident set size</h3><div id="legend-rss" class="legend"></div><div id="chart-rss"></div>
 <p class="note">RSS counts everything the OS gave the process${report.files.snapshots.length > 0 ? ', including memory taken to write the heap snapshots' : ''}. RSS growing while heap and external stay flat is memory not returned to the OS, not a leak of live objects.</p></section>
 <section><h2>Trends over the load phases</h2>${trendTable(report.trends, report.files.snapshots.length > 0)}</section>

@@ -1,4 +1,5 @@
 import { renderFindingsText } from './findings-text.js';
+import { describeGcSource } from './gc-source-text.js';
 import type { RunPhase, RunReport } from './model.js';
 import type { Style } from './style.js';
 import { formatByteDelta, formatBytes, formatCount, formatDurationMs } from './units.js';
@@ -22,9 +23,8 @@ export function renderRunText(report: RunReport, style: Style): string {
     out.push(style.red(`  target ${exit ? describeExit(exit) : 'ended'} during ${exit?.phase ?? '?'}`));
     for (const line of crashExcerpt(report.target.stderrTail)) out.push(style.dim(`    | ${line}`));
   }
-  if (!report.target.memwatch.available) {
-    out.push(style.yellow(`  @airbnb/node-memwatch did not load in the target (${report.target.memwatch.error ?? 'unknown error'}): no GC stats, forced GCs used instead`));
-  }
+  const gcSource = describeGcSource(report.target);
+  out.push(`  ${gcSource.warn ? style.yellow(gcSource.text) : style.dim(gcSource.text)}`);
 
   out.push('', style.bold('Phases'));
   for (const phase of report.phases) out.push(`  ${phaseLine(phase, report, style)}`);

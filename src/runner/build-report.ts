@@ -74,6 +74,7 @@ export function buildRunReport(record: RunRecord): RunReport {
       argv: hello.argv,
       nodeVersion: hello.nodeVersion,
       memwatch: hello.memwatch,
+      gcSource: hello.gcSource,
       agents,
       exit: crashed ? { code: exit.code, signal: exit.signal, phase: crashedDuring } : null,
       crashed,

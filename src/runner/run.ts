@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_ENV } from '../agent/protocol.js';
 import { ErrorCode, LeakcheckError } from '../errors.js';
 import { describeExit, type AnalysisResult, type RunPhase, type RunReport } from '../report/index.js';
+import { toolVersion } from '../version.js';
 import { analyzeRunSnapshots } from './analysis.js';
 import { AgentServer, type AgentConnection } from './agent-server.js';
 import { analysisSkipReason, buildRunReport } from './build-report.js';
@@ -49,7 +49,7 @@ export interface RunOptions {
   checkpointIntervalMs?: number;
   snapshots?: boolean;
   heapDiff?: boolean;
-  /** false: keep @airbnb/node-memwatch out of the target (no GC stats, no HeapDiff). */
+  /** false: keep @airbnb/node-memwatch out of the target (GC stats from Node's built-ins, no HeapDiff). */
   memwatch?: boolean;
   /** How long one checkpoint (forced GC, snapshot) may take; default 10 min (big heaps are slow to write). */
   checkpointTimeoutMs?: number;
@@ -68,16 +68,6 @@ export interface RunOptions {
 export const defaultMinGrowthBytes = 1024 * 1024;
 
 const agentEntry = fileURLToPath(new URL('../agent/preload.js', import.meta.url));
-/** The package version, for the report (dist/src/runner → package.json at the repository root). */
-function readToolVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** A new run id: sortable timestamp + short random suffix, safe in a file name. */
 export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
@@ -179,7 +169,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     }
     const loadCommand = options.phases.find((p) => p.loadCommand)?.loadCommand;
     const report = buildRunReport({
-      toolVersion: readToolVersion(),
+      toolVersion: toolVersion(),
       runId,
       startedAtMs,
       endedAtMs: Date.now(),

@@ -84,7 +84,9 @@ async function listenForAgent(path: string): Promise<AgentSession> {
   };
 }
 
-test('over a real socket the agent says hello, streams memory and GC stats in base units, and marks its own GCs', async (t) => {
+// Every GcSample field must come from either source: the addon, or Node's built-ins when it is kept out (issue 9).
+for (const source of ['memwatch', 'gc-profiler'] as const) {
+test(`over a real socket the agent says hello, streams memory and GC stats (${source}) in base units, and marks its own GCs`, async (t) => {
   const dir = tmpDir(t);
   const sock = join(dir, 'agent.sock');
   const session = await listenForAgent(sock);
@@ -94,7 +96,10 @@ test('over a real socket the agent says hello, streams memory and GC stats in ba
   writeFileSync(script, `const keep = []; for (let i = 0; i < 2; i++) { for (let j = 0; j < 20000; j++) keep.push({ j }); globalThis.gc(); }
 setTimeout(() => {}, 30000);`);
   const child = spawn(process.execPath, ['--expose-gc', script], {
-    env: { ...process.env, NODE_OPTIONS: withAgentInNodeOptions(undefined, agentPath), LEAKCHECK_SOCKET: sock, LEAKCHECK_SAMPLE_MS: '20' },
+    env: {
+      ...process.env, NODE_OPTIONS: withAgentInNodeOptions(undefined, agentPath), LEAKCHECK_SOCKET: sock, LEAKCHECK_SAMPLE_MS: '20',
+      ...(source === 'memwatch' ? {} : { LEAKCHECK_MEMWATCH: '0' }),
+    },
     stdio: 'ignore',
   });
   t.after(() => child.kill('SIGKILL'));
@@ -102,7 +107,8 @@ setTimeout(() => {}, 30000);`);
   const hello = await session.waitFor((m) => m.type === 'hello') as Extract<AgentMessage, { type: 'hello' }>;
   assert.equal(hello.protocol, 1);
   assert.equal(hello.pid, child.pid);
-  assert.equal(hello.memwatch.available, true);
+  assert.equal(hello.memwatch.available, source === 'memwatch');
+  assert.equal(hello.gcSource, source);
   assert.equal(hello.argv[1], script);
 
   const memory = (await session.waitFor((m) => m.type === 'memory') as Extract<AgentMessage, { type: 'memory' }>).sample;
@@ -113,11 +119,15 @@ setTimeout(() => {}, 30000);`);
   assert.ok(Math.abs(memory.timeMs - Date.now()) < 60_000, 'timeMs is epoch milliseconds');
 
   const ownGc = (await session.waitFor((m) => m.type === 'gc') as Extract<AgentMessage, { type: 'gc' }>).sample;
+  assert.equal(ownGc.source, source);
   assert.equal(ownGc.forced, false, 'a GC the program ran is not the agent\'s');
+  assert.ok(Math.abs(ownGc.timeMs - Date.now()) < 60_000, 'timeMs is epoch milliseconds');
   assert.ok(ownGc.usedHeapBytes > 0 && ownGc.usedHeapBytes <= ownGc.totalHeapBytes);
   assert.ok(ownGc.heapSizeLimitBytes > ownGc.totalHeapBytes);
   assert.ok(ownGc.gcPauseNs > 0 && ownGc.markSweepCompactTotalNs >= ownGc.gcPauseNs);
   assert.ok(ownGc.markSweepCompactCount >= 1);
+  assert.ok(ownGc.totalPhysicalBytes > 0 && ownGc.mallocedBytes > 0 && ownGc.peakMallocedBytes >= ownGc.mallocedBytes);
+  assert.ok(ownGc.totalAvailableBytes > 0 && ownGc.totalHeapExecutableBytes >= 0);
 
   const socket = await session.socket;
   const snapshotPath = join(dir, 'boundary.heapsnapshot');
@@ -134,15 +144,22 @@ setTimeout(() => {}, 30000);`);
 
   send({ type: 'checkpoint', id: 8, heapDiff: 'end' });
   const diffReply = await session.waitFor((m) => m.type === 'reply' && m.id === 8) as Extract<AgentMessage, { type: 'reply' }>;
-  assert.ok(diffReply.ok && diffReply.result.heapDiff && diffReply.result.heapDiff.beforeNodes > 0);
+  assert.ok(diffReply.ok);
+  if (source === 'memwatch') assert.ok(diffReply.result.heapDiff && diffReply.result.heapDiff.beforeNodes > 0);
+  else assert.equal(diffReply.result.heapDiff, undefined, 'HeapDiff needs the addon');
   // Stats arrive asynchronously, possibly after the replies: judge GCs by when they ran. The idle
   // program allocates nothing after its own two gc() calls, so every GC from here on is ours.
   const gcsSince = () => session.messages.filter((m) => m.type === 'gc' && m.sample.timeMs >= sentAtMs) as Array<Extract<AgentMessage, { type: 'gc' }>>;
   await session.waitFor(() => gcsSince().length >= 2);
   assert.ok(gcsSince().every((m) => m.sample.forced), JSON.stringify(gcsSince().map((m) => m.sample.forced)));
+  // Cumulative counters only grow, whatever the source.
+  const counts = (session.messages.filter((m) => m.type === 'gc') as Array<Extract<AgentMessage, { type: 'gc' }>>).map((m) => m.sample.markSweepCompactCount);
+  assert.deepEqual(counts, [...counts].sort((a, b) => a - b));
 });
+}
 
-test('an agent connected to the runner never keeps a finished program alive', async (t) => {
+for (const memwatch of ['1', '0']) {
+test(`an agent connected to the runner never keeps a finished program alive (LEAKCHECK_MEMWATCH=${memwatch})`, async (t) => {
   const dir = tmpDir(t);
   const sock = join(dir, 'agent.sock');
   const session = await listenForAgent(sock);
@@ -150,7 +167,7 @@ test('an agent connected to the runner never keeps a finished program alive', as
   const script = join(dir, 'done.mjs');
   writeFileSync(script, 'console.log("done");');
   const child = spawn(process.execPath, [script], {
-    env: { ...process.env, NODE_OPTIONS: withAgentInNodeOptions(undefined, agentPath), LEAKCHECK_SOCKET: sock },
+    env: { ...process.env, NODE_OPTIONS: withAgentInNodeOptions(undefined, agentPath), LEAKCHECK_SOCKET: sock, LEAKCHECK_MEMWATCH: memwatch },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let stdout = '';
@@ -159,6 +176,7 @@ test('an agent connected to the runner never keeps a finished program alive', as
   assert.equal(code, 0);
   assert.equal(stdout, 'done\n');
 });
+}
 
 test('worker threads of the target do not start agents of their own', async (t) => {
   const dir = tmpDir(t);

@@ -10,7 +10,7 @@ const MiB = 1024 * 1024;
 const t0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 
 function hello(pid: number, argv: string[]): AgentHello {
-  return { type: 'hello', protocol: 1, pid, ppid: pid - 1, argv, execArgv: [], title: 'node', nodeVersion: 'v20.20.2', memwatch: { available: true } };
+  return { type: 'hello', protocol: 1, pid, ppid: pid - 1, argv, execArgv: [], title: 'node', nodeVersion: 'v20.20.2', memwatch: { available: true }, gcSource: 'memwatch' };
 }
 
 function loadPhase(name: string, kind: RunPhase['kind'], startMs: number, requests: number, statusCounts: Record<string, number> = { 200: requests }): RunPhase {
@@ -119,7 +119,7 @@ test('memwatch rule firings the agent did not get to send are replayed from its 
     timeMs: t0 + 1000 + i * 100, usedHeapBytes: (10 + i) * MiB, totalHeapBytes: 0, totalHeapExecutableBytes: 0, totalPhysicalBytes: 0,
     totalAvailableBytes: 0, heapSizeLimitBytes: 0, mallocedBytes: 0, peakMallocedBytes: 0, gcPauseNs: 1e6, scavengeCount: 0, scavengeTotalNs: 0,
     markSweepCompactCount: i, markSweepCompactTotalNs: 0, incrementalMarkingCount: 0, incrementalMarkingTotalNs: 0,
-    processWeakCallbacksCount: 0, processWeakCallbacksTotalNs: 0, forced: false,
+    processWeakCallbacksCount: 0, processWeakCallbacksTotalNs: 0, forced: false, source: 'memwatch' as const,
   }));
   const base = record();
   const report = buildRunReport({ ...base, target: { ...base.target, gcs } });
