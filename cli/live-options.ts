@@ -62,9 +62,9 @@ export function createLiveLog(enabled: boolean, stream: NodeJS.WriteStream = pro
   const onEvent = (event: LiveEvent): void => {
     if (!enabled) return;
     if (event.kind === 'connected') {
-      lastQuarter = -1;
       line(renderInspectorOpened(event.where, event.inspector));
     } else if (event.kind === 'memory') {
+      lastQuarter = -1;
       line(renderMemoryCheck(event.where, event.memory, event.fit, event.forced));
     } else if (stream.isTTY) {
       stream.write(`\r\x1b[K${renderSnapshotProgress(event.where, event.progress)}`);

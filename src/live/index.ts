@@ -1,4 +1,6 @@
-export { snapshotLiveProcess, defaultSnapshotName, type LiveSnapshotOptions, type LiveSnapshotResult, type LiveEvent } from './snapshot-process.js';
+export {
+  snapshotLiveProcess, defaultSnapshotName, type LiveSnapshotOptions, type LiveSnapshotResult, type TakenSnapshot, type LiveEvent,
+} from './snapshot-process.js';
 export { watchLiveProcess, pickForDiff, type WatchOptions, type WatchResult, type WatchEvent } from './watch-process.js';
 export { checkMemoryFit, SNAPSHOT_MEMORY_FACTOR, type MemoryFit, type MemorySource } from './memory-fit.js';
 export { parseInspectorAddress, type InspectorAddress } from './inspector-endpoint.js';

@@ -37,6 +37,8 @@ export interface LiveTarget {
   readonly threadId: number;
   /** `pid N` or `pid N worker T`: how errors name the target. */
   readonly where: string;
+  /** Reached by pid on this machine (so its liveness can be checked), not through --inspector. */
+  readonly local: boolean;
   readonly inspector: InspectorState;
   /** Detaches, closes the inspector if leakcheck opened it, and disconnects. Safe to call twice. */
   close(): Promise<InspectorState>;
@@ -144,7 +146,7 @@ async function connectTarget(options: InspectorOptions, host: string | undefined
     }
   }
   const where = threadId === 0 ? `pid ${pid}` : `pid ${pid} worker ${threadId}`;
-  return { session, pid, threadId, where, inspector, close };
+  return { session, pid, threadId, where, local: options.pid !== undefined && options.inspector === undefined, inspector, close };
 }
 
 /** inspector.close() runs on the target's next turn of its event loop; give it a moment, then say whether the port went away. */

@@ -24,13 +24,17 @@ export type LiveEvent =
   | { kind: 'memory'; where: string; memory: TargetMemory; fit: MemoryFit; forced: boolean }
   | { kind: 'progress'; where: string; progress: SnapshotProgress };
 
-export interface LiveSnapshotResult extends StreamedSnapshot {
+/** One snapshot taken on an open target. */
+export interface TakenSnapshot extends StreamedSnapshot {
   pid: number;
   threadId: number;
   /** Heap figures just before the snapshot (post-GC when collectGarbage was set). */
   memory: TargetMemory;
   fit: MemoryFit;
   forced: boolean;
+}
+
+export interface LiveSnapshotResult extends TakenSnapshot {
   inspector: InspectorState;
 }
 
@@ -39,29 +43,34 @@ export interface LiveSnapshotResult extends StreamedSnapshot {
  * snapshot to disk, and leave the inspector as it was found.
  */
 export async function snapshotLiveProcess(options: LiveSnapshotOptions): Promise<LiveSnapshotResult> {
-  const emit = options.onEvent ?? (() => {});
   const target = await openLiveTarget(options);
-  let inspector: InspectorState;
   try {
-    emit({ kind: 'connected', where: target.where, inspector: target.inspector });
-    const memory = await readTargetMemory(target.session, target.where, { collectGarbage: options.collectGarbage ?? false });
-    const fit = checkMemoryFit(memory, options.availableMemoryBytes);
-    const forced = !fit.fits && (options.force ?? false);
-    emit({ kind: 'memory', where: target.where, memory, fit, forced });
-    if (!fit.fits && !forced) {
-      throw new LeakcheckError(ErrorCode.MEMORY_INSUFFICIENT,
-        `refusing to snapshot: it needs about ${mib(fit.neededBytes)} more (the used heap) but only ${mib(fit.availableBytes ?? 0)} is available (${describeSource(fit)}); --force takes it anyway`,
-        { file: target.where });
-    }
-    const streamed = await streamHeapSnapshot(target.session, options.path, {
-      onProgress: (progress) => emit({ kind: 'progress', where: target.where, progress }),
-      ...(options.signal ? { signal: options.signal } : {}),
-    }).catch((error: unknown) => { throw explainFailure(error, target, options.pid !== undefined); });
-    inspector = await target.close();
-    return { ...streamed, pid: target.pid, threadId: target.threadId, memory, fit, forced, inspector };
+    options.onEvent?.({ kind: 'connected', where: target.where, inspector: target.inspector });
+    const taken = await snapshotOpenTarget(target, options);
+    return { ...taken, inspector: await target.close() };
   } finally {
     await target.close();
   }
+}
+
+/** The memory check, then the snapshot, through a target that is already open (watch keeps one open). */
+export async function snapshotOpenTarget(target: LiveTarget, options: Omit<LiveSnapshotOptions, keyof InspectorOptions>): Promise<TakenSnapshot> {
+  const emit = options.onEvent ?? (() => {});
+  const memory = await readTargetMemory(target.session, target.where, { collectGarbage: options.collectGarbage ?? false })
+    .catch((error: unknown) => { throw explainFailure(error, target); });
+  const fit = checkMemoryFit(memory, options.availableMemoryBytes);
+  const forced = !fit.fits && (options.force ?? false);
+  emit({ kind: 'memory', where: target.where, memory, fit, forced });
+  if (!fit.fits && !forced) {
+    throw new LeakcheckError(ErrorCode.MEMORY_INSUFFICIENT,
+      `refusing to snapshot: it needs about ${mib(fit.neededBytes)} more (the used heap) but only ${mib(fit.availableBytes ?? 0)} is available (${describeSource(fit)}); --force takes it anyway`,
+      { file: target.where });
+  }
+  const streamed = await streamHeapSnapshot(target.session, options.path, {
+    onProgress: (progress) => emit({ kind: 'progress', where: target.where, progress }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  }).catch((error: unknown) => { throw explainFailure(error, target); });
+  return { ...streamed, pid: target.pid, threadId: target.threadId, memory, fit, forced };
 }
 
 // Errors are words made below src/report; whole MiB is all a refusal needs to say.
@@ -74,8 +83,8 @@ function describeSource(fit: MemoryFit): string {
 }
 
 /** A dropped connection mid-snapshot usually means the target died: say that when it is true. */
-function explainFailure(error: unknown, target: LiveTarget, local: boolean): unknown {
-  if (error instanceof LeakcheckError && error.code === ErrorCode.INSPECTOR_UNAVAILABLE && local && !processAlive(target.pid)) {
+function explainFailure(error: unknown, target: LiveTarget): unknown {
+  if (error instanceof LeakcheckError && error.code === ErrorCode.INSPECTOR_UNAVAILABLE && target.local && !processAlive(target.pid)) {
     return new LeakcheckError(ErrorCode.TARGET_EXITED, 'the process exited during the snapshot; the partial file was removed', { file: target.where, cause: error });
   }
   if (error instanceof LeakcheckError && error.code === ErrorCode.INSPECTOR_UNAVAILABLE && target.threadId !== 0) {

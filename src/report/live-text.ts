@@ -51,8 +51,7 @@ export function renderWatchText(result: WatchResult, where: string, style: Style
       + `${formatBytes(memory.rssBytes).padStart(12)}  ${snapshot.path} (${formatBytes(snapshot.fileBytes)})`);
   });
   lines.push(style.dim('  heap figures after a full GC, just before each snapshot'));
-  const last = result.snapshots.at(-1);
-  if (last) lines.push(style.dim(`  ${renderClosed(last.inspector)}`));
+  lines.push(style.dim(`  ${renderClosed(result.inspector)}`));
   lines.push('');
   if (result.analysis === undefined) {
     lines.push(style.yellow(`not analysed: ${result.snapshots.length} snapshot(s) taken, 2 are needed; no verdict`));
