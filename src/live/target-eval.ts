@@ -18,7 +18,7 @@ export interface TargetMemory {
   heapLimitBytes: number;
   externalBytes: number;
   rssBytes: number;
-  /** The tightest cgroup v2 limit on the way from the target's cgroup to the root, if any. */
+  /** The tightest cgroup v2 limit on the way from the target's cgroup to the root (else the cgroup v1 memory limit), if any. */
   cgroup: { path: string; maxBytes: number; currentBytes: number } | null;
   /** MemAvailable from /proc/meminfo, when there is one. */
   memAvailableBytes: number | null;
@@ -46,6 +46,15 @@ const MEMORY_EXPRESSION = `(() => {
       }
       if (path === '/') break;
     }
+  }
+  // cgroup v1 (no unified hierarchy): the memory controller's own limit; "unlimited" is a huge number.
+  const v1 = cgroup === null && own && own.split('\n').find((entry) => /^\d+:(?:[^:]*,)?memory(?:,[^:]*)?:/.test(entry));
+  if (v1) {
+    const path = v1.slice(v1.lastIndexOf(':') + 1);
+    const dir = '/sys/fs/cgroup/memory' + (path === '/' ? '' : path);
+    const max = Number(read(dir + '/memory.limit_in_bytes'));
+    const current = Number(read(dir + '/memory.usage_in_bytes'));
+    if (max > 0 && max < 2 ** 60 && current > 0) cgroup = { path, maxBytes: max, currentBytes: current };
   }
   const meminfo = read('/proc/meminfo');
   const available = meminfo && /^MemAvailable:\\s+(\\d+) kB/m.exec(meminfo);
