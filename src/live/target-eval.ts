@@ -48,7 +48,7 @@ const MEMORY_EXPRESSION = `(() => {
     }
   }
   // cgroup v1 (no unified hierarchy): the memory controller's own limit; "unlimited" is a huge number.
-  const v1 = cgroup === null && own && own.split('\n').find((entry) => /^\d+:(?:[^:]*,)?memory(?:,[^:]*)?:/.test(entry));
+  const v1 = cgroup === null && own && own.split('\\n').find((entry) => /^\\d+:(?:[^:]*,)?memory(?:,[^:]*)?:/.test(entry));
   if (v1) {
     const path = v1.slice(v1.lastIndexOf(':') + 1);
     const dir = '/sys/fs/cgroup/memory' + (path === '/' ? '' : path);
