@@ -1,5 +1,5 @@
 import { ErrorCode, LeakcheckError } from '../errors.js';
-import { checkMemoryFit, type MemoryFit } from './memory-fit.js';
+import { checkMemoryFit, SNAPSHOT_MEMORY_FACTOR, type MemoryFit } from './memory-fit.js';
 import { openLiveTarget, type InspectorOptions, type InspectorState, type LiveTarget } from './open-inspector.js';
 import { streamHeapSnapshot, type SnapshotProgress, type StreamedSnapshot } from './stream-snapshot.js';
 import { processAlive } from './target-process.js';
@@ -63,7 +63,7 @@ export async function snapshotOpenTarget(target: LiveTarget, options: Omit<LiveS
   emit({ kind: 'memory', where: target.where, memory, fit, forced });
   if (!fit.fits && !forced) {
     throw new LeakcheckError(ErrorCode.MEMORY_INSUFFICIENT,
-      `refusing to snapshot: it needs about ${mib(fit.neededBytes)} more (the used heap) but only ${mib(fit.availableBytes ?? 0)} is available (${describeSource(fit)}); --force takes it anyway`,
+      `refusing to snapshot: it needs about ${mib(fit.neededBytes)} more (used heap ${mib(memory.usedHeapBytes)} × ${SNAPSHOT_MEMORY_FACTOR}) but only ${mib(fit.availableBytes ?? 0)} is available (${describeSource(fit)}); --force takes it anyway`,
       { file: target.where });
   }
   const streamed = await streamHeapSnapshot(target.session, options.path, {

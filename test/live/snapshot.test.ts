@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadSnapshot, summarizeClasses } from '../../src/index.js';
+import { SNAPSHOT_MEMORY_FACTOR } from '../../src/live/index.js';
 import { cliPath } from '../helpers/paths.js';
 import { runCli } from '../helpers/run-cli.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -83,7 +84,7 @@ describe('leakcheck snapshot <pid>', () => {
     const out = join(dir, 'refused.heapsnapshot.gz');
     const refused = await runCli(['snapshot', String(target.pid), '-o', out, '--available-memory', '1MiB']);
     assert.equal(refused.status, 2, refused.stderr);
-    assert.match(refused.stderr, new RegExp(`^leakcheck: pid ${target.pid}: refusing to snapshot: it needs about \\d+ MiB more \\(the used heap\\) but only 1 MiB is available \\(the figure given\\); --force takes it anyway$`, 'm'));
+    assert.match(refused.stderr, new RegExp(`^leakcheck: pid ${target.pid}: refusing to snapshot: it needs about \\d+ MiB more \\(used heap \\d+ MiB × ${SNAPSHOT_MEMORY_FACTOR}\\) but only 1 MiB is available \\(the figure given\\); --force takes it anyway$`, 'm'));
     assert.match(refused.stderr, /snapshot needs ~[\d.]+ MiB, 1\.00 MiB available \(as given\): does not fit/);
     assert.deepEqual(readdirSync(dir), []);
     assert.equal(await portOpen(PORT.refuse), false, 'the inspector is closed after a refusal too');
@@ -131,7 +132,7 @@ describe('leakcheck snapshot <pid>', () => {
 
   test('a process that dies mid-snapshot is a one-line error and the partial file is removed', async (t) => {
     // Enough objects that building the snapshot takes a while after the first progress line.
-    const target = await startLiveTarget(t, 'globalThis.big = Array.from({ length: 1_500_000 }, (_, i) => ({ i, s: `v${i}` }));', { nodeArgs: [`--inspect-port=${PORT.dies}`] });
+    const target = await startLiveTarget(t, 'globalThis.big = Array.from({ length: 800_000 }, (_, i) => ({ i, s: `v${i}` }));', { nodeArgs: [`--inspect-port=${PORT.dies}`] });
     const dir = tmpDir(t);
     const out = join(dir, 'dies.heapsnapshot.gz');
     const cli = spawn(process.execPath, [cliPath, 'snapshot', String(target.pid), '-o', out], { env: { ...process.env, NO_COLOR: '1' } });

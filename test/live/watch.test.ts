@@ -13,7 +13,7 @@ import { portOpen, startLiveTarget } from './live-target.js';
 
 const PORT = { leaky: 45201, clean: 45202, interrupt: 45203, worker: 45204 };
 
-// ~4,500 instances (~1 MiB) more per 1.5 s interval, all kept: a leak by count and by bytes.
+// ~3,000 instances (~0.7 MiB) more per 1 s interval, all kept: a leak by count and by bytes.
 const LEAKY_SOURCE = `class LeakedSession { constructor(i) { this.i = i; this.payload = 'x'.repeat(200) + i; } }
 globalThis.sessions = [];
 setInterval(() => { for (let k = 0; k < 300; k++) globalThis.sessions.push(new LeakedSession(globalThis.sessions.length)); }, 100);`;
@@ -27,7 +27,7 @@ describe('leakcheck watch <pid>', () => {
   test('finds the leak in a leaking process: post-GC heap figures, the diff as `leakcheck diff` prints it, exit 1', async (t) => {
     const target = await startLiveTarget(t, LEAKY_SOURCE, { nodeArgs: [`--inspect-port=${PORT.leaky}`] });
     const dir = join(tmpDir(t), 'watch');
-    const result = await runCli(['watch', String(target.pid), '--interval', '1500ms', '--count', '3', '--dir', dir]);
+    const result = await runCli(['watch', String(target.pid), '--interval', '1s', '--count', '3', '--dir', dir]);
     assert.equal(result.status, 1, result.stdout + result.stderr);
     assert.match(result.stdout, new RegExp(`^leakcheck watch pid ${target.pid}: 3 of 3 snapshots$`, 'm'));
     assert.match(result.stdout, /^ {2}3 {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +[\d.]+ [KM]iB +\+[\d.]+ [KM]iB/m, 'heap grew between snapshots');
@@ -41,7 +41,7 @@ describe('leakcheck watch <pid>', () => {
 
   test('stays quiet on a process that allocates as fast but keeps nothing: exit 0, --json has every snapshot', async (t) => {
     const target = await startLiveTarget(t, CLEAN_SOURCE, { nodeArgs: [`--inspect-port=${PORT.clean}`] });
-    const result = await runCli(['watch', String(target.pid), '--interval', '1500ms', '--count', '3', '--dir', join(tmpDir(t), 'w'), '--json']);
+    const result = await runCli(['watch', String(target.pid), '--interval', '1s', '--count', '3', '--dir', join(tmpDir(t), 'w'), '--json']);
     assert.equal(result.status, 0, result.stdout + result.stderr);
     const json = JSON.parse(result.stdout) as WatchResult;
     assert.equal(json.snapshots.length, 3);
@@ -55,7 +55,7 @@ describe('leakcheck watch <pid>', () => {
     const target = await startLiveTarget(t, LEAKY_SOURCE, { nodeArgs: [`--inspect-port=${PORT.interrupt}`] });
     const interruptAfter = async (taken: number) => {
       const dir = join(tmpDir(t), `after-${taken}`);
-      const cli = spawn(process.execPath, [cliPath, 'watch', String(target.pid), '--interval', taken === 1 ? '1h' : '1500ms', '--count', '3', '--dir', dir], { env: { ...process.env, NO_COLOR: '1' } });
+      const cli = spawn(process.execPath, [cliPath, 'watch', String(target.pid), '--interval', taken === 1 ? '1h' : '1s', '--count', '3', '--dir', dir], { env: { ...process.env, NO_COLOR: '1' } });
       let stdout = '';
       let stderr = '';
       let sent = false;
@@ -89,7 +89,7 @@ describe('leakcheck watch <pid>', () => {
 globalThis.worker = new Worker(${workerSource}, { eval: true });
 await new Promise((resolve) => globalThis.worker.once('online', resolve));`, { nodeArgs: [`--inspect-port=${PORT.worker}`] });
     const dir = join(tmpDir(t), 'w');
-    const result = await runCli(['watch', String(target.pid), '--worker', '1', '--interval', '1500ms', '--count', '3', '--dir', dir]);
+    const result = await runCli(['watch', String(target.pid), '--worker', '1', '--interval', '1s', '--count', '3', '--dir', dir]);
     assert.equal(result.status, 1, result.stdout + result.stderr);
     assert.match(result.stdout, new RegExp(`^leakcheck watch pid ${target.pid} worker 1: 3 of 3 snapshots$`, 'm'));
     assert.match(result.stdout, /LeakedSession/);
