@@ -3,6 +3,7 @@ import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough, type Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
+import { ErrorCode, LeakcheckError } from '../errors.js';
 import type { CdpSession } from './cdp-session.js';
 
 /** V8's own progress while it builds the snapshot, then bytes as they are written. */
@@ -63,7 +64,7 @@ export async function streamHeapSnapshot(
     }),
   ];
   const aborted = new Promise<never>((_, reject) => {
-    const abort = () => reject(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
+    const abort = () => reject(new LeakcheckError(ErrorCode.INTERRUPTED, 'interrupted during the snapshot; the partial file was removed', { file: path }));
     if (options.signal?.aborted) abort();
     options.signal?.addEventListener('abort', abort, { once: true });
   });
