@@ -6,6 +6,8 @@ import { inspectCommand } from './commands/inspect.js';
 import { loadCommand } from './commands/load.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
+import { snapshotCommand } from './commands/snapshot.js';
+import { watchCommand } from './commands/watch.js';
 
 /**
  * Builds the yargs parser without side effects: nothing is parsed until the caller asks, so tests
@@ -13,7 +15,9 @@ import { runCommand } from './commands/run.js';
  */
 // Each command module types its own arguments; the list only needs them to be commands.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const commands: CommandModule<any, any>[] = [runCommand, reportCommand, inspectCommand, diffCommand, loadCommand];
+const commands: CommandModule<any, any>[] = [
+  runCommand, reportCommand, inspectCommand, diffCommand, loadCommand, snapshotCommand, watchCommand,
+];
 
 export function buildCli(argv: string[]): Argv {
   const command = argv.find((arg) => !arg.startsWith('-'));

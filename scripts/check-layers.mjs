@@ -25,7 +25,7 @@ const rules = {
   'src/report': {
     internal: [
       'src/report/', 'src/snapshot/index.ts', 'src/diff/index.ts', 'src/detectors/index.ts',
-      'src/agent/protocol.ts', 'src/errors.ts',
+      'src/agent/protocol.ts', 'src/live/index.ts', 'src/errors.ts',
     ],
     packages: ['chalk'],
   },
@@ -35,6 +35,11 @@ const rules = {
       'src/errors.ts', 'src/progress.ts', 'src/version.ts',
     ],
     packages: [],
+  },
+  // Live processes: reaches targets over the inspector protocol; analysis only through analyze.ts.
+  'src/live': {
+    internal: ['src/live/', 'src/analyze.ts', 'src/errors.ts', 'src/progress.ts'],
+    packages: ['ws'],
   },
   'src/analyze.ts': {
     internal: ['src/snapshot/index.ts', 'src/diff/index.ts', 'src/detectors/index.ts', 'src/report/index.ts', 'src/errors.ts', 'src/progress.ts'],

@@ -27,6 +27,26 @@ export const ErrorCode = {
   TARGET_CRASHED: 'ERR_TARGET_CRASHED',
   /** The agent inside the target did not answer. */
   AGENT_UNAVAILABLE: 'ERR_AGENT_UNAVAILABLE',
+  /** No process has the pid given, or it exited before leakcheck reached it. */
+  PROCESS_NOT_FOUND: 'ERR_PROCESS_NOT_FOUND',
+  /** The pid is not a Node process that opens its inspector on SIGUSR1 (a signal would kill it). */
+  PROCESS_NOT_NODE: 'ERR_PROCESS_NOT_NODE',
+  /** The process belongs to another user: it cannot be signalled or inspected from here. */
+  PERMISSION_DENIED: 'ERR_PERMISSION_DENIED',
+  /** The inspector port is held by something other than the target's own inspector. */
+  INSPECTOR_PORT_BUSY: 'ERR_INSPECTOR_PORT_BUSY',
+  /** The inspector did not answer, refused a command, or the connection dropped. */
+  INSPECTOR_UNAVAILABLE: 'ERR_INSPECTOR_UNAVAILABLE',
+  /** The target exited while a snapshot was being taken (the partial file is removed). */
+  TARGET_EXITED: 'ERR_TARGET_EXITED',
+  /** The snapshot would need more memory than the target may still take (use --force to override). */
+  MEMORY_INSUFFICIENT: 'ERR_MEMORY_INSUFFICIENT',
+  /** No worker thread with the requested threadId runs in the target. */
+  WORKER_NOT_FOUND: 'ERR_WORKER_NOT_FOUND',
+  /** Ctrl-C (SIGINT/SIGTERM) stopped a snapshot; the partial file is removed. */
+  INTERRUPTED: 'ERR_INTERRUPTED',
+  /** A watch was interrupted before it had two snapshots to compare. */
+  WATCH_INCOMPLETE: 'ERR_WATCH_INCOMPLETE',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

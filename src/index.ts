@@ -33,3 +33,8 @@ export {
   type RunReport, type RunPhase, type RunCheckpoint, type RunMemorySample, type RunGcSample, type SeriesTrend,
   type RunVerdict, type VerdictReason, type ReasonKind, type TrendJudgement, type ExitFacts, type Outcome,
 } from './report/index.js';
+export {
+  snapshotLiveProcess, watchLiveProcess, checkMemoryFit, parseInspectorAddress,
+  type LiveSnapshotOptions, type LiveSnapshotResult, type TakenSnapshot, type LiveEvent, type WatchOptions, type WatchResult,
+  type WatchEvent, type MemoryFit, type TargetMemory, type InspectorState, type InspectorAddress,
+} from './live/index.js';

@@ -15,3 +15,6 @@ export {
 } from './finding-words.js';
 export { edgeAccessor, edgeLabel, propertyAccessor, retainerPathText, retainerPathTokens } from './path-words.js';
 export type { StoredWords } from './schema-v1.js';
+export {
+  renderSnapshotProgress, renderInspectorOpened, renderMemoryCheck, renderLiveSnapshotText, renderWatchText,
+} from './live-text.js';
