@@ -14,10 +14,10 @@ async function gzipFile(from: string, to: string): Promise<string> {
   return to;
 }
 
-/** exit 2, nothing on stdout, exactly one stderr line that names the file and has no stack. */
+/** exit 2, exactly one stderr line that names the file and has no stack; on stdout nothing, or with --json the error object. */
 function assertOneLineError(result: CliResult, file: string, pattern: RegExp): void {
   assert.equal(result.status, 2, result.stderr);
-  assert.equal(result.stdout, '');
+  if (result.stdout !== '') assert.match(JSON.parse(result.stdout).error.code, /^ERR_[A-Z_]+$/, result.stdout);
   const lines = result.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, result.stderr);
   assert.ok(lines[0]!.includes(file), result.stderr);
