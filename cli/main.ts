@@ -11,9 +11,8 @@ const fail = (error: unknown) => {
   const style = createStyle({ color: process.stderr.isTTY ? undefined : false });
   process.stderr.write(`${style.red('leakcheck:')} ${describeError(error, args.includes('--verbose'))}\n`);
   // A CI parser reading stdout of a --json run gets JSON whatever happened, unless stdout itself
-  // is what failed: writing there again would fail again (and report again, without end).
-  const stdoutFailed = isLeakcheckError(error) && error.code === ErrorCode.OUTPUT_FAILED && error.file === undefined;
-  if (wantsJson(args) && !stdoutFailed) {
+  // failed: writing there again would fail again, and each failure would call this once more.
+  if (wantsJson(args) && !(isLeakcheckError(error) && error.code === ErrorCode.OUTPUT_FAILED)) {
     const code = isLeakcheckError(error) ? error.code : 'ERR_INTERNAL';
     process.stdout.write(`${JSON.stringify({ error: { code, message: describeError(error, false) } })}\n`);
   }

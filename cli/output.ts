@@ -17,11 +17,15 @@ export function writeStdout(text: string, stream: NodeJS.WritableStream = proces
   });
 }
 
-/** Installs the one 'error' listener: a late write error prints its line and makes the exit 2. */
+/**
+ * Installs the one 'error' listener: the first write error nobody awaited prints its line and
+ * makes the exit 2; later ones (every write after a closed pipe fails too) add nothing.
+ */
 export function watchStdout(onError: (error: LeakcheckError) => void, stream: NodeJS.WritableStream = process.stdout): void {
+  let failed = false;
   stream.on('error', (error: Error) => {
-    if (reported.has(error)) return;
-    reported.add(error);
+    if (reported.has(error) || failed) return;
+    failed = true;
     onError(outputFailed(error));
   });
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { cliPath, fixturesDir } from '../helpers/paths.js';
 import { SnapshotBuilder } from '../helpers/snapshot-builder.js';
+import { permutedSnapshot } from './damage.js';
 
 /**
  * CLI misuse and hostile-input cases for `inspect`, `diff` and `report` (issue 14, items 13-23),
@@ -229,6 +230,17 @@ export function cliCases(f: CliFixtures, mkfifo: (path: string) => void): CliCas
   const headerEnd = finalText.indexOf('"nodes":');
   writeFileSync(at('renamed-final.heapsnapshot'), Buffer.from(finalText.slice(0, headerEnd).replace('"closure"', '"function"') + finalText.slice(headerEnd), 'latin1'));
   add({ name: 'diff with renamed node types in final', args: ['diff', f.base, f.target, at('renamed-final.heapsnapshot')], status: 2, stderr: /renamed-final\.heapsnapshot: snapshot\.meta\.node_types\[0\] lacks the node type "closure"/ });
+
+  const permuted = (file: string, name: string) => {
+    writeFileSync(at(name), permutedSnapshot(gunzipSync(readFileSync(file))));
+    return at(name);
+  };
+  add({
+    name: 'diff of consistently permuted snapshots',
+    args: ['diff', permuted(f.base, 'p-base.heapsnapshot'), permuted(f.target, 'p-target.heapsnapshot'), permuted(f.final, 'p-final.heapsnapshot')],
+    status: f.tripleStatus,
+    stdout: f.tripleStatus === 1 ? /LEAK +JobQueue 'error'/ : /clean: nothing crossed the thresholds/,
+  });
 
   // 22: size caps.
   add({ name: 'report /dev/zero', args: ['report', '/dev/zero'], status: 2, stderr: /\/dev\/zero: the report is over its limit of 67108864 bytes/ });

@@ -134,6 +134,12 @@ export function damagedSnapshots(good: Buffer, options: DamageOptions): FaultCas
   return cases;
 }
 
+/** The snapshot with its node and edge fields consistently permuted (meta and data): the same graph. */
+export function permutedSnapshot(good: Buffer): Buffer {
+  const text = good.toString('latin1');
+  return Buffer.from(permuteFields(text, locate(text), [3, 0, 4, 1, 2], [2, 0, 1]), 'latin1');
+}
+
 const FOREIGN: Readonly<Record<string, string>> = {
   'empty file': '',
   'whitespace only': ' \n\t \n',
