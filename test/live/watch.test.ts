@@ -96,7 +96,7 @@ await new Promise((resolve) => globalThis.worker.once('online', resolve));`, { n
     assert.match(result.stderr, new RegExp(`pid ${target.pid} worker 1: heap [\\d.]+ [KM]iB used`));
 
     const main = await runCli(['snapshot', String(target.pid), '-o', join(dir, 'main.heapsnapshot.gz'), '--json']);
-    assert.equal(main.status, 0, main.stderr);
+    assert.equal(main.status, 0, `${main.stderr}\ntarget: ${String(target.child.exitCode)} ${String(target.child.signalCode)} ${target.stderr()}`);
     assert.equal((JSON.parse(main.stdout) as { threadId: number }).threadId, 0);
     const missing = await runCli(['snapshot', String(target.pid), '--worker', '9']);
     assert.equal(missing.status, 2);
