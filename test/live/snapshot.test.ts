@@ -13,7 +13,7 @@ import { MARKER_SOURCE, portOpen, startLiveTarget, type LiveTarget } from './liv
 
 // Fixed inspector ports from this helper's range (45000-45999), one per test, so parallel test
 // files never meet on Node's default 9229.
-const PORT = { esm: 45101, cjs: 45102, open: 45103, address: 45104, refuse: 45105, busy: 45106, dies: 45107, perm: 45108, interrupt: 45109 };
+const PORT = { esm: 45101, cjs: 45102, open: 45103, address: 45104, refuse: 45105, busy: 45106, dies: 45107, perm: 45108, interrupt: 45109, unwritable: 45110 };
 
 async function markerCount(path: string): Promise<number> {
   const snapshot = await loadSnapshot(path);
@@ -175,6 +175,15 @@ describe('leakcheck snapshot <pid>', () => {
     });
     assert.equal(result.status, 2, result.stderr);
     assert.equal(result.stderr, `leakcheck: pid ${target.pid}: permission denied: the process belongs to another user (run leakcheck as that user)\n`);
+  });
+
+  test('an output that cannot be written is a one-line error, and the inspector is closed again', async (t) => {
+    const target = await startLiveTarget(t, '', { nodeArgs: [`--inspect-port=${PORT.unwritable}`] });
+    const out = join(tmpDir(t), 'missing-dir', 'x.heapsnapshot.gz');
+    const result = await runCli(['snapshot', String(target.pid), '-o', out]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /\nleakcheck: .*missing-dir\/x\.heapsnapshot\.gz: cannot write the snapshot: ENOENT[^\n]*\n$/);
+    assert.equal(await portOpen(PORT.unwritable), false);
   });
 
   test('usage errors: neither a pid nor --inspector, or both', async () => {
