@@ -91,7 +91,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
     }
     process.exitCode = exitCodeForWatch(result);
     if (result.analysis === undefined) {
-      throw new LeakcheckError(ErrorCode.WATCH_INCOMPLETE, `watch stopped after ${result.snapshots.length} snapshot(s); 2 are needed for a verdict (kept in ${dir})`);
+      throw new LeakcheckError(ErrorCode.WATCH_INCOMPLETE, `watch stopped after ${result.snapshots.length} snapshot(s)${result.targetExited ? ' because the process exited' : ''}; 2 are needed for a verdict (kept in ${dir})`);
     }
   },
 };
