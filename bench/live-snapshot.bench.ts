@@ -1,8 +1,8 @@
 // npm run bench:live — what a snapshot of a live process costs it, two ways, in the same run:
 //   leakcheck: SIGUSR1 → inspector → HeapProfiler.takeHeapSnapshot streamed into gzip (what `leakcheck snapshot <pid>` does);
 //   signal:    node --heapsnapshot-signal=SIGUSR2, which writes an uncompressed .heapsnapshot next to the target.
-// One target with a ~SIZE_MIB heap (default 500) is started once and snapshotted ROUNDS times by each
-// method, alternating. Per snapshot: wall time until the file is complete, extra peak RSS of the target
+// Each snapshot gets a fresh target with a ~SIZE_MIB heap (default 500), so neither method reuses
+// pages the other freed; ROUNDS rounds alternate the order. Per snapshot: wall time until the file is complete, extra peak RSS of the target
 // (VmHWM after clear_refs reset, minus RSS before), the target's CPU time, the file size; for leakcheck
 // also its own CPU time. Then the signal's raw file is gzipped at levels 1 and 6 here, to show what the
 // compression level costs (the choice behind SNAPSHOT_GZIP_LEVEL).
@@ -120,47 +120,57 @@ async function gzipCost(file: string, level: number): Promise<{ level: number; m
   return { level, ms: performance.now() - started, bytes, ratio: raw / bytes, mibPerCpuSecond: raw / MIB / ((cpu.user + cpu.system) / 1e6) };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'leakcheck-bench-live-'));
-const child = spawn(process.execPath, ['--heapsnapshot-signal=SIGUSR2', `--inspect-port=${port}`, '--max-old-space-size=4096', '-e', TARGET_SOURCE], {
-  cwd: dir, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, NODE_OPTIONS: '' },
-});
-try {
-  const ready = await new Promise<{ usedHeapBytes: number; items: number }>((resolve, reject) => {
-    child.once('message', (message) => resolve(message as { usedHeapBytes: number; items: number }));
+interface Ready { usedHeapBytes: number; items: number }
+
+async function startTarget(dir: string): Promise<{ child: ChildProcess; ready: Ready }> {
+  const child = spawn(process.execPath, ['--heapsnapshot-signal=SIGUSR2', `--inspect-port=${port}`, '--max-old-space-size=4096', '-e', TARGET_SOURCE], {
+    cwd: dir, stdio: ['ignore', 'inherit', 'ignore', 'ipc'], env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as Ready));
     child.once('exit', (code) => reject(new Error(`target exited with ${code}`)));
   });
-  process.stdout.write(`target pid ${child.pid}: ${formatMiB(ready.usedHeapBytes)} used heap in ${ready.items.toLocaleString('en-US')} items\n`);
-  const measurements: Measurement[] = [];
+  return { child, ready };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'leakcheck-bench-live-'));
+let current: ChildProcess | undefined;
+try {
+  const measurements: (Measurement & { usedHeapBytes: number })[] = [];
   for (let round = 1; round <= rounds; round++) {
     const order: Measurement['method'][] = round % 2 === 1 ? ['leakcheck', 'signal'] : ['signal', 'leakcheck'];
     for (const method of order) {
-      const m = await measure(method, round, child, dir);
+      const { child, ready } = await startTarget(dir);
+      current = child;
+      const m = { ...(await measure(method, round, child, dir)), usedHeapBytes: ready.usedHeapBytes };
+      child.kill('SIGKILL');
       measurements.push(m);
-      process.stdout.write(`round ${round} ${method}: ${formatSeconds(m.wallMs)}, +${formatMiB(m.extraPeakRssBytes)} peak RSS\n`);
+      process.stdout.write(`round ${round} ${method}: ${formatMiB(ready.usedHeapBytes)} used heap (${ready.items.toLocaleString('en-US')} items), ${formatSeconds(m.wallMs)}, +${formatMiB(m.extraPeakRssBytes)} peak RSS\n`);
     }
   }
   const rawFile = readdirSync(dir).find((entry) => entry.endsWith('.heapsnapshot'));
   const gzip = rawFile === undefined ? [] : [await gzipCost(join(dir, rawFile), 1), await gzipCost(join(dir, rawFile), 6)];
 
-  process.stdout.write(`\n${renderTable<Measurement>([
+  process.stdout.write(`\n${renderTable<Measurement & { usedHeapBytes: number }>([
     { title: 'method', cell: (m) => m.method, left: true },
     { title: 'round', cell: (m) => String(m.round) },
+    { title: 'used heap', cell: (m) => formatMiB(m.usedHeapBytes) },
     { title: 'wall', cell: (m) => formatSeconds(m.wallMs) },
     { title: 'target CPU', cell: (m) => formatSeconds(m.targetCpuMs) },
     { title: 'tool CPU', cell: (m) => (m.toolCpuMs === undefined ? '-' : formatSeconds(m.toolCpuMs)) },
     { title: 'RSS before', cell: (m) => formatMiB(m.rssBeforeBytes) },
     { title: 'extra peak RSS', cell: (m) => formatMiB(m.extraPeakRssBytes) },
-    { title: 'peak ÷ used heap', cell: (m) => (m.extraPeakRssBytes / ready.usedHeapBytes).toFixed(2) },
+    { title: 'peak ÷ used heap', cell: (m) => (m.extraPeakRssBytes / m.usedHeapBytes).toFixed(2) },
     { title: 'file', cell: (m) => formatMiB(m.fileBytes) },
     { title: 'raw JSON', cell: (m) => formatMiB(m.rawBytes) },
   ], measurements)}\n`);
   if (gzip.length > 0) {
     process.stdout.write(`\ngzip of the raw snapshot here: ${gzip.map((g) => `level ${g.level}: ${g.ratio.toFixed(1)}× smaller, ${g.mibPerCpuSecond.toFixed(0)} MiB per CPU second`).join('; ')}\n`);
   }
-  process.stdout.write(`memory check estimate: used heap × ${SNAPSHOT_MEMORY_FACTOR} = ${formatMiB(ready.usedHeapBytes * SNAPSHOT_MEMORY_FACTOR)}\n`);
-  const latest = writeResults('live-snapshot', { sizeMiB, rounds, usedHeapBytes: ready.usedHeapBytes, items: ready.items, measurements, gzip, node: process.version });
+  process.stdout.write(`memory check estimate: used heap × ${SNAPSHOT_MEMORY_FACTOR}\n`);
+  const latest = writeResults('live-snapshot', { sizeMiB, rounds, measurements, gzip, node: process.version });
   process.stdout.write(`results: ${latest}\n`);
 } finally {
-  child.kill('SIGKILL');
+  current?.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 }

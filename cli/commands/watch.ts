@@ -83,12 +83,15 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
     }
     const first = result.snapshots[0];
     const where = first === undefined ? (args.pid === undefined ? 'inspector' : `pid ${args.pid}`) : first.threadId === 0 ? `pid ${first.pid}` : `pid ${first.pid} worker ${first.threadId}`;
-    process.stdout.write(args.json
-      ? `${JSON.stringify(result, null, 2)}\n`
-      : renderWatchText(result, where, createStyle({ color: args['color'] as boolean | undefined }), { cwd: process.cwd() }));
+    // With --json, stdout carries one object: the result, or (below) the error main prints.
+    if (!args.json || result.analysis !== undefined) {
+      process.stdout.write(args.json
+        ? `${JSON.stringify(result, null, 2)}\n`
+        : renderWatchText(result, where, createStyle({ color: args['color'] as boolean | undefined }), { cwd: process.cwd() }));
+    }
     process.exitCode = exitCodeForWatch(result);
     if (result.analysis === undefined) {
-      throw new LeakcheckError(ErrorCode.WATCH_INCOMPLETE, `watch stopped after ${result.snapshots.length} snapshot(s); 2 are needed for a verdict (kept in ${dir})`);
+      throw new LeakcheckError(ErrorCode.WATCH_INCOMPLETE, `watch stopped after ${result.snapshots.length} snapshot(s)${result.targetExited ? ' because the process exited' : ''}; 2 are needed for a verdict (kept in ${dir})`);
     }
   },
 };

@@ -17,13 +17,12 @@ export interface MemoryFit {
 
 /**
  * V8 builds the whole snapshot graph (an entry per object, an edge per reference, the strings)
- * inside the target before it streams a byte, and the inspector then queues the JSON chunks in the
- * target until its I/O thread has sent them. bench:live measured the extra peak RSS of the target
- * at 12.4-12.6× the used heap (68 and 506 MiB heaps of small objects, the dense case leaks make;
- * machine under load), against 5.7× for --heapsnapshot-signal. Heaps of large strings or buffers
- * need less; this errs on the side of the process, and --force / --available-memory exist.
+ * inside the target before it streams a byte. bench:live measured the target's extra peak RSS at
+ * 12.6-13.8× the used heap on heaps of small objects (83 and 506 MiB; the dense case leaks make),
+ * the same through the inspector as with --heapsnapshot-signal. Heaps of large strings or
+ * buffers need less; this errs on the side of the process, and --force / --available-memory exist.
  */
-export const SNAPSHOT_MEMORY_FACTOR = 13;
+export const SNAPSHOT_MEMORY_FACTOR = 14;
 
 /**
  * The tighter of the cgroup v2 headroom (memory.max − memory.current, where a limit applies) and

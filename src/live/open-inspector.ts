@@ -3,7 +3,7 @@ import { ErrorCode, LeakcheckError } from '../errors.js';
 import { attachToWorker, connectWebSocket, type CdpSession } from './cdp-session.js';
 import { pickNodeTarget, probeInspectorPort, type InspectorAddress, type InspectorTarget } from './inspector-endpoint.js';
 import { checkTargetProcess, DEFAULT_INSPECTOR_PORT, processAlive } from './target-process.js';
-import { closeTargetInspector, readTargetMemory } from './target-eval.js';
+import { CLOSE_DELAY_MS, closeTargetInspector, readTargetMemory } from './target-eval.js';
 
 export interface InspectorOptions {
   /** The process to open (by SIGUSR1); omit when `inspector` names an inspector that is already reachable. */
@@ -149,9 +149,10 @@ async function connectTarget(options: InspectorOptions, host: string | undefined
   return { session, pid, threadId, where, local: options.pid !== undefined && options.inspector === undefined, inspector, close };
 }
 
-/** inspector.close() runs on the target's next turn of its event loop; give it a moment, then say whether the port went away. */
+/** inspector.close() runs CLOSE_DELAY_MS after our disconnect; give it a few seconds more, then say whether the port went away. */
 async function waitClosed(host: string, port: number): Promise<boolean> {
-  for (let attempt = 0; attempt < 40; attempt++) {
+  const deadline = Date.now() + CLOSE_DELAY_MS + 4000;
+  while (Date.now() < deadline) {
     if ((await probeInspectorPort(host, port, 500)).kind === 'closed') return true;
     await sleep(POLL_MS);
   }

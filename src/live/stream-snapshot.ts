@@ -42,7 +42,10 @@ export async function streamHeapSnapshot(
   const gzip = path.endsWith('.gz');
   const partial = `${path}.partial`;
   const file = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
-  await new Promise<void>((resolve, reject) => file.once('open', () => resolve()).once('error', reject));
+  await new Promise<void>((resolve, reject) => file.once('open', () => resolve()).once('error', (error: NodeJS.ErrnoException) => {
+    const why = error.code === 'EEXIST' ? `${partial} exists (left by a snapshot that was killed?); remove it` : error.message;
+    reject(new LeakcheckError(ErrorCode.FILE_UNREADABLE, `cannot write the snapshot: ${why}`, { file: path, cause: error }));
+  }));
   const head: Transform = gzip ? createGzip({ level: SNAPSHOT_GZIP_LEVEL }) : new PassThrough();
   const written = pipeline(head, file);
   let rawBytes = 0;

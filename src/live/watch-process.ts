@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { analyzeSnapshots, type AnalysisResult, type AnalyzeOptions } from '../analyze.js';
+import { ErrorCode, LeakcheckError } from '../errors.js';
 import { openLiveTarget, type InspectorState } from './open-inspector.js';
 import { snapshotOpenTarget, type LiveEvent, type LiveSnapshotOptions, type TakenSnapshot } from './snapshot-process.js';
 
@@ -30,6 +31,8 @@ export interface WatchResult {
   /** Snapshots asked for; fewer were taken when the watch was interrupted. */
   requestedCount: number;
   interrupted: boolean;
+  /** The target (or its worker) exited during the watch: what was taken before is still analysed. */
+  targetExited: boolean;
   /** Which snapshots went into the diff: all of them up to 3, else first, second-to-last, last. */
   analyzedPaths: string[];
   /** The diff and verdict; absent when fewer than 2 snapshots were taken. */
@@ -48,6 +51,7 @@ export async function watchLiveProcess(options: WatchOptions): Promise<WatchResu
   await mkdir(options.dir, { recursive: true, mode: 0o700 });
   const snapshots: TakenSnapshot[] = [];
   let interrupted = false;
+  let targetExited = false;
   const target = await openLiveTarget(options);
   let inspector: InspectorState;
   try {
@@ -72,6 +76,11 @@ export async function watchLiveProcess(options: WatchOptions): Promise<WatchResu
         snapshots.push(snapshot);
         emit({ kind: 'snapshot-taken', index, count: options.count, snapshot });
       } catch (error) {
+        // A leak that ends in a crash is the case a watch exists for: keep the evidence gathered so far.
+        if (error instanceof LeakcheckError && error.code === ErrorCode.TARGET_EXITED) {
+          targetExited = true;
+          break;
+        }
         if (!options.signal?.aborted) throw error;
         interrupted = true;
         break;
@@ -82,7 +91,7 @@ export async function watchLiveProcess(options: WatchOptions): Promise<WatchResu
     await target.close();
   }
   const analyzedPaths = pickForDiff(snapshots.map((snapshot) => snapshot.path));
-  const result: WatchResult = { snapshots, inspector, requestedCount: options.count, interrupted, analyzedPaths };
+  const result: WatchResult = { snapshots, inspector, requestedCount: options.count, interrupted, targetExited, analyzedPaths };
   if (analyzedPaths.length < 2) return result;
   emit({ kind: 'analyzing', paths: analyzedPaths });
   return { ...result, analysis: await analyzeSnapshots(analyzedPaths, options.analyze) };

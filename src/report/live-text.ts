@@ -41,7 +41,7 @@ export function renderLiveSnapshotText(result: LiveSnapshotResult, where: string
 
 /** What `leakcheck watch` prints: the post-GC heap figures per snapshot, then the diff as `leakcheck diff` prints it. */
 export function renderWatchText(result: WatchResult, where: string, style: Style, options: FindingsTextOptions = {}): string {
-  const lines = [style.bold(`leakcheck watch ${where}: ${result.snapshots.length} of ${result.requestedCount} snapshots${result.interrupted ? ' (interrupted)' : ''}`)];
+  const lines = [style.bold(`leakcheck watch ${where}: ${result.snapshots.length} of ${result.requestedCount} snapshots${result.targetExited ? ' (the process exited)' : result.interrupted ? ' (interrupted)' : ''}`)];
   lines.push(`  ${'#'.padEnd(3)}${'time (UTC)'.padEnd(22)}${'heap used'.padStart(12)}${'change'.padStart(13)}${'external'.padStart(12)}${'rss'.padStart(12)}  file`);
   result.snapshots.forEach((snapshot, k) => {
     const memory = snapshot.memory;

@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { loadSnapshot, summarizeClasses } from '../../src/index.js';
 import { SNAPSHOT_MEMORY_FACTOR } from '../../src/live/index.js';
 import { cliPath } from '../helpers/paths.js';
 import { runCli } from '../helpers/run-cli.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
-import { MARKER_SOURCE, portOpen, startLiveTarget } from './live-target.js';
+import { MARKER_SOURCE, portOpen, startLiveTarget, type LiveTarget } from './live-target.js';
 
 // Fixed inspector ports from this helper's range (45000-45999), one per test, so parallel test
 // files never meet on Node's default 9229.
-const PORT = { esm: 45101, cjs: 45102, open: 45103, address: 45104, refuse: 45105, busy: 45106, dies: 45107, perm: 45108 };
+const PORT = { esm: 45101, cjs: 45102, open: 45103, address: 45104, refuse: 45105, busy: 45106, dies: 45107, perm: 45108, interrupt: 45109, unwritable: 45110 };
 
 async function markerCount(path: string): Promise<number> {
   const snapshot = await loadSnapshot(path);
@@ -130,21 +130,38 @@ describe('leakcheck snapshot <pid>', () => {
     assert.equal(target.stderr().includes('Debugger listening'), false, 'no signal was sent');
   });
 
-  test('a process that dies mid-snapshot is a one-line error and the partial file is removed', async (t) => {
+  /** Runs `snapshot` on a target with a big heap and does `interrupt` once V8 reports progress. */
+  async function snapshotInterrupted(t: TestContext, port: number, interrupt: (cli: ChildProcess, target: LiveTarget) => void) {
     // Enough objects that building the snapshot takes a while after the first progress line.
-    const target = await startLiveTarget(t, 'globalThis.big = Array.from({ length: 800_000 }, (_, i) => ({ i, s: `v${i}` }));', { nodeArgs: [`--inspect-port=${PORT.dies}`] });
+    const target = await startLiveTarget(t, 'globalThis.big = Array.from({ length: 800_000 }, (_, i) => ({ i, s: `v${i}` }));', { nodeArgs: [`--inspect-port=${port}`] });
     const dir = tmpDir(t);
-    const out = join(dir, 'dies.heapsnapshot.gz');
-    const cli = spawn(process.execPath, [cliPath, 'snapshot', String(target.pid), '-o', out], { env: { ...process.env, NO_COLOR: '1' } });
+    const cli = spawn(process.execPath, [cliPath, 'snapshot', String(target.pid), '-o', join(dir, 'cut.heapsnapshot.gz')], { env: { ...process.env, NO_COLOR: '1' } });
     let stderr = '';
+    let done = false;
     cli.stderr.setEncoding('utf8').on('data', (text: string) => {
       stderr += text;
-      if (/building snapshot/.test(stderr) && target.child.exitCode === null) target.child.kill('SIGKILL');
+      if (!done && /building snapshot/.test(stderr)) {
+        done = true;
+        interrupt(cli, target);
+      }
     });
     const status = await new Promise<number | null>((resolve) => cli.on('close', resolve));
+    return { status, stderr, files: readdirSync(dir), target };
+  }
+
+  test('a process that dies mid-snapshot is a one-line error and the partial file is removed', async (t) => {
+    const { status, stderr, files, target } = await snapshotInterrupted(t, PORT.dies, (_, victim) => victim.child.kill('SIGKILL'));
     assert.equal(status, 2, stderr);
     assert.match(stderr, new RegExp(`\\nleakcheck: pid ${target.pid}: the process exited during the snapshot; the partial file was removed\\n$`));
-    assert.deepEqual(readdirSync(dir), []);
+    assert.deepEqual(files, []);
+  });
+
+  test('Ctrl-C during a snapshot removes the partial file, exits 2, and leaves the target running', async (t) => {
+    const { status, stderr, files, target } = await snapshotInterrupted(t, PORT.interrupt, (cli) => cli.kill('SIGINT'));
+    assert.equal(status, 2, stderr);
+    assert.match(stderr, /\nleakcheck: .*cut\.heapsnapshot\.gz: interrupted during the snapshot; the partial file was removed\n$/);
+    assert.deepEqual(files, []);
+    assert.equal(target.child.exitCode, null);
   });
 
   test('a process of another user is "permission denied" (exit 2)', async (t) => {
@@ -158,6 +175,15 @@ describe('leakcheck snapshot <pid>', () => {
     });
     assert.equal(result.status, 2, result.stderr);
     assert.equal(result.stderr, `leakcheck: pid ${target.pid}: permission denied: the process belongs to another user (run leakcheck as that user)\n`);
+  });
+
+  test('an output that cannot be written is a one-line error, and the inspector is closed again', async (t) => {
+    const target = await startLiveTarget(t, '', { nodeArgs: [`--inspect-port=${PORT.unwritable}`] });
+    const out = join(tmpDir(t), 'missing-dir', 'x.heapsnapshot.gz');
+    const result = await runCli(['snapshot', String(target.pid), '-o', out]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /\nleakcheck: .*missing-dir\/x\.heapsnapshot\.gz: cannot write the snapshot: ENOENT[^\n]*\n$/);
+    assert.equal(await portOpen(PORT.unwritable), false);
   });
 
   test('usage errors: neither a pid nor --inspector, or both', async () => {

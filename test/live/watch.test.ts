@@ -11,7 +11,7 @@ import { runCli } from '../helpers/run-cli.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 import { portOpen, startLiveTarget } from './live-target.js';
 
-const PORT = { leaky: 45201, clean: 45202, interrupt: 45203, worker: 45204 };
+const PORT = { leaky: 45201, clean: 45202, interrupt: 45203, worker: 45204, exits: 45205 };
 
 // ~3,000 instances (~0.7 MiB) more per 1 s interval, all kept: a leak by count and by bytes.
 const LEAKY_SOURCE = `class LeakedSession { constructor(i) { this.i = i; this.payload = 'x'.repeat(200) + i; } }
@@ -83,6 +83,22 @@ describe('leakcheck watch <pid>', () => {
     assert.deepEqual(one.files, ['1.heapsnapshot.gz']);
   });
 
+  test('a process that exits mid-watch still gets its verdict from the snapshots taken before', async (t) => {
+    const target = await startLiveTarget(t, LEAKY_SOURCE, { nodeArgs: [`--inspect-port=${PORT.exits}`] });
+    const cli = spawn(process.execPath, [cliPath, 'watch', String(target.pid), '--interval', '1s', '--count', '3', '--dir', join(tmpDir(t), 'w')], { env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    cli.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text; });
+    cli.stderr.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text;
+      if (stderr.includes('snapshot 2/3 taken; next in') && target.child.exitCode === null) target.child.kill('SIGKILL');
+    });
+    const status = await new Promise<number | null>((resolve) => cli.on('close', resolve));
+    assert.equal(status, 1, stdout + stderr);
+    assert.match(stdout, /: 2 of 3 snapshots \(the process exited\)/);
+    assert.match(stdout, /^leakcheck diff \(two snapshots\)$/m);
+  });
+
   test('--worker finds a leak inside a worker thread while the main thread is clean', async (t) => {
     const workerSource = JSON.stringify(LEAKY_SOURCE);
     const target = await startLiveTarget(t, `import { Worker } from 'node:worker_threads';
@@ -96,7 +112,7 @@ await new Promise((resolve) => globalThis.worker.once('online', resolve));`, { n
     assert.match(result.stderr, new RegExp(`pid ${target.pid} worker 1: heap [\\d.]+ [KM]iB used`));
 
     const main = await runCli(['snapshot', String(target.pid), '-o', join(dir, 'main.heapsnapshot.gz'), '--json']);
-    assert.equal(main.status, 0, main.stderr);
+    assert.equal(main.status, 0, `${main.stderr}\ntarget: ${String(target.child.exitCode)} ${String(target.child.signalCode)} ${target.stderr()}`);
     assert.equal((JSON.parse(main.stdout) as { threadId: number }).threadId, 0);
     const missing = await runCli(['snapshot', String(target.pid), '--worker', '9']);
     assert.equal(missing.status, 2);
