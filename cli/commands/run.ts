@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { ErrorCode, LeakcheckError } from '../../src/errors.js';
 import { createStyle, formatBytes, formatCount, formatDurationMs, renderRunText, runReportToJson, type Outcome, type RunReport } from '../../src/report/index.js';
 import {
-  buildLoadPlan, defaultMinGrowthBytes, readPhasesFile, runTarget, type LoadPhase, type RunProgressEvent,
+  buildLoadPlan, checkUrl, defaultMinGrowthBytes, readPhasesFile, runTarget, type LoadPhase, type RunProgressEvent,
 } from '../../src/runner/index.js';
 import { analyzeSnapshots, DETECTOR_IDS } from '../../src/index.js';
 import { DEFAULT_CONFIG_FILE, loadAnalysisConfig, parseFailOn } from '../config-file.js';
@@ -83,7 +83,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
         ...(args['load-phases'] === undefined ? {} : { loadPhases: args['load-phases'] }),
         ...(args.idle === undefined ? {} : { idleMs: args.idle * 1000 }),
       });
-    if (args.url !== undefined) checkUrlArg(args.url);
+    if (args.url !== undefined) {
+      checkUrl(args.url, '--url', (message) => {
+        throw new LeakcheckError(ErrorCode.USAGE, message);
+      });
+    }
     for (const [flag, value] of [['--start-timeout', args['start-timeout']], ['--phase-timeout', args['phase-timeout']], ['--checkpoints', args.checkpoints]] as const) {
       if (value !== undefined && !(value > 0)) throw new LeakcheckError(ErrorCode.USAGE, `${flag} must be a positive number`);
     }
@@ -108,10 +112,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
     };
     process.stdout.on('error', ignoreBrokenPipe);
     process.stderr.on('error', ignoreBrokenPipe);
+    // SIGHUP (the terminal went away) ends the run like SIGTERM: the target is stopped, the report written.
     const controller = new AbortController();
-    const onSignal = (): void => controller.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    const onSignal = (signal: NodeJS.Signals): void => controller.abort(signal);
+    for (const name of stopSignals) process.once(name, onSignal);
     let report: RunReport;
     try {
       report = await runTarget({
@@ -132,23 +137,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
         ...(args['show-output'] ? { targetOutput: process.stderr } : {}),
       });
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const name of stopSignals) process.off(name, onSignal);
     }
     process.stdout.write(args.json ? runReportToJson(report) : renderRunText(report, createStyle({ color: args['color'] as boolean | undefined })));
     process.exitCode = exitCodeForOutcome(report.verdict.outcome);
   },
 };
-
-function checkUrlArg(url: string): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new LeakcheckError(ErrorCode.USAGE, `--url: not a URL: ${url}`);
-  }
-  if (parsed.protocol !== 'http:') throw new LeakcheckError(ErrorCode.USAGE, `--url: only http:// is supported by the load driver, got ${url}`);
-}
 
 function describeProgress(event: RunProgressEvent, style: ReturnType<typeof createStyle>): string {
   switch (event.kind) {

@@ -51,6 +51,8 @@ export type VerdictReason =
   | { kind: 'out-of-memory'; leak: true; phase: string | null; exit: ExitFacts | null }
   | { kind: 'crash'; leak: false; phase: string; exit: ExitFacts }
   | { kind: 'interrupted'; leak: false; phase: string; signal: string | null }
+  /** The agent stopped answering while the target process stayed: a checkpoint timed out (event loop blocked), or its channel closed. */
+  | { kind: 'unresponsive'; leak: false; phase: string; cause: 'checkpoint-timeout' | 'agent-disconnected'; waitedMs: number }
   | { kind: 'too-few-points'; leak: false; points: number; neededPoints: number }
   | { kind: 'every-request-failed'; leak: false; requests: number; firstError: string | null }
   /** Most responses were errors: the load may not reach the code under test. */

@@ -1,7 +1,7 @@
 import type { Outcome, SeriesTrend, SnapshotFinding } from './model.js';
 import type { ExitFacts, TrendJudgement, VerdictReason } from './run-verdict.js';
 import { findingTitle } from './finding-words.js';
-import { formatByteDelta, formatBytes } from './units.js';
+import { formatByteDelta, formatBytes, formatDurationMs } from './units.js';
 
 /** How a reason is shown: it says leak, it is a caveat the reader should weigh, or it is a check that passed. */
 export type ReasonTone = 'leak' | 'warning' | 'ok';
@@ -71,6 +71,10 @@ export function describeReason(reason: VerdictReason, findings: readonly Snapsho
       return `the target ended before the run did: ${describeExit(reason.exit)} during ${reason.phase}`;
     case 'interrupted':
       return `the run was ${reason.signal ? `stopped by ${reason.signal}` : 'interrupted'} during ${reason.phase}; the figures cover the run up to then`;
+    case 'unresponsive':
+      return reason.cause === 'checkpoint-timeout'
+        ? `the target did not answer a checkpoint within ${formatDurationMs(reason.waitedMs)} during ${reason.phase} (is its event loop blocked?); it was stopped`
+        : `the agent disconnected during ${reason.phase} while the target kept running; it was stopped`;
     case 'too-few-points':
       return `too few post-GC measurements for a trend (${reason.points}; need ${reason.neededPoints})`;
     case 'every-request-failed':

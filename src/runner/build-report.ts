@@ -40,6 +40,7 @@ export function buildRunReport(record: RunRecord): RunReport {
     ...(crashedDuring === null ? {} : { crash: { phase: crashedDuring, exit } }),
     ...(errorResponses === undefined ? {} : { errorResponses }),
     ...(ending.kind === 'interrupted' ? { interrupted: { phase: ending.phase, signal: ending.signal ?? null } } : {}),
+    ...(ending.kind === 'unresponsive' ? { unresponsive: { phase: ending.phase, cause: ending.cause, waitedMs: ending.waitedMs } } : {}),
     ...(!crashed && sent > 0 && failed === sent
       ? { everyRequestFailed: { requests: sent, firstError: allLoad.flatMap((p) => p.http?.errorSamples ?? [])[0] ?? null } } : {}),
   });

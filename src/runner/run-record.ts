@@ -10,7 +10,9 @@ export type RunEnding =
   /** The target exited on its own while `phase` ran (a crash, from the run's point of view). */
   | { kind: 'target-exited'; phase: string }
   /** The user (or a CI timeout) stopped the run during `phase`; `signal` names what stopped it, when known. */
-  | { kind: 'interrupted'; phase: string; signal?: string };
+  | { kind: 'interrupted'; phase: string; signal?: string }
+  /** The agent stopped answering during `phase` while the process stayed (see AgentLost). */
+  | { kind: 'unresponsive'; phase: string; cause: 'checkpoint-timeout' | 'agent-disconnected'; waitedMs: number };
 
 /** Every node process of the target's tree that loaded the agent. */
 export interface AgentRecord {

@@ -13,9 +13,10 @@ import { StatsStream } from './collect.js';
 import type { LoadPhase } from './load-plan.js';
 import { driverFor, type PhaseContext } from './phase-drivers.js';
 import { waitUntilReady } from './readiness.js';
+import { processesWithEnv, stopProcesses } from './process-tree.js';
 import { prepareRunDir, writeRunReport } from './run-files.js';
 import type { RunEnding } from './run-record.js';
-import { Interrupted, RunSession, TargetEnded } from './run-session.js';
+import { AgentLost, Interrupted, RunSession, TargetEnded } from './run-session.js';
 import { Target, type TargetExit } from './spawn-target.js';
 
 /** Snapshot analysis of the three boundary snapshots (replaceable, e.g. with other thresholds). */
@@ -66,6 +67,8 @@ export interface RunOptions {
 }
 
 export const defaultMinGrowthBytes = 1024 * 1024;
+/** The shortest a checkpoint wait is bounded to by --phase-timeout. */
+const minCheckpointWaitMs = 5000;
 
 const agentEntry = fileURLToPath(new URL('../agent/preload.js', import.meta.url));
 /** A new run id: sortable timestamp + short random suffix, safe in a file name. */
@@ -90,7 +93,9 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     checkpointsPerPhase: Math.max(1, options.checkpointsPerPhase ?? 4),
     snapshots: options.snapshots ?? true,
     heapDiff: options.heapDiff !== false,
-    checkpointTimeoutMs: options.checkpointTimeoutMs ?? 600_000,
+    // A checkpoint is a wait like any other: --phase-timeout bounds it too (a blocked event loop
+    // never answers), though never below a few seconds, what a forced GC on a busy machine can take.
+    checkpointTimeoutMs: Math.min(options.checkpointTimeoutMs ?? 600_000, Math.max(options.phaseTimeoutMs ?? 300_000, minCheckpointWaitMs)),
     minGrowthBytes: options.minGrowthBytes ?? defaultMinGrowthBytes,
   };
   const files = await prepareRunDir(resolve(cwd, options.outDir ?? join('reports', runId)));
@@ -142,7 +147,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     void running.exited.then(() => stopLoad.abort());
     options.signal?.addEventListener('abort', () => stopLoad.abort(), { once: true });
     const session = new RunSession({
-      agent, stats, files, startedAtMs, checkpointTimeoutMs: settings.checkpointTimeoutMs,
+      agent, stats, files, startedAtMs, checkpointTimeoutMs: settings.checkpointTimeoutMs, targetExited: running.exited,
       orEnd: raceEndings(running, options.signal), beforeCheckpoint: ignoreOthers,
     });
     const ending = await drivePhases({
@@ -153,8 +158,8 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       },
     }, stats, options.phases, settings, progress);
 
-    // Done driving: stop the target (or learn how it ended), then analyse.
-    const exit: TargetExit = ending.kind === 'target-exited' ? await running.exited : await running.stop();
+    // Done driving: stop the target and everything it started (or learn how it ended), then analyse.
+    const exit: TargetExit = await stopTargetTree(running, server);
     const analyze = options.analyze ?? analyzeRunSnapshots;
     let analysis: AnalysisResult | null = null;
     let analysisNote = analysisSkipReason(ending, settings.snapshots, files.snapshots.length, analyze !== false);
@@ -199,9 +204,26 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
   } finally {
     await stats?.close();
     stopLoad.abort();
-    if (target && !target.exit) await target.stop();
+    if (target) await stopTargetTree(target, server);
     await server.close();
   }
+}
+
+/** How long processes the target left behind (outside its group) get to exit on SIGTERM. */
+const stragglerGraceMs = 2000;
+
+/**
+ * Stops the target's process group (SIGTERM, SIGKILL after a grace period), then whatever it
+ * started outside the group: processes that inherited this run's private socket variable (no
+ * other process has it), and agents still connected.
+ */
+async function stopTargetTree(target: Target, server: AgentServer): Promise<TargetExit> {
+  const exit = await target.stop();
+  const connected = server.agents.filter((a) => !a.closed && a.hello).map((a) => a.hello!.pid);
+  const stragglers = new Set([...await processesWithEnv(AGENT_ENV.socket, server.socketPath), ...connected]);
+  stragglers.delete(process.pid);
+  if (stragglers.size > 0) await stopProcesses([...stragglers], stragglerGraceMs);
+  return exit;
 }
 
 /** Every wait of the run races against the target ending on its own (a crash) and against Ctrl-C. */
@@ -252,12 +274,16 @@ async function drivePhases(
       await session.checkpoint(phase, schedule.end);
     } catch (error) {
       if (error instanceof Interrupted) {
-        phase.incomplete = 'interrupted (Ctrl-C)';
+        phase.incomplete = error.signal ? `stopped by ${error.signal}` : 'interrupted';
         return { kind: 'interrupted', phase: plan.name, ...(error.signal === undefined ? {} : { signal: error.signal }) };
       }
       if (error instanceof TargetEnded) {
         phase.incomplete = `the target ${error.message}`;
         return { kind: 'target-exited', phase: plan.name };
+      }
+      if (error instanceof AgentLost) {
+        phase.incomplete = error.what === 'checkpoint-timeout' ? 'the target did not answer a checkpoint (event loop blocked?)' : 'the agent disconnected while the target kept running';
+        return { kind: 'unresponsive', phase: plan.name, cause: error.what, waitedMs: error.waitedMs };
       }
       throw error;
     } finally {

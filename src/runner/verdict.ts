@@ -86,6 +86,8 @@ export interface VerdictInput {
   minGrowthBytes?: number;
   /** Set when the run was stopped from outside (Ctrl-C, SIGTERM): during which phase, by which signal. */
   interrupted?: { phase: string; signal: string | null };
+  /** Set when the agent stopped answering while the target stayed (a blocked event loop). */
+  unresponsive?: { phase: string; cause: 'checkpoint-timeout' | 'agent-disconnected'; waitedMs: number };
   /** Most load responses were errors (shown, not decisive). */
   errorResponses?: { answered: number; failing: number; topStatus: string };
   /** Every request failed: the measurements cannot be trusted. */
@@ -122,6 +124,7 @@ export function decideVerdict(input: VerdictInput): RunVerdict {
     reasons.push({ kind: 'crash', leak: false, phase: input.crash.phase, exit: input.crash.exit });
   }
   if (input.interrupted) reasons.push({ kind: 'interrupted', leak: false, ...input.interrupted });
+  if (input.unresponsive) reasons.push({ kind: 'unresponsive', leak: false, ...input.unresponsive });
   if (input.everyRequestFailed) reasons.push({ kind: 'every-request-failed', leak: false, ...input.everyRequestFailed });
   if (input.errorResponses) reasons.push({ kind: 'error-responses', leak: false, ...input.errorResponses });
 
@@ -154,8 +157,8 @@ export function decideVerdict(input: VerdictInput): RunVerdict {
 
   const leak = reasons.some((r) => r.leak);
   const outcome = leak ? 'leak' : input.crash ? 'crashed' : input.interrupted ? 'interrupted'
-    : input.everyRequestFailed || !heap || heap.points < minTrendPoints ? 'inconclusive' : 'clean';
-  return { outcome, leak, partial: input.crash !== undefined || input.interrupted !== undefined, reasons };
+    : input.everyRequestFailed || input.unresponsive || !heap || heap.points < minTrendPoints ? 'inconclusive' : 'clean';
+  return { outcome, leak, partial: input.crash !== undefined || input.interrupted !== undefined || input.unresponsive !== undefined, reasons };
 }
 
 /** Which test a series' rise failed, so a user can tell "flat" from "rose a little" from "rose, then stopped". */
