@@ -39,8 +39,9 @@ const builder = (yargs: Argv) => yargs
     out: { type: 'string', describe: 'Report directory (default reports/<run-id>)' },
     'show-output': { type: 'boolean', default: false, describe: "Copy the target's stdout/stderr to stderr (always kept in target.log)" },
     json: { type: 'boolean', default: false, describe: 'Print report.json to stdout instead of the summary' },
-    snapshots: { type: 'boolean', default: true, describe: 'Write heap snapshots at phase boundaries (--no-snapshots: no snapshot diff; add --no-heap-diff for the fastest run)' },
-    'heap-diff': { type: 'boolean', default: true, describe: 'Record a memwatch HeapDiff per load phase' },
+    snapshots: { type: 'boolean', default: true, describe: 'Write heap snapshots at phase boundaries (--no-snapshots: no snapshot diff, the fastest run)' },
+    'keep-snapshots': { choices: ['always', 'on-leak', 'never'] as const, default: 'on-leak' as const, describe: 'Which heap snapshots stay in the report directory after the run (they can be large and hold secrets)' },
+    'heap-diff': { type: 'boolean', default: false, describe: 'Also record a memwatch HeapDiff per load phase (costs two in-process snapshots per boundary; the snapshot diff does its job)' },
     memwatch: { type: 'boolean', default: true, describe: "Load @airbnb/node-memwatch in the target when installed (--no-memwatch: GC stats from Node's v8.GCProfiler, no HeapDiff)" },
     'fail-on': { type: 'string', describe: 'Snapshot-diff gate, as for leakcheck diff, e.g. bytes=1MiB,count=200 (default from config)' },
     config: { type: 'string', describe: `Config file for the snapshot diff (default: ./${DEFAULT_CONFIG_FILE} when present)` },
@@ -56,11 +57,16 @@ const builder = (yargs: Argv) => yargs
 type RunArgs = Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>> & { '--'?: Array<string | number> };
 
 export const runCommand: CommandModule<object, RunArgs> = {
-  command: 'run',
+  // [target..] only to catch a command given without `--` and say how to give it.
+  command: 'run [target..]',
   describe: 'Run a Node service under load with the agent and report leaks',
   builder: builder as unknown as CommandModule<object, RunArgs>['builder'],
   handler: async (args) => {
     const command = (args['--'] ?? []).map(String);
+    const stray = ((args as { target?: Array<string | number> }).target ?? []).map(String);
+    if (stray.length > 0) {
+      throw new LeakcheckError(ErrorCode.USAGE, `the target command goes after --: leakcheck run [options] -- ${[...stray, ...command].join(' ')}`);
+    }
     if (command.length === 0) {
       throw new LeakcheckError(ErrorCode.USAGE, 'missing target command: leakcheck run [options] -- <command...>');
     }
@@ -126,6 +132,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         ...(args.out === undefined ? {} : { outDir: args.out }),
         snapshots: args.snapshots,
         heapDiff: args['heap-diff'],
+        keepSnapshots: args['keep-snapshots'],
         memwatch: args.memwatch,
         analyze,
         minGrowthBytes: args['min-growth'] === undefined ? defaultMinGrowthBytes : parseByteSize(args['min-growth']),
@@ -146,8 +153,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
 
 function describeProgress(event: RunProgressEvent, style: ReturnType<typeof createStyle>): string {
   switch (event.kind) {
-    case 'started': return style.dim(`leakcheck: started target (pid ${event.pid ?? '?'}), report in ${event.outDir}`);
+    case 'started': return style.dim(`leakcheck: started target (pid ${event.pid}), report in ${event.outDir}`);
     case 'ready': return style.dim(`leakcheck: target pid ${event.targetPid} ready${event.url ? ` at ${event.url}` : ''}${event.ignoredPids.length ? ` (ignoring wrapper pids ${event.ignoredPids.join(', ')})` : ''}`);
+    case 'wrong-port': return style.yellow(`leakcheck: still waiting for ${new URL(event.url).host} (--url); the target listens on ${event.listening.map((l) => `${new URL(l.url).host} (pid ${l.pid})`).join(', ')}`);
     case 'phase-start': return style.dim(`leakcheck: phase ${event.phase}…`);
     case 'phase-end': {
       const p = event.phase;

@@ -69,6 +69,7 @@ export function buildRunReport(record: RunRecord): RunReport {
       minGrowthBytes: record.settings.minGrowthBytes,
       checkpointsPerPhase: record.settings.checkpointsPerPhase,
       snapshots: record.settings.snapshots,
+      keepSnapshots: record.settings.keepSnapshots,
     },
     target: {
       pid: hello.pid,

@@ -1,5 +1,5 @@
 import type { GcSample, MemorySample, MemwatchLeakEvent } from '../agent/protocol.js';
-import type { AnalysisResult, RunCheckpoint, RunPhase } from '../report/index.js';
+import type { AnalysisResult, KeepSnapshots, RunCheckpoint, RunPhase } from '../report/index.js';
 import type { AgentHello } from './agent-server.js';
 import type { RunFiles } from './run-files.js';
 import type { TargetExit } from './spawn-target.js';
@@ -41,6 +41,7 @@ export interface RunRecord {
     minGrowthBytes: number;
     checkpointsPerPhase: number;
     snapshots: boolean;
+    keepSnapshots: KeepSnapshots;
   };
   /** The agent chosen as the target, and everything it sent. */
   target: {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_ENV } from '../agent/protocol.js';
 import { ErrorCode, LeakcheckError } from '../errors.js';
-import { describeExit, type AnalysisResult, type RunPhase, type RunReport } from '../report/index.js';
+import { describeExit, type AnalysisResult, type KeepSnapshots, type RunPhase, type RunReport } from '../report/index.js';
 import { toolVersion } from '../version.js';
 import { analyzeRunSnapshots } from './analysis.js';
 import { AgentServer, type AgentConnection } from './agent-server.js';
@@ -12,9 +13,9 @@ import { BASELINE_PHASE, scheduleCheckpoints, type CheckpointSettings } from './
 import { StatsStream } from './collect.js';
 import type { LoadPhase } from './load-plan.js';
 import { driverFor, type PhaseContext } from './phase-drivers.js';
-import { waitUntilReady } from './readiness.js';
+import { foreignLoad, urlForListening, waitUntilReady } from './readiness.js';
 import { processesWithEnv, stopProcesses } from './process-tree.js';
-import { prepareRunDir, writeRunReport } from './run-files.js';
+import { applySnapshotPolicy, discardRunDir, prepareRunDir, writeRunReport } from './run-files.js';
 import type { RunEnding } from './run-record.js';
 import { AgentLost, Interrupted, RunSession, TargetEnded } from './run-session.js';
 import { Target, type TargetExit } from './spawn-target.js';
@@ -23,8 +24,10 @@ import { Target, type TargetExit } from './spawn-target.js';
 export type SnapshotAnalyzer = (snapshots: { baseline: string; target: string; final: string }) => Promise<AnalysisResult>;
 
 export type RunProgressEvent =
-  | { kind: 'started'; pid: number | undefined; outDir: string }
+  | { kind: 'started'; pid: number; outDir: string }
   | { kind: 'ready'; url: string | undefined; targetPid: number; ignoredPids: number[] }
+  /** The --url port is still not the target's, which listens on these instead (said once, early). */
+  | { kind: 'wrong-port'; url: string; listening: Array<{ url: string; pid: number }> }
   | { kind: 'phase-start'; phase: string }
   | { kind: 'phase-end'; phase: RunPhase }
   | { kind: 'analysis' };
@@ -49,6 +52,9 @@ export interface RunOptions {
   /** During --load-cmd phases, the first interval between checkpoints (it grows 1.5× each time, up to 5 s). */
   checkpointIntervalMs?: number;
   snapshots?: boolean;
+  /** Which snapshots stay on disk after the run; default on-leak. */
+  keepSnapshots?: KeepSnapshots;
+  /** Record a memwatch HeapDiff per load phase (opt-in: it pauses each boundary for two in-process snapshots). */
   heapDiff?: boolean;
   /** false: keep @airbnb/node-memwatch out of the target (GC stats from Node's built-ins, no HeapDiff). */
   memwatch?: boolean;
@@ -68,7 +74,7 @@ export interface RunOptions {
 
 export const defaultMinGrowthBytes = 1024 * 1024;
 /** The shortest a checkpoint wait is bounded to by --phase-timeout. */
-const minCheckpointWaitMs = 5000;
+const minCheckpointWaitMs = 15_000;
 
 const agentEntry = fileURLToPath(new URL('../agent/preload.js', import.meta.url));
 /** A new run id: sortable timestamp + short random suffix, safe in a file name. */
@@ -92,13 +98,14 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     phaseTimeoutMs: options.phaseTimeoutMs ?? 300_000,
     checkpointsPerPhase: Math.max(1, options.checkpointsPerPhase ?? 4),
     snapshots: options.snapshots ?? true,
-    heapDiff: options.heapDiff !== false,
+    heapDiff: options.heapDiff === true,
+    keepSnapshots: options.keepSnapshots ?? 'on-leak',
     // A checkpoint is a wait like any other: --phase-timeout bounds it too (a blocked event loop
     // never answers), though never below a few seconds, what a forced GC on a busy machine can take.
     checkpointTimeoutMs: Math.min(options.checkpointTimeoutMs ?? 600_000, Math.max(options.phaseTimeoutMs ?? 300_000, minCheckpointWaitMs)),
     minGrowthBytes: options.minGrowthBytes ?? defaultMinGrowthBytes,
   };
-  const files = await prepareRunDir(resolve(cwd, options.outDir ?? join('reports', runId)));
+  const { files, created } = await prepareRunDir(resolve(cwd, options.outDir ?? join('reports', runId)));
 
   const server = await AgentServer.open();
   const startedAtMs = Date.now();
@@ -119,15 +126,30 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       logPath: files.targetLog,
       ...(options.targetOutput ? { echo: options.targetOutput } : {}),
     });
-    progress({ kind: 'started', pid: target.pid, outDir: files.dir });
+    const refused = await target.started;
+    if (refused) {
+      // Nothing ran, so nothing is left to look at: no empty report directory.
+      await target.exited;
+      await discardRunDir(files, created);
+      throw new LeakcheckError(ErrorCode.TARGET_FAILED_TO_START, `the target ${describeExit(refused)}`);
+    }
+    progress({ kind: 'started', pid: target.pid!, outDir: files.dir });
     const running = target;
 
+    const explicitUrl = options.url ?? options.phases.find((p) => p.url !== undefined)?.url;
     const { agent, loadUrl } = await waitUntilReady(server, running, {
-      explicitUrl: options.url ?? options.phases.find((p) => p.url !== undefined)?.url,
+      explicitUrl,
       startTimeoutMs: settings.startTimeoutMs,
       targetLog: files.targetLog,
       ...(options.signal ? { signal: options.signal } : {}),
+      onWrongPort: (listening) => progress({ kind: 'wrong-port', url: explicitUrl!, listening: listening.map((l) => ({ url: urlForListening(l), pid: l.pid })) }),
     });
+    // The run drives the target it started: every phase's load must go to a socket the target listens on.
+    const locals = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+    for (const url of new Set([loadUrl, ...options.phases.flatMap((p) => (p.url === undefined ? [] : [p.url]))])) {
+      const problem = foreignLoad(url, server.agents, locals);
+      if (problem !== undefined) throw new LeakcheckError(ErrorCode.USAGE, `load URL ${problem}`);
+    }
     const ignored = new Set<AgentConnection>();
     const ignoreOthers = (): void => {
       for (const other of server.agents) {
@@ -187,6 +209,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
         minGrowthBytes: settings.minGrowthBytes,
         checkpointsPerPhase: settings.checkpointsPerPhase,
         snapshots: settings.snapshots,
+        keepSnapshots: settings.keepSnapshots,
       },
       target: { hello: agent.hello!, memory: agent.memory, gcs: agent.gcs, leaks: agent.leaks },
       agents: server.agents.flatMap((a) => (a.hello ? [{ hello: a.hello, chosen: a === agent, listeningPorts: a.listening.map((l) => l.port) }] : [])),
@@ -199,6 +222,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       ...(analysisNote === undefined ? {} : { analysisNote }),
       files,
     });
+    if (await applySnapshotPolicy(files, settings.keepSnapshots, report.verdict.leak)) report.files.snapshotsDeleted = true;
     await writeRunReport(files, report);
     return report;
   } finally {

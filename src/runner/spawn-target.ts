@@ -47,6 +47,8 @@ export class Target {
   #stderrTail = '';
   #exit: TargetExit | undefined;
   readonly exited: Promise<TargetExit>;
+  /** Settles once the OS has started the command (undefined) or refused to (the exit, with spawnError). */
+  readonly started: Promise<TargetExit | undefined>;
 
   constructor(options: SpawnTargetOptions) {
     const [file, ...args] = options.command;
@@ -67,6 +69,10 @@ export class Target {
       this.#log.write(chunk);
       echo?.write(chunk);
       this.#stderrTail = (this.#stderrTail + chunk.toString('utf8')).slice(-stderrTailBytes);
+    });
+    this.started = new Promise((resolve) => {
+      this.#child.once('spawn', () => resolve(undefined));
+      this.#child.once('error', () => resolve(this.#exit));
     });
     this.exited = new Promise<TargetExit>((resolve) => {
       this.#child.once('error', (error: NodeJS.ErrnoException) => {

@@ -63,6 +63,12 @@ test('a target that never listens exits 2 with one clear line', async (t) => {
   assert.doesNotMatch(result.stderr, /at .*\.js:\d+/);
 });
 
+test('a target command given without -- is refused with the command line that works', async () => {
+  const result = await runCli(['run', '--requests', '10', 'node', 'server.js']);
+  assert.equal(result.status, 2);
+  assert.equal(result.stderr, 'leakcheck: the target command goes after --: leakcheck run [options] -- node server.js\n');
+});
+
 test('run without a command after -- exits 2 with the usage line', async () => {
   const result = await runCli(['run', '--requests', '10']);
   assert.equal(result.status, 2);
