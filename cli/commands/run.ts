@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { ErrorCode, LeakcheckError } from '../../src/errors.js';
 import { createStyle, formatBytes, formatCount, formatDurationMs, renderRunText, runReportToJson, type Outcome, type RunReport } from '../../src/report/index.js';
 import {
-  buildLoadPlan, checkUrl, defaultMinGrowthBytes, readPhasesFile, runTarget, type LoadPhase, type RunProgressEvent,
+  buildLoadPlan, checkUrl, defaultMaxErrorRate, defaultMinGrowthBytes, readPhasesFile, runTarget, type LoadPhase, type RunProgressEvent,
 } from '../../src/runner/index.js';
 import { analyzeSnapshots, DETECTOR_IDS } from '../../src/index.js';
 import { DEFAULT_CONFIG_FILE, loadAnalysisConfig, parseFailOn } from '../config-file.js';
@@ -40,6 +40,8 @@ const builder = (yargs: Argv) => yargs
     'show-output': { type: 'boolean', default: false, describe: "Copy the target's stdout/stderr to stderr (always kept in target.log)" },
     json: { type: 'boolean', default: false, describe: 'Print report.json to stdout instead of the summary' },
     snapshots: { type: 'boolean', default: true, describe: 'Write heap snapshots at phase boundaries (--no-snapshots: no snapshot diff, the fastest run)' },
+    'accept-status': { type: 'string', describe: 'Statuses >= 400 that are expected answers, not failures, e.g. 404 or 404,410' },
+    'max-error-rate': { type: 'number', describe: `Share of failed load requests (no response, or a status >= 400 not accepted) above which the run measured nothing: exit 2 (default ${defaultMaxErrorRate})` },
     'keep-snapshots': { choices: ['always', 'on-leak', 'never'] as const, default: 'on-leak' as const, describe: 'Which heap snapshots stay in the report directory after the run (they can be large and hold secrets)' },
     'heap-diff': { type: 'boolean', default: false, describe: 'Also record a memwatch HeapDiff per load phase (costs two in-process snapshots per boundary; the snapshot diff does its job)' },
     memwatch: { type: 'boolean', default: true, describe: "Load @airbnb/node-memwatch in the target when installed (--no-memwatch: GC stats from Node's v8.GCProfiler, no HeapDiff)" },
@@ -108,8 +110,21 @@ export const runCommand: CommandModule<object, RunArgs> = {
     });
 
     const style = createStyle({ color: args['color'] as boolean | undefined ?? (process.stderr.isTTY ? undefined : false) });
+    // On a terminal the phase's live line is rewritten in place (twice a second); otherwise it is a
+    // plain line every 10 s, so CI logs show progress without drowning in it.
+    const live = process.stderr.isTTY === true;
+    let liveShown = false;
     const log = (line: string): void => {
-      if (!args.json) process.stderr.write(`${line}\n`);
+      if (args.json) return;
+      process.stderr.write(`${liveShown ? '\r\x1b[K' : ''}${line}\n`);
+      liveShown = false;
+    };
+    const onProgress = (event: RunProgressEvent): void => {
+      if (event.kind !== 'phase-progress' || !live) log(describeProgress(event, style));
+      else if (!args.json) {
+        process.stderr.write(`\r\x1b[K${describeProgress(event, style)}`);
+        liveShown = true;
+      }
     };
     // Progress and the summary are best effort when the reader goes away (`| head`): the run
     // still finishes, stops the target and writes its report, and the exit code keeps the verdict.
@@ -133,6 +148,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
         snapshots: args.snapshots,
         heapDiff: args['heap-diff'],
         keepSnapshots: args['keep-snapshots'],
+        ...(args['accept-status'] === undefined ? {} : { acceptedStatuses: parseStatusList(args['accept-status']) }),
+        ...(args['max-error-rate'] === undefined ? {} : { maxErrorRate: checkErrorRate(args['max-error-rate']) }),
         memwatch: args.memwatch,
         analyze,
         minGrowthBytes: args['min-growth'] === undefined ? defaultMinGrowthBytes : parseByteSize(args['min-growth']),
@@ -140,7 +157,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
         startTimeoutMs: args['start-timeout'] * 1000,
         phaseTimeoutMs: args['phase-timeout'] * 1000,
         signal: controller.signal,
-        onProgress: (event) => log(describeProgress(event, style)),
+        onProgress,
+        progressIntervalMs: live ? 500 : 10_000,
         ...(args['show-output'] ? { targetOutput: process.stderr } : {}),
       });
     } finally {
@@ -151,16 +169,40 @@ export const runCommand: CommandModule<object, RunArgs> = {
   },
 };
 
+/** "404" or "404,410" → [404, 410]; each an HTTP status from 400 to 599. */
+export function parseStatusList(text: string): number[] {
+  return text.split(',').map((part) => {
+    const status = Number(part.trim());
+    if (!Number.isInteger(status) || status < 400 || status > 599) {
+      throw new LeakcheckError(ErrorCode.USAGE, `--accept-status: not an error status (400-599): "${part.trim()}"`);
+    }
+    return status;
+  });
+}
+
+function checkErrorRate(rate: number): number {
+  if (!(rate >= 0 && rate < 1)) throw new LeakcheckError(ErrorCode.USAGE, `--max-error-rate must be at least 0 and below 1, got ${rate}`);
+  return rate;
+}
+
 function describeProgress(event: RunProgressEvent, style: ReturnType<typeof createStyle>): string {
   switch (event.kind) {
     case 'started': return style.dim(`leakcheck: started target (pid ${event.pid}), report in ${event.outDir}`);
     case 'ready': return style.dim(`leakcheck: target pid ${event.targetPid} ready${event.url ? ` at ${event.url}` : ''}${event.ignoredPids.length ? ` (ignoring wrapper pids ${event.ignoredPids.join(', ')})` : ''}`);
     case 'wrong-port': return style.yellow(`leakcheck: still waiting for ${new URL(event.url).host} (--url); the target listens on ${event.listening.map((l) => `${new URL(l.url).host} (pid ${l.pid})`).join(', ')}`);
     case 'phase-start': return style.dim(`leakcheck: phase ${event.phase}…`);
+    case 'phase-progress': {
+      const load = event.requests > 0 ? `, ${formatCount(event.requests)} requests, ${formatCount(event.requestsPerSecond)} req/s, ${formatCount(event.errors)} errors` : '';
+      const heap = event.heapUsedBytes === undefined ? '' : `, heap ${formatBytes(event.heapUsedBytes)}`;
+      return style.dim(`leakcheck: phase ${event.phase} ${formatDurationMs(event.elapsedMs)} (checkpoint pauses ${formatDurationMs(event.pauseMs)})${load}${heap}`);
+    }
     case 'phase-end': {
       const p = event.phase;
+      const pause = p.pauseMs ?? 0;
+      // Load time and checkpoint pauses apart: req/s is over the load time alone.
+      const split = ` (load ${formatDurationMs(p.endMs - p.startMs - pause)}, checkpoint pauses ${formatDurationMs(pause)})`;
       const http = p.http ? `, ${formatCount(p.http.requests)} requests, ${formatCount(p.http.requestsPerSecond)} req/s` : '';
-      return style.dim(`leakcheck: phase ${p.name} done in ${formatDurationMs(p.endMs - p.startMs)}${http}${p.incomplete ? ` — ${p.incomplete}` : ''}`);
+      return style.dim(`leakcheck: phase ${p.name} done in ${formatDurationMs(p.endMs - p.startMs)}${split}${http}${p.incomplete ? ` — ${p.incomplete}` : ''}`);
     }
     case 'analysis': return style.dim('leakcheck: comparing heap snapshots…');
   }

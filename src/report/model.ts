@@ -89,6 +89,8 @@ export interface RunPhase {
   command?: CommandLoadStats;
   snapshot?: { file: string; sizeBytes: number; writeMs: number };
   heapDiff?: HeapDiffTable;
+  /** Time the phase spent in checkpoints (forced GC, snapshot), with the load paused; absent in older reports. */
+  pauseMs?: number;
   /** Set when the phase did not finish (the target crashed or the run was interrupted). */
   incomplete?: string;
 }
@@ -158,6 +160,9 @@ export interface RunReport {
     snapshots: boolean;
     /** Which snapshots are kept after the run (absent in reports written before --keep-snapshots). */
     keepSnapshots?: KeepSnapshots;
+    /** --accept-status and --max-error-rate (absent in older reports). */
+    acceptedStatuses?: number[];
+    maxErrorRate?: number;
   };
   target: {
     pid: number | null;

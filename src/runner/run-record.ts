@@ -42,6 +42,10 @@ export interface RunRecord {
     checkpointsPerPhase: number;
     snapshots: boolean;
     keepSnapshots: KeepSnapshots;
+    /** Statuses >= 400 that count as answers, not failures (--accept-status). */
+    acceptedStatuses: number[];
+    /** Failed share of the load requests above which the run measured nothing (--max-error-rate). */
+    maxErrorRate: number;
   };
   /** The agent chosen as the target, and everything it sent. */
   target: {

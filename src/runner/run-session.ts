@@ -4,6 +4,7 @@ import { ErrorCode, isLeakcheckError } from '../errors.js';
 import { describeExit, type RunCheckpoint, type RunPhase } from '../report/index.js';
 import type { AgentConnection } from './agent-server.js';
 import type { CheckpointSpec } from './checkpoint-policy.js';
+import type { LoadRecorder } from './http-load.js';
 import type { StatsStream } from './collect.js';
 import type { RunFiles } from './run-files.js';
 import type { TargetExit } from './spawn-target.js';
@@ -56,6 +57,8 @@ export class RunSession {
   readonly phases: RunPhase[] = [];
   readonly checkpoints: RunCheckpoint[] = [];
   requestsSoFar = 0;
+  /** The load recorder of the HTTP phase under way, for live progress. */
+  liveRecorder: LoadRecorder | undefined;
   readonly #options: RunSessionOptions;
 
   constructor(options: RunSessionOptions) {
@@ -66,15 +69,26 @@ export class RunSession {
     return this.#options.orEnd;
   }
 
+  /** The target's live JS heap in its latest memory sample. */
+  get heapUsedBytes(): number | undefined {
+    return this.#options.agent.memory.at(-1)?.heapUsedBytes;
+  }
+
   /** Forced GC + sample (+ snapshot, + HeapDiff step, as the spec says), recorded against `phase`. */
   async checkpoint(phase: RunPhase, spec: CheckpointSpec): Promise<void> {
     const { agent, files, orEnd } = this.#options;
     this.#options.beforeCheckpoint();
     const startedMs = performance.now();
-    const result = await orEnd(agent.checkpoint({
-      ...(spec.snapshotFile === undefined ? {} : { snapshotPath: join(files.dir, spec.snapshotFile) }),
-      ...(spec.heapDiff === undefined ? {} : { heapDiff: spec.heapDiff }),
-    }, this.#options.checkpointTimeoutMs).catch((error: unknown) => this.#checkpointFailed(error, startedMs)));
+    let result: CheckpointResult;
+    try {
+      result = await orEnd(agent.checkpoint({
+        ...(spec.snapshotFile === undefined ? {} : { snapshotPath: join(files.dir, spec.snapshotFile) }),
+        ...(spec.heapDiff === undefined ? {} : { heapDiff: spec.heapDiff }),
+      }, this.#options.checkpointTimeoutMs).catch((error: unknown) => this.#checkpointFailed(error, startedMs)));
+    } finally {
+      // The load waits while the agent measures: that time is the phase's pause, not its load.
+      phase.pauseMs = (phase.pauseMs ?? 0) + (performance.now() - startedMs);
+    }
     this.#record(phase.name, spec.boundary, result);
     if (result.snapshot) {
       files.snapshots.push(result.snapshot.path);

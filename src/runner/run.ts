@@ -29,6 +29,11 @@ export type RunProgressEvent =
   /** The --url port is still not the target's, which listens on these instead (said once, early). */
   | { kind: 'wrong-port'; url: string; listening: Array<{ url: string; pid: number }> }
   | { kind: 'phase-start'; phase: string }
+  /** While a phase runs, every progressIntervalMs: how far it is (load and checkpoint pauses apart). */
+  | {
+      kind: 'phase-progress'; phase: string; elapsedMs: number; pauseMs: number;
+      requests: number; errors: number; requestsPerSecond: number; heapUsedBytes: number | undefined;
+    }
   | { kind: 'phase-end'; phase: RunPhase }
   | { kind: 'analysis' };
 
@@ -52,6 +57,12 @@ export interface RunOptions {
   /** During --load-cmd phases, the first interval between checkpoints (it grows 1.5× each time, up to 5 s). */
   checkpointIntervalMs?: number;
   snapshots?: boolean;
+  /** Statuses >= 400 that are answers, not failures, for the load gate (e.g. [404]). */
+  acceptedStatuses?: readonly number[];
+  /** Share of failed load requests above which the run measured nothing (exit 2); default 0.5. */
+  maxErrorRate?: number;
+  /** How often a phase-progress event is sent while a phase runs; default 10 s. */
+  progressIntervalMs?: number;
   /** Which snapshots stay on disk after the run; default on-leak. */
   keepSnapshots?: KeepSnapshots;
   /** Record a memwatch HeapDiff per load phase (opt-in: it pauses each boundary for two in-process snapshots). */
@@ -73,6 +84,7 @@ export interface RunOptions {
 }
 
 export const defaultMinGrowthBytes = 1024 * 1024;
+export const defaultMaxErrorRate = 0.5;
 /** The shortest a checkpoint wait is bounded to by --phase-timeout. */
 const minCheckpointWaitMs = 15_000;
 
@@ -100,6 +112,8 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     snapshots: options.snapshots ?? true,
     heapDiff: options.heapDiff === true,
     keepSnapshots: options.keepSnapshots ?? 'on-leak',
+    acceptedStatuses: [...(options.acceptedStatuses ?? [])],
+    maxErrorRate: options.maxErrorRate ?? defaultMaxErrorRate,
     // A checkpoint is a wait like any other: --phase-timeout bounds it too (a blocked event loop
     // never answers), though never below a few seconds, what a forced GC on a busy machine can take.
     checkpointTimeoutMs: Math.min(options.checkpointTimeoutMs ?? 600_000, Math.max(options.phaseTimeoutMs ?? 300_000, minCheckpointWaitMs)),
@@ -178,7 +192,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       throwIfInterrupted: () => {
         if (options.signal?.aborted) throw new Interrupted(signalName(options.signal));
       },
-    }, stats, options.phases, settings, progress);
+    }, stats, options.phases, settings, progress, options.progressIntervalMs ?? 10_000);
 
     // Done driving: stop the target and everything it started (or learn how it ended), then analyse.
     const exit: TargetExit = await stopTargetTree(running, server);
@@ -210,6 +224,8 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
         checkpointsPerPhase: settings.checkpointsPerPhase,
         snapshots: settings.snapshots,
         keepSnapshots: settings.keepSnapshots,
+        acceptedStatuses: settings.acceptedStatuses,
+        maxErrorRate: settings.maxErrorRate,
       },
       target: { hello: agent.hello!, memory: agent.memory, gcs: agent.gcs, leaks: agent.leaks },
       agents: server.agents.flatMap((a) => (a.hello ? [{ hello: a.hello, chosen: a === agent, listeningPorts: a.listening.map((l) => l.port) }] : [])),
@@ -277,6 +293,7 @@ async function drivePhases(
   plans: readonly LoadPhase[],
   settings: CheckpointSettings,
   progress: (event: RunProgressEvent) => void,
+  progressIntervalMs: number,
 ): Promise<RunEnding> {
   const { session } = context;
   const schedules = scheduleCheckpoints(plans, settings);
@@ -287,6 +304,17 @@ async function drivePhases(
     stats.phase = plan.name;
     stats.write({ type: 'phase-start', name: plan.name, kind: plan.kind, atMs: phase.startMs });
     progress({ kind: 'phase-start', phase: plan.name });
+    session.liveRecorder = undefined;
+    const ticker = setInterval(() => {
+      const http = session.liveRecorder?.stats();
+      progress({
+        kind: 'phase-progress', phase: plan.name, elapsedMs: stats.elapsedMs() - phase.startMs, pauseMs: phase.pauseMs ?? 0,
+        requests: http?.requests ?? 0,
+        errors: Object.entries(http?.statusCounts ?? {}).reduce((n, [status, count]) => n + (status === 'error' || Number(status) >= 400 ? count : 0), 0),
+        requestsPerSecond: http?.requestsPerSecond ?? 0, heapUsedBytes: session.heapUsedBytes,
+      });
+    }, progressIntervalMs);
+    ticker.unref();
     try {
       if (schedule.baseline) {
         const baseline: RunPhase = { name: BASELINE_PHASE, kind: 'warmup', startMs: phase.startMs, endMs: phase.startMs };
@@ -311,6 +339,7 @@ async function drivePhases(
       }
       throw error;
     } finally {
+      clearInterval(ticker);
       phase.endMs = stats.elapsedMs();
       stats.write({
         type: 'phase', name: phase.name, kind: phase.kind, startMs: phase.startMs, endMs: phase.endMs,

@@ -72,7 +72,8 @@ export class Target {
     });
     this.started = new Promise((resolve) => {
       this.#child.once('spawn', () => resolve(undefined));
-      this.#child.once('error', () => resolve(this.#exit));
+      // Listens before `exited` does: take the exit that listener records.
+      this.#child.once('error', () => resolve(this.exited));
     });
     this.exited = new Promise<TargetExit>((resolve) => {
       this.#child.once('error', (error: NodeJS.ErrnoException) => {

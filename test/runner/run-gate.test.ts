@@ -1,9 +1,11 @@
 // The gate must not pass what it did not test (issue 9): load only to sockets the target itself listens on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { ErrorCode, isLeakcheckError } from '../../src/errors.js';
+import { describeReason } from '../../src/report/index.js';
 import { buildLoadPlan, parsePhases, runTarget, type RunOptions, type RunProgressEvent } from '../../src/runner/index.js';
 import { fixturesDir } from '../helpers/paths.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -63,4 +65,40 @@ test('a phase aimed at an address that is not this machine is refused: run loads
     (error) => isLeakcheckError(error) && error.code === ErrorCode.USAGE
       && error.message === `load URL 192.0.2.7:${port} is not an address of this machine where the target listens (it listens on 127.0.0.1:${port} (pid ${/pid (\d+)/.exec(error.message)?.[1]})); leakcheck run loads only the target it started`,
   );
+});
+
+test('a run whose load mostly fails measured nothing: inconclusive with the status counts, unless the status is accepted', async (t) => {
+  const dir = tmpDir(t);
+  const script = join(dir, 'not-found.mjs');
+  writeFileSync(script, `import { createServer } from 'node:http';
+createServer((req, res) => { res.statusCode = 404; res.end('no such route'); }).listen(0, '127.0.0.1');`);
+  const failing = await runTarget(runOptions(dir, [process.execPath, script], { outDir: join(dir, 'a') }));
+  assert.equal(failing.verdict.outcome, 'inconclusive');
+  assert.deepEqual(failing.verdict.reasons.find((r) => r.kind === 'load-failed'), {
+    kind: 'load-failed', leak: false, requests: 40, failed: 40, statusCounts: { 404: 40 }, acceptedStatuses: [], maxErrorRate: 0.5, firstError: null,
+  });
+  assert.match(describeReason(failing.verdict.reasons.find((r) => r.kind === 'load-failed')!, []),
+    /^100% of 40 load requests failed \(404×40\), more than --max-error-rate 0\.5: the run measured the error path/);
+  const accepted = await runTarget(runOptions(dir, [process.execPath, script], { outDir: join(dir, 'b'), acceptedStatuses: [404] }));
+  assert.equal(accepted.verdict.outcome, 'clean', JSON.stringify(accepted.verdict.reasons));
+  assert.deepEqual(accepted.options.acceptedStatuses, [404]);
+});
+
+test('while a phase runs, progress comes at the asked interval with requests, heap, and checkpoint pauses apart from load time', async (t) => {
+  const dir = tmpDir(t);
+  const events: RunProgressEvent[] = [];
+  const report = await runTarget(runOptions(dir, [process.execPath, app('http-clean')], {
+    phases: buildLoadPlan({ durationMs: 1500, warmupRequests: 0, concurrency: 1 }), checkpointsPerPhase: 3, progressIntervalMs: 150,
+    onProgress: (e) => events.push(e),
+  }));
+  const ticks = events.filter((e): e is Extract<RunProgressEvent, { kind: 'phase-progress' }> => e.kind === 'phase-progress' && e.phase === 'load1');
+  assert.ok(ticks.length >= 4, `${ticks.length} progress events in a 1.5 s phase at 150 ms`);
+  assert.ok(ticks.at(-1)!.requests > ticks[0]!.requests, 'requests grow');
+  // The first tick may come before the agent's first memory sample.
+  assert.ok(ticks.slice(1).every((e) => e.heapUsedBytes !== undefined && e.heapUsedBytes > 0), JSON.stringify(ticks));
+  assert.equal(ticks.at(-1)!.errors, report.phases.find((p) => p.name === 'load1')!.http!.errors);
+  const load1 = report.phases.find((p) => p.name === 'load1')!;
+  assert.ok(load1.pauseMs! > 0, 'two mid-phase checkpoints and the end one paused the load');
+  assert.ok(Math.abs(load1.endMs - load1.startMs - load1.pauseMs! - load1.http!.durationMs) < 500,
+    `phase ${load1.endMs - load1.startMs} ms = load ${load1.http!.durationMs} + pauses ${load1.pauseMs} (+ scheduling)`);
 });
