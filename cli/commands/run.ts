@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { ErrorCode, LeakcheckError } from '../../src/errors.js';
 import { createStyle, formatBytes, formatCount, formatDurationMs, renderRunText, runReportToJson, type Outcome, type RunReport } from '../../src/report/index.js';
 import {
-  buildLoadPlan, defaultMinGrowthBytes, readPhasesFile, runTarget, type LoadPhase, type RunProgressEvent,
+  buildLoadPlan, checkUrl, defaultMaxErrorRate, defaultMinGrowthBytes, readPhasesFile, runTarget, type LoadPhase, type RunProgressEvent,
 } from '../../src/runner/index.js';
 import { analyzeSnapshots, DETECTOR_IDS } from '../../src/index.js';
 import { DEFAULT_CONFIG_FILE, loadAnalysisConfig, parseFailOn } from '../config-file.js';
@@ -39,8 +39,11 @@ const builder = (yargs: Argv) => yargs
     out: { type: 'string', describe: 'Report directory (default reports/<run-id>)' },
     'show-output': { type: 'boolean', default: false, describe: "Copy the target's stdout/stderr to stderr (always kept in target.log)" },
     json: { type: 'boolean', default: false, describe: 'Print report.json to stdout instead of the summary' },
-    snapshots: { type: 'boolean', default: true, describe: 'Write heap snapshots at phase boundaries (--no-snapshots: no snapshot diff; add --no-heap-diff for the fastest run)' },
-    'heap-diff': { type: 'boolean', default: true, describe: 'Record a memwatch HeapDiff per load phase' },
+    snapshots: { type: 'boolean', default: true, describe: 'Write heap snapshots at phase boundaries (--no-snapshots: no snapshot diff, the fastest run)' },
+    'accept-status': { type: 'string', describe: 'Statuses >= 400 that are expected answers, not failures, e.g. 404 or 404,410' },
+    'max-error-rate': { type: 'number', describe: `Share of failed load requests (no response, or a status >= 400 not accepted) above which the run measured nothing: exit 2 (default ${defaultMaxErrorRate})` },
+    'keep-snapshots': { choices: ['always', 'on-leak', 'never'] as const, default: 'on-leak' as const, describe: 'Which heap snapshots stay in the report directory after the run (they can be large and hold secrets)' },
+    'heap-diff': { type: 'boolean', default: false, describe: 'Also record a memwatch HeapDiff per load phase (costs two in-process snapshots per boundary; the snapshot diff does its job)' },
     memwatch: { type: 'boolean', default: true, describe: "Load @airbnb/node-memwatch in the target when installed (--no-memwatch: GC stats from Node's v8.GCProfiler, no HeapDiff)" },
     'fail-on': { type: 'string', describe: 'Snapshot-diff gate, as for leakcheck diff, e.g. bytes=1MiB,count=200 (default from config)' },
     config: { type: 'string', describe: `Config file for the snapshot diff (default: ./${DEFAULT_CONFIG_FILE} when present)` },
@@ -56,11 +59,16 @@ const builder = (yargs: Argv) => yargs
 type RunArgs = Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>> & { '--'?: Array<string | number> };
 
 export const runCommand: CommandModule<object, RunArgs> = {
-  command: 'run',
+  // [target..] only to catch a command given without `--` and say how to give it.
+  command: 'run [target..]',
   describe: 'Run a Node service under load with the agent and report leaks',
   builder: builder as unknown as CommandModule<object, RunArgs>['builder'],
   handler: async (args) => {
     const command = (args['--'] ?? []).map(String);
+    const stray = ((args as { target?: Array<string | number> }).target ?? []).map(String);
+    if (stray.length > 0) {
+      throw new LeakcheckError(ErrorCode.USAGE, `the target command goes after --: leakcheck run [options] -- ${[...stray, ...command].join(' ')}`);
+    }
     if (command.length === 0) {
       throw new LeakcheckError(ErrorCode.USAGE, 'missing target command: leakcheck run [options] -- <command...>');
     }
@@ -83,7 +91,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
         ...(args['load-phases'] === undefined ? {} : { loadPhases: args['load-phases'] }),
         ...(args.idle === undefined ? {} : { idleMs: args.idle * 1000 }),
       });
-    if (args.url !== undefined) checkUrlArg(args.url);
+    if (args.url !== undefined) {
+      checkUrl(args.url, '--url', (message) => {
+        throw new LeakcheckError(ErrorCode.USAGE, message);
+      });
+    }
     for (const [flag, value] of [['--start-timeout', args['start-timeout']], ['--phase-timeout', args['phase-timeout']], ['--checkpoints', args.checkpoints]] as const) {
       if (value !== undefined && !(value > 0)) throw new LeakcheckError(ErrorCode.USAGE, `${flag} must be a positive number`);
     }
@@ -98,8 +110,21 @@ export const runCommand: CommandModule<object, RunArgs> = {
     });
 
     const style = createStyle({ color: args['color'] as boolean | undefined ?? (process.stderr.isTTY ? undefined : false) });
+    // On a terminal the phase's live line is rewritten in place (twice a second); otherwise it is a
+    // plain line every 10 s, so CI logs show progress without drowning in it.
+    const live = process.stderr.isTTY === true;
+    let liveShown = false;
     const log = (line: string): void => {
-      if (!args.json) process.stderr.write(`${line}\n`);
+      if (args.json) return;
+      process.stderr.write(`${liveShown ? '\r\x1b[K' : ''}${line}\n`);
+      liveShown = false;
+    };
+    const onProgress = (event: RunProgressEvent): void => {
+      if (event.kind !== 'phase-progress' || !live) log(describeProgress(event, style));
+      else if (!args.json) {
+        process.stderr.write(`\r\x1b[K${describeProgress(event, style)}`);
+        liveShown = true;
+      }
     };
     // Progress and the summary are best effort when the reader goes away (`| head`): the run
     // still finishes, stops the target and writes its report, and the exit code keeps the verdict.
@@ -108,10 +133,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
     };
     process.stdout.on('error', ignoreBrokenPipe);
     process.stderr.on('error', ignoreBrokenPipe);
+    // SIGHUP (the terminal went away) ends the run like SIGTERM: the target is stopped, the report written.
     const controller = new AbortController();
-    const onSignal = (): void => controller.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    const onSignal = (signal: NodeJS.Signals): void => controller.abort(signal);
+    for (const name of stopSignals) process.once(name, onSignal);
     let report: RunReport;
     try {
       report = await runTarget({
@@ -121,6 +147,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
         ...(args.out === undefined ? {} : { outDir: args.out }),
         snapshots: args.snapshots,
         heapDiff: args['heap-diff'],
+        keepSnapshots: args['keep-snapshots'],
+        ...(args['accept-status'] === undefined ? {} : { acceptedStatuses: parseStatusList(args['accept-status']) }),
+        ...(args['max-error-rate'] === undefined ? {} : { maxErrorRate: checkErrorRate(args['max-error-rate']) }),
         memwatch: args.memwatch,
         analyze,
         minGrowthBytes: args['min-growth'] === undefined ? defaultMinGrowthBytes : parseByteSize(args['min-growth']),
@@ -128,37 +157,52 @@ export const runCommand: CommandModule<object, RunArgs> = {
         startTimeoutMs: args['start-timeout'] * 1000,
         phaseTimeoutMs: args['phase-timeout'] * 1000,
         signal: controller.signal,
-        onProgress: (event) => log(describeProgress(event, style)),
+        onProgress,
+        progressIntervalMs: live ? 500 : 10_000,
         ...(args['show-output'] ? { targetOutput: process.stderr } : {}),
       });
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const name of stopSignals) process.off(name, onSignal);
     }
     process.stdout.write(args.json ? runReportToJson(report) : renderRunText(report, createStyle({ color: args['color'] as boolean | undefined })));
     process.exitCode = exitCodeForOutcome(report.verdict.outcome);
   },
 };
 
-function checkUrlArg(url: string): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new LeakcheckError(ErrorCode.USAGE, `--url: not a URL: ${url}`);
-  }
-  if (parsed.protocol !== 'http:') throw new LeakcheckError(ErrorCode.USAGE, `--url: only http:// is supported by the load driver, got ${url}`);
+/** "404" or "404,410" → [404, 410]; each an HTTP status from 400 to 599. */
+export function parseStatusList(text: string): number[] {
+  return text.split(',').map((part) => {
+    const status = Number(part.trim());
+    if (!Number.isInteger(status) || status < 400 || status > 599) {
+      throw new LeakcheckError(ErrorCode.USAGE, `--accept-status: not an error status (400-599): "${part.trim()}"`);
+    }
+    return status;
+  });
+}
+
+function checkErrorRate(rate: number): number {
+  if (!(rate >= 0 && rate < 1)) throw new LeakcheckError(ErrorCode.USAGE, `--max-error-rate must be at least 0 and below 1, got ${rate}`);
+  return rate;
 }
 
 function describeProgress(event: RunProgressEvent, style: ReturnType<typeof createStyle>): string {
   switch (event.kind) {
-    case 'started': return style.dim(`leakcheck: started target (pid ${event.pid ?? '?'}), report in ${event.outDir}`);
+    case 'started': return style.dim(`leakcheck: started target (pid ${event.pid}), report in ${event.outDir}`);
     case 'ready': return style.dim(`leakcheck: target pid ${event.targetPid} ready${event.url ? ` at ${event.url}` : ''}${event.ignoredPids.length ? ` (ignoring wrapper pids ${event.ignoredPids.join(', ')})` : ''}`);
+    case 'wrong-port': return style.yellow(`leakcheck: still waiting for ${new URL(event.url).host} (--url); the target listens on ${event.listening.map((l) => `${new URL(l.url).host} (pid ${l.pid})`).join(', ')}`);
     case 'phase-start': return style.dim(`leakcheck: phase ${event.phase}…`);
+    case 'phase-progress': {
+      const load = event.requests > 0 ? `, ${formatCount(event.requests)} requests, ${formatCount(event.requestsPerSecond)} req/s, ${formatCount(event.errors)} errors` : '';
+      const heap = event.heapUsedBytes === undefined ? '' : `, heap ${formatBytes(event.heapUsedBytes)}`;
+      return style.dim(`leakcheck: phase ${event.phase} ${formatDurationMs(event.elapsedMs)} (checkpoint pauses ${formatDurationMs(event.pauseMs)})${load}${heap}`);
+    }
     case 'phase-end': {
       const p = event.phase;
+      const pause = p.pauseMs ?? 0;
+      // Load time and checkpoint pauses apart: req/s is over the load time alone.
+      const split = ` (load ${formatDurationMs(p.endMs - p.startMs - pause)}, checkpoint pauses ${formatDurationMs(pause)})`;
       const http = p.http ? `, ${formatCount(p.http.requests)} requests, ${formatCount(p.http.requestsPerSecond)} req/s` : '';
-      return style.dim(`leakcheck: phase ${p.name} done in ${formatDurationMs(p.endMs - p.startMs)}${http}${p.incomplete ? ` — ${p.incomplete}` : ''}`);
+      return style.dim(`leakcheck: phase ${p.name} done in ${formatDurationMs(p.endMs - p.startMs)}${split}${http}${p.incomplete ? ` — ${p.incomplete}` : ''}`);
     }
     case 'analysis': return style.dim('leakcheck: comparing heap snapshots…');
   }

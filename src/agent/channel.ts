@@ -11,7 +11,11 @@ export class AgentChannel {
   #buffered = '';
   #closed = false;
 
-  constructor(path: string, onCommand: (command: RunnerCommand) => void) {
+  /**
+   * `onLost` runs once when the runner's end goes away without this side closing it (leakcheck was
+   * killed, or ended the run).
+   */
+  constructor(path: string, onCommand: (command: RunnerCommand) => void, onLost: () => void = () => {}) {
     this.#socket = connect(path);
     this.#socket.unref();
     this.#socket.setEncoding('utf8');
@@ -31,10 +35,12 @@ export class AgentChannel {
         onCommand(command);
       }
     });
-    // The runner going away must not crash the target: the agent just goes quiet.
-    this.#socket.on('error', () => this.close());
+    // The runner going away must not crash the target with an unhandled error.
+    this.#socket.on('error', () => {});
     this.#socket.on('close', () => {
+      const lost = !this.#closed;
       this.#closed = true;
+      if (lost) onLost();
     });
   }
 

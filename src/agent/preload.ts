@@ -12,6 +12,8 @@ import { Checkpoints, sampleMemory } from './phases.js';
 import { AGENT_ENV, PROTOCOL_VERSION, type RunnerCommand } from './protocol.js';
 
 const socketPath = process.env[AGENT_ENV.socket];
+/** How long a target whose runner died has to exit on SIGTERM before it is killed. */
+const runnerLostGraceMs = 5000;
 // Worker threads inherit NODE_OPTIONS and run this file too; the process is measured from its
 // main thread (process.memoryUsage is process-wide), so a worker's copy stays inert.
 if (socketPath && isMainThread) startAgent(socketPath);
@@ -27,14 +29,15 @@ function startAgent(path: string): void {
   let active = true;
 
   const channel = new AgentChannel(path, (command: RunnerCommand) => {
-    if (command.type === 'ignore') stop();
+    // Ignored processes (npm, a shell's node) go quiet but keep the channel: it is how they learn that the runner is gone.
+    if (command.type === 'ignore') quiet();
     else if (command.type === 'checkpoint') {
       checkpoints.run(command).then(
         (result) => channel.send({ type: 'reply', id: command.id, ok: true, result }),
         (error: unknown) => channel.send({ type: 'reply', id: command.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
       );
     }
-  });
+  }, runnerLost);
 
   const gcStats = startGcStats(loaded.memwatch, (sample) => {
     if (!active) return;
@@ -70,8 +73,7 @@ function startAgent(path: string): void {
   subscribe(listenChannel, onListen);
 
   const timer = setInterval(() => {
-    if (channel.closed) stop();
-    else {
+    if (!channel.closed) {
       const sample = sampleMemory();
       if (checkpoints.busy) sample.duringCheckpoint = true;
       channel.send({ type: 'memory', sample });
@@ -79,12 +81,23 @@ function startAgent(path: string): void {
   }, intervalMs);
   timer.unref();
 
-  function stop(): void {
+  function quiet(): void {
     if (!active) return;
     active = false;
     clearInterval(timer);
     unsubscribe(listenChannel, onListen);
     gcStats.stop();
-    channel.close();
+  }
+
+  /**
+   * The runner stops the target before it closes the channel, so a channel that closes under a
+   * running program means leakcheck died (SIGKILL, a crash): nobody would ever stop this process.
+   * Stop it the way the runner would have: SIGTERM (the program's own handlers run), then SIGKILL
+   * after a grace period if it is still here.
+   */
+  function runnerLost(): void {
+    quiet();
+    setTimeout(() => process.kill(process.pid, 'SIGKILL'), runnerLostGraceMs).unref();
+    process.kill(process.pid, 'SIGTERM');
   }
 }

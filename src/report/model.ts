@@ -14,6 +14,9 @@ export type { AnalysisResult, Finding as SnapshotFinding } from '../detectors/in
 /** 2: findings, the diff verdict and the run verdict's reasons are facts; schema 1 files are upgraded on read (to-json.ts, schema-v1.ts). */
 export const RUN_REPORT_SCHEMA_VERSION = 2;
 
+/** --keep-snapshots: snapshots can be large and can hold secrets, so by default only a leak keeps them. */
+export type KeepSnapshots = 'always' | 'on-leak' | 'never';
+
 export type PhaseKind = 'warmup' | 'load' | 'idle';
 
 /** A memory sample of the agent (agent/protocol.ts MemorySample), placed on the run's timeline. */
@@ -86,6 +89,8 @@ export interface RunPhase {
   command?: CommandLoadStats;
   snapshot?: { file: string; sizeBytes: number; writeMs: number };
   heapDiff?: HeapDiffTable;
+  /** Time the phase spent in checkpoints (forced GC, snapshot), with the load paused; absent in older reports. */
+  pauseMs?: number;
   /** Set when the phase did not finish (the target crashed or the run was interrupted). */
   incomplete?: string;
 }
@@ -153,6 +158,11 @@ export interface RunReport {
     minGrowthBytes: number;
     checkpointsPerPhase: number;
     snapshots: boolean;
+    /** Which snapshots are kept after the run (absent in reports written before --keep-snapshots). */
+    keepSnapshots?: KeepSnapshots;
+    /** --accept-status and --max-error-rate (absent in older reports). */
+    acceptedStatuses?: number[];
+    maxErrorRate?: number;
   };
   target: {
     pid: number | null;
@@ -179,7 +189,8 @@ export interface RunReport {
   /** Set when the snapshot analysis could not run (snapshots off, a snapshot missing, analysis error). */
   analysisNote?: string;
   verdict: RunVerdict;
-  files: { dir: string; reportJson: string; reportHtml: string; statsJsonl: string; targetLog: string; snapshots: string[] };
+  /** `snapshots` lists every snapshot written; `snapshotsDeleted` is set when --keep-snapshots removed them after the run. */
+  files: { dir: string; reportJson: string; reportHtml: string; statsJsonl: string; targetLog: string; snapshots: string[]; snapshotsDeleted?: boolean };
   /** Only in reports read from a schema-1 file: the words it stored, shown as they were. */
   storedWords?: StoredWords;
 }

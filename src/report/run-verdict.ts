@@ -51,10 +51,17 @@ export type VerdictReason =
   | { kind: 'out-of-memory'; leak: true; phase: string | null; exit: ExitFacts | null }
   | { kind: 'crash'; leak: false; phase: string; exit: ExitFacts }
   | { kind: 'interrupted'; leak: false; phase: string; signal: string | null }
+  /** The agent stopped answering while the target process stayed: a checkpoint timed out (event loop blocked), or its channel closed. */
+  | { kind: 'unresponsive'; leak: false; phase: string; cause: 'checkpoint-timeout' | 'agent-disconnected'; waitedMs: number }
   | { kind: 'too-few-points'; leak: false; points: number; neededPoints: number }
-  | { kind: 'every-request-failed'; leak: false; requests: number; firstError: string | null }
-  /** Most responses were errors: the load may not reach the code under test. */
-  | { kind: 'error-responses'; leak: false; answered: number; failing: number; topStatus: string }
+  /**
+   * More than `maxErrorRate` of the load requests failed (no response, or a status >= 400 not in
+   * `acceptedStatuses`): the run measured the error path, not the code under test.
+   */
+  | {
+      kind: 'load-failed'; leak: false; requests: number; failed: number; statusCounts: Record<string, number>;
+      acceptedStatuses: number[]; maxErrorRate: number; firstError: string | null;
+    }
   /** A reason read from a schema-1 report.json, which stored finished text. */
   | { kind: 'v1-message'; leak: boolean; v1Kind: string; message: string };
 

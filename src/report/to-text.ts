@@ -48,6 +48,7 @@ export function renderRunText(report: RunReport, style: Style): string {
   }
 
   out.push('', `${style.dim('report:')} ${report.files.reportHtml}`);
+  if (report.files.snapshotsDeleted) out.push(style.dim(`snapshots: ${report.files.snapshots.length} deleted after the run (--keep-snapshots ${report.options.keepSnapshots ?? 'on-leak'})`));
   out.push(`${style.dim('json:  ')} ${report.files.reportJson}`);
   return `${out.join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 import type { Outcome, SeriesTrend, SnapshotFinding } from './model.js';
 import type { ExitFacts, TrendJudgement, VerdictReason } from './run-verdict.js';
 import { findingTitle } from './finding-words.js';
-import { formatByteDelta, formatBytes } from './units.js';
+import { formatByteDelta, formatBytes, formatCount, formatDurationMs } from './units.js';
 
 /** How a reason is shown: it says leak, it is a caveat the reader should weigh, or it is a check that passed. */
 export type ReasonTone = 'leak' | 'warning' | 'ok';
@@ -71,12 +71,17 @@ export function describeReason(reason: VerdictReason, findings: readonly Snapsho
       return `the target ended before the run did: ${describeExit(reason.exit)} during ${reason.phase}`;
     case 'interrupted':
       return `the run was ${reason.signal ? `stopped by ${reason.signal}` : 'interrupted'} during ${reason.phase}; the figures cover the run up to then`;
+    case 'unresponsive':
+      return reason.cause === 'checkpoint-timeout'
+        ? `the target did not answer a checkpoint within ${formatDurationMs(reason.waitedMs)} during ${reason.phase} (is its event loop blocked?); it was stopped`
+        : `the agent disconnected during ${reason.phase} while the target kept running; it was stopped`;
     case 'too-few-points':
       return `too few post-GC measurements for a trend (${reason.points}; need ${reason.neededPoints})`;
-    case 'every-request-failed':
-      return `every request failed (${reason.firstError ?? 'no response'})`;
-    case 'error-responses':
-      return `${Math.round((reason.failing / reason.answered) * 100)}% of load responses were errors (mostly ${reason.topStatus}): the load may not reach the code you want to test; pass --url with a real route, or --phases / --load-cmd`;
+    case 'load-failed': {
+      const counts = Object.entries(reason.statusCounts).sort((x, y) => y[1] - x[1]).map(([status, n]) => `${status}×${formatCount(n)}`).join(' ');
+      const firstError = reason.firstError ? `; first error: ${reason.firstError}` : '';
+      return `${Math.round((reason.failed / reason.requests) * 100)}% of ${formatCount(reason.requests)} load requests failed (${counts}${firstError}), more than --max-error-rate ${reason.maxErrorRate}: the run measured the error path, not the code under test; pass --url with a real route, or --accept-status for statuses that are expected`;
+    }
     case 'v1-message':
       return reason.message;
   }

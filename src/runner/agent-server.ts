@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import type {
 } from '../agent/protocol.js';
 import { PROTOCOL_VERSION } from '../agent/protocol.js';
 import { ErrorCode, LeakcheckError } from '../errors.js';
+import { processExists } from './process-tree.js';
 
 /** What an agent says first: who it is (pid, argv, node version, whether memwatch loaded). */
 export type AgentHello = Extract<AgentMessage, { type: 'hello' }>;
@@ -129,6 +130,30 @@ export class AgentConnection {
   }
 }
 
+const socketDirPrefix = 'leakcheck-agent-';
+/** In each socket directory: the pid of the runner that owns it, so a later run can tell a dead run's directory. */
+const runnerPidFile = 'runner.pid';
+
+/**
+ * A runner killed with SIGKILL cannot remove its socket directory: the next run removes every
+ * such directory of this user whose runner is gone. A directory without a pid file, or whose
+ * runner still lives, is left alone.
+ */
+export async function sweepStaleSocketDirs(parent = tmpdir()): Promise<string[]> {
+  const removed: string[] = [];
+  const names = await readdir(parent).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.startsWith(socketDirPrefix))) {
+    const dir = join(parent, name);
+    const info = await lstat(dir).catch(() => undefined);
+    if (!info?.isDirectory() || info.uid !== process.getuid?.()) continue;
+    const pid = Number((await readFile(join(dir, runnerPidFile), 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(pid) || pid <= 0 || processExists(pid)) continue;
+    await rm(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
+
 /**
  * The runner's end of the private channel: a Unix socket in a fresh 0700 directory, the socket
  * itself 0600, so only this user can reach the agent (never a TCP port). Every node process of
@@ -151,7 +176,9 @@ export class AgentServer {
   }
 
   static async open(): Promise<AgentServer> {
-    const dir = await mkdtemp(join(tmpdir(), 'leakcheck-'));
+    await sweepStaleSocketDirs();
+    const dir = await mkdtemp(join(tmpdir(), socketDirPrefix));
+    await writeFile(join(dir, runnerPidFile), `${process.pid}\n`, { mode: 0o600 });
     const server = new AgentServer(dir);
     // close() removes the directory; this covers a leakcheck that dies before it gets there.
     process.once('exit', server.#removeDirNow);

@@ -1,7 +1,7 @@
 import { memwatchRuleEvents } from '../stats/index.js';
 import { RUN_REPORT_SCHEMA_VERSION, type AgentSeen, type RunReport } from '../report/index.js';
 import { collectSeries } from './collect.js';
-import { errorResponseCounts } from './describe.js';
+import { loadFailures } from './describe.js';
 import { isWrapperProcess } from './readiness.js';
 import type { RunEnding, RunRecord } from './run-record.js';
 import { computeTrends, decideVerdict } from './verdict.js';
@@ -30,18 +30,14 @@ export function buildRunReport(record: RunRecord): RunReport {
   const replayed = memwatchRuleEvents(record.target.gcs.map((g) => ({ timeMs: g.timeMs, usedHeapBytes: g.usedHeapBytes, forced: g.forced })));
   const memwatchRule = (record.target.leaks.length >= replayed.length ? record.target.leaks : replayed)
     .map((e) => ({ atMs: e.timeMs - startedAtMs, consecutiveIncreases: e.consecutiveIncreases, growthBytes: e.growthBytes, durationMs: e.durationMs }));
-  const allLoad = phases.filter((p) => p.http);
-  const sent = allLoad.reduce((s, p) => s + (p.http?.requests ?? 0), 0);
-  const failed = allLoad.reduce((s, p) => s + (p.http?.errors ?? 0), 0);
-  const errorResponses = errorResponseCounts(phases);
+  const failures = loadFailures(phases, record.settings.acceptedStatuses);
   const verdict = decideVerdict({
     trends, findings: record.analysis?.findings ?? [], memwatchRule, minGrowthBytes: record.settings.minGrowthBytes,
     outOfMemory, snapshotsTaken: record.files.snapshots.length > 0,
     ...(crashedDuring === null ? {} : { crash: { phase: crashedDuring, exit } }),
-    ...(errorResponses === undefined ? {} : { errorResponses }),
+    ...(failures === undefined ? {} : { loadFailures: { ...failures, acceptedStatuses: [...record.settings.acceptedStatuses], maxErrorRate: record.settings.maxErrorRate } }),
     ...(ending.kind === 'interrupted' ? { interrupted: { phase: ending.phase, signal: ending.signal ?? null } } : {}),
-    ...(!crashed && sent > 0 && failed === sent
-      ? { everyRequestFailed: { requests: sent, firstError: allLoad.flatMap((p) => p.http?.errorSamples ?? [])[0] ?? null } } : {}),
+    ...(ending.kind === 'unresponsive' ? { unresponsive: { phase: ending.phase, cause: ending.cause, waitedMs: ending.waitedMs } } : {}),
   });
   const agents: AgentSeen[] = record.agents.map((a) => ({
     pid: a.hello.pid,
@@ -68,6 +64,9 @@ export function buildRunReport(record: RunRecord): RunReport {
       minGrowthBytes: record.settings.minGrowthBytes,
       checkpointsPerPhase: record.settings.checkpointsPerPhase,
       snapshots: record.settings.snapshots,
+      keepSnapshots: record.settings.keepSnapshots,
+      acceptedStatuses: record.settings.acceptedStatuses,
+      maxErrorRate: record.settings.maxErrorRate,
     },
     target: {
       pid: hello.pid,

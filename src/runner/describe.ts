@@ -1,28 +1,24 @@
 import type { RunPhase } from '../report/index.js';
 
-/** Share of error answers (status ≥ 400) above which the load is said to miss the code under test. */
-const errorResponseWarnShare = 0.9;
-
 /**
- * Load that mostly got 4xx/5xx answers exercises the error path, not the code the user cares
- * about (typically GET / on a server without a root route): the counts behind that warning.
+ * The load phases' requests that failed: no response (reset, refused, timed out) or a status
+ * >= 400 that is not accepted. Undefined when no HTTP load was sent.
  */
-export function errorResponseCounts(phases: readonly RunPhase[]): { answered: number; failing: number; topStatus: string } | undefined {
-  const counts = new Map<string, number>();
+export function loadFailures(phases: readonly RunPhase[], acceptedStatuses: readonly number[]): { requests: number; failed: number; statusCounts: Record<string, number>; firstError: string | null } | undefined {
+  const statusCounts: Record<string, number> = {};
+  let firstError: string | null = null;
   for (const phase of phases) {
     if (phase.kind !== 'load' || !phase.http) continue;
-    for (const [status, n] of Object.entries(phase.http.statusCounts)) counts.set(status, (counts.get(status) ?? 0) + n);
+    for (const [status, n] of Object.entries(phase.http.statusCounts)) statusCounts[status] = (statusCounts[status] ?? 0) + n;
+    firstError ??= phase.http.errorSamples[0] ?? null;
   }
-  let answered = 0;
-  let failing = 0;
-  for (const [status, n] of counts) {
-    if (status === 'error') continue;
-    answered += n;
-    if (Number(status) >= 400) failing += n;
+  let requests = 0;
+  let failed = 0;
+  for (const [status, n] of Object.entries(statusCounts)) {
+    requests += n;
+    if (status === 'error' || (Number(status) >= 400 && !acceptedStatuses.includes(Number(status)))) failed += n;
   }
-  if (answered === 0 || failing < errorResponseWarnShare * answered) return undefined;
-  const topStatus = [...counts].filter(([s]) => s !== 'error').sort((a, b) => b[1] - a[1])[0]![0];
-  return { answered, failing, topStatus };
+  return requests === 0 ? undefined : { requests, failed, statusCounts, firstError };
 }
 
 export function lastLine(text: string): string {

@@ -152,13 +152,11 @@ export interface WaitForUrlOptions {
 /** Waits until the URL's host:port accepts a TCP connection, or throws ERR_TARGET_NOT_LISTENING. */
 export async function waitForUrl(url: string, options: WaitForUrlOptions): Promise<void> {
   const parsed = new URL(url);
-  const port = Number(parsed.port || 80);
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
   const deadline = performance.now() + options.timeoutMs;
   for (;;) {
     options.check?.();
     if (options.signal?.aborted) throw new LeakcheckError(ErrorCode.USAGE, 'interrupted');
-    if (await canConnect(host, port)) return;
+    if (await canConnect(url)) return;
     if (performance.now() >= deadline) {
       throw new LeakcheckError(ErrorCode.TARGET_NOT_LISTENING,
         `the target did not accept connections on ${parsed.host} within ${Math.round(options.timeoutMs / 1000)} s (check the port, or raise --start-timeout)`);
@@ -167,7 +165,11 @@ export async function waitForUrl(url: string, options: WaitForUrlOptions): Promi
   }
 }
 
-function canConnect(host: string, port: number): Promise<boolean> {
+/** Whether the URL's host:port accepts a TCP connection now (within a second). */
+export function canConnect(url: string): Promise<boolean> {
+  const parsed = new URL(url);
+  const port = Number(parsed.port || 80);
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     const done = (ok: boolean): void => {

@@ -1,8 +1,8 @@
-export { runTarget, newRunId, defaultMinGrowthBytes } from './run.js';
+export { runTarget, newRunId, defaultMinGrowthBytes, defaultMaxErrorRate } from './run.js';
 export { isWrapperProcess, chooseTarget } from './readiness.js';
 export type { RunOptions, RunProgressEvent, SnapshotAnalyzer } from './run.js';
 export {
-  buildLoadPlan, readPhasesFile, parsePhases, defaultConcurrency, defaultRequests, defaultWarmupRequests,
+  buildLoadPlan, readPhasesFile, parsePhases, checkUrl, defaultConcurrency, defaultRequests, defaultWarmupRequests,
 } from './load-plan.js';
 export type { LoadPhase, LoadPlanOptions } from './load-plan.js';
 export { computeTrends, decideVerdict, judgeTrend } from './verdict.js';

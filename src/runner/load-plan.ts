@@ -139,11 +139,13 @@ export function parsePhases(json: unknown, file: string, defaults: { url?: strin
     const phaseUrl = optionalString(p['url'], `${at}.url`, fail) ?? url;
     if (phaseUrl !== undefined) checkUrl(phaseUrl, `${at}.url`, fail);
     const body = optionalString(p['body'], `${at}.body`, fail);
+    const method = optionalString(p['method'], `${at}.method`, fail);
+    if (method !== undefined && !httpToken.test(method)) fail(`${at}.method must be an HTTP method name (letters, digits, !#$%&'*+.^_\`|~-), got ${JSON.stringify(method)}`);
     return {
       name,
       kind,
       concurrency: optionalPositiveInteger(p['concurrency'], `${at}.concurrency`, fail) ?? concurrency,
-      method: (optionalString(p['method'], `${at}.method`, fail) ?? 'GET').toUpperCase(),
+      method: (method ?? 'GET').toUpperCase(),
       headers: headers as Record<string, string>,
       ...(requests === undefined ? {} : { requests }),
       ...(durationMs === undefined ? {} : { durationMs }),
@@ -158,6 +160,9 @@ export function parsePhases(json: unknown, file: string, defaults: { url?: strin
   return phases;
 }
 
+/** RFC 9110 token: what a method name may be made of (no spaces, no separators). */
+const httpToken = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 export function checkUrl(url: string, what: string, fail: (message: string) => never): void {
   let parsed: URL;
   try {
@@ -166,6 +171,8 @@ export function checkUrl(url: string, what: string, fail: (message: string) => n
     return fail(`${what}: not a URL: ${url}`);
   }
   if (parsed.protocol !== 'http:') fail(`${what}: only http:// URLs are supported by the built-in load driver, got ${url}`);
+  if (parsed.hostname === '') fail(`${what}: no host in ${url}`);
+  if (parsed.username !== '' || parsed.password !== '') fail(`${what}: credentials in the URL are not supported (send them as a header), got ${url}`);
 }
 
 function optionalString(value: unknown, what: string, fail: (m: string) => never): string | undefined {

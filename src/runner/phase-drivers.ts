@@ -38,6 +38,8 @@ const driveHttpLoad: PhaseDriver = async (context, plan, phase, schedule) => {
   const { session } = context;
   const { chunks } = schedule;
   const recorder = new LoadRecorder();
+  // Kept after the load so that progress during the end checkpoint still shows the phase's requests.
+  session.liveRecorder = recorder;
   try {
     for (let chunk = 0; chunk < chunks; chunk++) {
       const requests = plan.requests === undefined ? undefined : chunkRequests(plan.requests, chunks, chunk);

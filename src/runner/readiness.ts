@@ -2,7 +2,7 @@ import { ErrorCode, LeakcheckError } from '../errors.js';
 import type { AgentConnection, AgentServer } from './agent-server.js';
 import { describeExit } from '../report/index.js';
 import { lastLine } from './describe.js';
-import { waitForUrl } from './http-load.js';
+import { canConnect, waitForUrl } from './http-load.js';
 import type { Target } from './spawn-target.js';
 
 /** Recognises package-manager front ends, whose node processes load the agent too but are not the target. */
@@ -12,14 +12,33 @@ export function isWrapperProcess(argv: readonly string[]): boolean {
     || /[\\/]node_modules[\\/](npm|yarn|pnpm|corepack)[\\/]/.test(script);
 }
 
+/** How long a wrong --url port is waited for in silence before the run says where the target listens. */
+const wrongPortHintMs = 2000;
+
+type Listening = AgentConnection['listening'][number];
+
+/** Where the target's processes listen, with their pids: what a wrong --url is told. */
+export function targetListening(agents: readonly AgentConnection[]): Array<Listening & { pid: number }> {
+  return agents.filter((a) => a.hello && !isWrapperProcess(a.hello.argv)).flatMap((a) => a.listening.map((l) => ({ ...l, pid: a.hello!.pid })));
+}
+
+function describeListening(listening: ReadonlyArray<Listening & { pid: number }>): string {
+  return listening.map((l) => `${new URL(urlForListening(l)).host} (pid ${l.pid})`).join(', ');
+}
+
 /**
- * Readiness: the URL accepts connections (with --url), or the target opens a listening socket;
- * then the agent that is the target is chosen. Errors say which of the three things failed.
+ * Readiness: a process of the target listens on the --url port (a port that merely accepts
+ * connections may belong to another process) and the URL accepts connections; without --url,
+ * the target opens any listening socket. Then the agent that is the target is chosen. Errors say
+ * which thing failed; a wrong port is named early, with where the target listens instead.
  */
 export async function waitUntilReady(
   server: AgentServer,
   running: Target,
-  options: { explicitUrl: string | undefined; startTimeoutMs: number; targetLog: string; signal?: AbortSignal },
+  options: {
+    explicitUrl: string | undefined; startTimeoutMs: number; targetLog: string; signal?: AbortSignal;
+    onWrongPort?: (listening: Array<Listening & { pid: number }>) => void;
+  },
 ): Promise<{ agent: AgentConnection; loadUrl: string }> {
   const { explicitUrl, startTimeoutMs } = options;
   const seeLog = ` (its output is in ${options.targetLog})`;
@@ -27,18 +46,25 @@ export async function waitUntilReady(
     const exit = running.exit;
     if (exit) throw new LeakcheckError(ErrorCode.TARGET_FAILED_TO_START, `the target ${describeExit(exit)} before it was ready${lastLine(running.stderrTail)}`);
   };
-  const deadline = performance.now() + startTimeoutMs;
-  if (explicitUrl !== undefined) {
-    await waitForUrl(explicitUrl, { timeoutMs: startTimeoutMs, check: checkAlive, ...(options.signal ? { signal: options.signal } : {}) });
-  }
-  const port = explicitUrl === undefined ? undefined : Number(new URL(explicitUrl).port || 80);
+  const startedMs = performance.now();
+  const deadline = startedMs + startTimeoutMs;
+  const port = explicitUrl === undefined ? undefined : portOf(explicitUrl);
+  let hinted = false;
   for (;;) {
     checkAlive();
     if (options.signal?.aborted) throw new LeakcheckError(ErrorCode.USAGE, 'interrupted before the target was ready');
     const chosen = chooseTarget(server.agents, port);
-    if (chosen && (explicitUrl !== undefined || chosen.listening.length > 0)) {
+    if (chosen && chosen.listening.some((l) => port === undefined || l.port === port)) {
       if (chosen.incompatible) throw new LeakcheckError(ErrorCode.AGENT_UNAVAILABLE, `the agent cannot be used: ${chosen.incompatible}`);
-      return { agent: chosen, loadUrl: explicitUrl ?? urlForListening(chosen.listening[0]!) };
+      if (explicitUrl === undefined) return { agent: chosen, loadUrl: urlForListening(chosen.listening[0]!) };
+      // The target listens on the port; the URL's host must reach it too.
+      await waitForUrl(explicitUrl, { timeoutMs: Math.max(1000, deadline - performance.now()), check: checkAlive, ...(options.signal ? { signal: options.signal } : {}) });
+      return { agent: chosen, loadUrl: explicitUrl };
+    }
+    const elsewhere = targetListening(server.agents);
+    if (port !== undefined && !hinted && elsewhere.length > 0 && performance.now() - startedMs >= wrongPortHintMs) {
+      hinted = true;
+      options.onWrongPort?.(elsewhere);
     }
     if (performance.now() >= deadline) {
       // A slow machine can take longer to boot node than a short --start-timeout: the hello
@@ -52,11 +78,52 @@ export async function waitUntilReady(
         throw new LeakcheckError(ErrorCode.AGENT_UNAVAILABLE,
           `no node process of the target loaded the leakcheck agent (is the command a node program? does a wrapper reset NODE_OPTIONS?)${seeLog}`);
       }
+      if (explicitUrl === undefined) {
+        throw new LeakcheckError(ErrorCode.TARGET_NOT_LISTENING,
+          `the target did not open a listening socket within ${Math.round(startTimeoutMs / 1000)} s; pass --url (or raise --start-timeout)${seeLog}`);
+      }
+      const host = new URL(explicitUrl).host;
+      if (elsewhere.length > 0) {
+        throw new LeakcheckError(ErrorCode.TARGET_NOT_LISTENING, `the target does not listen on ${host} (--url): it listens on ${describeListening(elsewhere)}`);
+      }
+      if (await canConnect(explicitUrl)) {
+        throw new LeakcheckError(ErrorCode.TARGET_NOT_LISTENING,
+          `${host} accepts connections, but not from the target: another process holds that port (the target opened no listening socket within ${Math.round(startTimeoutMs / 1000)} s)${seeLog}`);
+      }
       throw new LeakcheckError(ErrorCode.TARGET_NOT_LISTENING,
-        `the target did not open a listening socket within ${Math.round(startTimeoutMs / 1000)} s; pass --url (or raise --start-timeout)${seeLog}`);
+        `the target did not accept connections on ${host} within ${Math.round(startTimeoutMs / 1000)} s (check the port, or raise --start-timeout)${seeLog}`);
     }
     await server.nextChange(200);
   }
+}
+
+function portOf(url: string): number {
+  return Number(new URL(url).port || 80);
+}
+
+/** Loopback names and addresses: always an address of this machine. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Why `url` is not load for the target this run started, or undefined when it is: its port must be
+ * one a process of the target listens on, and its host an address that reaches that socket on
+ * this machine (loopback, the address it is bound to, or, for a wildcard bind, any local
+ * interface address). Load sent anywhere else measures something other than the target.
+ */
+export function foreignLoad(url: string, agents: readonly AgentConnection[], localAddresses: readonly string[]): string | undefined {
+  const parsed = new URL(url);
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  const listening = targetListening(agents);
+  const onPort = listening.filter((l) => l.port === portOf(url));
+  if (onPort.length === 0) return `${parsed.host} is not served by the target: it listens on ${describeListening(listening) || 'no port'}`;
+  const reaches = onPort.some((l) => isLoopback(host) || host === l.address
+    || ((l.address === '0.0.0.0' || l.address === '::') && localAddresses.includes(host)));
+  if (!reaches) {
+    return `${parsed.host} is not an address of this machine where the target listens (it listens on ${describeListening(onPort)}); leakcheck run loads only the target it started`;
+  }
+  return undefined;
 }
 
 /** The agent that is the target: the one listening on the load port, else the first that is not a wrapper. */

@@ -1,5 +1,5 @@
 import type { GcSample, MemorySample, MemwatchLeakEvent } from '../agent/protocol.js';
-import type { AnalysisResult, RunCheckpoint, RunPhase } from '../report/index.js';
+import type { AnalysisResult, KeepSnapshots, RunCheckpoint, RunPhase } from '../report/index.js';
 import type { AgentHello } from './agent-server.js';
 import type { RunFiles } from './run-files.js';
 import type { TargetExit } from './spawn-target.js';
@@ -10,7 +10,9 @@ export type RunEnding =
   /** The target exited on its own while `phase` ran (a crash, from the run's point of view). */
   | { kind: 'target-exited'; phase: string }
   /** The user (or a CI timeout) stopped the run during `phase`; `signal` names what stopped it, when known. */
-  | { kind: 'interrupted'; phase: string; signal?: string };
+  | { kind: 'interrupted'; phase: string; signal?: string }
+  /** The agent stopped answering during `phase` while the process stayed (see AgentLost). */
+  | { kind: 'unresponsive'; phase: string; cause: 'checkpoint-timeout' | 'agent-disconnected'; waitedMs: number };
 
 /** Every node process of the target's tree that loaded the agent. */
 export interface AgentRecord {
@@ -39,6 +41,11 @@ export interface RunRecord {
     minGrowthBytes: number;
     checkpointsPerPhase: number;
     snapshots: boolean;
+    keepSnapshots: KeepSnapshots;
+    /** Statuses >= 400 that count as answers, not failures (--accept-status). */
+    acceptedStatuses: number[];
+    /** Failed share of the load requests above which the run measured nothing (--max-error-rate). */
+    maxErrorRate: number;
   };
   /** The agent chosen as the target, and everything it sent. */
   target: {

@@ -1,10 +1,13 @@
 import { join, relative } from 'node:path';
 import type { CheckpointResult } from '../agent/protocol.js';
-import type { RunCheckpoint, RunPhase } from '../report/index.js';
+import { ErrorCode, isLeakcheckError } from '../errors.js';
+import { describeExit, type RunCheckpoint, type RunPhase } from '../report/index.js';
 import type { AgentConnection } from './agent-server.js';
 import type { CheckpointSpec } from './checkpoint-policy.js';
+import type { LoadRecorder } from './http-load.js';
 import type { StatsStream } from './collect.js';
 import type { RunFiles } from './run-files.js';
+import type { TargetExit } from './spawn-target.js';
 
 /** The target ended on its own while the run was waiting for something. */
 export class TargetEnded extends Error {}
@@ -17,12 +20,28 @@ export class Interrupted extends Error {
   }
 }
 
+/** The agent stopped answering while the target process stayed: a blocked event loop, or a channel the program closed. */
+export class AgentLost extends Error {
+  readonly what: 'checkpoint-timeout' | 'agent-disconnected';
+  readonly waitedMs: number;
+  constructor(what: AgentLost['what'], waitedMs: number) {
+    super(what);
+    this.what = what;
+    this.waitedMs = waitedMs;
+  }
+}
+
+/** After the agent disconnects, how long the target's exit may take to be seen before the target counts as alive. */
+const exitAfterDisconnectMs = 2000;
+
 export interface RunSessionOptions {
   agent: AgentConnection;
   stats: StatsStream;
   files: RunFiles;
   startedAtMs: number;
   checkpointTimeoutMs: number;
+  /** Settles when the target process has exited. */
+  targetExited: Promise<TargetExit>;
   /** Races a wait against the target ending and the run being interrupted. */
   orEnd: <T>(work: Promise<T>) => Promise<T>;
   /** Called before every checkpoint (the runner silences late-coming wrapper agents there). */
@@ -38,6 +57,8 @@ export class RunSession {
   readonly phases: RunPhase[] = [];
   readonly checkpoints: RunCheckpoint[] = [];
   requestsSoFar = 0;
+  /** The load recorder of the HTTP phase under way, for live progress. */
+  liveRecorder: LoadRecorder | undefined;
   readonly #options: RunSessionOptions;
 
   constructor(options: RunSessionOptions) {
@@ -48,14 +69,26 @@ export class RunSession {
     return this.#options.orEnd;
   }
 
+  /** The target's live JS heap in its latest memory sample. */
+  get heapUsedBytes(): number | undefined {
+    return this.#options.agent.memory.at(-1)?.heapUsedBytes;
+  }
+
   /** Forced GC + sample (+ snapshot, + HeapDiff step, as the spec says), recorded against `phase`. */
   async checkpoint(phase: RunPhase, spec: CheckpointSpec): Promise<void> {
     const { agent, files, orEnd } = this.#options;
     this.#options.beforeCheckpoint();
-    const result = await orEnd(agent.checkpoint({
-      ...(spec.snapshotFile === undefined ? {} : { snapshotPath: join(files.dir, spec.snapshotFile) }),
-      ...(spec.heapDiff === undefined ? {} : { heapDiff: spec.heapDiff }),
-    }, this.#options.checkpointTimeoutMs));
+    const startedMs = performance.now();
+    let result: CheckpointResult;
+    try {
+      result = await orEnd(agent.checkpoint({
+        ...(spec.snapshotFile === undefined ? {} : { snapshotPath: join(files.dir, spec.snapshotFile) }),
+        ...(spec.heapDiff === undefined ? {} : { heapDiff: spec.heapDiff }),
+      }, this.#options.checkpointTimeoutMs).catch((error: unknown) => this.#checkpointFailed(error, startedMs)));
+    } finally {
+      // The load waits while the agent measures: that time is the phase's pause, not its load.
+      phase.pauseMs = (phase.pauseMs ?? 0) + (performance.now() - startedMs);
+    }
     this.#record(phase.name, spec.boundary, result);
     if (result.snapshot) {
       files.snapshots.push(result.snapshot.path);
@@ -65,6 +98,25 @@ export class RunSession {
       const { beforeBytes, afterBytes, changeBytes, allocatedNodes, freedNodes, details } = result.heapDiff;
       phase.heapDiff = { beforeBytes, afterBytes, changeBytes, allocatedNodes, freedNodes, details };
     }
+  }
+
+  /**
+   * A checkpoint that fails is an ending of the run, not an error of leakcheck: the target died
+   * while it was pending (the agent's channel closes a moment before the process's exit is seen),
+   * or the agent stopped answering.
+   */
+  async #checkpointFailed(error: unknown, startedMs: number): Promise<never> {
+    const waitedMs = performance.now() - startedMs;
+    if (isLeakcheckError(error) && error.code === ErrorCode.AGENT_UNAVAILABLE) throw new AgentLost('checkpoint-timeout', waitedMs);
+    if (!this.#options.agent.closed) throw error;
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([
+      this.#options.targetExited,
+      new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), exitAfterDisconnectMs); }),
+    ]);
+    clearTimeout(timer);
+    if (exit) throw new TargetEnded(describeExit(exit));
+    throw new AgentLost('agent-disconnected', waitedMs);
   }
 
   #record(phase: string, boundary: boolean, result: CheckpointResult): void {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_ENV } from '../agent/protocol.js';
 import { ErrorCode, LeakcheckError } from '../errors.js';
-import { describeExit, type AnalysisResult, type RunPhase, type RunReport } from '../report/index.js';
+import { describeExit, type AnalysisResult, type KeepSnapshots, type RunPhase, type RunReport } from '../report/index.js';
 import { toolVersion } from '../version.js';
 import { analyzeRunSnapshots } from './analysis.js';
 import { AgentServer, type AgentConnection } from './agent-server.js';
@@ -12,19 +13,27 @@ import { BASELINE_PHASE, scheduleCheckpoints, type CheckpointSettings } from './
 import { StatsStream } from './collect.js';
 import type { LoadPhase } from './load-plan.js';
 import { driverFor, type PhaseContext } from './phase-drivers.js';
-import { waitUntilReady } from './readiness.js';
-import { prepareRunDir, writeRunReport } from './run-files.js';
+import { foreignLoad, urlForListening, waitUntilReady } from './readiness.js';
+import { processesWithEnv, stopProcesses } from './process-tree.js';
+import { applySnapshotPolicy, discardRunDir, prepareRunDir, writeRunReport } from './run-files.js';
 import type { RunEnding } from './run-record.js';
-import { Interrupted, RunSession, TargetEnded } from './run-session.js';
+import { AgentLost, Interrupted, RunSession, TargetEnded } from './run-session.js';
 import { Target, type TargetExit } from './spawn-target.js';
 
 /** Snapshot analysis of the three boundary snapshots (replaceable, e.g. with other thresholds). */
 export type SnapshotAnalyzer = (snapshots: { baseline: string; target: string; final: string }) => Promise<AnalysisResult>;
 
 export type RunProgressEvent =
-  | { kind: 'started'; pid: number | undefined; outDir: string }
+  | { kind: 'started'; pid: number; outDir: string }
   | { kind: 'ready'; url: string | undefined; targetPid: number; ignoredPids: number[] }
+  /** The --url port is still not the target's, which listens on these instead (said once, early). */
+  | { kind: 'wrong-port'; url: string; listening: Array<{ url: string; pid: number }> }
   | { kind: 'phase-start'; phase: string }
+  /** While a phase runs, every progressIntervalMs: how far it is (load and checkpoint pauses apart). */
+  | {
+      kind: 'phase-progress'; phase: string; elapsedMs: number; pauseMs: number;
+      requests: number; errors: number; requestsPerSecond: number; heapUsedBytes: number | undefined;
+    }
   | { kind: 'phase-end'; phase: RunPhase }
   | { kind: 'analysis' };
 
@@ -48,6 +57,15 @@ export interface RunOptions {
   /** During --load-cmd phases, the first interval between checkpoints (it grows 1.5× each time, up to 5 s). */
   checkpointIntervalMs?: number;
   snapshots?: boolean;
+  /** Statuses >= 400 that are answers, not failures, for the load gate (e.g. [404]). */
+  acceptedStatuses?: readonly number[];
+  /** Share of failed load requests above which the run measured nothing (exit 2); default 0.5. */
+  maxErrorRate?: number;
+  /** How often a phase-progress event is sent while a phase runs; default 10 s. */
+  progressIntervalMs?: number;
+  /** Which snapshots stay on disk after the run; default on-leak. */
+  keepSnapshots?: KeepSnapshots;
+  /** Record a memwatch HeapDiff per load phase (opt-in: it pauses each boundary for two in-process snapshots). */
   heapDiff?: boolean;
   /** false: keep @airbnb/node-memwatch out of the target (GC stats from Node's built-ins, no HeapDiff). */
   memwatch?: boolean;
@@ -66,6 +84,9 @@ export interface RunOptions {
 }
 
 export const defaultMinGrowthBytes = 1024 * 1024;
+export const defaultMaxErrorRate = 0.5;
+/** The shortest a checkpoint wait is bounded to by --phase-timeout. */
+const minCheckpointWaitMs = 15_000;
 
 const agentEntry = fileURLToPath(new URL('../agent/preload.js', import.meta.url));
 /** A new run id: sortable timestamp + short random suffix, safe in a file name. */
@@ -89,11 +110,16 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     phaseTimeoutMs: options.phaseTimeoutMs ?? 300_000,
     checkpointsPerPhase: Math.max(1, options.checkpointsPerPhase ?? 4),
     snapshots: options.snapshots ?? true,
-    heapDiff: options.heapDiff !== false,
-    checkpointTimeoutMs: options.checkpointTimeoutMs ?? 600_000,
+    heapDiff: options.heapDiff === true,
+    keepSnapshots: options.keepSnapshots ?? 'on-leak',
+    acceptedStatuses: [...(options.acceptedStatuses ?? [])],
+    maxErrorRate: options.maxErrorRate ?? defaultMaxErrorRate,
+    // A checkpoint is a wait like any other: --phase-timeout bounds it too (a blocked event loop
+    // never answers), though never below a few seconds, what a forced GC on a busy machine can take.
+    checkpointTimeoutMs: Math.min(options.checkpointTimeoutMs ?? 600_000, Math.max(options.phaseTimeoutMs ?? 300_000, minCheckpointWaitMs)),
     minGrowthBytes: options.minGrowthBytes ?? defaultMinGrowthBytes,
   };
-  const files = await prepareRunDir(resolve(cwd, options.outDir ?? join('reports', runId)));
+  const { files, created } = await prepareRunDir(resolve(cwd, options.outDir ?? join('reports', runId)));
 
   const server = await AgentServer.open();
   const startedAtMs = Date.now();
@@ -114,15 +140,30 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       logPath: files.targetLog,
       ...(options.targetOutput ? { echo: options.targetOutput } : {}),
     });
-    progress({ kind: 'started', pid: target.pid, outDir: files.dir });
+    const refused = await target.started;
+    if (refused) {
+      // Nothing ran, so nothing is left to look at: no empty report directory.
+      await target.exited;
+      await discardRunDir(files, created);
+      throw new LeakcheckError(ErrorCode.TARGET_FAILED_TO_START, `the target ${describeExit(refused)}`);
+    }
+    progress({ kind: 'started', pid: target.pid!, outDir: files.dir });
     const running = target;
 
+    const explicitUrl = options.url ?? options.phases.find((p) => p.url !== undefined)?.url;
     const { agent, loadUrl } = await waitUntilReady(server, running, {
-      explicitUrl: options.url ?? options.phases.find((p) => p.url !== undefined)?.url,
+      explicitUrl,
       startTimeoutMs: settings.startTimeoutMs,
       targetLog: files.targetLog,
       ...(options.signal ? { signal: options.signal } : {}),
+      onWrongPort: (listening) => progress({ kind: 'wrong-port', url: explicitUrl!, listening: listening.map((l) => ({ url: urlForListening(l), pid: l.pid })) }),
     });
+    // The run drives the target it started: every phase's load must go to a socket the target listens on.
+    const locals = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+    for (const url of new Set([loadUrl, ...options.phases.flatMap((p) => (p.url === undefined ? [] : [p.url]))])) {
+      const problem = foreignLoad(url, server.agents, locals);
+      if (problem !== undefined) throw new LeakcheckError(ErrorCode.USAGE, `load URL ${problem}`);
+    }
     const ignored = new Set<AgentConnection>();
     const ignoreOthers = (): void => {
       for (const other of server.agents) {
@@ -142,7 +183,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     void running.exited.then(() => stopLoad.abort());
     options.signal?.addEventListener('abort', () => stopLoad.abort(), { once: true });
     const session = new RunSession({
-      agent, stats, files, startedAtMs, checkpointTimeoutMs: settings.checkpointTimeoutMs,
+      agent, stats, files, startedAtMs, checkpointTimeoutMs: settings.checkpointTimeoutMs, targetExited: running.exited,
       orEnd: raceEndings(running, options.signal), beforeCheckpoint: ignoreOthers,
     });
     const ending = await drivePhases({
@@ -151,10 +192,10 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       throwIfInterrupted: () => {
         if (options.signal?.aborted) throw new Interrupted(signalName(options.signal));
       },
-    }, stats, options.phases, settings, progress);
+    }, stats, options.phases, settings, progress, options.progressIntervalMs ?? 10_000);
 
-    // Done driving: stop the target (or learn how it ended), then analyse.
-    const exit: TargetExit = ending.kind === 'target-exited' ? await running.exited : await running.stop();
+    // Done driving: stop the target and everything it started (or learn how it ended), then analyse.
+    const exit: TargetExit = await stopTargetTree(running, server);
     const analyze = options.analyze ?? analyzeRunSnapshots;
     let analysis: AnalysisResult | null = null;
     let analysisNote = analysisSkipReason(ending, settings.snapshots, files.snapshots.length, analyze !== false);
@@ -182,6 +223,9 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
         minGrowthBytes: settings.minGrowthBytes,
         checkpointsPerPhase: settings.checkpointsPerPhase,
         snapshots: settings.snapshots,
+        keepSnapshots: settings.keepSnapshots,
+        acceptedStatuses: settings.acceptedStatuses,
+        maxErrorRate: settings.maxErrorRate,
       },
       target: { hello: agent.hello!, memory: agent.memory, gcs: agent.gcs, leaks: agent.leaks },
       agents: server.agents.flatMap((a) => (a.hello ? [{ hello: a.hello, chosen: a === agent, listeningPorts: a.listening.map((l) => l.port) }] : [])),
@@ -194,14 +238,32 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       ...(analysisNote === undefined ? {} : { analysisNote }),
       files,
     });
+    if (await applySnapshotPolicy(files, settings.keepSnapshots, report.verdict.leak)) report.files.snapshotsDeleted = true;
     await writeRunReport(files, report);
     return report;
   } finally {
     await stats?.close();
     stopLoad.abort();
-    if (target && !target.exit) await target.stop();
+    if (target) await stopTargetTree(target, server);
     await server.close();
   }
+}
+
+/** How long processes the target left behind (outside its group) get to exit on SIGTERM. */
+const stragglerGraceMs = 2000;
+
+/**
+ * Stops the target's process group (SIGTERM, SIGKILL after a grace period), then whatever it
+ * started outside the group: processes that inherited this run's private socket variable (no
+ * other process has it), and agents still connected.
+ */
+async function stopTargetTree(target: Target, server: AgentServer): Promise<TargetExit> {
+  const exit = await target.stop();
+  const connected = server.agents.filter((a) => !a.closed && a.hello).map((a) => a.hello!.pid);
+  const stragglers = new Set([...await processesWithEnv(AGENT_ENV.socket, server.socketPath), ...connected]);
+  stragglers.delete(process.pid);
+  if (stragglers.size > 0) await stopProcesses([...stragglers], stragglerGraceMs);
+  return exit;
 }
 
 /** Every wait of the run races against the target ending on its own (a crash) and against Ctrl-C. */
@@ -231,6 +293,7 @@ async function drivePhases(
   plans: readonly LoadPhase[],
   settings: CheckpointSettings,
   progress: (event: RunProgressEvent) => void,
+  progressIntervalMs: number,
 ): Promise<RunEnding> {
   const { session } = context;
   const schedules = scheduleCheckpoints(plans, settings);
@@ -241,6 +304,17 @@ async function drivePhases(
     stats.phase = plan.name;
     stats.write({ type: 'phase-start', name: plan.name, kind: plan.kind, atMs: phase.startMs });
     progress({ kind: 'phase-start', phase: plan.name });
+    session.liveRecorder = undefined;
+    const ticker = setInterval(() => {
+      const http = session.liveRecorder?.stats();
+      progress({
+        kind: 'phase-progress', phase: plan.name, elapsedMs: stats.elapsedMs() - phase.startMs, pauseMs: phase.pauseMs ?? 0,
+        requests: http?.requests ?? 0,
+        errors: Object.entries(http?.statusCounts ?? {}).reduce((n, [status, count]) => n + (status === 'error' || Number(status) >= 400 ? count : 0), 0),
+        requestsPerSecond: http?.requestsPerSecond ?? 0, heapUsedBytes: session.heapUsedBytes,
+      });
+    }, progressIntervalMs);
+    ticker.unref();
     try {
       if (schedule.baseline) {
         const baseline: RunPhase = { name: BASELINE_PHASE, kind: 'warmup', startMs: phase.startMs, endMs: phase.startMs };
@@ -252,15 +326,20 @@ async function drivePhases(
       await session.checkpoint(phase, schedule.end);
     } catch (error) {
       if (error instanceof Interrupted) {
-        phase.incomplete = 'interrupted (Ctrl-C)';
+        phase.incomplete = error.signal ? `stopped by ${error.signal}` : 'interrupted';
         return { kind: 'interrupted', phase: plan.name, ...(error.signal === undefined ? {} : { signal: error.signal }) };
       }
       if (error instanceof TargetEnded) {
         phase.incomplete = `the target ${error.message}`;
         return { kind: 'target-exited', phase: plan.name };
       }
+      if (error instanceof AgentLost) {
+        phase.incomplete = error.what === 'checkpoint-timeout' ? 'the target did not answer a checkpoint (event loop blocked?)' : 'the agent disconnected while the target kept running';
+        return { kind: 'unresponsive', phase: plan.name, cause: error.what, waitedMs: error.waitedMs };
+      }
       throw error;
     } finally {
+      clearInterval(ticker);
       phase.endMs = stats.elapsedMs();
       stats.write({
         type: 'phase', name: phase.name, kind: phase.kind, startMs: phase.startMs, endMs: phase.endMs,

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { ErrorCode, LeakcheckError } from '../errors.js';
+import { processExists } from './process-tree.js';
 
 export interface TargetExit {
   code: number | null;
@@ -24,6 +25,8 @@ export interface SpawnTargetOptions {
 
 /** Keep this much of the target's stderr for crash reports. */
 const stderrTailBytes = 8192;
+/** After the target exits, how long its output may still take to arrive through the pipe. */
+const outputDrainMs = 500;
 
 /** Appends the agent to NODE_OPTIONS, keeping whatever the user already had there. */
 export function withAgentInNodeOptions(existing: string | undefined, agentPath: string): string {
@@ -44,6 +47,8 @@ export class Target {
   #stderrTail = '';
   #exit: TargetExit | undefined;
   readonly exited: Promise<TargetExit>;
+  /** Settles once the OS has started the command (undefined) or refused to (the exit, with spawnError). */
+  readonly started: Promise<TargetExit | undefined>;
 
   constructor(options: SpawnTargetOptions) {
     const [file, ...args] = options.command;
@@ -65,19 +70,36 @@ export class Target {
       echo?.write(chunk);
       this.#stderrTail = (this.#stderrTail + chunk.toString('utf8')).slice(-stderrTailBytes);
     });
+    this.started = new Promise((resolve) => {
+      this.#child.once('spawn', () => resolve(undefined));
+      // Listens before `exited` does: take the exit that listener records.
+      this.#child.once('error', () => resolve(this.exited));
+    });
     this.exited = new Promise<TargetExit>((resolve) => {
       this.#child.once('error', (error: NodeJS.ErrnoException) => {
         this.#exit ??= { code: null, signal: null, spawnError: error.code === 'ENOENT' ? `command not found: ${file}` : error.message };
         resolve(this.#exit);
       });
-      this.#child.once('close', (code, signal) => {
-        this.#exit ??= { code, signal };
-        resolve(this.#exit);
+      // 'exit', not 'close': a detached grandchild that inherited stdout keeps the pipe open for
+      // as long as it lives, so its EOF may never come. Output still in the pipe gets a moment.
+      this.#child.once('exit', (code, signal) => {
+        const exit = { code, signal };
+        const drained = setTimeout(() => {
+          this.#child.stdout?.destroy();
+          this.#child.stderr?.destroy();
+          this.#exit ??= exit;
+          resolve(this.#exit);
+        }, outputDrainMs);
+        this.#child.once('close', () => {
+          clearTimeout(drained);
+          this.#exit ??= exit;
+          resolve(this.#exit);
+        });
       });
     });
     // The target runs in its own process group, so it would outlive a leakcheck that dies
     // unexpectedly: whatever ends this process also ends the target.
-    const onLeakcheckExit = (): void => this.signal('SIGKILL');
+    const onLeakcheckExit = (): void => this.#signalGroup('SIGKILL');
     process.once('exit', onLeakcheckExit);
     void this.exited.then(() => {
       process.off('exit', onLeakcheckExit);
@@ -98,10 +120,20 @@ export class Target {
     return this.#stderrTail;
   }
 
-  /** Sends a signal to the whole process group (wrappers and the real target alike). */
+  /** Sends a signal to the whole process group (wrappers and the real target alike) while the target runs. */
   signal(signal: NodeJS.Signals): void {
+    if (!this.#exit) this.#signalGroup(signal);
+  }
+
+  /** True while any process of the target's group is alive (the target itself may have exited). */
+  groupAlive(): boolean {
     const pid = this.#child.pid;
-    if (pid === undefined || this.#exit) return;
+    return pid !== undefined && processExists(-pid);
+  }
+
+  #signalGroup(signal: NodeJS.Signals): void {
+    const pid = this.#child.pid;
+    if (pid === undefined) return;
     try {
       process.kill(-pid, signal);
     } catch {
@@ -109,19 +141,19 @@ export class Target {
     }
   }
 
-  /** SIGTERM the group, then SIGKILL after the grace period; resolves when the child is gone. */
+  /**
+   * Stops the whole process group, whether or not the target itself is still running (a child it
+   * left behind when it crashed, a child that ignores SIGTERM): SIGTERM, then SIGKILL after the
+   * grace period to whatever is left. Resolves with the target's exit status.
+   */
   async stop(graceMs = 5000): Promise<TargetExit> {
-    if (this.#exit) return this.#exit;
-    this.signal('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const killed = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        this.signal('SIGKILL');
-        resolve();
-      }, graceMs);
-    });
-    await Promise.race([this.exited, killed]);
-    clearTimeout(timer);
+    if (this.#child.pid === undefined) return this.exited;
+    this.#signalGroup('SIGTERM');
+    const deadline = performance.now() + graceMs;
+    while (performance.now() < deadline && (!this.#exit || this.groupAlive())) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (this.groupAlive()) this.#signalGroup('SIGKILL');
     return this.exited;
   }
 }

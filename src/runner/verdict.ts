@@ -86,10 +86,10 @@ export interface VerdictInput {
   minGrowthBytes?: number;
   /** Set when the run was stopped from outside (Ctrl-C, SIGTERM): during which phase, by which signal. */
   interrupted?: { phase: string; signal: string | null };
-  /** Most load responses were errors (shown, not decisive). */
-  errorResponses?: { answered: number; failing: number; topStatus: string };
-  /** Every request failed: the measurements cannot be trusted. */
-  everyRequestFailed?: { requests: number; firstError: string | null };
+  /** Set when the agent stopped answering while the target stayed (a blocked event loop). */
+  unresponsive?: { phase: string; cause: 'checkpoint-timeout' | 'agent-disconnected'; waitedMs: number };
+  /** The load requests that failed, with the gate that judges them. */
+  loadFailures?: { requests: number; failed: number; statusCounts: Record<string, number>; acceptedStatuses: number[]; maxErrorRate: number; firstError: string | null };
   /**
    * Heap snapshots were written during the run. Writing one makes the process take tens of MiB
    * from the OS that the allocator keeps afterwards, so RSS then says more about leakcheck than
@@ -122,8 +122,11 @@ export function decideVerdict(input: VerdictInput): RunVerdict {
     reasons.push({ kind: 'crash', leak: false, phase: input.crash.phase, exit: input.crash.exit });
   }
   if (input.interrupted) reasons.push({ kind: 'interrupted', leak: false, ...input.interrupted });
-  if (input.everyRequestFailed) reasons.push({ kind: 'every-request-failed', leak: false, ...input.everyRequestFailed });
-  if (input.errorResponses) reasons.push({ kind: 'error-responses', leak: false, ...input.errorResponses });
+  if (input.unresponsive) reasons.push({ kind: 'unresponsive', leak: false, ...input.unresponsive });
+  const failures = input.loadFailures;
+  // A crash explains its own refused connections.
+  const loadFailed = !input.crash && failures !== undefined && failures.failed > failures.maxErrorRate * failures.requests;
+  if (loadFailed) reasons.push({ kind: 'load-failed', leak: false, ...failures });
 
   if (!heap || heap.points < minTrendPoints) {
     reasons.push({ kind: 'too-few-points', leak: false, points: heap?.points ?? 0, neededPoints: minTrendPoints });
@@ -154,8 +157,8 @@ export function decideVerdict(input: VerdictInput): RunVerdict {
 
   const leak = reasons.some((r) => r.leak);
   const outcome = leak ? 'leak' : input.crash ? 'crashed' : input.interrupted ? 'interrupted'
-    : input.everyRequestFailed || !heap || heap.points < minTrendPoints ? 'inconclusive' : 'clean';
-  return { outcome, leak, partial: input.crash !== undefined || input.interrupted !== undefined, reasons };
+    : loadFailed || input.unresponsive || !heap || heap.points < minTrendPoints ? 'inconclusive' : 'clean';
+  return { outcome, leak, partial: input.crash !== undefined || input.interrupted !== undefined || input.unresponsive !== undefined, reasons };
 }
 
 /** Which test a series' rise failed, so a user can tell "flat" from "rose a little" from "rose, then stopped". */

@@ -198,3 +198,33 @@ await Promise.all([0, 1].map(() => new Promise((resolve) => new Worker(code, { e
   await session.waitFor((m) => m.type === 'hello');
   assert.equal(session.messages.filter((m) => m.type === 'hello').length, 1);
 });
+
+test('a target whose runner vanishes stops itself: SIGTERM first, SIGKILL after the grace period if it ignores that', { timeout: 30_000 }, async (t) => {
+  const dir = tmpDir(t);
+  const start = async (name: string, program: string) => {
+    const sock = join(dir, `${name}.sock`);
+    const session = await listenForAgent(sock);
+    const script = join(dir, `${name}.mjs`);
+    writeFileSync(script, program);
+    const child = spawn(process.execPath, [script], {
+      env: { ...process.env, NODE_OPTIONS: withAgentInNodeOptions(undefined, agentPath), LEAKCHECK_SOCKET: sock },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    t.after(() => child.kill('SIGKILL'));
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+    const ended = new Promise<{ code: number | null; signal: string | null; stdout: string }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stdout })));
+    // The hello comes from the preload, before the program has installed its handlers: wait for the program itself.
+    await session.waitFor((m) => m.type === 'hello');
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    return { session, ended };
+  };
+  const polite = await start('polite', `process.on('SIGTERM', () => { console.log('shutting down'); process.exit(7); }); console.log('ready'); setInterval(() => {}, 1000);`);
+  const stubborn = await start('stubborn', `process.on('SIGTERM', () => console.log('ignoring SIGTERM')); console.log('ready'); setInterval(() => {}, 1000);`);
+  const lostAt = performance.now();
+  // The runner dies: its end of the channel closes without a word.
+  await Promise.all([polite.session.close(), stubborn.session.close()]);
+  assert.deepEqual(await polite.ended, { code: 7, signal: null, stdout: 'ready\nshutting down\n' });
+  assert.deepEqual(await stubborn.ended, { code: null, signal: 'SIGKILL', stdout: 'ready\nignoring SIGTERM\n' });
+  assert.ok(performance.now() - lostAt >= 4500, 'the grace period passed first');
+});

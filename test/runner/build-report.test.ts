@@ -42,7 +42,7 @@ function record(overrides: Partial<RunRecord> = {}): RunRecord {
     endedAtMs: t0 + 4321,
     command: ['npm', 'start'],
     cwd: '/srv',
-    settings: { loadUrl: 'http://127.0.0.1:3000/', concurrency: 4, minGrowthBytes: MiB, checkpointsPerPhase: 4, snapshots: false },
+    settings: { loadUrl: 'http://127.0.0.1:3000/', concurrency: 4, minGrowthBytes: MiB, checkpointsPerPhase: 4, snapshots: false, keepSnapshots: 'on-leak', acceptedStatuses: [], maxErrorRate: 0.5 },
     target: {
       hello: target,
       memory: [{ timeMs: t0 + 1500, rssBytes: 1, heapTotalBytes: 2, heapUsedBytes: 3, externalBytes: 4, arrayBuffersBytes: 5 }],

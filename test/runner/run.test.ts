@@ -27,8 +27,11 @@ function options(t: Parameters<typeof tmpDir>[0], command: string[], extra: Part
 }
 
 test('a per-request listener leak is a leak: the heap keeps growing after every forced GC', async (t) => {
-  const report = await runTarget(options(t, [process.execPath, app('http-listener-leak')]));
+  const report = await runTarget(options(t, [process.execPath, app('http-listener-leak')], { heapDiff: true }));
   assert.equal(report.verdict.outcome, 'leak');
+  // --keep-snapshots on-leak (the default) keeps the evidence of a leak.
+  assert.equal(report.files.snapshotsDeleted, undefined);
+  assert.ok(report.files.snapshots.length === 3 && report.files.snapshots.every((f) => existsSync(f)));
   const heap = report.trends.find((tr) => tr.series === 'heapUsed')!;
   assert.equal(heap.increasing, true);
   assert.ok(heap.growthByPhaseBytes.every((p) => p.growthBytes > 0));
@@ -45,8 +48,8 @@ test('a per-request listener leak is a leak: the heap keeps growing after every 
   assert.ok(reasonWords(report, 'snapshot').some((m) => /onQueueError/.test(m)));
 });
 
-test('a clean server is clean, and the run leaves report.json, report.html, stats.jsonl and 0600 snapshots', async (t) => {
-  const opts = options(t, [process.execPath, app('http-clean')]);
+test('a clean server is clean, and the run leaves report.json, report.html, stats.jsonl and (--keep-snapshots always) 0600 snapshots', async (t) => {
+  const opts = options(t, [process.execPath, app('http-clean')], { keepSnapshots: 'always' });
   const report = await runTarget(opts);
   assert.equal(report.verdict.outcome, 'clean', JSON.stringify(report.verdict.reasons));
   assert.equal(report.verdict.leak, false);
@@ -66,9 +69,14 @@ test('a clean server is clean, and the run leaves report.json, report.html, stat
   assert.equal(report.phases[1]!.http!.statusCounts['200'], 400);
 });
 
-test('a bounded cache that fills during warm-up is not a leak', async (t) => {
+test('a bounded cache that fills during warm-up is not a leak, and by default a clean run deletes its snapshots', async (t) => {
   const report = await runTarget(options(t, [process.execPath, app('http-bounded-cache')]));
   assert.equal(report.verdict.outcome, 'clean', JSON.stringify(report.verdict.reasons));
+  assert.equal(report.options.keepSnapshots, 'on-leak');
+  assert.equal(report.files.snapshotsDeleted, true);
+  assert.equal(report.files.snapshots.length, 3, 'the report still lists what was written');
+  assert.ok(report.files.snapshots.every((f) => !existsSync(f)));
+  assert.equal(JSON.parse(readFileSync(report.files.reportJson, 'utf8')).files.snapshotsDeleted, true);
 });
 
 test('a map that only grows is a leak, and the report names the map', async (t) => {
@@ -79,7 +87,7 @@ test('a map that only grows is a leak, and the report names the map', async (t) 
 });
 
 test('Buffers kept off the heap are an off-heap leak, told apart from the JS heap, and the holder is named', async (t) => {
-  const report = await runTarget(options(t, [process.execPath, app('http-external-leak')], { heapDiff: false }));
+  const report = await runTarget(options(t, [process.execPath, app('http-external-leak')]));
   assert.equal(report.verdict.outcome, 'leak');
   const leaking = report.verdict.reasons.filter((r) => r.leak).map((r) => r.kind);
   assert.ok(leaking.includes('off-heap-trend') && !leaking.includes('heap-trend'), JSON.stringify(report.verdict.reasons));
@@ -124,11 +132,16 @@ test('a target that exits at start-up fails with ERR_TARGET_FAILED_TO_START and 
   );
 });
 
-test('a command that does not exist fails with ERR_TARGET_FAILED_TO_START', async (t) => {
+test('a command that does not exist fails with ERR_TARGET_FAILED_TO_START and leaves no empty report directory', async (t) => {
+  const opts = options(t, ['no-such-command-leakcheck']);
+  const events: string[] = [];
   await assert.rejects(
-    runTarget(options(t, ['no-such-command-leakcheck'])),
-    (error) => isLeakcheckError(error) && error.code === ErrorCode.TARGET_FAILED_TO_START && /command not found: no-such-command-leakcheck/.test(error.message),
+    runTarget({ ...opts, onProgress: (e) => events.push(e.kind) }),
+    (error) => isLeakcheckError(error) && error.code === ErrorCode.TARGET_FAILED_TO_START
+      && error.message === 'the target could not start (command not found: no-such-command-leakcheck)',
   );
+  assert.equal(existsSync(opts.outDir!), false);
+  assert.deepEqual(events, [], 'no "started target" for a command that never started');
 });
 
 test('through `npm start` the runner picks the real server, not npm\'s own node process', async (t) => {
@@ -169,16 +182,16 @@ test('a target that runs out of memory is a leak, and the load stops with it', a
   assert.ok(sent < 50_000, `sent ${sent}`);
 });
 
-test('a target whose event loop hangs fails the checkpoint with ERR_AGENT_UNAVAILABLE instead of hanging the run', async (t) => {
+test('a target whose event loop hangs ends the run at the checkpoint timeout with a report, instead of hanging it', async (t) => {
   const dir = tmpDir(t);
   const script = join(dir, 'hang.mjs');
-  // Answers one request, then spins forever: the agent inside can never reply again.
+  // Answers one request, then blocks its event loop for good (without spinning a core): the agent inside can never reply again.
   writeFileSync(script, `import { createServer } from 'node:http';
-createServer((req, res) => res.end('ok', () => setImmediate(() => { for (;;); }))).listen(0, '127.0.0.1');`);
-  await assert.rejects(
-    runTarget(options(t, [process.execPath, script], { phases: buildLoadPlan({ requests: 1, warmupRequests: 1, concurrency: 1 }), checkpointTimeoutMs: 1000 })),
-    (error) => isLeakcheckError(error) && error.code === ErrorCode.AGENT_UNAVAILABLE && /did not finish a checkpoint within 1 s/.test(error.message),
-  );
+createServer((req, res) => res.end('ok', () => setImmediate(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)))).listen(0, '127.0.0.1');`);
+  const report = await runTarget(options(t, [process.execPath, script], { phases: buildLoadPlan({ requests: 1, warmupRequests: 1, concurrency: 1 }), checkpointTimeoutMs: 1000 }));
+  assert.equal(report.verdict.outcome, 'inconclusive');
+  assert.match(reasonWords(report, 'unresponsive', false)[0]!, /did not answer a checkpoint within 1\.\d+ s during warmup \(is its event loop blocked\?\)/);
+  assert.ok(existsSync(report.files.reportJson));
 });
 
 test('with --load-cmd the user\'s own load tool drives the phases and a leak is still found', async (t) => {
@@ -189,6 +202,7 @@ for (let i = 0; i < 400; i++) await (await fetch(url)).text();`);
   const report = await runTarget(options(t, [process.execPath, app('http-growing-map')], {
     phases: buildLoadPlan({ loadCommand: `"${process.execPath}" "${load}"` }),
     snapshots: false,
+    heapDiff: true,
   }));
   assert.deepEqual(report.phases.map((p) => [p.name, p.command?.exitCode]), [['warmup', 0], ['load1', 0], ['load2', 0]]);
   assert.equal(report.verdict.outcome, 'leak', JSON.stringify(report.verdict.reasons));

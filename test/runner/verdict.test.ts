@@ -138,3 +138,20 @@ test('with only the phase boundaries (too few points for Mann–Kendall) steady 
   const small = computeTrends(checkpoints(1, 1000, (r) => 10 * MiB + r * 100), phases, { minGrowthBytes: MiB });
   assert.equal(small.find((t) => t.series === 'heapUsed')!.increasing, false, 'steady but below --min-growth');
 });
+
+test('the load gate: more than --max-error-rate of the load requests failing is inconclusive; at or below it, or accepted, is not', () => {
+  const trends = computeTrends(checkpoints(4, 1000, () => 10 * MiB), phases, { minGrowthBytes: MiB });
+  const gate = (failed: number) => decideVerdict({
+    trends, findings: [], memwatchRule: [], outOfMemory: false,
+    loadFailures: { requests: 100, failed, statusCounts: { 200: 100 - failed, 500: failed }, acceptedStatuses: [], maxErrorRate: 0.5, firstError: null },
+  });
+  assert.equal(gate(51).outcome, 'inconclusive');
+  assert.equal(gate(50).outcome, 'clean');
+  assert.equal(gate(50).reasons.some((r) => r.kind === 'load-failed'), false);
+  const crashed = decideVerdict({
+    trends, findings: [], memwatchRule: [], outOfMemory: false, crash: { phase: 'load1', exit: { code: 1, signal: null } },
+    loadFailures: { requests: 100, failed: 90, statusCounts: { error: 90, 200: 10 }, acceptedStatuses: [], maxErrorRate: 0.5, firstError: 'ECONNREFUSED' },
+  });
+  assert.equal(crashed.outcome, 'crashed');
+  assert.equal(crashed.reasons.some((r) => r.kind === 'load-failed'), false, 'a crash explains its own refused connections');
+});
