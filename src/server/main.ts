@@ -49,6 +49,7 @@ try {
 }
 
 const server = new PushServer(config, {
+  // Once per change: an unreachable Redis at start is one line, its recovery another.
   onBusState: (state, detail) => process.stderr.write(`push server: redis bus ${state} (${detail})\n`),
 });
 
@@ -56,7 +57,7 @@ try {
   const address = await server.listen();
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const auth = config.authSecret === null ? 'no --auth-secret: loopback only, anyone on this machine may subscribe and publish' : 'auth: tokens to subscribe, secret to publish';
-  const bus = config.redisUrl === null ? 'single node' : `redis fan-out via ${config.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}`;
+  const bus = config.redisUrl === null ? 'single node' : `redis stream bus via ${config.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}`;
   process.stdout.write(`push server listening on http://${host}:${address.port} (${auth}; ${bus}; node ${server.nodeTag})\n`);
 } catch (error) {
   process.stderr.write(`push server: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`);
