@@ -34,6 +34,8 @@ export interface BusEntry {
   eventId: string;
   seq: number;
   message: BusMessage;
+  /** Published through another node or worker. */
+  foreign: boolean;
 }
 
 export type BusState = 'off' | 'up' | 'down';
@@ -131,7 +133,7 @@ export class LocalBus implements Bus {
 
   publish(message: BusMessage): PublishOutcome {
     const seq = ++this.#seq;
-    return { delivered: this.#client.deliver({ eventId: `${this.#tag}.${seq}`, seq, message }) };
+    return { delivered: this.#client.deliver({ eventId: `${this.#tag}.${seq}`, seq, message, foreign: false }) };
   }
 
   seqOf(eventId: string): number {
@@ -274,8 +276,9 @@ export class RedisBus implements Bus {
       this.#client.gap(afterId, eventId, number > this.#lastNumber ? 'bus-trimmed' : 'bus-reset');
     }
     this.#lastNumber = number;
-    if (decoded.tag !== this.#tag) this.status.received++;
-    this.#client.deliver({ eventId, seq: streamSeq(eventId), message: decoded.message });
+    const foreign = decoded.tag !== this.#tag;
+    if (foreign) this.status.received++;
+    this.#client.deliver({ eventId, seq: streamSeq(eventId), message: decoded.message, foreign });
   }
 
   /** A node starts reading after the newest entry ('0-0' for an empty stream). */

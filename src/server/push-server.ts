@@ -34,7 +34,7 @@ export interface PushServerOptions {
 export interface MessageCounters {
   /** Messages accepted by POST /pub and POST /broadcast on this node. */
   published: number;
-  /** Log entries that came from other nodes. */
+  /** Log entries published through other nodes or workers. */
   fromBus: number;
   /** Frames handed to streams (one message to N streams counts N). */
   delivered: number;
@@ -414,6 +414,7 @@ export class PushServer implements RouteContext {
   /** Every log entry, this node's own included, in log order. */
   #deliver(entry: BusEntry): number {
     const message = entry.message;
+    if (entry.foreign) this.counters.fromBus++;
     if (message.kind === KIND_BROADCAST) return this.#deliverToAll(encodeEvent(entry.eventId, message.body));
     return this.#deliverToId(message.id, entry.seq, encodeEvent(entry.eventId, message.body));
   }
