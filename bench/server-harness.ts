@@ -50,11 +50,14 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export class Servers {
   constructor(readonly kind: ServerKind, readonly children: ChildProcess[], readonly ports: number[]) {}
 
-  static async start(kind: ServerKind, count: number, extraArgs: string[] = []): Promise<Servers> {
+  static async start(kind: ServerKind, count: number, extraArgs: string[] = [], extraEnv: Record<string, string> = {}): Promise<Servers> {
     const children: ChildProcess[] = [];
     const ports: number[] = [];
     for (let k = 0; k < count; k++) {
-      const child = spawn(process.execPath, ['--expose-gc', ...kind.nodeFlags, kind.script, '--port', '0', '--heartbeat-ms', '15000', ...kind.args, ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--expose-gc', ...kind.nodeFlags, kind.script, '--port', '0', '--heartbeat-ms', '15000', ...kind.args, ...extraArgs], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, ...extraEnv },
+      });
       children.push(child);
       let text = '';
       child.stdout!.setEncoding('utf8');

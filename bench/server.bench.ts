@@ -12,6 +12,8 @@
  *   reburst  (not in the default set) one server process: baseline, then three identical bursts of
  *            N connections (held briefly, all closed, settled with a full GC): is the RSS a burst
  *            leaves behind reused by the next burst, or does each burst grow it again?
+ *   spread   (not in the default set) `--workers 2`, N connections, under cluster's two scheduling
+ *            policies (NODE_CLUSTER_SCHED_POLICY rr / none): how evenly the workers share them.
  *   scale    (not in the default set; heavy) issue 13's seed scale: BENCH_SCALE (250000) SSE
  *            connections on one port (`--workers BENCH_SCALE_WORKERS`, 16), held BENCH_SCALE_HOLD_S
  *            (600) seconds with 1,000 sends/s to random ids and a broadcast every 10 s, closed,
@@ -31,7 +33,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makePlan, runLoad, type LoadSummary } from '../src/loadgen/index.js';
-import { MB, Servers, slabBytes, sleep, sourceAddresses, type ServerKind, type Snapshot } from './server-harness.js';
+import { getJson, MB, Servers, slabBytes, sleep, sourceAddresses, type ServerKind, type Snapshot } from './server-harness.js';
 import { scale, printScale, scaleRows } from './server-scale.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -303,6 +305,35 @@ function printReburst(): void {
   }
 }
 
+/**
+ * How `--workers 2` shares N connections (ramped at the usual rate) under each cluster scheduling
+ * policy: per-worker streams, and the ramp's time. Node reads NODE_CLUSTER_SCHED_POLICY itself.
+ */
+async function spread(policy: string, connections: number): Promise<void> {
+  const lean = allKinds.find((kind) => kind.name === 'lean-default')!;
+  const servers = await Servers.start(lean, 1, ['--workers', '2'], { NODE_CLUSTER_SCHED_POLICY: policy });
+  try {
+    const abort = new AbortController();
+    const startedMs = Date.now();
+    const run = runLoad(makePlan({
+      target: `http://127.0.0.1:${servers.ports[0]}`, connections, processes: Math.max(1, Math.ceil(connections / 15_000)), ramp: Number(env.BENCH_RAMP ?? 4000),
+      'linger-ms': 600_000, duration: 400, close: 'rst', 'source-addresses': sourceAddresses(connections),
+    }), () => {}, abort.signal);
+    const reached = await servers.waitStreams((n) => n >= connections, 240_000);
+    const rampMs = Date.now() - startedMs;
+    const stats = await getJson(servers.ports[0], '/stats');
+    const perWorker: number[] = stats.cluster.perWorker.map((w: { streams: number }) => w.streams);
+    abort.abort();
+    await run;
+    rows.push({
+      scenario: `spread ${connections / 1000}k`, server: `workers 2, ${policy}`, connections: stats.streams, processes: 3,
+      note: `${reached ? '' : 'ramp incomplete; '}streams per worker ${perWorker.join(' / ')} (${Math.round((100 * Math.max(...perWorker)) / Math.max(1, stats.streams))} % on the busiest); ramp ${(rampMs / 1000).toFixed(1)} s; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+    });
+  } finally {
+    await servers.stop();
+  }
+}
+
 function printTable(): void {
   if (rows.length === 0) return;
   const columns: [keyof Row, string][] = [
@@ -331,6 +362,7 @@ for (const kind of kinds) {
   if (only.includes('latency')) await flood(kind, '10k msg/s', 'id', 10_000);
 }
 if (only.includes('reburst')) for (const kind of kinds) await reburst(kind, N, Number(env.BENCH_BURSTS ?? 3));
+if (only.includes('spread')) for (const policy of ['rr', 'none']) await spread(policy, N);
 printTable();
 printReburst();
 printScale();
