@@ -136,3 +136,14 @@ export function sourceAddresses(connections: number): string {
 }
 export const MB = 1024 * 1024;
 
+
+/** Growth from `base` to `peak` per held connection, bytes (slab: machine-wide, both ends of each loopback connection). */
+export function perConnection(base: Snapshot, peak: Snapshot, baseSlab: number, peakSlab: number, held: number) {
+  return {
+    rssPerConnBytes: Math.round((peak.rss - base.rss) / held),
+    heapPerConnBytes: Math.round((peak.heapUsed - base.heapUsed) / held),
+    heapTotalPerConnBytes: Math.round((peak.heapTotal - base.heapTotal) / held),
+    kernelPerConnBytes: Math.round((peak.tcpMemBytes - base.tcpMemBytes) / held),
+    slabPerConnBytes: Math.round((peakSlab - baseSlab) / held),
+  };
+}

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Flood } from '../src/loadgen/floods.js';
 import { makePlan, runLoad, type LoadProgress } from '../src/loadgen/index.js';
-import { MB, Servers, slabBytes, sleep, sourceAddresses, type ServerKind } from './server-harness.js';
+import { MB, perConnection, Servers, slabBytes, sleep, sourceAddresses, type ServerKind, type Snapshot } from './server-harness.js';
 
 const env = process.env;
 const CONNECTIONS = Number(env.BENCH_SCALE ?? 250_000);
@@ -47,7 +47,8 @@ export interface ScaleWave {
   holdSeconds: number;
   rssPerConnBytes: number;
   heapPerConnBytes: number;
-  kernelBufPerConnBytes: number;
+  heapTotalPerConnBytes: number;
+  kernelPerConnBytes: number;
   slabPerConnBytes: number;
   peakRssMB: number;
   rssAfterCloseMB: number;
@@ -132,7 +133,7 @@ export async function scale(): Promise<void> {
   }
 }
 
-async function runWave(wave: number, servers: Servers, port: number, target: string, base: Awaited<ReturnType<Servers['snapshot']>>): Promise<ScaleWave> {
+async function runWave(wave: number, servers: Servers, port: number, target: string, base: Snapshot): Promise<ScaleWave> {
   const abort = new AbortController();
   let last: LoadProgress | null = null;
   const overflowsBefore = listenOverflows();
@@ -184,10 +185,7 @@ async function runWave(wave: number, servers: Servers, port: number, target: str
   const frames = holdEnd.delivered - holdStart.delivered;
   const result: ScaleWave = {
     wave, target: CONNECTIONS, held, failed: summary.totals.failed, droppedDuringHold: dropped, rampSeconds: +rampSeconds.toFixed(1), holdSeconds: +holdSeconds.toFixed(0),
-    rssPerConnBytes: Math.round((peak.rss - base.rss) / held),
-    heapPerConnBytes: Math.round((peak.heapUsed - base.heapUsed) / held),
-    kernelBufPerConnBytes: Math.round((peak.tcpMemBytes - base.tcpMemBytes) / held),
-    slabPerConnBytes: Math.round((peakSlab - baseSlab) / held),
+    ...perConnection(base, peak, baseSlab, peakSlab, held),
     peakRssMB: +(peak.rss / MB).toFixed(1),
     rssAfterCloseMB: +(after.rss / MB).toFixed(1),
     p50Ms: +summary.p50Ms.toFixed(2), p99Ms: +summary.p99Ms.toFixed(2),
@@ -208,7 +206,7 @@ export function printScale(): void {
       + `${row.sysctl.length === 0 ? '' : `; raised ${row.sysctl.map((l) => `${l.name} ${l.before}->${l.after}`).join(', ')}`}\n`);
     const columns: [keyof ScaleWave, string][] = [
       ['wave', 'wave'], ['held', 'held'], ['failed', 'failed'], ['droppedDuringHold', 'dropped'], ['rampSeconds', 'ramp s'], ['holdSeconds', 'hold s'],
-      ['rssPerConnBytes', 'RSS B/conn'], ['heapPerConnBytes', 'heap B/conn'], ['kernelBufPerConnBytes', 'kernel buf B/conn'], ['slabPerConnBytes', 'slab B/conn (2 ends)'],
+      ['rssPerConnBytes', 'RSS B/conn'], ['heapPerConnBytes', 'heap B/conn'], ['kernelPerConnBytes', 'kernel buf B/conn'], ['slabPerConnBytes', 'slab B/conn (2 ends)'],
       ['p50Ms', 'p50 ms'], ['p99Ms', 'p99 ms'], ['deliveries', 'delivered'], ['lost', 'lost'], ['gapEvents', 'gaps'], ['cpuPerFrameUs', 'CPU µs/frame'],
       ['peakRssMB', 'peak MB'], ['rssAfterCloseMB', 'after close MB'], ['listenOverflows', 'listen overflows'],
     ];

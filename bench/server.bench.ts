@@ -33,7 +33,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makePlan, runLoad, type LoadSummary } from '../src/loadgen/index.js';
-import { getJson, MB, Servers, slabBytes, sleep, sourceAddresses, type ServerKind, type Snapshot } from './server-harness.js';
+import { getJson, MB, perConnection, Servers, slabBytes, sleep, sourceAddresses, type ServerKind, type Snapshot } from './server-harness.js';
 import { scale, printScale, scaleRows } from './server-scale.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -115,11 +115,7 @@ async function idle(kind: ServerKind, connections: number, scenario: string): Pr
     const held = peak.streams;
     rows.push({
       scenario, server: kind.name, connections: held, processes: serverCount,
-      rssPerConnBytes: Math.round((peak.rss - base.rss) / held),
-      heapPerConnBytes: Math.round((peak.heapUsed - base.heapUsed) / held),
-      heapTotalPerConnBytes: Math.round((peak.heapTotal - base.heapTotal) / held),
-      kernelPerConnBytes: Math.round((peak.tcpMemBytes - base.tcpMemBytes) / held),
-      slabPerConnBytes: Math.round((peakSlab - baseSlab) / held),
+      ...perConnection(base, peak, baseSlab, peakSlab, held),
       baselineRssMB: +(base.rss / MB).toFixed(1),
       peakRssMB: +(peak.rss / MB).toFixed(1),
       afterDropRssMB: +(after.rss / MB).toFixed(1),

@@ -4,6 +4,19 @@ import { Redis } from 'ioredis';
 import { decodeEnvelope, encodeEnvelope, KIND_BROADCAST, KIND_ID } from '../../src/server/fanout.js';
 import { openStream, privateRedis, request, startServer, statsUntil } from './server-process.js';
 
+/** A private redis-server, an admin client on it, and two server processes whose bus is up. */
+async function twoNodes(t: Parameters<typeof privateRedis>[0], extra: string[] = []) {
+  const redis = await privateRedis(t);
+  const url = `redis://127.0.0.1:${redis.port}`;
+  const admin = new Redis(url, { maxRetriesPerRequest: 1 });
+  t.after(() => admin.disconnect());
+  const nodeA = await startServer(t, ['--redis', url, ...extra]);
+  const nodeB = await startServer(t, ['--redis', url, ...extra]);
+  await statsUntil(nodeA, (s) => s.bus.state === 'up', 'bus up on A');
+  await statsUntil(nodeB, (s) => s.bus.state === 'up', 'bus up on B');
+  return { redis, admin, nodeA, nodeB };
+}
+
 test('bus envelopes round-trip ids and binary bodies', () => {
   const body = Buffer.from([0, 1, 2, 255, 10, 13]);
   const decoded = decodeEnvelope(encodeEnvelope('abcd1234', { kind: KIND_ID, id: 'user.7', body }));
@@ -15,12 +28,7 @@ test('bus envelopes round-trip ids and binary bodies', () => {
 });
 
 test('two nodes share publishes through Redis, once each, and survive a Redis restart (with a gap event: it came back empty)', async (t) => {
-  const redis = await privateRedis(t);
-  const url = `redis://127.0.0.1:${redis.port}`;
-  const nodeA = await startServer(t, ['--redis', url]);
-  const nodeB = await startServer(t, ['--redis', url]);
-  await statsUntil(nodeA, (s) => s.bus.state === 'up', 'bus up on A');
-  await statsUntil(nodeB, (s) => s.bus.state === 'up', 'bus up on B');
+  const { redis, nodeA, nodeB } = await twoNodes(t);
 
   const onA = await openStream(t, nodeA.port, '/sub/alice');
   const onB = await openStream(t, nodeB.port, '/sub/alice');
@@ -68,14 +76,7 @@ async function clientIds(admin: Redis, prefix: string): Promise<string[]> {
 }
 
 test('cutting a node\'s bus reader again and again during a flood loses no acknowledged message (issue 14.2)', async (t) => {
-  const redis = await privateRedis(t);
-  const url = `redis://127.0.0.1:${redis.port}`;
-  const nodeA = await startServer(t, ['--redis', url]);
-  const nodeB = await startServer(t, ['--redis', url]);
-  await statsUntil(nodeA, (s) => s.bus.state === 'up', 'bus up on A');
-  await statsUntil(nodeB, (s) => s.bus.state === 'up', 'bus up on B');
-  const admin = new Redis(`${url}`, { lazyConnect: false, maxRetriesPerRequest: 1 });
-  t.after(() => admin.disconnect());
+  const { admin, nodeA, nodeB } = await twoNodes(t);
   const ids = Array.from({ length: 8 }, (_, k) => `u${k}`);
   const streams = await Promise.all(ids.map((id) => openStream(t, nodeB.port, `/sub/${id}`)));
 
@@ -123,12 +124,7 @@ test('cutting a node\'s bus reader again and again during a flood loses no ackno
 });
 
 test('a node that falls behind past the bus window tells its streams with a gap event (issue 14.2)', async (t) => {
-  const redis = await privateRedis(t);
-  const url = `redis://127.0.0.1:${redis.port}`;
-  const nodeA = await startServer(t, ['--redis', url, '--bus-window', '16']);
-  const nodeB = await startServer(t, ['--redis', url, '--bus-window', '16']);
-  await statsUntil(nodeB, (s) => s.bus.state === 'up', 'bus up on B');
-  await statsUntil(nodeA, (s) => s.bus.state === 'up', 'bus up on A');
+  const { nodeA, nodeB } = await twoNodes(t, ['--bus-window', '16']);
   const stream = await openStream(t, nodeB.port, '/sub/late');
   await request(nodeA.port, 'POST', '/pub/late', 'first');
   await stream.untilEvents(1);
