@@ -113,7 +113,9 @@ export async function scale(): Promise<void> {
   if (process.getuid?.() !== 0) process.stdout.write('scale: not root, kernel limits stay as they are\n');
   const changed = process.getuid?.() === 0 ? raiseLimits() : [];
   for (const limit of changed) process.stdout.write(`scale: raised ${limit.name} ${limit.before} -> ${limit.after} (as root; put back at the end)\n`);
-  const servers = await Servers.start(kind, 1, ['--workers', String(WORKERS)]);
+  // A starved load process may take minutes to write its requests after connecting (2 shared
+  // cores): the default 60 s idle limit would close those, so the bench allows the whole ramp.
+  const servers = await Servers.start(kind, 1, ['--workers', String(WORKERS), '--idle-timeout-ms', '900000']);
   const row = { sysctl: changed, workers: WORKERS, loadProcesses: LOAD_PROCESSES, baselineRssMB: 0, waves: [] as ScaleWave[] };
   scaleRows.push(row);
   try {
