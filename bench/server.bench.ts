@@ -12,19 +12,29 @@
  *   reburst  (not in the default set) one server process: baseline, then three identical bursts of
  *            N connections (held briefly, all closed, settled with a full GC): is the RSS a burst
  *            leaves behind reused by the next burst, or does each burst grow it again?
+ *   spread   (not in the default set) `--workers 2`, N connections, under cluster's two scheduling
+ *            policies (NODE_CLUSTER_SCHED_POLICY rr / none): how evenly the workers share them.
+ *   scale    (not in the default set; heavy) issue 13's seed scale: BENCH_SCALE (250000) SSE
+ *            connections on one port (`--workers BENCH_SCALE_WORKERS`, 16), held BENCH_SCALE_HOLD_S
+ *            (600) seconds with 1,000 sends/s to random ids and a broadcast every 10 s, closed,
+ *            twice. Raises kernel limits with sysctl (needs root; says what it changed and puts
+ *            them back).
+ *
+ * Server kinds: lean and lean-semi1 are one process (`--workers 1`, per-process figures as before);
+ * lean-default is the command users type, `node dist/server.js` (a worker per core, each started
+ * lean by the primary); its memory is summed over the workers plus the primary.
  *
  * Env knobs: BENCH_CONNECTIONS (10000), BENCH_MAX (60000, 0 skips), BENCH_ONLY (comma list of
- * scenario names), BENCH_SERVERS (lean,lean-semi1,naive,naive-semi1). The machine is shared (2
+ * scenario names), BENCH_SERVERS (lean,lean-semi1,lean-default,naive,naive-semi1). The machine is shared (2
  * cores here): figures are one run each, noisy; the JSON lands in bench/results/server.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makePlan, runLoad, type LoadSummary } from '../src/loadgen/index.js';
+import { getJson, MB, perConnection, Servers, slabBytes, sleep, sourceAddresses, type ServerKind, type Snapshot } from './server-harness.js';
+import { scale, printScale, scaleRows } from './server-scale.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const env = process.env;
@@ -32,120 +42,15 @@ const N = Number(env.BENCH_CONNECTIONS ?? 10_000);
 const MAX = Number(env.BENCH_MAX ?? 60_000);
 const only = env.BENCH_ONLY?.split(',') ?? ['idle', 'max', 'flood', 'latency'];
 
-interface ServerKind {
-  name: string;
-  script: string;
-  nodeFlags: string[];
-}
-
-const kinds: ServerKind[] = [
-  { name: 'lean', script: join(repoRoot, 'dist', 'server.js'), nodeFlags: [] },
-  { name: 'lean-semi1', script: join(repoRoot, 'dist', 'server.js'), nodeFlags: ['--max-semi-space-size=1'] },
-  { name: 'naive', script: join(repoRoot, 'bench', 'naive-server.mjs'), nodeFlags: [] },
-  { name: 'naive-semi1', script: join(repoRoot, 'bench', 'naive-server.mjs'), nodeFlags: ['--max-semi-space-size=1'] },
-].filter((kind) => (env.BENCH_SERVERS?.split(',') ?? ['lean', 'lean-semi1', 'naive', 'naive-semi1']).includes(kind.name));
-
-interface Snapshot {
-  streams: number;
-  rss: number;
-  heapUsed: number;
-  heapTotal: number;
-  external: number;
-  tcpMemBytes: number;
-  delivered: number;
-  /** Server CPU time (user + system) since start, µs. */
-  cpuUs: number;
-  /** The server's own uptime clock (the first process's), ms: rates are taken over its intervals. */
-  uptimeMs: number;
-}
-
-function getJson(port: number, path: string): Promise<any> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve(JSON.parse(text)));
-    }).on('error', reject).end();
-  });
-}
-
-/** Kernel slab memory (socket structs, inodes, …), machine-wide, bytes; sockstat's `mem` counts only buffer pages. */
-function slabBytes(): number {
-  const match = /^Slab:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'latin1'));
-  return match === null ? 0 : Number(match[1]) * 1024;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-class Servers {
-  constructor(readonly kind: ServerKind, readonly children: ChildProcess[], readonly ports: number[]) {}
-
-  static async start(kind: ServerKind, count: number): Promise<Servers> {
-    const children: ChildProcess[] = [];
-    const ports: number[] = [];
-    for (let k = 0; k < count; k++) {
-      const child = spawn(process.execPath, ['--expose-gc', ...kind.nodeFlags, kind.script, '--port', '0', '--heartbeat-ms', '15000'], { stdio: ['ignore', 'pipe', 'inherit'] });
-      children.push(child);
-      let text = '';
-      child.stdout!.setEncoding('utf8');
-      ports.push(
-        await new Promise<number>((resolve, reject) => {
-          child.stdout!.on('data', (chunk: string) => {
-            text += chunk;
-            const match = /listening on http:\/\/[^:]+:(\d+)/.exec(text);
-            if (match) resolve(Number(match[1]));
-          });
-          child.once('exit', (code) => reject(new Error(`${kind.name} exited ${code}`)));
-        }),
-      );
-    }
-    return new Servers(kind, children, ports);
-  }
-
-  /**
-   * Memory summed over the processes (after a full GC in each when `collect`); kernel memory is
-   * machine-wide. Throughput windows skip the GC: a full GC over 10k sockets with queued frames
-   * would stall the very server being timed.
-   */
-  async snapshot(collect = true): Promise<Snapshot> {
-    const all = await Promise.all(this.ports.map((port) => getJson(port, collect ? '/stats?gc=1' : '/stats')));
-    return {
-      streams: all.reduce((s, j) => s + j.streams, 0),
-      rss: all.reduce((s, j) => s + j.memory.rss, 0),
-      heapUsed: all.reduce((s, j) => s + j.memory.heapUsed, 0),
-      heapTotal: all.reduce((s, j) => s + j.memory.heapTotal, 0),
-      external: all.reduce((s, j) => s + j.memory.external, 0),
-      tcpMemBytes: all[0].kernel?.tcpMemBytes ?? 0,
-      delivered: all.reduce((s, j) => s + j.messages.delivered, 0),
-      cpuUs: all.reduce((s, j) => s + j.cpu.user + j.cpu.system, 0),
-      uptimeMs: all[0].uptimeMs,
-    };
-  }
-
-  async streams(): Promise<number> {
-    const all = await Promise.all(this.ports.map((port) => getJson(port, '/stats')));
-    return all.reduce((s, j) => s + j.streams, 0);
-  }
-
-  async waitStreams(predicate: (n: number) => boolean, limitMs: number): Promise<boolean> {
-    const until = Date.now() + limitMs;
-    while (Date.now() < until) {
-      if (predicate(await this.streams())) return true;
-      await sleep(250);
-    }
-    return false;
-  }
-
-  async stop(): Promise<void> {
-    for (const child of this.children) {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await Promise.race([once(child, 'exit'), sleep(5000)]);
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      }
-    }
-  }
-}
+const leanScript = join(repoRoot, 'dist', 'server.js');
+const allKinds: ServerKind[] = [
+  { name: 'lean', script: leanScript, nodeFlags: [], args: ['--workers', '1'] },
+  { name: 'lean-semi1', script: leanScript, nodeFlags: ['--max-semi-space-size=1'], args: ['--workers', '1'] },
+  { name: 'lean-default', script: leanScript, nodeFlags: [], args: [] },
+  { name: 'naive', script: join(repoRoot, 'bench', 'naive-server.mjs'), nodeFlags: [], args: [] },
+  { name: 'naive-semi1', script: join(repoRoot, 'bench', 'naive-server.mjs'), nodeFlags: ['--max-semi-space-size=1'], args: [] },
+];
+const kinds = allKinds.filter((kind) => (env.BENCH_SERVERS?.split(',') ?? ['lean', 'lean-semi1', 'lean-default', 'naive', 'naive-semi1']).includes(kind.name));
 
 interface Row {
   scenario: string;
@@ -173,20 +78,6 @@ interface Row {
 }
 
 const rows: Row[] = [];
-
-/**
- * Fresh source addresses for each run: closed ports sit in TIME_WAIT for a minute and a run that
- * reuses an address could run short of ports. Runs also close with RST (no TIME_WAIT at all).
- */
-let nextAddress = 10;
-function sourceAddresses(connections: number): string {
-  const count = Math.ceil(connections / 10_000);
-  if (nextAddress + count > 250) nextAddress = 10;
-  const from = nextAddress;
-  nextAddress += count;
-  return `127.0.0.${from}-127.0.0.${from + count - 1}`;
-}
-const MB = 1024 * 1024;
 
 async function idle(kind: ServerKind, connections: number, scenario: string): Promise<void> {
   const serverCount = Math.ceil(connections / 15_000);
@@ -224,11 +115,7 @@ async function idle(kind: ServerKind, connections: number, scenario: string): Pr
     const held = peak.streams;
     rows.push({
       scenario, server: kind.name, connections: held, processes: serverCount,
-      rssPerConnBytes: Math.round((peak.rss - base.rss) / held),
-      heapPerConnBytes: Math.round((peak.heapUsed - base.heapUsed) / held),
-      heapTotalPerConnBytes: Math.round((peak.heapTotal - base.heapTotal) / held),
-      kernelPerConnBytes: Math.round((peak.tcpMemBytes - base.tcpMemBytes) / held),
-      slabPerConnBytes: Math.round((peakSlab - baseSlab) / held),
+      ...perConnection(base, peak, baseSlab, peakSlab, held),
       baselineRssMB: +(base.rss / MB).toFixed(1),
       peakRssMB: +(peak.rss / MB).toFixed(1),
       afterDropRssMB: +(after.rss / MB).toFixed(1),
@@ -414,6 +301,35 @@ function printReburst(): void {
   }
 }
 
+/**
+ * How `--workers 2` shares N connections (ramped at the usual rate) under each cluster scheduling
+ * policy: per-worker streams, and the ramp's time. Node reads NODE_CLUSTER_SCHED_POLICY itself.
+ */
+async function spread(policy: string, connections: number): Promise<void> {
+  const lean = allKinds.find((kind) => kind.name === 'lean-default')!;
+  const servers = await Servers.start(lean, 1, ['--workers', '2'], { NODE_CLUSTER_SCHED_POLICY: policy });
+  try {
+    const abort = new AbortController();
+    const startedMs = Date.now();
+    const run = runLoad(makePlan({
+      target: `http://127.0.0.1:${servers.ports[0]}`, connections, processes: Math.max(1, Math.ceil(connections / 15_000)), ramp: Number(env.BENCH_RAMP ?? 4000),
+      'linger-ms': 600_000, duration: 400, close: 'rst', 'source-addresses': sourceAddresses(connections),
+    }), () => {}, abort.signal);
+    const reached = await servers.waitStreams((n) => n >= connections, 240_000);
+    const rampMs = Date.now() - startedMs;
+    const stats = await getJson(servers.ports[0], '/stats');
+    const perWorker: number[] = stats.cluster.perWorker.map((w: { streams: number }) => w.streams);
+    abort.abort();
+    await run;
+    rows.push({
+      scenario: `spread ${connections / 1000}k`, server: `workers 2, ${policy}`, connections: stats.streams, processes: 3,
+      note: `${reached ? '' : 'ramp incomplete; '}streams per worker ${perWorker.join(' / ')} (${Math.round((100 * Math.max(...perWorker)) / Math.max(1, stats.streams))} % on the busiest); ramp ${(rampMs / 1000).toFixed(1)} s; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+    });
+  } finally {
+    await servers.stop();
+  }
+}
+
 function printTable(): void {
   if (rows.length === 0) return;
   const columns: [keyof Row, string][] = [
@@ -430,6 +346,7 @@ function printTable(): void {
 }
 
 const started = Date.now();
+if (only.includes('scale')) await scale();
 for (const kind of kinds) {
   if (only.includes('idle')) await idle(kind, N, `idle ${N / 1000}k`);
 }
@@ -441,7 +358,9 @@ for (const kind of kinds) {
   if (only.includes('latency')) await flood(kind, '10k msg/s', 'id', 10_000);
 }
 if (only.includes('reburst')) for (const kind of kinds) await reburst(kind, N, Number(env.BENCH_BURSTS ?? 3));
+if (only.includes('spread')) for (const policy of ['rr', 'none']) await spread(policy, N);
 printTable();
 printReburst();
+printScale();
 mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
-writeFileSync(join(repoRoot, 'bench', 'results', 'server.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, seconds: Math.round((Date.now() - started) / 1000), rows, reburst: reburstRows }, null, 2)}\n`);
+writeFileSync(join(repoRoot, 'bench', 'results', 'server.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, seconds: Math.round((Date.now() - started) / 1000), rows, reburst: reburstRows, scale: scaleRows }, null, 2)}\n`);

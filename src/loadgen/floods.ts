@@ -32,6 +32,8 @@ export function subscriptionToken(secret: string, subscription: string, ttlSecon
 export interface PublisherCounters {
   published: number;
   acked: number;
+  /** Sum of `delivered` over the 200 answers: frames the server handed to streams for our sends. */
+  deliveries: number;
   rejected: number;
   /** Messages the bucket allowed but the pipeline cap held back (the target is slower than the rate). */
   behind: number;
@@ -44,6 +46,7 @@ class Publisher {
   connected = false;
   #pending: Buffer | null = null;
   #need = -1;
+  #answerOk = false;
 
   constructor(host: string, port: number, localAddress: string, readonly counters: PublisherCounters, onGone: () => void) {
     this.socket = connect({ host, port, localAddress, noDelay: true });
@@ -77,11 +80,16 @@ class Publisher {
         const ok = head.startsWith('HTTP/1.1 200');
         if (ok) this.counters.acked++;
         else this.counters.rejected++;
+        this.#answerOk = ok;
         this.inFlight--;
         this.#need = length === null ? 0 : Number(length[1]);
         bytes = bytes.subarray(end + 4);
       }
       if (bytes.length < this.#need) break;
+      if (this.#answerOk) {
+        const delivered = /"delivered":(\d+)/.exec(bytes.toString('latin1', 0, this.#need));
+        if (delivered !== null) this.counters.deliveries += Number(delivered[1]);
+      }
       bytes = bytes.subarray(this.#need);
       this.#need = -1;
     }
@@ -106,7 +114,7 @@ export interface FloodSettings {
 
 /** A paced flood; `stop()` ends it. The pacing timer is the only timer, ticking every 10 ms. */
 export class Flood {
-  readonly counters: PublisherCounters = { published: 0, acked: 0, rejected: 0, behind: 0 };
+  readonly counters: PublisherCounters = { published: 0, acked: 0, deliveries: 0, rejected: 0, behind: 0 };
   readonly #settings: FloodSettings;
   readonly #publishers: Publisher[] = [];
   readonly #timer: NodeJS.Timeout;

@@ -41,7 +41,7 @@ export interface LoadSummary {
 }
 
 const emptyCounters = (): WorkerCounters => ({
-  opened: 0, connected: 0, failed: 0, closed: 0, dropped: 0, open: 0, received: 0, heartbeats: 0, published: 0, acked: 0, rejected: 0, behind: 0,
+  opened: 0, connected: 0, failed: 0, closed: 0, dropped: 0, open: 0, received: 0, gaps: 0, heartbeats: 0, published: 0, acked: 0, deliveries: 0, rejected: 0, behind: 0,
 });
 
 function sum(all: WorkerCounters[]): WorkerCounters {
@@ -193,7 +193,8 @@ export function formatSummary(s: LoadSummary): string {
   return (
     `done in ${(s.elapsedMs / 1000).toFixed(1)}s${s.cappedByDuration ? ' (duration cap reached)' : ''}: ` +
     `connected ${t.connected} (peak open ${s.peakOpen}) closed ${t.closed} dropped ${t.dropped} failed ${t.failed}; ` +
-    `published ${t.published} acked ${t.acked} rejected ${t.rejected} behind ${t.behind}; received ${t.received}; ` +
+    `published ${t.published} acked ${t.acked} (answers counted ${t.deliveries} deliveries) rejected ${t.rejected} behind ${t.behind}; ` +
+    `received ${t.received}${t.gaps === 0 ? '' : `, gap events ${t.gaps}`}; ` +
     `latency p50 ${ms(s.p50Ms)} ms p99 ${ms(s.p99Ms)} ms over ${s.latencySamples} deliveries` +
     (Object.keys(s.errors).length === 0 ? '' : `; socket errors ${Object.entries(s.errors).map(([code, count]) => `${code} ${count}`).join(', ')}`)
   );

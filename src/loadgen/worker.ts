@@ -25,9 +25,12 @@ export interface WorkerCounters {
   /** Connections open now. */
   open: number;
   received: number;
+  /** Gap events: the server said this stream may have missed messages. Not counted in `received`. */
+  gaps: number;
   heartbeats: number;
   published: number;
   acked: number;
+  deliveries: number;
   rejected: number;
   behind: number;
 }
@@ -54,7 +57,7 @@ interface Held {
 
 class LoadWorker {
   readonly counters: WorkerCounters = {
-    opened: 0, connected: 0, failed: 0, closed: 0, dropped: 0, open: 0, received: 0, heartbeats: 0, published: 0, acked: 0, rejected: 0, behind: 0,
+    opened: 0, connected: 0, failed: 0, closed: 0, dropped: 0, open: 0, received: 0, gaps: 0, heartbeats: 0, published: 0, acked: 0, deliveries: 0, rejected: 0, behind: 0,
   };
   /** Socket errors by code (ECONNREFUSED, EADDRNOTAVAIL, ECONNRESET, …), since the start. */
   readonly errors: Record<string, number> = {};
@@ -169,6 +172,10 @@ class LoadWorker {
       if (events.length === 0) return;
       const now = nowMs();
       for (const event of events) {
+        if (event.event === 'gap') {
+          this.counters.gaps++;
+          continue;
+        }
         this.counters.received++;
         const sent = sentAtMs(event.data);
         if (!Number.isNaN(sent)) this.#latency.record(Math.max(0, now - sent));

@@ -2,6 +2,7 @@
  * Command-line flags and environment → ServerConfig. Pure: throws ConfigError with a one-line
  * message; main.ts prints it and exits 2.
  */
+import { availableParallelism } from 'node:os';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -14,8 +15,12 @@ export interface ServerConfig {
   port: number;
   /** redis:// URL for multi-node fan-out, or null for a single node. */
   redisUrl: string | null;
-  /** Redis channel the nodes share. */
+  /** Redis stream key the nodes share (the bus log). */
   redisChannel: string;
+  /** Entries the bus log keeps (Redis stream MAXLEN ~, or the cluster primary's ring): the catch-up window. */
+  busWindow: number;
+  /** Worker processes sharing the port (cluster); 1 runs the server in this process. */
+  workers: number;
   /** HMAC secret: when set, subscribing needs a token and publishing needs the secret. */
   authSecret: string | null;
   /** Interval of the shared heartbeat sweep (comment frames, stalled-consumer check). */
@@ -50,6 +55,8 @@ export const defaultConfig: ServerConfig = {
   port: 8080,
   redisUrl: null,
   redisChannel: 'leakcheck:push',
+  busWindow: 100_000,
+  workers: availableParallelism(),
   authSecret: null,
   heartbeatMs: 15_000,
   stallBeats: 2,
@@ -75,8 +82,10 @@ interface FlagSpec {
 const flags: Record<string, FlagSpec> = {
   '--host': { key: 'host', kind: 'string', help: 'address to listen on (default 127.0.0.1)' },
   '--port': { key: 'port', kind: 'port', help: 'port to listen on, 0 for any free port (default 8080)' },
-  '--redis': { key: 'redisUrl', kind: 'string', help: 'redis:// URL: fan publishes out to every node through Redis pub/sub' },
-  '--redis-channel': { key: 'redisChannel', kind: 'string', help: 'Redis channel shared by the nodes (default leakcheck:push)' },
+  '--redis': { key: 'redisUrl', kind: 'string', help: 'redis:// URL: every node reads and appends one Redis stream' },
+  '--redis-channel': { key: 'redisChannel', kind: 'string', help: 'Redis stream key shared by the nodes (default leakcheck:push)' },
+  '--bus-window': { key: 'busWindow', kind: 'int', min: 16, help: 'entries the bus log keeps for nodes and workers to catch up from (default 100000)' },
+  '--workers': { key: 'workers', kind: 'int', min: 1, help: 'worker processes sharing the port (default: the number of cores; 1 = this process)' },
   '--auth-secret': { key: 'authSecret', kind: 'string', help: 'HMAC secret: require tokens to subscribe and the secret to publish (or env PUSH_AUTH_SECRET)' },
   '--heartbeat-ms': { key: 'heartbeatMs', kind: 'int', min: 10, help: 'heartbeat comment interval (default 15000)' },
   '--stall-beats': { key: 'stallBeats', kind: 'int', min: 1, help: 'heartbeats a stream may stay unflushed before it is dropped (default 2)' },

@@ -37,10 +37,12 @@ export type HeadResult = RequestHead | { error: string };
 
 /**
  * Offset just past the blank line that ends the head, or -1 if it has not arrived yet. Bare LF line
- * ends are accepted (RFC 9112 §2.2 allows a recipient to), CRLF is what real clients send.
+ * ends are accepted (RFC 9112 §2.2 allows a recipient to), CRLF is what real clients send. `from`:
+ * where to start looking (a caller that already searched bytes[0, n) passes n - 3, so a head
+ * trickled in byte by byte is scanned once, not once per byte).
  */
-export function findHeadEnd(bytes: Buffer, length: number): number {
-  let offset = bytes.indexOf(LF, 0);
+export function findHeadEnd(bytes: Buffer, length: number, from = 0): number {
+  let offset = bytes.indexOf(LF, from);
   while (offset !== -1 && offset < length) {
     const next = offset + 1;
     if (next < length && bytes[next] === LF) return next + 1;
@@ -95,6 +97,12 @@ export function parseHead(bytes: Buffer, headEnd: number): HeadResult {
     const colon = bytes.indexOf(COLON, lineStart);
     if (colon === -1 || colon >= end || colon === lineStart) return { error: 'malformed header line' };
     for (let offset = lineStart; offset < colon; offset++) if (!isTokenByte(bytes[offset])) return { error: 'malformed header name' };
+    // RFC 9110 §5.5: a field value holds no CR, LF or NUL; other controls but HTAB are invalid too.
+    // A bare CR or a NUL is how header smuggling between parsers that disagree begins.
+    for (let offset = colon + 1; offset < end; offset++) {
+      const byte = bytes[offset];
+      if ((byte < SPACE && byte !== HTAB) || byte === 0x7f) return { error: byte === 0 ? 'NUL in a header value' : byte === CR ? 'bare CR in a header value' : 'control character in a header value' };
+    }
     const error = takeHeader(head, bytes.toString('latin1', lineStart, colon).toLowerCase(), headerValue(bytes, colon + 1, end));
     if (error !== null) return { error };
     lineStart = lineEnd + 1;

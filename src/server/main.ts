@@ -1,11 +1,16 @@
 /**
- * Entry of the push server (`node dist/server.js`): flags → ServerConfig → PushServer. Prints one
- * line when listening (address, auth mode, bus), bus state changes on stderr, and shuts down
- * gracefully on SIGINT/SIGTERM. The only file of src/server that prints, exits or reads argv.
+ * Entry of the push server (`node dist/server.js`): flags → ServerConfig → one PushServer in this
+ * process (`--workers 1`), or a cluster primary that forks `--workers N` (default: one per core)
+ * and a PushServer in each worker. Prints one line when listening (address, auth mode, bus,
+ * workers), bus state changes and worker restarts on stderr, and shuts down gracefully on
+ * SIGINT/SIGTERM. The only file of src/server that prints, exits or reads argv.
  */
+import cluster from 'node:cluster';
 import { mintToken } from './auth.js';
-import { ConfigError, parseServerArgs, usage } from './config.js';
-import { PushServer } from './push-server.js';
+import { ClusterPrimary } from './cluster-primary.js';
+import { ConfigError, parseServerArgs, usage, type ServerConfig } from './config.js';
+import { PushServer, type PushServerOptions } from './push-server.js';
+import { RelayBus, WorkerStatsLink, type PrimaryToWorker, type RelayChannel } from './relay-bus.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -37,7 +42,7 @@ if (mintAt !== -1) {
   }
 }
 
-let config;
+let config: ServerConfig;
 try {
   config = parseServerArgs(args, process.env);
 } catch (error) {
@@ -48,30 +53,90 @@ try {
   throw error;
 }
 
-const server = new PushServer(config, {
-  onBusState: (state, detail) => process.stderr.write(`push server: redis bus ${state} (${detail})\n`),
-});
-
-try {
-  const address = await server.listen();
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+function listeningLine(address: string, family: string, port: number, workers: string, tag: string): string {
+  const host = family === 'IPv6' ? `[${address}]` : address;
   const auth = config.authSecret === null ? 'no --auth-secret: loopback only, anyone on this machine may subscribe and publish' : 'auth: tokens to subscribe, secret to publish';
-  const bus = config.redisUrl === null ? 'single node' : `redis fan-out via ${config.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}`;
-  process.stdout.write(`push server listening on http://${host}:${address.port} (${auth}; ${bus}; node ${server.nodeTag})\n`);
-} catch (error) {
-  process.stderr.write(`push server: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`);
-  process.exit(2);
+  const bus = config.redisUrl === null ? 'single node' : `redis stream bus via ${config.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}`;
+  return `push server listening on http://${host}:${port} (${auth}; ${bus}; ${workers}; node ${tag})\n`;
 }
 
-let stopping = false;
-async function stop(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  process.stderr.write(`push server: ${signal}, closing ${server.connectionCount} connection(s)\n`);
-  const force = setTimeout(() => process.exit(1), 5_000);
-  force.unref();
-  await server.close();
-  process.exit(0);
+const onBusState: PushServerOptions['onBusState'] = (state, detail) => process.stderr.write(`push server: redis bus ${state} (${detail})\n`);
+
+if (cluster.isPrimary && config.workers > 1) {
+  const primary = new ClusterPrimary(config, {
+    listening: (port, address, family) => process.stdout.write(listeningLine(address, family, port, `${config.workers} workers`, primary.tag)),
+    log: (line) => process.stderr.write(`push server: ${line}\n`),
+  });
+  primary.start();
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`push server: ${signal}, stopping ${config.workers} workers\n`);
+    setTimeout(() => {
+      for (const pid of primary.workerPids) process.kill(pid, 'SIGKILL');
+      process.exit(1);
+    }, 8_000).unref();
+    await primary.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+} else {
+  await serve();
 }
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+
+/** One PushServer in this process: the whole server (`--workers 1`) or one cluster worker. */
+async function serve(): Promise<void> {
+  const worker = cluster.isWorker;
+  const channel = process as unknown as RelayChannel;
+  let relay: RelayBus | null = null;
+  const options: PushServerOptions = { onBusState };
+  if (worker) {
+    const tag = process.env.PUSH_CLUSTER_TAG ?? '';
+    const link = new WorkerStatsLink(channel, (collect) => server.localStats(collect));
+    options.stats = (collect) => link.clusterStats(collect);
+    if (config.redisUrl === null) options.bus = (client) => (relay = new RelayBus(tag, cluster.worker!.id, channel, client));
+  }
+  const server = new PushServer(config, options);
+  if (worker) {
+    // Our message listeners exist now: the primary may send (anything earlier would have been lost).
+    process.send!({ t: 'hello' });
+    if (relay !== null) await (relay as RelayBus).ready;
+  }
+  let address;
+  try {
+    address = await server.listen();
+  } catch (error) {
+    process.stderr.write(`push server: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  if (worker) {
+    process.send!({ t: 'listening', port: address.port, address: address.address, family: address.family });
+  } else {
+    process.stdout.write(listeningLine(address.address, address.family, address.port, 'one process', server.nodeTag));
+  }
+
+  let stopping = false;
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    if (!worker) process.stderr.write(`push server: ${why}, closing ${server.connectionCount} connection(s)\n`);
+    setTimeout(() => process.exit(1), 5_000).unref();
+    await server.close();
+    process.exit(0);
+  };
+  if (worker) {
+    // The primary says when to stop; a worker whose primary is gone stops too, so none is orphaned holding the port.
+    channel.on('message', (message: PrimaryToWorker) => {
+      if (message.t === 'stop') void stop('stop');
+    });
+    channel.on('disconnect', () => void stop('primary gone'));
+    // Signals go to the primary, which stops the workers; a terminal's Ctrl-C reaches the whole group.
+    process.on('SIGINT', () => {});
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+  } else {
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+  }
+}

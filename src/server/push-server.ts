@@ -11,31 +11,41 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { ServerConfig } from './config.js';
 import {
-  Connection, encodeResponse, kConnection, STATE_CLOSED, STATE_CLOSING, STATE_REQUEST, STATE_STREAM,
+  Connection, encodeResponse, kConnection, PendingRequest, STATE_AWAIT, STATE_CLOSED, STATE_CLOSING, STATE_REQUEST, STATE_STREAM,
   type SocketWithConnection,
 } from './connection.js';
-import { KIND_BROADCAST, KIND_ID, LocalBus, RedisBus, type Bus, type BusMessage, type BusState } from './fanout.js';
+import { KIND_BROADCAST, KIND_ID, LocalBus, RedisBus, type Bus, type BusClient, type BusEntry, type BusState, type BusStatus } from './fanout.js';
 import { findHeadEnd, parseHead } from './http-head.js';
-import { ResumeBuffer } from './resume-buffer.js';
-import { routeRequest, type PublishResult, type RouteContext } from './routes.js';
-import { encodeEvent, encodeStreamHead, HEARTBEAT_FRAME } from './sse-frame.js';
+import { ResumeBuffer, type ResumeFrame } from './resume-buffer.js';
+import { routeRequest, type PublishResult, type RouteAnswer, type RouteContext } from './routes.js';
+import { CR, encodeEvent, encodeGap, encodeStreamHead, HEARTBEAT_FRAME, LF } from './sse-frame.js';
 import { readSockStat } from './stats.js';
 import { Router } from './router.js';
 
-export interface PushServerEvents {
-  /** The Redis bus went up or down. */
+export interface PushServerOptions {
+  /** The bus went up or down (an outage at start included), once per change. */
   onBusState?: (state: BusState, detail: string) => void;
+  /** Builds the bus instead of the one the config implies (a cluster worker's relay). */
+  bus?: (client: BusClient) => Bus;
+  /** Answers /stats instead of this process alone (a cluster worker asks the primary to sum). */
+  stats?: (collect: boolean) => Promise<unknown>;
 }
 
 export interface MessageCounters {
   /** Messages accepted by POST /pub and POST /broadcast on this node. */
   published: number;
-  /** Messages received from other nodes through the bus. */
+  /** Log entries published through other nodes or workers. */
   fromBus: number;
   /** Frames handed to streams (one message to N streams counts N). */
   delivered: number;
-  /** Streams dropped because their write queue passed the bound or stalled. */
-  slowConsumersDropped: number;
+  /** Streams dropped because a frame would have taken their write queue past --max-queue-bytes. */
+  queueBoundDrops: number;
+  /** Streams dropped by the heartbeat sweep: write queue non-empty for --stall-beats beats. */
+  stallDrops: number;
+  /** Request connections dropped because their unread responses passed --max-queue-bytes. */
+  responseBoundDrops: number;
+  /** Gap events sent: a resume or the bus could not give a stream everything it missed. */
+  gaps: number;
   /** Connections closed for sending nothing within the idle timeout. */
   idleTimeouts: number;
   /** Requests answered 408 for not completing within the request timeout. */
@@ -48,21 +58,23 @@ const BROADCAST_BATCH_MAX_BYTES = 64 * 1024;
 export class PushServer implements RouteContext {
   readonly config: ServerConfig;
   readonly authSecret: string | null;
-  /** Tags this process's event ids and bus envelopes; differs per start, so ids from an old run are recognised. */
+  /** Tags this process's bus envelopes (and LocalBus event ids); differs per start. */
   readonly nodeTag: string = randomBytes(4).toString('hex');
-  readonly counters: MessageCounters = { published: 0, fromBus: 0, delivered: 0, slowConsumersDropped: 0, idleTimeouts: 0, requestTimeouts: 0 };
+  readonly counters: MessageCounters = {
+    published: 0, fromBus: 0, delivered: 0, queueBoundDrops: 0, stallDrops: 0, responseBoundDrops: 0, gaps: 0, idleTimeouts: 0, requestTimeouts: 0,
+  };
 
   readonly #server: Server;
   readonly #router: Router<Connection>;
   readonly #resume: ResumeBuffer;
   readonly #bus: Bus;
-  /** Connections reading requests or lingering after a final response. */
+  readonly #statsSource: ((collect: boolean) => Promise<unknown>) | null;
+  /** Connections reading requests, waiting for the bus, or lingering after a final response. */
   readonly #requests = new Set<Connection>();
   /** Subscribed streams (the broadcast and heartbeat walk this). */
   readonly #streams = new Set<Connection>();
   readonly #streamHead: Buffer;
-  #seq = 0;
-  /** Broadcast frames not yet written, in publish order (see #deliverToAll). */
+  /** Broadcast frames not yet written, in log order (see #deliverToAll). */
   readonly #broadcastQueue: Buffer[] = [];
   #broadcastQueueBytes = 0;
   /**
@@ -76,11 +88,12 @@ export class PushServer implements RouteContext {
   #heartbeat: NodeJS.Timeout | null = null;
   readonly #startedMs = Date.now();
 
-  constructor(config: ServerConfig, events: PushServerEvents = {}) {
+  constructor(config: ServerConfig, options: PushServerOptions = {}) {
     this.config = config;
     this.authSecret = config.authSecret;
     this.#streamHead = encodeStreamHead(config.retryMs);
     this.#broadcastBatchMaxBytes = Math.min(BROADCAST_BATCH_MAX_BYTES, config.maxQueueBytes);
+    this.#statsSource = options.stats ?? null;
     const maxQueueBytes = config.maxQueueBytes;
     const counters = this.counters;
     // Hot path (called once per recipient per message). Invariant: a frame is queued only while
@@ -89,7 +102,7 @@ export class PushServer implements RouteContext {
     this.#router = new Router<Connection>((conn, frame) => {
       const socket = conn.socket;
       if (socket.writableLength + frame.length > maxQueueBytes) {
-        counters.slowConsumersDropped++;
+        counters.queueBoundDrops++;
         socket.destroy();
         return;
       }
@@ -102,10 +115,18 @@ export class PushServer implements RouteContext {
       maxBytes: config.resumeMaxBytes,
       ttlMs: config.resumeTtlMs,
     });
+    const client: BusClient = {
+      deliver: (entry) => this.#deliver(entry),
+      recipients: (message) => (message.kind === KIND_ID ? this.#router.countOf(message.id) : this.#streams.size),
+      gap: (afterEventId, resumedAtEventId, reason) => this.#gapToAll(afterEventId, resumedAtEventId, reason),
+      stateChanged: options.onBusState ?? (() => {}),
+    };
     this.#bus =
-      config.redisUrl === null
-        ? new LocalBus()
-        : new RedisBus(config.redisUrl, config.redisChannel, this.nodeTag, (message) => this.#fromBus(message), events.onBusState);
+      options.bus !== undefined
+        ? options.bus(client)
+        : config.redisUrl === null
+          ? new LocalBus(this.nodeTag, client)
+          : new RedisBus(config.redisUrl, config.redisChannel, this.nodeTag, config.busWindow, client);
 
     const server = this;
     // Shared listeners: `this` is the socket; no closure is created per connection.
@@ -164,51 +185,145 @@ export class PushServer implements RouteContext {
   // ---- requests -------------------------------------------------------------------------------
 
   #consume(conn: Connection, chunk: Buffer): void {
+    if (conn.state === STATE_AWAIT) {
+      // Bytes that were already on their way when reading paused: kept for after the answer.
+      this.#hold(conn, chunk, 0);
+      return;
+    }
     if (conn.state !== STATE_REQUEST) return; // streams and lingering closes: input is discarded
     // Responses to requests pipelined in one chunk (and a stream head plus its replayed frames) leave
     // in one writev instead of one syscall each.
     const socket = conn.socket;
     socket.cork();
     try {
-      this.#consumeRequests(conn, chunk);
+      this.#serve(conn, chunk);
     } finally {
       socket.uncork();
     }
   }
 
-  #consumeRequests(conn: Connection, chunk: Buffer): void {
-    // The request timeout runs from the first byte of a request, the idle timeout until then.
-    if (conn.pending === null) conn.mark = Date.now();
-    let bytes = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
-    conn.pending = null;
+  /**
+   * Serves every complete request in the connection's bytes, in order, and keeps the rest. `chunk`
+   * is new input, or null to continue after a bus answer.
+   */
+  #serve(conn: Connection, chunk: Buffer | null): void {
+    const pending = conn.pending;
+    let bytes: Buffer;
+    if (pending !== null) {
+      if (chunk !== null) pending.append(chunk);
+      if (pending.length < pending.needBytes) return; // a body still arriving: nothing to parse yet
+      bytes = pending.view();
+    } else {
+      if (chunk === null) return;
+      // The request timeout runs from the first byte of a request, the idle timeout until then.
+      conn.waitSinceMs = Date.now();
+      bytes = chunk;
+    }
     const config = this.config;
+    let offset = 0;
     // Keep-alive clients may pipeline several requests in one chunk: serve them in order.
-    while (bytes.length > 0) {
-      const headEnd = findHeadEnd(bytes, Math.min(bytes.length, config.maxHeadBytes + 4));
+    while (offset < bytes.length) {
+      // RFC 9112 §2.2: empty lines before a request line are ignored (some clients send a CRLF after a body).
+      while (offset < bytes.length && (bytes[offset] === LF || bytes[offset] === CR)) offset++;
+      if (offset === bytes.length) break;
+      const rest = offset === 0 ? bytes : bytes.subarray(offset);
+      const scanFrom = pending !== null && offset === 0 ? pending.scanFrom : 0;
+      const headEnd = findHeadEnd(rest, Math.min(rest.length, config.maxHeadBytes + 4), scanFrom);
       if (headEnd === -1) {
-        if (bytes.length > config.maxHeadBytes) return this.#fail(conn, 431, `request head larger than ${config.maxHeadBytes} bytes`);
-        conn.pending = bytes;
+        if (rest.length > config.maxHeadBytes) return this.#fail(conn, 431, `request head larger than ${config.maxHeadBytes} bytes`);
+        this.#keep(conn, bytes, offset, -1);
         return;
       }
-      const head = parseHead(bytes, headEnd);
+      const head = parseHead(rest, headEnd);
       if ('error' in head) return this.#fail(conn, 400, head.error);
       if (head.transferEncoding) return this.#fail(conn, 411, 'send the body with Content-Length (Transfer-Encoding is not accepted)');
       if (head.contentLength > config.maxBodyBytes) return this.#fail(conn, 413, `body larger than ${config.maxBodyBytes} bytes`);
       const end = headEnd + Math.max(0, head.contentLength);
-      if (bytes.length < end) {
-        conn.pending = bytes;
+      if (rest.length < end) {
+        this.#keep(conn, bytes, offset, end);
         return;
       }
-      const outcome = routeRequest(this, head, bytes.subarray(headEnd, end));
+      const outcome = routeRequest(this, head, rest.subarray(headEnd, end));
+      offset += end;
       if (outcome.kind === 'stream') return this.#subscribe(conn, outcome.ids, outcome.lastEventId);
-      if (!head.keepAlive) {
-        this.#finish(conn, encodeResponse(outcome.status, outcome.body, false, outcome.headers));
+      if (outcome.kind === 'later') {
+        // Answers leave in request order: the connection reads nothing more until this one is out.
+        conn.state = STATE_AWAIT;
+        this.#keep(conn, bytes, offset, -1);
+        conn.socket.pause();
+        outcome.outcome.then((answer) => this.#answered(conn, answer, head.keepAlive));
         return;
       }
-      conn.socket.write(encodeResponse(outcome.status, outcome.body, true, outcome.headers));
-      conn.mark = Date.now();
-      bytes = bytes.subarray(end);
+      if (!this.#respond(conn, outcome, head.keepAlive)) return;
     }
+    conn.pending = null;
+  }
+
+  /** Writes an answer; false when the connection is finished (closed, or dropped at the output bound). */
+  #respond(conn: Connection, outcome: RouteAnswer, keepAlive: boolean): boolean {
+    const response = encodeResponse(outcome.status, outcome.body, keepAlive, outcome.headers);
+    if (!keepAlive) {
+      this.#finish(conn, response);
+      return false;
+    }
+    const socket = conn.socket;
+    // Invariant: every per-connection output is bounded, answers included. A client that pipelines
+    // requests and never reads the answers is dropped here instead of queueing them without end
+    // (issue 14: 67 → 501 MB RSS before this bound).
+    if (socket.writableLength + response.length > this.config.maxQueueBytes) {
+      this.counters.responseBoundDrops++;
+      conn.pending = null;
+      socket.destroy();
+      return false;
+    }
+    socket.write(response);
+    conn.waitSinceMs = Date.now();
+    return true;
+  }
+
+  /** A bus answer arrived for a connection in STATE_AWAIT: answer, then serve what came meanwhile. */
+  #answered(conn: Connection, outcome: RouteAnswer, keepAlive: boolean): void {
+    if (conn.state !== STATE_AWAIT) return; // closed meanwhile
+    conn.state = STATE_REQUEST;
+    const socket = conn.socket;
+    socket.cork();
+    try {
+      if (!this.#respond(conn, outcome, keepAlive)) return;
+      socket.resume();
+      if (conn.pending !== null) this.#serve(conn, null);
+    } finally {
+      socket.uncork();
+    }
+  }
+
+  /**
+   * Keeps bytes[from..] as the connection's pending request. `needBytes`: the request's full size
+   * when its head is known (-1 otherwise). Bytes already in the connection's buffer are moved to
+   * its start; a chunk is copied, so a 64 KB read buffer is never retained for a few bytes.
+   */
+  #keep(conn: Connection, bytes: Buffer, from: number, needBytes: number): void {
+    const pending = conn.pending;
+    if (from === bytes.length) {
+      conn.pending = null;
+      return;
+    }
+    if (pending === null) {
+      conn.pending = new PendingRequest(bytes.subarray(from));
+    } else if (from > 0) {
+      pending.bytes.copyWithin(0, from, pending.length);
+      pending.length -= from;
+    }
+    const kept = conn.pending!;
+    kept.needBytes = needBytes;
+    kept.scanFrom = Math.max(0, kept.length - 3);
+  }
+
+  /** Bytes that arrive while an answer is awaited (STATE_AWAIT); reading is paused meanwhile. */
+  #hold(conn: Connection, chunk: Buffer, from: number): void {
+    if (conn.pending === null) conn.pending = new PendingRequest(chunk.subarray(from));
+    else conn.pending.append(chunk.subarray(from));
+    conn.pending.needBytes = -1;
+    conn.socket.pause();
   }
 
   /** Answers with an error and closes: after a malformed request the byte stream cannot be trusted. */
@@ -224,7 +339,7 @@ export class PushServer implements RouteContext {
   #finish(conn: Connection, response: Buffer): void {
     conn.state = STATE_CLOSING;
     conn.pending = null;
-    conn.mark = Date.now();
+    conn.waitSinceMs = Date.now();
     conn.socket.end(response);
   }
 
@@ -234,29 +349,44 @@ export class PushServer implements RouteContext {
     this.#requests.delete(conn);
     conn.state = STATE_STREAM;
     conn.pending = null;
-    conn.mark = 0;
+    conn.stalledBeats = 0;
     this.#streams.add(conn);
     socket.write(this.#streamHead);
     for (const id of ids) this.#router.login(id, conn);
-    if (lastEventId !== null) {
-      for (const frame of this.#missedFrames(ids, lastEventId)) socket.write(frame);
-    }
+    if (lastEventId !== null) this.#replay(conn, ids, lastEventId);
   }
 
   /**
-   * Frames sent to `ids` after `lastEventId` (`<nodeTag>.<seq>`). An id from this process resumes
-   * exactly; one from another node or an earlier run cannot be placed in our sequence, so every
-   * buffered frame is replayed (at-least-once rather than a silent gap).
+   * Writes the frames sent to `ids` after `lastEventId`. An id from this log resumes exactly; one
+   * that cannot be placed in it (another server run) gets every buffered frame (at-least-once).
+   * When the buffer no longer holds everything after the id, or the id cannot be placed, a gap
+   * event comes first, so the client knows it may have missed messages. Replayed bytes obey the
+   * output bound like every other write.
    */
-  #missedFrames(ids: string[], lastEventId: string): Buffer[] {
-    const dot = lastEventId.indexOf('.');
-    const seq = Number(lastEventId.slice(dot + 1));
-    const afterSeq = dot !== -1 && lastEventId.slice(0, dot) === this.nodeTag && Number.isSafeInteger(seq) ? seq : -1;
-    if (ids.length === 1) return this.#resume.framesAfter(ids[0], afterSeq).map((entry) => entry.frame);
-    return ids
-      .flatMap((id) => this.#resume.framesAfter(id, afterSeq))
-      .sort((a, b) => a.seq - b.seq)
-      .map((entry) => entry.frame);
+  #replay(conn: Connection, ids: string[], lastEventId: string): void {
+    const afterSeq = this.#bus.seqOf(lastEventId);
+    let gap = afterSeq === -1;
+    const entries: ResumeFrame[] = [];
+    for (const id of ids) {
+      const missed = this.#resume.framesAfter(id, afterSeq);
+      gap ||= missed.gap;
+      entries.push(...missed.frames);
+    }
+    if (ids.length > 1) entries.sort((a, b) => a.seq - b.seq);
+    const frames = entries.map((entry) => entry.frame);
+    if (gap) {
+      this.counters.gaps++;
+      frames.unshift(encodeGap(lastEventId, '', afterSeq === -1 ? 'unknown-id' : 'resume-window'));
+    }
+    const socket = conn.socket;
+    for (const frame of frames) {
+      if (socket.writableLength + frame.length > this.config.maxQueueBytes) {
+        this.counters.queueBoundDrops++;
+        socket.destroy();
+        return;
+      }
+      socket.write(frame);
+    }
   }
 
   /** Removes every trace of a closed socket. */
@@ -271,31 +401,35 @@ export class PushServer implements RouteContext {
 
   // ---- messages -------------------------------------------------------------------------------
 
-  publish(id: string, body: Buffer): PublishResult {
-    if (!this.#bus.publish({ kind: KIND_ID, id, body })) return 'bus-down';
+  publish(id: string, body: Buffer): PublishResult | Promise<PublishResult> {
     this.counters.published++;
-    return { delivered: this.#deliverToId(id, body) };
+    return this.#bus.publish({ kind: KIND_ID, id, body });
   }
 
-  broadcast(body: Buffer): PublishResult {
-    if (!this.#bus.publish({ kind: KIND_BROADCAST, id: '', body })) return 'bus-down';
+  broadcast(body: Buffer): PublishResult | Promise<PublishResult> {
     this.counters.published++;
-    return { delivered: this.#deliverToAll(body) };
+    return this.#bus.publish({ kind: KIND_BROADCAST, id: '', body });
   }
 
-  #fromBus(message: BusMessage): void {
-    this.counters.fromBus++;
-    if (message.kind === KIND_ID) this.#deliverToId(message.id, message.body);
-    else this.#deliverToAll(message.body);
+  /** Every log entry, this node's own included, in log order. */
+  #deliver(entry: BusEntry): number {
+    const message = entry.message;
+    if (entry.foreign) this.counters.fromBus++;
+    if (message.kind === KIND_BROADCAST) return this.#deliverToAll(encodeEvent(entry.eventId, message.body));
+    return this.#deliverToId(message.id, entry.seq, encodeEvent(entry.eventId, message.body));
   }
 
-  /** Encodes once; the same Buffer goes to every connection of the id and into its resume buffer. */
-  #deliverToId(id: string, body: Buffer): number {
+  /** The same Buffer goes to every connection of the id and into its resume buffer. */
+  #deliverToId(id: string, seq: number, frame: Buffer): number {
     if (this.#broadcastQueue.length > 0) this.#flushBroadcasts();
-    const seq = ++this.#seq;
-    const frame = encodeEvent(`${this.nodeTag}.${seq}`, body);
     this.#resume.record(id, seq, frame, Date.now());
     return this.#router.send(id, frame);
+  }
+
+  /** The bus lost entries this node never read: every stream is told, in order with the rest. */
+  #gapToAll(afterEventId: string, resumedAtEventId: string, reason: 'bus-trimmed' | 'bus-reset'): void {
+    this.counters.gaps += this.#streams.size;
+    this.#deliverToAll(encodeGap(afterEventId, resumedAtEventId, reason));
   }
 
   /**
@@ -307,8 +441,7 @@ export class PushServer implements RouteContext {
    * another costs one setImmediate more and no added wait. The answer's count is the streams the
    * message was queued for (a slow consumer dropped at the flush is not subtracted).
    */
-  #deliverToAll(body: Buffer): number {
-    const frame = encodeEvent(`${this.nodeTag}.${++this.#seq}`, body);
+  #deliverToAll(frame: Buffer): number {
     if (this.#broadcastQueueBytes > 0 && this.#broadcastQueueBytes + frame.length > this.#broadcastBatchMaxBytes) this.#flushBroadcasts();
     this.#broadcastQueue.push(frame);
     this.#broadcastQueueBytes += frame.length;
@@ -341,7 +474,7 @@ export class PushServer implements RouteContext {
       const socket = conn.socket;
       if (socket.destroyed) continue;
       if (socket.writableLength + data.length > maxQueueBytes) {
-        this.counters.slowConsumersDropped++;
+        this.counters.queueBoundDrops++;
         socket.destroy();
         continue;
       }
@@ -357,7 +490,9 @@ export class PushServer implements RouteContext {
     const now = Date.now();
     const { requestTimeoutMs, idleTimeoutMs } = this.config;
     for (const conn of this.#requests) {
-      const waited = now - conn.mark;
+      // STATE_AWAIT is left alone: every bus publish settles (see Bus.publish).
+      if (conn.state === STATE_AWAIT) continue;
+      const waited = now - conn.waitSinceMs;
       if (conn.state === STATE_REQUEST && conn.pending !== null) {
         if (waited >= requestTimeoutMs) {
           this.counters.requestTimeouts++;
@@ -379,13 +514,13 @@ export class PushServer implements RouteContext {
       const socket = conn.socket;
       if (socket.destroyed) continue; // its 'close' is on the way
       if (socket.writableLength > 0) {
-        if (++conn.mark >= stallBeats) {
-          this.counters.slowConsumersDropped++;
+        if (++conn.stalledBeats >= stallBeats) {
+          this.counters.stallDrops++;
           socket.destroy();
           continue;
         }
       } else {
-        conn.mark = 0;
+        conn.stalledBeats = 0;
       }
       socket.write(HEARTBEAT_FRAME);
     }
@@ -398,7 +533,12 @@ export class PushServer implements RouteContext {
     return this.#requests.size + this.#streams.size;
   }
 
-  stats(collect = false): ServerStats {
+  /** /stats: this process, or the whole cluster when a worker was given a stats source. */
+  stats(collect: boolean): ServerStats | Promise<unknown> {
+    return this.#statsSource === null ? this.localStats(collect) : this.#statsSource(collect);
+  }
+
+  localStats(collect = false): ServerStats {
     const gc = (globalThis as { gc?: () => void }).gc;
     if (collect && gc !== undefined) gc();
     return {
@@ -427,7 +567,7 @@ export interface ServerStats {
   router: { ids: number; connections: number };
   resume: { ids: number; bytes: number };
   messages: MessageCounters;
-  bus: { state: BusState; outages: number; received: number; malformed: number };
+  bus: BusStatus;
   memory: NodeJS.MemoryUsage;
   /** CPU time of this process since start, µs (user, system). */
   cpu: NodeJS.CpuUsage;

@@ -15,12 +15,19 @@ export interface ResumeLimits {
   ttlMs: number;
 }
 
+export interface ResumeFrame {
+  seq: number;
+  frame: Buffer;
+}
+
 interface Entry {
   /** Ring of (seq, frame); `seqs[k]` belongs to `frames[k]`. */
   seqs: number[];
   frames: Buffer[];
   /** Next slot to overwrite once the ring is full. */
   next: number;
+  /** Highest sequence overwritten in the ring (-1: none): a resume from below it has a gap. */
+  droppedSeq: number;
   bytes: number;
   touchedMs: number;
 }
@@ -29,6 +36,11 @@ export class ResumeBuffer {
   readonly #limits: ResumeLimits;
   readonly #byId = new Map<string, Entry>();
   #bytes = 0;
+  /**
+   * Highest sequence among frames of ids dropped whole (LRU, bytes, TTL). An id with no buffer
+   * may have been one of them, so a resume from below this for such an id reports a possible gap.
+   */
+  #evictedSeq = -1;
 
   constructor(limits: ResumeLimits) {
     this.#limits = limits;
@@ -39,7 +51,7 @@ export class ResumeBuffer {
     if (this.#limits.framesPerId === 0) return;
     let entry = this.#byId.get(id);
     if (entry === undefined) {
-      entry = { seqs: [], frames: [], next: 0, bytes: 0, touchedMs: nowMs };
+      entry = { seqs: [], frames: [], next: 0, droppedSeq: -1, bytes: 0, touchedMs: nowMs };
     } else {
       this.#byId.delete(id);
     }
@@ -52,6 +64,7 @@ export class ResumeBuffer {
       const old = entry.frames[entry.next];
       entry.bytes -= old.length;
       this.#bytes -= old.length;
+      entry.droppedSeq = Math.max(entry.droppedSeq, entry.seqs[entry.next]);
       entry.seqs[entry.next] = seq;
       entry.frames[entry.next] = frame;
       entry.next = (entry.next + 1) % this.#limits.framesPerId;
@@ -61,17 +74,20 @@ export class ResumeBuffer {
     this.#evict();
   }
 
-  /** Frames for `id` with a sequence above `afterSeq` (all when `afterSeq` is -1), oldest first. */
-  framesAfter(id: string, afterSeq: number): { seq: number; frame: Buffer }[] {
+  /**
+   * Frames for `id` with a sequence above `afterSeq` (all when `afterSeq` is -1), oldest first;
+   * `gap`: frames above `afterSeq` were (or, for an id dropped whole, may have been) dropped.
+   */
+  framesAfter(id: string, afterSeq: number): { frames: ResumeFrame[]; gap: boolean } {
     const entry = this.#byId.get(id);
-    if (entry === undefined) return [];
-    const out: { seq: number; frame: Buffer }[] = [];
+    if (entry === undefined) return { frames: [], gap: afterSeq !== -1 && afterSeq < this.#evictedSeq };
+    const out: ResumeFrame[] = [];
     const count = entry.frames.length;
     for (let k = 0; k < count; k++) {
       const slot = (entry.next + k) % count;
       if (entry.seqs[slot] > afterSeq) out.push({ seq: entry.seqs[slot], frame: entry.frames[slot] });
     }
-    return out;
+    return { frames: out, gap: afterSeq !== -1 && afterSeq < entry.droppedSeq };
   }
 
   /** Drops ids not written to for `ttlMs`. Oldest entries come first, so the walk stops early. */
@@ -92,6 +108,7 @@ export class ResumeBuffer {
 
   #drop(id: string, entry: Entry): void {
     this.#byId.delete(id);
+    for (const seq of entry.seqs) if (seq > this.#evictedSeq) this.#evictedSeq = seq;
     this.#bytes -= entry.bytes;
   }
 

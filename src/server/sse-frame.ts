@@ -69,7 +69,22 @@ export function encodeEvent(eventId: string, data: Uint8Array): Buffer {
   return frame;
 }
 
+/**
+ * `event: gap`: the server cannot give this stream every message after `after` (the client's
+ * Last-Event-ID, or the last bus entry the node read): the resume buffer or the bus window no
+ * longer holds them, or the id is not from this server's log. `resumedAt` is the position the
+ * stream continues from ('' when unknown); `reason` is resume-window (the per-id buffer dropped
+ * them), unknown-id (not an id of this log), bus-trimmed (the bus window passed this node by) or
+ * bus-reset (the bus log started again, e.g. Redis restarted empty).
+ * It carries no `id:` line, so it does not move the client's Last-Event-ID.
+ */
+export function encodeGap(after: string, resumedAt: string, reason: 'resume-window' | 'unknown-id' | 'bus-trimmed' | 'bus-reset'): Buffer {
+  return Buffer.from(`event: gap\ndata: ${JSON.stringify({ after, resumedAt, reason })}\n\n`);
+}
+
 export interface SseEvent {
+  /** The `event:` field ('message' when absent, as EventSource does). */
+  event: string;
   /** The last `id:` field seen (SSE keeps it across events), or '' if none yet. */
   id: string;
   /** The data lines joined with LF. */
@@ -87,6 +102,7 @@ export class SseDecoder {
   /** Data lines of the event so far, joined with LF; null before the first. */
   #data: string | null = null;
   #lastId = '';
+  #event: string | null = null;
   #eventBytes = 0;
   #skipLf = false;
   /** Comments seen (heartbeats). */
@@ -146,8 +162,10 @@ export class SseDecoder {
     if (this.#eventBytes > this.#maxEventBytes) throw new Error(`event larger than ${this.#maxEventBytes} bytes`);
     if (end === start) {
       this.#eventBytes = 0;
+      const type = this.#event ?? 'message';
+      this.#event = null;
       if (this.#data === null) return null;
-      const event = { id: this.#lastId, data: this.#data };
+      const event = { event: type, id: this.#lastId, data: this.#data };
       this.#data = null;
       return event;
     }
@@ -166,6 +184,8 @@ export class SseDecoder {
       this.#data = this.#data === null ? value : `${this.#data}\n${value}`;
     } else if (nameLength === 2 && line[start] === 0x69 && line[start + 1] === 0x64 && !value.includes('\0')) {
       this.#lastId = value;
+    } else if (nameLength === 5 && line.toString('latin1', start, colon) === 'event') {
+      this.#event = value;
     }
     return null;
   }

@@ -43,6 +43,9 @@ test('leakcheck load holds 200 connections in 2 processes, floods them, and coun
   assert.ok(stats.messages.delivered >= summary.totals.received, 'nothing received that the server did not deliver');
   assert.ok(stats.messages.delivered <= stats.messages.published, 'one subscriber per id');
   assert.equal(stats.messages.published, summary.totals.acked);
+  // The answers' `delivered` counts add up to what the server wrote (less any answer not read at the stop).
+  assert.ok(summary.totals.deliveries > 0 && summary.totals.deliveries <= stats.messages.delivered, `${summary.totals.deliveries} vs ${stats.messages.delivered}`);
+  assert.equal(summary.totals.gaps, 0, 'no gap events on a healthy run');
   assert.deepEqual(stats.router, { ids: 0, connections: 0 });
 });
 

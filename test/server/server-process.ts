@@ -28,15 +28,23 @@ export interface Stats {
   requests: number;
   router: { ids: number; connections: number };
   resume: { ids: number; bytes: number };
-  messages: { published: number; fromBus: number; delivered: number; slowConsumersDropped: number; idleTimeouts: number; requestTimeouts: number };
-  bus: { state: 'off' | 'up' | 'down'; outages: number; received: number };
+  messages: {
+    published: number; fromBus: number; delivered: number; queueBoundDrops: number; stallDrops: number; responseBoundDrops: number; gaps: number;
+    idleTimeouts: number; requestTimeouts: number;
+  };
+  bus: { state: 'off' | 'up' | 'down'; outages: number; received: number; gaps: number };
   memory: { rss: number; heapUsed: number };
   kernel: { tcpInUse: number; tcpMemBytes: number } | null;
 }
 
-/** Starts a server on a free port and waits for its "listening" line. */
+/**
+ * Starts a server on a free port and waits for its "listening" line. One process (`--workers 1`)
+ * unless the test asks for workers: most tests are about one router, and a worker per core would
+ * multiply the suite's processes.
+ */
 export async function startServer(t: After, args: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--expose-gc', serverPath, '--port', '0', ...args], {
+  const workers = args.includes('--workers') ? [] : ['--workers', '1'];
+  const child = spawn(process.execPath, ['--expose-gc', serverPath, '--port', '0', ...workers, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -54,11 +62,15 @@ export async function startServer(t: After, args: string[] = [], env: Record<str
     child.stdout!.on('data', check);
     child.once('exit', (code) => reject(new Error(`server exited ${code} before listening: ${text}`)));
   });
+  // /stats needs the publisher secret when there is one.
+  const secretAt = args.indexOf('--auth-secret');
+  const secret = secretAt === -1 ? env.PUSH_AUTH_SECRET : args[secretAt + 1];
+  const statsHeaders: Record<string, string> = secret === undefined ? {} : { authorization: `Bearer ${secret}` };
   const server: ServerProcess = {
     port,
     child,
     output: () => text,
-    stats: async () => JSON.parse((await request(port, 'GET', '/stats?gc=1')).body) as Stats,
+    stats: async () => JSON.parse((await request(port, 'GET', '/stats?gc=1', undefined, statsHeaders)).body) as Stats,
     stop: async () => {
       if (child.exitCode !== null) return child.exitCode;
       child.kill('SIGTERM');
@@ -142,11 +154,23 @@ export class Stream {
     for (const wake of waiters) wake();
   }
 
-  /** Resolves once `predicate` holds (checked on every arrival); rejects if the stream closes first. */
-  async until(predicate: (stream: Stream) => boolean, what = 'condition'): Promise<void> {
+  /**
+   * Resolves once `predicate` holds (checked on every arrival); rejects if the stream closes first
+   * or nothing satisfies it within `timeoutMs`, so a lost message fails the test instead of hanging it.
+   */
+  async until(predicate: (stream: Stream) => boolean, what = 'condition', timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     while (!predicate(this)) {
-      if (this.closed) throw new Error(`stream closed before ${what}; events: ${JSON.stringify(this.events)}`);
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      if (this.closed) throw new Error(`stream closed before ${what}; events: ${JSON.stringify(this.events.slice(-20))}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no ${what} within ${timeoutMs} ms; ${this.events.length} events, last: ${JSON.stringify(this.events.slice(-5))}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     }
   }
 

@@ -22,7 +22,8 @@ test('a client that stops reading is disconnected once its write queue passes th
   }
   assert.equal(dropped, true, 'the slow consumer was dropped within 2000 messages');
   const stats = await statsUntil(server, (s) => s.streams === 0, 'the stream gone');
-  assert.equal(stats.messages.slowConsumersDropped, 1);
+  assert.equal(stats.messages.queueBoundDrops, 1, 'dropped by the queue bound');
+  assert.equal(stats.messages.stallDrops, 0, 'not by the heartbeat (15 s default)');
   assert.deepEqual(stats.router, { ids: 0, connections: 0 });
 });
 
@@ -42,7 +43,8 @@ test('a stalled stream is dropped by the heartbeat sweep even when no more messa
     if (JSON.parse(reply.body).delivered === 0) break;
   }
   const stats = await statsUntil(server, (s) => s.streams === 0, 'the stalled stream dropped');
-  assert.equal(stats.messages.slowConsumersDropped, 1);
+  assert.equal(stats.messages.stallDrops, 1, 'dropped by the heartbeat sweep');
+  assert.equal(stats.messages.queueBoundDrops, 0, 'not by the 64 MiB queue bound');
 });
 
 test('broadcasts joined into one write never trip the queue bound that each alone would pass', async (t) => {
@@ -53,6 +55,7 @@ test('broadcasts joined into one write never trip the queue bound that each alon
   await rawExchange(server.port, post(false) + post(false) + post(true));
   await stream.untilEvents(3);
   const stats = await statsUntil(server, (s) => s.messages.delivered === 3, 'three frames delivered');
-  assert.equal(stats.messages.slowConsumersDropped, 0);
+  assert.equal(stats.messages.queueBoundDrops, 0);
+  assert.equal(stats.messages.stallDrops, 0);
   assert.equal(stats.streams, 1);
 });

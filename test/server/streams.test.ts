@@ -58,12 +58,18 @@ test('Last-Event-ID resumes with exactly the messages missed, from the bounded b
   await resumed.untilEvents(3);
   assert.deepEqual(resumed.events.map((e) => e.data), ['m2', 'm3', 'm4']);
 
-  // The buffer keeps 3 frames: after two more, resuming from m1 can only give the last three.
+  assert.ok(resumed.events.every((e) => e.event === 'message'), 'everything missed was still buffered: no gap event');
+
+  // The buffer keeps 3 frames: after two more, resuming from m1 can only give the last three, and
+  // the stream is told first that m2 and m3 are gone.
   resumed.close();
   for (const body of ['m5', 'm6']) await request(server.port, 'POST', '/pub/carol', body);
   const late = await openStream(t, server.port, '/sub/carol', { 'Last-Event-ID': seen });
-  await late.untilEvents(3);
-  assert.deepEqual(late.events.map((e) => e.data), ['m4', 'm5', 'm6']);
+  await late.untilEvents(4);
+  assert.deepEqual(late.events.map((e) => e.event), ['gap', 'message', 'message', 'message']);
+  assert.deepEqual(JSON.parse(late.events[0].data), { after: seen, resumedAt: '', reason: 'resume-window' });
+  assert.deepEqual(late.events.slice(1).map((e) => e.data), ['m4', 'm5', 'm6']);
+  assert.equal((await server.stats()).messages.gaps, 1);
 
   const fresh = await openStream(t, server.port, '/sub/carol');
   await request(server.port, 'POST', '/pub/carol', 'live');
@@ -71,13 +77,14 @@ test('Last-Event-ID resumes with exactly the messages missed, from the bounded b
   assert.deepEqual(fresh.events.map((e) => e.data), ['live'], 'no Last-Event-ID: no replay');
 });
 
-test('a Last-Event-ID from another node or an earlier run replays the whole buffer (at-least-once)', async (t) => {
+test('a Last-Event-ID from another node or an earlier run replays the whole buffer (at-least-once) after a gap event', async (t) => {
   const server = await startServer(t, ['--resume-frames', '4']);
   for (const body of ['a1', 'a2', 'a3']) await request(server.port, 'POST', '/pub/erin', body);
   const foreign = await openStream(t, server.port, '/sub/erin', { 'Last-Event-ID': 'deadbeef.2' });
-  await foreign.untilEvents(3);
-  assert.deepEqual(foreign.events.map((e) => e.data), ['a1', 'a2', 'a3']);
-  const viaQuery = await openStream(t, server.port, `/sub/erin?lastEventId=${encodeURIComponent(foreign.events[0].id)}`);
+  await foreign.untilEvents(4);
+  assert.deepEqual(foreign.events[0], { event: 'gap', id: '', data: JSON.stringify({ after: 'deadbeef.2', resumedAt: '', reason: 'unknown-id' }) });
+  assert.deepEqual(foreign.events.slice(1).map((e) => e.data), ['a1', 'a2', 'a3']);
+  const viaQuery = await openStream(t, server.port, `/sub/erin?lastEventId=${encodeURIComponent(foreign.events[1].id)}`);
   await viaQuery.untilEvents(2);
   assert.deepEqual(viaQuery.events.map((e) => e.data), ['a2', 'a3'], 'the query parameter works like the header');
 });

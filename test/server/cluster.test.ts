@@ -1,0 +1,91 @@
+// `--workers N`: one port, a router per worker, one log in the primary (issue 13 item 1).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { parseServerArgs } from '../../src/server/config.js';
+import { workerExecArgv } from '../../src/server/cluster-primary.js';
+import { openStream, request, startServer, statsUntil, type ServerProcess, type Stream } from './server-process.js';
+
+interface ClusterStats {
+  connections: number;
+  streams: number;
+  memory: { rss: number };
+  messages: { published: number; delivered: number; fromBus: number };
+  cluster: { workers: number; restarts: number; primary: { pid: number }; perWorker: { pid: number; streams: number; connections: number; rss: number }[] };
+}
+
+const clusterStats = async (server: ServerProcess) => (await server.stats()) as unknown as ClusterStats;
+
+/**
+ * Opens streams for `id` until every worker holds at least one (bounded). Round-robin hands the
+ * /stats requests out too, so streams are opened in twos, and a third when a pair fell on one worker.
+ */
+async function streamsOnEveryWorker(t: Parameters<typeof startServer>[0], server: ServerProcess, id: string): Promise<Stream[]> {
+  const streams: Stream[] = [];
+  for (let k = 0; k < 6; k++) {
+    streams.push(await openStream(t, server.port, `/sub/${id}`));
+    if (k % 2 === 0) streams.push(await openStream(t, server.port, `/sub/${id}`));
+    const stats = await clusterStats(server);
+    if (stats.cluster.perWorker.length === 2 && stats.cluster.perWorker.every((w) => w.streams > 0)) return streams;
+  }
+  throw new Error('round-robin never gave both workers a stream');
+}
+
+test('the default is one worker per core, and workers get the lean young generation unless one is set', () => {
+  assert.equal(parseServerArgs([]).workers, availableParallelism());
+  assert.equal(parseServerArgs(['--workers', '1']).workers, 1);
+  assert.deepEqual(workerExecArgv(['--expose-gc']), ['--expose-gc', '--max-semi-space-size=1']);
+  assert.deepEqual(workerExecArgv(['--max-semi-space-size=8']), ['--max-semi-space-size=8'], 'the user\'s own size wins');
+});
+
+test('two workers share one port; a send through either reaches streams on both, and /stats sums them', async (t) => {
+  const server = await startServer(t, ['--workers', '2']);
+  assert.match(server.output(), /2 workers/);
+  const streams = await streamsOnEveryWorker(t, server, 'room');
+  // One request per message, each on a fresh connection: round-robin spreads the sends over both workers.
+  for (let k = 0; k < 4; k++) {
+    const reply = await request(server.port, 'POST', '/pub/room', `m${k}`);
+    assert.deepEqual(JSON.parse(reply.body), { delivered: streams.length }, 'the answer counts the streams on every worker');
+  }
+  await Promise.all(streams.map((stream) => stream.untilEvents(4)));
+  for (const stream of streams) assert.deepEqual(stream.events.map((e) => e.data), ['m0', 'm1', 'm2', 'm3']);
+  const ids = streams[0].events.map((e) => e.id);
+  for (const stream of streams) assert.deepEqual(stream.events.map((e) => e.id), ids, 'one log: the same event ids on every worker');
+
+  const stats = await statsUntil(server, (s) => s.messages.delivered === 4 * streams.length, 'every delivery counted');
+  const cluster = (stats as unknown as ClusterStats).cluster;
+  assert.equal(cluster.workers, 2);
+  assert.equal(stats.streams, streams.length);
+  assert.equal(cluster.perWorker.reduce((sum, w) => sum + w.streams, 0), streams.length);
+  assert.equal(stats.messages.published, 4);
+  assert.ok(stats.messages.fromBus >= 4, 'each worker delivered the other\'s sends');
+  assert.equal(stats.memory.rss, cluster.perWorker.reduce((sum, w) => sum + w.rss, 0), 'RSS is summed over the workers');
+  for (const worker of cluster.perWorker) {
+    const argv = readFileSync(`/proc/${worker.pid}/cmdline`, 'latin1').split('\0');
+    assert.ok(argv.includes('--max-semi-space-size=1'), `worker ${worker.pid} runs lean: ${argv.join(' ')}`);
+  }
+});
+
+test('a worker that dies is restarted, and its clients resume on any worker with Last-Event-ID, losing nothing', async (t) => {
+  const server = await startServer(t, ['--workers', '2']);
+  const streams = await streamsOnEveryWorker(t, server, 'dora');
+  await request(server.port, 'POST', '/pub/dora', 'before');
+  await Promise.all(streams.map((stream) => stream.untilEvents(1)));
+  const seen = streams[0].events[0].id;
+  const victim = (await clusterStats(server)).cluster.perWorker.find((w) => w.streams > 0)!;
+  process.kill(victim.pid, 'SIGKILL');
+  // Its streams are cut; the others stay. Sent while it is down or restarting:
+  await statsUntil(server, (s) => (s as unknown as ClusterStats).cluster.restarts === 1 && (s as unknown as ClusterStats).cluster.workers === 2, 'the worker restarted', 400);
+  for (const body of ['while-down-1', 'while-down-2']) assert.equal((await request(server.port, 'POST', '/pub/dora', body)).status, 200);
+  assert.match(server.output(), new RegExp(`worker ${victim.pid} died \\(SIGKILL\\); starting another`));
+
+  // Resume twice: round-robin puts one on each worker, the restarted one included (its ring backfill).
+  const resumed = [await openStream(t, server.port, '/sub/dora', { 'Last-Event-ID': seen }), await openStream(t, server.port, '/sub/dora', { 'Last-Event-ID': seen })];
+  for (const stream of resumed) {
+    await stream.untilEvents(2);
+    assert.deepEqual(stream.events.map((e) => `${e.event}:${e.data}`), ['message:while-down-1', 'message:while-down-2'], 'exactly what was missed, no gap');
+  }
+  const stats = await clusterStats(server);
+  assert.ok(stats.cluster.perWorker.every((w) => w.streams > 0), 'the two resumes landed on both workers');
+});
