@@ -132,7 +132,8 @@ setTimeout(() => {}, 30000);`);
   const programGcs = () => (session.messages.filter((m) => m.type === 'gc' && !m.sample.forced) as Array<Extract<AgentMessage, { type: 'gc' }>>);
   await session.waitFor(() => programGcs().length >= 2);
   assert.ok(programGcs()[1]!.sample.usedHeapBytes < 24 * 1024 * 1024, `post-GC heap ${programGcs()[1]!.sample.usedHeapBytes} B includes what was allocated after the GC`);
-  assert.ok(ownGc.totalPhysicalBytes > 0 && ownGc.mallocedBytes > 0 && ownGc.peakMallocedBytes >= ownGc.mallocedBytes);
+  // No order between the two malloc figures: V8 counts more in malloced_memory than in its peak.
+  assert.ok(ownGc.totalPhysicalBytes > 0 && ownGc.mallocedBytes > 0 && ownGc.peakMallocedBytes > 0);
   assert.ok(ownGc.totalAvailableBytes > 0 && ownGc.totalHeapExecutableBytes >= 0);
 
   const socket = await session.socket;
