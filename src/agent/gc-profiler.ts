@@ -36,7 +36,7 @@ const kindByGcType: Record<string, Kind> = {
   ProcessWeakCallbacks: 'processWeakCallbacks',
 };
 
-/** A full GC's record waiting for its observer entry (or the reverse), with the totals as of that GC. */
+/** A full GC's record waiting for its observer entry, with the totals as of that GC. */
 interface PendingFullGc {
   heap: HeapFigures;
   pauseNs: number;

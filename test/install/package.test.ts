@@ -33,7 +33,8 @@ async function install(dir: string, flags: string[], env: NodeJS.ProcessEnv): Pr
 }
 
 before(async () => {
-  const packed = await exec('npm', ['pack', '--json', '--pack-destination', work], repoRoot);
+  // npm test has just built dist/; prepack would rebuild it under the feet of the other test files.
+  const packed = await exec('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], repoRoot);
   assert.equal(packed.status, 0, packed.stderr);
   tarball = join(work, (JSON.parse(packed.stdout) as Array<{ filename: string }>)[0]!.filename);
   await Promise.all([
