@@ -16,7 +16,7 @@ export type PortProbe =
   | { kind: 'other'; detail: string };
 
 /** Asks http://host:port/json/list; never throws (a refused or reset connection is 'closed'). */
-export function probeInspectorPort(host: string, port: number, timeoutMs = 2000): Promise<PortProbe> {
+export function probeInspectorPort(host: string, port: number, timeoutMs = 5000): Promise<PortProbe> {
   return new Promise((resolve) => {
     const request = get({ host, port, path: '/json/list', timeout: timeoutMs, headers: { host: `${host}:${port}` } }, (response) => {
       let body = '';
