@@ -37,6 +37,13 @@ export const loadCommand: CommandModule<object, LoadCommandArgs> = {
     try {
       const summary = await runLoad(plan, args.json ? undefined : (progress) => process.stdout.write(`${formatProgress(progress)}\n`), abort.signal);
       process.stdout.write(args.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
+      // A load of which no connection got through measured nothing: the summary says why, and the
+      // exit status says it is an error, not a result.
+      if (summary.totals.connected === 0 && summary.totals.failed > 0) {
+        const why = Object.entries(summary.errors).map(([code, count]) => `${code} ×${count}`).join(', ');
+        process.stderr.write(`leakcheck: no connection got through to ${plan.targets.map((t) => `${t.host}:${t.port}`).join(', ')} (${summary.totals.failed} failed${why ? `: ${why}` : ''})\n`);
+        process.exitCode = 2;
+      }
     } finally {
       process.off('SIGINT', onSignal);
     }

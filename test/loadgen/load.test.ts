@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -68,10 +69,22 @@ test('leakcheck load mints tokens and authorises publishes for a server with --a
   assert.equal(summary.totals.rejected, 0);
   assert.ok(summary.totals.acked > 0);
   const refused = await runLoadCli(['--target', `http://127.0.0.1:${server.port}`, '--connections', '5', '--linger-ms', '100', '--json']);
+  assert.equal(refused.code, 2, 'a load of which nothing got through is an error');
+  assert.match(refused.stderr, /no connection got through to 127\.0\.0\.1:\d+ \(5 failed: HTTP 401 ×5\)/);
   const without = JSON.parse(refused.stdout.trim().split('\n').at(-1)!);
   assert.equal(without.totals.connected, 0);
   assert.equal(without.totals.failed, 5);
   assert.equal(without.errors['HTTP 401'], 5, 'failures are reported by cause');
+});
+
+test('leakcheck load against a port nobody listens on exits 2 and says nothing got through', async () => {
+  const closed = net.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = (closed.address() as net.AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
+  const result = await runLoadCli(['--target', `http://127.0.0.1:${port}`, '--connections', '4', '--linger-ms', '100', '--json']);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, new RegExp(`no connection got through to 127\\.0\\.0\\.1:${port} \\(4 failed: ECONNREFUSED ×4\\)`));
 });
 
 test('leakcheck load refuses bad plans with exit 2 and one line', () => {
