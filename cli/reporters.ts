@@ -100,6 +100,9 @@ export async function emitReporters(
 
 /** Creates the folder first: CI jobs name report paths (reports/junit.xml) in checkouts that do not have them yet. */
 async function writeReport(file: string, text: string): Promise<void> {
-  await mkdir(dirname(resolve(file)), { recursive: true });
+  // EEXIST: a part of the path is a file; writing then fails with the error that says so (ENOTDIR).
+  await mkdir(dirname(resolve(file)), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
   await writeFile(file, text);
 }
