@@ -1,7 +1,7 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ErrorCode, LeakcheckError } from '../src/errors.js';
-import { githubAnnotations, renderJunit, renderMarkdown, type CiOptions, type CiSuite } from '../src/report/index.js';
+import { failedSuite, githubAnnotations, renderJunit, renderMarkdown, type CiOptions, type CiSuite } from '../src/report/index.js';
 import { EXIT_ERROR, EXIT_LEAK } from './exit-codes.js';
 import { allTexts } from './option-types.js';
 import { outputFailed, writeStdout } from './output.js';
@@ -96,6 +96,18 @@ export async function emitReporters(
   for (const failure of failures) process.stderr.write(`leakcheck: ${failure.oneLine()}\n`);
   if (failures.length === 0 || verdictExit === EXIT_LEAK) return verdictExit;
   return EXIT_ERROR;
+}
+
+/**
+ * For a command that ended in an error before its verdict (the target never listened, a snapshot
+ * is truncated): the reporters still say why, as an <error> and an ::error, so CI does not find
+ * an old report or none. The caller rethrows the error, which sets the exit code as before.
+ */
+export async function reportFailure(
+  reporters: readonly ReporterSpec[], kind: 'run' | 'diff', inputs: readonly string[], error: unknown, context: ReporterContext,
+): Promise<void> {
+  const message = error instanceof LeakcheckError ? error.oneLine() : error instanceof Error ? error.message : String(error);
+  await emitReporters(reporters, () => failedSuite(kind, inputs, message), process.cwd(), EXIT_ERROR, context);
 }
 
 /** Creates the folder first: CI jobs name report paths (reports/junit.xml) in checkouts that do not have them yet. */

@@ -8,7 +8,7 @@ import { writeStdout } from '../output.js';
 import { EXIT_CLEAN, EXIT_LEAK } from '../exit-codes.js';
 import { allTexts, lastText, listOf } from '../option-types.js';
 import { createProgressBar } from '../progress-bar.js';
-import { emitReporters, parseReporters, reporterOption } from '../reporters.js';
+import { emitReporters, parseReporters, reporterOption, reportFailure } from '../reporters.js';
 
 /** Snapshots this big take seconds to load: show a progress bar (text mode, TTY only). */
 const PROGRESS_BAR_MIN_BYTES = 50 * 1024 * 1024;
@@ -67,6 +67,10 @@ export const diffCommand: CommandModule<object, DiffArgs> = {
         ...(args.detector ?? config.detectors ? { detectors: (args.detector as DetectorId[] | undefined) ?? config.detectors } : {}),
         onProgress: bar.onProgress,
       });
+    } catch (error) {
+      bar.stop();
+      await reportFailure(reporters, 'diff', paths, error, { env: process.env, json: args.json });
+      throw error;
     } finally {
       bar.stop();
     }

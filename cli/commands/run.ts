@@ -7,7 +7,7 @@ import {
 import { analyzeSnapshots, DETECTOR_IDS } from '../../src/index.js';
 import { DEFAULT_CONFIG_FILE, loadAnalysisConfig, parseFailOn } from '../config-file.js';
 import { EXIT_CLEAN, EXIT_ERROR, EXIT_LEAK } from '../exit-codes.js';
-import { emitReporters, parseReporters, reporterOption } from '../reporters.js';
+import { emitReporters, parseReporters, reporterOption, reportFailure } from '../reporters.js';
 
 /** leak → 1, clean → 0; a crash or a run that measured nothing usable → 2 (the report still exists). */
 export function exitCodeForOutcome(outcome: Outcome): number {
@@ -134,6 +134,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
         onProgress: (event) => log(describeProgress(event, style)),
         ...(args['show-output'] ? { targetOutput: process.stderr } : {}),
       });
+    } catch (error) {
+      await reportFailure(reporters, 'run', command, error, { env: process.env, json: args.json });
+      throw error;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

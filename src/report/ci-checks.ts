@@ -72,10 +72,9 @@ export function workspaceFile(location: SourceLocation, workspace: string): Work
 
 /** The checks of `leakcheck diff`. */
 export function diffSuite(result: AnalysisResult, options: CiOptions): CiSuite {
-  const names = result.snapshots.map((s) => s.path.slice(s.path.lastIndexOf('/') + 1));
   return {
     kind: 'diff',
-    name: `leakcheck diff ${names.join(' ')}`,
+    name: suiteName('diff', result.snapshots.map((s) => s.path)),
     outcome: result.verdict.leak ? 'leak' : 'clean',
     headline: diffVerdictText(result),
     startedAt: null,
@@ -139,7 +138,7 @@ export function runSuite(report: RunReport, options: CiOptions): CiSuite {
   checks.push(runCheck(report, describe));
   return {
     kind: 'run',
-    name: `leakcheck run ${report.command.join(' ')}`,
+    name: suiteName('run', report.command),
     outcome: verdict.outcome,
     headline: outcomeHeadline[verdict.outcome],
     startedAt: report.startedAt,
@@ -174,4 +173,22 @@ function runCheck(report: RunReport, describe: (reason: VerdictReason) => string
   if (report.target.crashed) lines.push(...crashExcerpt(report.target.stderrTail).map((line) => `| ${line}`));
   const message = lines[0] ?? (status === 'error' && unmeasured ? describe(unmeasured) : status === 'error' ? outcomeHeadline[verdict.outcome] : 'every phase ran');
   return { group: 'leakcheck.run', name: 'run', status, message, details: lines.slice(1), file: null };
+}
+
+/**
+ * A run or diff that ended in an error before it had a verdict (the target never listened, a
+ * snapshot is truncated): one check in error, so CI shows why instead of finding no report.
+ */
+export function failedSuite(kind: 'run' | 'diff', inputs: readonly string[], message: string): CiSuite {
+  return {
+    kind, name: suiteName(kind, inputs), outcome: 'inconclusive', headline: outcomeHeadline.inconclusive,
+    startedAt: null, durationMs: null, facts: [], notes: [],
+    checks: [{ group: `leakcheck.${kind}`, name: kind, status: 'error', message, details: [], file: null }],
+  };
+}
+
+/** The same name whether the command ended in a verdict or an error: a run by its command, a diff by its snapshots' file names. */
+function suiteName(kind: 'run' | 'diff', inputs: readonly string[]): string {
+  const names = kind === 'diff' ? inputs.map((path) => path.slice(path.lastIndexOf('/') + 1)) : inputs;
+  return `leakcheck ${kind} ${names.join(' ')}`;
 }

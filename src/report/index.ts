@@ -18,7 +18,7 @@ export type { StoredWords } from './schema-v1.js';
 export {
   renderSnapshotProgress, renderInspectorOpened, renderMemoryCheck, renderLiveSnapshotText, renderWatchText,
 } from './live-text.js';
-export { diffSuite, runSuite, workspaceFile, type CheckStatus, type CiCheck, type CiOptions, type CiSuite, type WorkspaceFile } from './ci-checks.js';
+export { diffSuite, failedSuite, runSuite, workspaceFile, type CheckStatus, type CiCheck, type CiOptions, type CiSuite, type WorkspaceFile } from './ci-checks.js';
 export { renderJunit } from './to-junit.js';
 export { escapeData, escapeProperty, githubAnnotations } from './to-github.js';
 export { renderMarkdown } from './to-markdown.js';

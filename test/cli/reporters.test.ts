@@ -158,3 +158,25 @@ test('a run stopped by SIGTERM (a CI timeout) gives a JUnit report with an error
   assert.equal(outcome(run), 'error');
   assert.match(run.children[0]!.attributes['message']!, /(stopped by SIGTERM|interrupted) during load1/);
 });
+
+test('a command that ends in an error before its verdict still writes its reports, with the error as an <error>', async (t) => {
+  const dir = tmpDir(t);
+  const junit = join(dir, 'run.xml');
+  const run = await leakcheck(['run', '--start-timeout', '1', '--out', join(dir, 'r'), '--reporter', `junit=${junit}`, '--reporter', 'github', '--',
+    process.execPath, app('http-never-listens')]);
+  assert.equal(run.status, 2);
+  const [testcase] = testcases(parseXml(readFileSync(junit, 'utf8')));
+  assert.equal(outcome(testcase!), 'error');
+  assert.match(testcase!.children[0]!.attributes['message']!, /the target did not open a listening socket within 1 s/);
+  assert.match(run.stdout, /^::error title=leakcheck%3A run::the target did not open a listening socket/m);
+
+  const truncated = join(dir, 'cut.heapsnapshot');
+  writeFileSync(truncated, readFileSync(snapshots[0]!).subarray(0, 2000));
+  const diffXml = join(dir, 'diff.xml');
+  const diff = await leakcheck(['diff', truncated, snapshots[1]!, '--reporter', `junit=${diffXml}`]);
+  assert.equal(diff.status, 2);
+  const xml = parseXml(readFileSync(diffXml, 'utf8'));
+  assert.equal(elementsNamed(xml, 'testsuite')[0]!.attributes['name'], 'leakcheck diff cut.heapsnapshot listener-per-request-target.heapsnapshot.gz');
+  assert.equal(outcome(testcases(xml)[0]!), 'error');
+  assert.match(testcases(xml)[0]!.children[0]!.attributes['message']!, /cut\.heapsnapshot: /);
+});
