@@ -30,12 +30,16 @@ export function watchStdout(onError: (error: LeakcheckError) => void, stream: No
   });
 }
 
-export function outputFailed(error: unknown, file?: string): LeakcheckError {
+/** `what` names the output in the message ("the JUnit report"); by default standard output or "the output". */
+export function outputFailed(error: unknown, file?: string, what?: string): LeakcheckError {
   const code = (error as NodeJS.ErrnoException).code;
   const reason = code === 'EPIPE' ? 'the reader closed the pipe (EPIPE)'
     : code === 'ENOSPC' ? 'no space left on the device (ENOSPC)'
-      : (error as Error).message ?? String(error);
-  return new LeakcheckError(ErrorCode.OUTPUT_FAILED, `cannot write ${file === undefined ? 'to standard output' : 'the output'}: ${reason}`, {
+      : code === 'EACCES' ? 'permission denied (EACCES)'
+        : code === 'ENOTDIR' ? 'a part of the path is not a directory (ENOTDIR)'
+          : code === 'EISDIR' ? 'it is a directory (EISDIR)'
+            : (error as Error).message ?? String(error);
+  return new LeakcheckError(ErrorCode.OUTPUT_FAILED, `cannot write ${what ?? (file === undefined ? 'to standard output' : 'the output')}: ${reason}`, {
     ...(file === undefined ? {} : { file }), cause: error,
   });
 }

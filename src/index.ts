@@ -34,6 +34,10 @@ export {
   type RunVerdict, type VerdictReason, type ReasonKind, type TrendJudgement, type ExitFacts, type Outcome,
 } from './report/index.js';
 export {
+  runSuite, diffSuite, renderJunit, githubAnnotations, renderMarkdown,
+  type CiSuite, type CiCheck, type CheckStatus, type CiOptions, type WorkspaceFile,
+} from './report/index.js';
+export {
   snapshotLiveProcess, watchLiveProcess, checkMemoryFit, parseInspectorAddress,
   type LiveSnapshotOptions, type LiveSnapshotResult, type TakenSnapshot, type LiveEvent, type WatchOptions, type WatchResult,
   type WatchEvent, type MemoryFit, type TargetMemory, type InspectorState, type InspectorAddress,

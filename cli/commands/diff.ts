@@ -2,12 +2,13 @@ import { stat } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { analyzeSnapshots, DETECTOR_IDS, renderFindingsText, type AnalysisResult, type DetectorId } from '../../src/index.js';
 import { ErrorCode, LeakcheckError } from '../../src/errors.js';
-import { createStyle } from '../../src/report/index.js';
+import { createStyle, diffSuite } from '../../src/report/index.js';
 import { DEFAULT_CONFIG_FILE, loadAnalysisConfig, parseFailOn } from '../config-file.js';
 import { writeStdout } from '../output.js';
 import { EXIT_CLEAN, EXIT_LEAK } from '../exit-codes.js';
 import { allTexts, lastText, listOf } from '../option-types.js';
 import { createProgressBar } from '../progress-bar.js';
+import { emitReporters, parseReporters, reporterOption, reportFailure } from '../reporters.js';
 
 /** Snapshots this big take seconds to load: show a progress bar (text mode, TTY only). */
 const PROGRESS_BAR_MIN_BYTES = 50 * 1024 * 1024;
@@ -19,6 +20,7 @@ const builder = (yargs: Argv) => yargs
   .positional('final', { type: 'string', describe: 'Snapshot taken after another round (enables the three-snapshot method)' })
   .options({
     json: { type: 'boolean', default: false, describe: 'Print one versioned JSON object (schemaVersion 2) instead of text' },
+    reporter: reporterOption,
     'fail-on': {
       type: 'string', coerce: allTexts('fail-on'),
       describe: 'Gate thresholds, e.g. bytes=1MiB,count=200 (default from config, else bytes=1MiB,count=200); repeatable, later keys win',
@@ -51,6 +53,7 @@ export const diffCommand: CommandModule<object, DiffArgs> = {
     if (more.length > 0) {
       throw new LeakcheckError(ErrorCode.USAGE, `diff takes 2 or 3 snapshots (base target [final]), not ${paths.length + more.length}`);
     }
+    const reporters = parseReporters(args.reporter, process.env);
     const config = await loadAnalysisConfig(args.config ?? DEFAULT_CONFIG_FILE, args.config !== undefined, DETECTOR_IDS);
     const thresholds = { ...config.thresholds, ...Object.assign({}, ...(args['fail-on'] ?? []).map((spec) => parseFailOn(spec))) };
     const sizes = await Promise.all(paths.map((path) => stat(path).then((info) => info.size, () => 0)));
@@ -64,11 +67,15 @@ export const diffCommand: CommandModule<object, DiffArgs> = {
         ...(args.detector ?? config.detectors ? { detectors: (args.detector as DetectorId[] | undefined) ?? config.detectors } : {}),
         onProgress: bar.onProgress,
       });
+    } catch (error) {
+      bar.stop();
+      await reportFailure(reporters, 'diff', paths, error, { env: process.env, json: args.json });
+      throw error;
     } finally {
       bar.stop();
     }
     if (args.json) await writeStdout(`${JSON.stringify(result, null, 2)}\n`);
     else await writeStdout(renderFindingsText(result, createStyle({ color: args['color'] as boolean | undefined }), { cwd: process.cwd() }));
-    process.exitCode = exitCodeForAnalysis(result);
+    process.exitCode = await emitReporters(reporters, (options) => diffSuite(result, options), process.cwd(), exitCodeForAnalysis(result), { env: process.env, json: args.json });
   },
 };

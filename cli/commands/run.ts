@@ -1,12 +1,13 @@
 import type { Argv, CommandModule } from 'yargs';
 import { ErrorCode, LeakcheckError } from '../../src/errors.js';
-import { createStyle, formatBytes, formatCount, formatDurationMs, renderRunText, runReportToJson, type Outcome, type RunReport } from '../../src/report/index.js';
+import { createStyle, formatBytes, formatCount, formatDurationMs, renderRunText, runReportToJson, runSuite, type Outcome, type RunReport } from '../../src/report/index.js';
 import {
   buildLoadPlan, checkUrl, defaultMaxErrorRate, defaultMinGrowthBytes, readPhasesFile, runTarget, type LoadPhase, type RunProgressEvent,
 } from '../../src/runner/index.js';
 import { analyzeSnapshots, DETECTOR_IDS } from '../../src/index.js';
 import { DEFAULT_CONFIG_FILE, loadAnalysisConfig, parseFailOn } from '../config-file.js';
 import { EXIT_CLEAN, EXIT_ERROR, EXIT_LEAK } from '../exit-codes.js';
+import { emitReporters, parseReporters, reporterOption, reportFailure } from '../reporters.js';
 
 /** leak → 1, clean → 0; a crash or a run that measured nothing usable → 2 (the report still exists). */
 export function exitCodeForOutcome(outcome: Outcome): number {
@@ -39,6 +40,7 @@ const builder = (yargs: Argv) => yargs
     out: { type: 'string', describe: 'Report directory (default reports/<run-id>)' },
     'show-output': { type: 'boolean', default: false, describe: "Copy the target's stdout/stderr to stderr (always kept in target.log)" },
     json: { type: 'boolean', default: false, describe: 'Print report.json to stdout instead of the summary' },
+    reporter: reporterOption,
     snapshots: { type: 'boolean', default: true, describe: 'Write heap snapshots at phase boundaries (--no-snapshots: no snapshot diff, the fastest run)' },
     'accept-status': { type: 'string', describe: 'Statuses >= 400 that are expected answers, not failures, e.g. 404 or 404,410' },
     'max-error-rate': { type: 'number', describe: `Share of failed load requests (no response, or a status >= 400 not accepted) above which the run measured nothing: exit 2 (default ${defaultMaxErrorRate})` },
@@ -72,6 +74,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     if (command.length === 0) {
       throw new LeakcheckError(ErrorCode.USAGE, 'missing target command: leakcheck run [options] -- <command...>');
     }
+    const reporters = parseReporters(args.reporter, process.env);
     if (args.phases !== undefined && (args.requests !== undefined || args.duration !== undefined || args['warmup-requests'] !== undefined)) {
       throw new LeakcheckError(ErrorCode.USAGE, '--phases describes every phase; do not combine it with --requests, --duration or --warmup-requests');
     }
@@ -161,11 +164,15 @@ export const runCommand: CommandModule<object, RunArgs> = {
         progressIntervalMs: live ? 500 : 10_000,
         ...(args['show-output'] ? { targetOutput: process.stderr } : {}),
       });
+    } catch (error) {
+      await reportFailure(reporters, 'run', command, error, { env: process.env, json: args.json });
+      throw error;
     } finally {
       for (const name of stopSignals) process.off(name, onSignal);
     }
     process.stdout.write(args.json ? runReportToJson(report) : renderRunText(report, createStyle({ color: args['color'] as boolean | undefined })));
-    process.exitCode = exitCodeForOutcome(report.verdict.outcome);
+    const verdictExit = exitCodeForOutcome(report.verdict.outcome);
+    process.exitCode = await emitReporters(reporters, (options) => runSuite(report, options), report.cwd, verdictExit, { env: process.env, json: args.json });
   },
 };
 

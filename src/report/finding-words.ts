@@ -1,7 +1,7 @@
 import type { Finding, HandleKind, HolderPath, LocationGroup, SourceLocation } from '../detectors/index.js';
 import { propertyAccessor, retainerPathTokens } from './path-words.js';
 import type { StoredWords } from './schema-v1.js';
-import { formatCount, formatCountDelta } from './units.js';
+import { formatByteDelta, formatBytes, formatCount, formatCountDelta } from './units.js';
 
 /**
  * The words for a finding, written once for every output (text, HTML, CI formats): its title,
@@ -81,6 +81,39 @@ export function findingTitle(finding: Finding): string {
       return `${className}: ${formatCount(evidence.survivingCount)} new objects survived${where} (class live: ${evidence.counts.map((c) => formatCount(c)).join(' → ')})`;
     }
   }
+}
+
+/**
+ * What a finding is about without its figures: a name that stays the same from run to run while
+ * the leak does, for CI systems that track a check by its name (JUnit testcase names, annotation
+ * titles). Ids V8 assigns per process are left out for the same reason.
+ */
+export function findingName(finding: Finding): string {
+  const fn = (location: SourceLocation | null | undefined) => (location ? ` from ${location.functionName || '(anonymous)'}` : '');
+  switch (finding.kind) {
+    case 'duplicate-listeners':
+      return `${finding.subject.emitter} '${finding.subject.event}' listeners${fn(finding.evidence.groups?.[0]?.location)}`;
+    case 'live-handles':
+      return `${finding.subject.className} ${HANDLE_WORDS[finding.subject.handleKind]}${fn(finding.evidence.groups?.[0]?.location)}`;
+    case 'retained-closures':
+      return `closures ${finding.subject.functionName || '(anonymous)'}()${finding.location ? ` of ${scriptText(finding.location.script, undefined)}` : ''}`;
+    case 'growing-collections': {
+      const { collection, holder } = finding.subject;
+      return holder ? `${holderText(holder)} (${collection})` : `${collection} held by nothing named`;
+    }
+    case 'class-growth': {
+      const { className, holder } = finding.subject;
+      return `${className} objects${holder ? ` held by ${holderText(holder)}` : ''}`;
+    }
+  }
+}
+
+/** "listeners 20 → 170 → 320 (+300); retains 1.16 MiB (+1.08 MiB); 150 survived a full round". */
+export function evidenceText(finding: Finding, threeSnapshots: boolean): string {
+  const { evidence } = finding;
+  const series = evidence.counts.map((count) => formatCount(count)).join(' → ');
+  const survivors = threeSnapshots ? `${formatCount(evidence.survivingCount)} survived a full round` : `${formatCount(evidence.survivingCount)} new since base`;
+  return `${evidence.unit} ${series} (${formatCountDelta(finding.growth.count)}); retains ${formatBytes(finding.retainedSize)} (${formatByteDelta(finding.growth.bytes)}); ${survivors}`;
 }
 
 /** "all" when one function accounts for every one of them, else "12 of them". */

@@ -1,6 +1,6 @@
 import type { AnalysisResult, Finding } from '../detectors/index.js';
 import type { ClassGrowthRow, DiffWarning } from '../diff/index.js';
-import { findingWords, functionLocationText, type FindingWords } from './finding-words.js';
+import { evidenceText, findingWords, functionLocationText, type FindingWords } from './finding-words.js';
 import type { StoredWords } from './schema-v1.js';
 import type { Style } from './style.js';
 import { formatByteDelta, formatBytes, formatCount, formatCountDelta } from './units.js';
@@ -52,9 +52,7 @@ function renderFinding(finding: Finding, words: FindingWords, style: Style, cwd:
   const badge = finding.severity === 'leak' ? style.red(style.bold('LEAK   ')) : style.yellow('suspect');
   const { evidence } = finding;
   const out = [`${badge} ${style.bold(words.title)} ${style.dim(`[${finding.kind}]`)}`];
-  const series = evidence.counts.map((count) => formatCount(count)).join(' → ');
-  const survivors = threeSnapshots ? `${formatCount(evidence.survivingCount)} survived a full round` : `${formatCount(evidence.survivingCount)} new since base`;
-  out.push(`        ${evidence.unit} ${series} (${formatCountDelta(finding.growth.count)}); retains ${formatBytes(finding.retainedSize)} (${formatByteDelta(finding.growth.bytes)}); ${survivors}`);
+  out.push(`        ${evidenceText(finding, threeSnapshots)}`);
   if (finding.location) out.push(`        at ${style.cyan(functionLocationText(finding.location, { cwd }))}`);
   if (evidence.groups && evidence.groups.length > 1) {
     const more = evidence.groups.slice(0, 3).map((g) => `${formatCount(g.count)} × ${g.location ? functionLocationText(g.location, { cwd }) : 'unknown'}`);
@@ -92,12 +90,18 @@ function renderClassTable(rows: readonly ClassGrowthRow[], result: AnalysisResul
 }
 
 function renderVerdict(result: AnalysisResult, style: Style): string {
+  const text = diffVerdictText(result);
+  return result.verdict.leak ? style.red(style.bold(text)) : style.green(text);
+}
+
+/** "LEAK: 1 finding crossed the thresholds (growth ≥ 200 or ≥ 1.00 MiB)", or the clean line. */
+export function diffVerdictText(result: Pick<AnalysisResult, 'thresholds' | 'verdict' | 'findings'>): string {
   const { minGrowthBytes, minGrowthCount } = result.thresholds;
   const gate = `growth ≥ ${formatCount(minGrowthCount)} or ≥ ${formatBytes(minGrowthBytes)}`;
   if (result.verdict.leak) {
     const n = result.verdict.leakCount;
-    return style.red(style.bold(`LEAK: ${n} finding${n === 1 ? '' : 's'} crossed the thresholds (${gate})`));
+    return `LEAK: ${n} finding${n === 1 ? '' : 's'} crossed the thresholds (${gate})`;
   }
   const suspects = result.findings.length;
-  return style.green(`clean: nothing crossed the thresholds (${gate})${suspects > 0 ? `; ${suspects} suspect${suspects === 1 ? '' : 's'} below them` : ''}`);
+  return `clean: nothing crossed the thresholds (${gate})${suspects > 0 ? `; ${suspects} suspect${suspects === 1 ? '' : 's'} below them` : ''}`;
 }

@@ -5,12 +5,12 @@ export {
 export * from './model.js';
 export { runReportToJson, parseRunReport } from './to-json.js';
 export { renderRunText } from './to-text.js';
-export { describeExit, describeReason, outcomeTone, reasonTone, type ReasonTone } from './verdict-words.js';
+export { describeExit, describeReason, outcomeHeadline, outcomeTone, reasonTone, type ReasonTone } from './verdict-words.js';
 export { renderRunHtml, escapeHtml } from './to-html.js';
 export { renderInspectText } from './inspect-text.js';
-export { diffWarningText, renderFindingsText, type FindingsTextOptions } from './findings-text.js';
+export { diffVerdictText, diffWarningText, renderFindingsText, type FindingsTextOptions } from './findings-text.js';
 export {
-  findingHolder, findingTitle, findingWords, functionLocationText, holderText, locationText, type FindingWords, type FindingWordsOptions,
+  evidenceText, findingHolder, findingName, findingTitle, findingWords, functionLocationText, holderText, locationText, type FindingWords, type FindingWordsOptions,
   type WordsOptions,
 } from './finding-words.js';
 export { edgeAccessor, edgeLabel, propertyAccessor, retainerPathText, retainerPathTokens } from './path-words.js';
@@ -18,3 +18,7 @@ export type { StoredWords } from './schema-v1.js';
 export {
   renderSnapshotProgress, renderInspectorOpened, renderMemoryCheck, renderLiveSnapshotText, renderWatchText,
 } from './live-text.js';
+export { diffSuite, failedSuite, runSuite, workspaceFile, type CheckStatus, type CiCheck, type CiOptions, type CiSuite, type WorkspaceFile } from './ci-checks.js';
+export { renderJunit } from './to-junit.js';
+export { escapeData, escapeProperty, githubAnnotations } from './to-github.js';
+export { renderMarkdown } from './to-markdown.js';

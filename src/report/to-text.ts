@@ -3,17 +3,15 @@ import { describeGcSource } from './gc-source-text.js';
 import type { RunPhase, RunReport } from './model.js';
 import type { Style } from './style.js';
 import { formatByteDelta, formatBytes, formatCount, formatDurationMs } from './units.js';
-import { describeExit, describeReason, partialVerdictWords, reasonTone, type ReasonTone } from './verdict-words.js';
+import { describeExit, describeReason, outcomeHeadline, outcomeTone, partialVerdictWords, reasonTone, type ReasonTone } from './verdict-words.js';
 
 /** The terminal summary of a run: verdict first, then why, then phases, findings and files. */
 export function renderRunText(report: RunReport, style: Style): string {
   const out: string[] = [];
   const verdict = report.verdict;
-  const headline = verdict.outcome === 'leak' ? style.red(style.bold('LEAK'))
-    : verdict.outcome === 'clean' ? style.green(style.bold('CLEAN'))
-      : verdict.outcome === 'crashed' ? style.red(style.bold('TARGET CRASHED'))
-        : verdict.outcome === 'interrupted' ? style.yellow(style.bold('INTERRUPTED'))
-          : style.yellow(style.bold('INCONCLUSIVE'));
+  const tone = outcomeTone(verdict.outcome);
+  const colour = tone === 'leak' ? style.red : tone === 'ok' ? style.green : style.yellow;
+  const headline = colour(style.bold(outcomeHeadline[verdict.outcome]));
   out.push(`${headline}  ${style.dim(report.command.join(' '))}  ${style.dim(`(${formatDurationMs(report.durationMs)})`)}`);
   const findings = report.analysis?.findings ?? [];
   for (const reason of verdict.reasons) out.push(`  ${marker(reasonTone(reason), style)} ${describeReason(reason, findings)}`);

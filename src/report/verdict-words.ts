@@ -14,6 +14,11 @@ export function reasonTone(reason: VerdictReason): ReasonTone {
   return 'warning';
 }
 
+/** The verdict in one or two words, as the headline of every output. */
+export const outcomeHeadline: Readonly<Record<Outcome, string>> = {
+  leak: 'LEAK', clean: 'CLEAN', crashed: 'TARGET CRASHED', interrupted: 'INTERRUPTED', inconclusive: 'INCONCLUSIVE',
+};
+
 export function outcomeTone(outcome: Outcome): ReasonTone {
   return outcome === 'clean' ? 'ok' : outcome === 'leak' || outcome === 'crashed' ? 'leak' : 'warning';
 }

@@ -1,0 +1,43 @@
+import type { CheckStatus, CiCheck, CiSuite } from './ci-checks.js';
+
+/**
+ * A run or a diff as GitHub-flavoured Markdown, for `--reporter markdown=<file>` and the GitHub
+ * job summary: the verdict, a table of every check, then each failed or doubtful check with its
+ * evidence, location and retainer path. Every string from the target (class names, event names,
+ * paths) is escaped, so a name cannot start a table cell, a link or an HTML tag.
+ */
+export function renderMarkdown(suite: CiSuite): string {
+  const out: string[] = [];
+  out.push(`### ${MARK[suite.outcome === 'clean' ? 'passed' : suite.outcome === 'leak' ? 'failed' : 'error']} ${inline(suite.name)}: ${inline(suite.headline)}`, '');
+  for (const [label, value] of suite.facts) out.push(`- ${inline(label)}: ${code(value)}`);
+  for (const note of suite.notes) out.push(`- ${MARK.warning} ${inline(note)}`);
+  out.push('', '| | check | result |', '|---|---|---|');
+  for (const check of suite.checks) out.push(`| ${MARK[check.status]} | ${inline(check.name)} | ${inline(check.message)} |`);
+  const worthALook = suite.checks.filter((check) => check.status !== 'passed' && check.status !== 'skipped' && check.details.length > 0);
+  for (const check of worthALook) out.push('', ...details(check));
+  return `${out.join('\n')}\n`;
+}
+
+const MARK: Readonly<Record<CheckStatus, string>> = { passed: '✅', warning: '⚠️', failed: '❌', error: '⛔', skipped: '⏭️' };
+
+function details(check: CiCheck): string[] {
+  const where = check.file ? ` (${code(`${check.file.path}:${check.file.line}`)})` : '';
+  return [`#### ${MARK[check.status]} ${inline(check.name)}${where}`, '', `> ${inline(check.message)}`, '', ...check.details.map((line) => `- ${code(line)}`)];
+}
+
+/**
+ * Text on one line with what could start emphasis, code, a link, a table cell, strikethrough or
+ * an HTML tag escaped. It never starts a line, so list and heading markers need no escape.
+ */
+function inline(text: string): string {
+  return text.replace(/\r?\n/g, ' ').replace(/[\\`*_[\]|~<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : `\\${c}`));
+}
+
+/** A code span whose fence is longer than any backtick run inside it, as CommonMark requires. */
+function code(text: string): string {
+  const flat = text.replace(/\r?\n/g, ' ');
+  const longest = Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
