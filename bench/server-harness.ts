@@ -29,7 +29,7 @@ export interface Snapshot {
   uptimeMs: number;
 }
 
-export function getJson(port: number, path: string): Promise<any> {
+function getJsonOnce(port: number, path: string): Promise<any> {
   return new Promise((resolve, reject) => {
     request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
       let text = '';
@@ -39,13 +39,30 @@ export function getJson(port: number, path: string): Promise<any> {
   });
 }
 
+/**
+ * GET a JSON path, retried (5 tries, 1 s apart): during a big ramp on a saturated machine a /stats
+ * connection can be reset (the first 250k attempt died of one ECONNRESET after ~40k connections).
+ */
+export async function getJson(port: number, path: string): Promise<any> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await getJsonOnce(port, path);
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await sleep(1000);
+    }
+  }
+}
+
 /** Kernel slab memory (socket structs, inodes, …), machine-wide, bytes; sockstat's `mem` counts only buffer pages. */
 export function slabBytes(): number {
   const match = /^Slab:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'latin1'));
   return match === null ? 0 : Number(match[1]) * 1024;
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 export class Servers {
   constructor(readonly kind: ServerKind, readonly children: ChildProcess[], readonly ports: number[]) {}
