@@ -45,7 +45,15 @@ export interface CapturedVariable {
 export interface LocationGroup {
   readonly location: SourceLocation | null;
   readonly count: number;
+  /** How the group's functions were wrapped before being registered (wrappers.ts), when they were; `location` is the user's function. */
+  readonly wrapper?: WrapperKind;
 }
+
+/**
+ * What made the function that was registered out of the user's: `fn.bind`, `emitter.once`,
+ * `AsyncResource.bind` / `AsyncLocalStorage.bind`, `util.promisify`, or another function of Node's.
+ */
+export type WrapperKind = 'bind' | 'once' | 'async-context' | 'promisify' | 'node';
 
 /**
  * What holds an object, as the user wrote it: a scope variable or an object, then the property
@@ -97,7 +105,7 @@ export interface FindingSubjects {
   /** Live objects of one handle class (Timeout, Promise, Socket, …). */
   'live-handles': { readonly className: string; readonly handleKind: HandleKind };
   /** Closures of one function (the location says where it is defined). */
-  'retained-closures': { readonly functionName: string };
+  'retained-closures': { readonly functionName: string; readonly wrapper?: WrapperKind };
   /** One collection, by V8 id, and what holds it (null when nothing named does). */
   'growing-collections': { readonly collection: CollectionKind; readonly nodeId: number; readonly holder: HolderPath | null };
   /** Surviving objects of one class; `holder` is the shape of what holds them when they were clustered by it. */

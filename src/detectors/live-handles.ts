@@ -1,6 +1,7 @@
 import type { ComparedSnapshot } from '../diff/index.js';
 import type { DetectorContext } from './context.js';
 import type { Detector, Finding, HandleKind, LocationGroup } from './detector.js';
+import { groupFunctionsByLocation } from './function-groups.js';
 import { judgeGrowth } from './suppressions.js';
 import { severityOf } from './thresholds.js';
 
@@ -94,18 +95,12 @@ function handleNameFlags(snapshot: ComparedSnapshot): Uint8Array {
   return flags;
 }
 
-/** Timers by the function they run (`_onTimeout`), most common first. */
+/** Timers by the function they run (`_onTimeout`), the user's function behind any wrapper. */
 function groupTimersByCallback(context: DetectorContext, timers: readonly number[]): LocationGroup[] {
-  const last = context.last;
-  const locator = context.locator();
-  const byKey = new Map<string, { ordinal: number; count: number }>();
+  const callbacks: number[] = [];
   for (const timer of timers) {
-    const callback = last.property(timer, '_onTimeout');
-    if (callback < 0) continue;
-    const key = locator.locationKey(callback) ?? '?';
-    const group = byKey.get(key);
-    if (group) group.count++;
-    else byKey.set(key, { ordinal: callback, count: 1 });
+    const callback = context.last.property(timer, '_onTimeout');
+    if (callback >= 0) callbacks.push(callback);
   }
-  return [...byKey.values()].sort((a, b) => b.count - a.count).map(({ ordinal, count }) => ({ location: locator.locate(ordinal), count }));
+  return groupFunctionsByLocation(context, callbacks);
 }

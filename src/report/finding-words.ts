@@ -1,4 +1,4 @@
-import type { Finding, HandleKind, HolderPath, LocationGroup, SourceLocation } from '../detectors/index.js';
+import type { Finding, HandleKind, HolderPath, LocationGroup, SourceLocation, WrapperKind } from '../detectors/index.js';
 import { propertyAccessor, retainerPathTokens } from './path-words.js';
 import type { StoredWords } from './schema-v1.js';
 import { formatCount, formatCountDelta } from './units.js';
@@ -54,13 +54,13 @@ export function findingTitle(finding: Finding): string {
     case 'duplicate-listeners': {
       const { emitter, event } = finding.subject;
       const top = evidence.groups?.[0];
-      const who = top?.location ? `${shareOf(top, now)} ${functionAt(top.location)}` : 'listeners of unknown origin';
+      const who = top?.location ? `${shareOf(top, now)} ${functionAt(top.location)}${viaWrapper(top.wrapper)}` : 'listeners of unknown origin';
       return `${emitter} '${event}': ${formatCount(now)} listeners (${formatCountDelta(finding.growth.count)}), ${who}`;
     }
     case 'live-handles': {
       const { className, handleKind } = finding.subject;
       const top = evidence.groups?.[0];
-      const callbacks = top?.location ? `, ${shareOf(top, now)} running ${functionAt(top.location)}` : '';
+      const callbacks = top?.location ? `, ${shareOf(top, now)} running ${functionAt(top.location)}${viaWrapper(top.wrapper)}` : '';
       return `${className}: ${formatCount(now)} live (${formatCountDelta(finding.growth.count)}) ${HANDLE_WORDS[handleKind]}${callbacks}`;
     }
     case 'retained-closures': {
@@ -68,7 +68,8 @@ export function findingTitle(finding: Finding): string {
       const from = finding.location ? ` from ${locationText(finding.location)}` : '';
       const captured = evidence.captured ?? [];
       const holds = captured.length > 0 ? `; its scope holds ${captured.slice(0, 3).map((c) => c.name).join(', ')}` : '';
-      return `${formatCount(now)} closures ${name}() (${formatCountDelta(finding.growth.count)})${from}${holds}`;
+      const wrapped = finding.subject.wrapper ? `, each${viaWrapper(finding.subject.wrapper)}` : '';
+      return `${formatCount(now)} closures ${name}() (${formatCountDelta(finding.growth.count)})${from}${wrapped}${holds}`;
     }
     case 'growing-collections': {
       const { collection, nodeId, holder } = finding.subject;
@@ -81,6 +82,19 @@ export function findingTitle(finding: Finding): string {
       return `${className}: ${formatCount(evidence.survivingCount)} new objects survived${where} (class live: ${evidence.counts.map((c) => formatCount(c)).join(' → ')})`;
     }
   }
+}
+
+const WRAPPER_WORDS: Readonly<Record<WrapperKind, string>> = {
+  bind: 'fn.bind()',
+  once: 'once()',
+  'async-context': 'AsyncResource.bind() / AsyncLocalStorage.bind()',
+  promisify: 'util.promisify()',
+  node: "a wrapper of Node's",
+};
+
+/** " (wrapped by once())" after the user's function, or nothing when it was registered as written. */
+function viaWrapper(wrapper: WrapperKind | undefined): string {
+  return wrapper ? ` (wrapped by ${WRAPPER_WORDS[wrapper]})` : '';
 }
 
 /** "all" when one function accounts for every one of them, else "12 of them". */
