@@ -232,9 +232,10 @@ function describePathNode(snapshot: Snapshot, ordinal: number): Omit<PathStep, '
   const graph = snapshot.graph;
   const type = graph.nodeTypes[ordinal];
   const own = type === graph.nodeType.synthetic || type === graph.nodeType.native ? snapshot.nodeName(ordinal) : '';
+  const name = own !== '' ? own : type === graph.nodeType.object ? snapshot.definingClassName(ordinal) : snapshot.displayName(ordinal);
   return {
     nodeId: graph.nodeIds[ordinal]!,
-    className: own !== '' ? own : snapshot.displayName(ordinal),
+    className: name,
     nodeType: snapshot.nodeKind(ordinal),
     passThrough: snapshot.isPassThrough(ordinal),
   };

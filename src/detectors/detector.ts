@@ -68,8 +68,14 @@ export interface HolderPath {
   readonly steps: readonly HolderStep[];
 }
 
-/** `index: null` stands for any index (a clustering shape such as "every element of requestLog"). */
-export type HolderStep = { readonly kind: 'property'; readonly name: string } | { readonly kind: 'element'; readonly index: number | null };
+/**
+ * `index: null` stands for any index (a clustering shape such as "every element of requestLog").
+ * `entry` is a Map value reached by its key (`key: null` when the key is not a string).
+ */
+export type HolderStep =
+  | { readonly kind: 'property'; readonly name: string }
+  | { readonly kind: 'element'; readonly index: number | null }
+  | { readonly kind: 'entry'; readonly key: string | null };
 
 /**
  * One step of a retainer path: the edge from the previous object (the GC root for the first step)
@@ -98,12 +104,24 @@ export interface RetainerPathData {
 /** The kind of resource a live-handles finding counts. */
 export type HandleKind = 'timers' | 'promises' | 'sockets' | 'http-exchanges' | 'file-handles' | 'streams';
 
+/** Objects of a user-defined class holding handles by one property: `PeerClient.socket` for `count` of them. */
+export interface HandleOwner {
+  readonly className: string;
+  readonly property: string;
+  readonly count: number;
+}
+
 /** What a finding is about, per detector (the words are src/report's). */
 export interface FindingSubjects {
   /** Listeners on one event of one emitter: its class and id, and the event name. */
   'duplicate-listeners': { readonly emitter: string; readonly emitterId: number; readonly event: string };
   /** Live objects of one handle class (Timeout, Promise, Socket, …). */
-  'live-handles': { readonly className: string; readonly handleKind: HandleKind };
+  'live-handles': {
+    readonly className: string;
+    readonly handleKind: HandleKind;
+    /** The user's objects that hold the surviving handles (allocated in the first interval, alive in the last) one property away (a client's `socket`), most common first. */
+    readonly owners?: readonly HandleOwner[];
+  };
   /** Closures of one function (the location says where it is defined). */
   'retained-closures': { readonly functionName: string; readonly wrapper?: WrapperKind };
   /** One collection, by V8 id, and what holds it (null when nothing named does). */

@@ -149,7 +149,7 @@ function judge(context: DetectorContext, emitter: number, list: ListenerList): F
   return {
     kind: 'duplicate-listeners',
     severity,
-    subject: { emitter: last.displayName(emitter), emitterId: last.graph.nodeIds[emitter]!, event: list.event },
+    subject: { emitter: last.definingClassName(emitter), emitterId: last.graph.nodeIds[emitter]!, event: list.event },
     retainedSize: bytes[bytes.length - 1]!,
     growth,
     location: groups[0]!.location,

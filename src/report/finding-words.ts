@@ -1,4 +1,4 @@
-import type { Finding, HandleKind, HolderPath, LocationGroup, SourceLocation, WrapperKind } from '../detectors/index.js';
+import type { Finding, HandleKind, HolderPath, HolderStep, LocationGroup, SourceLocation, WrapperKind } from '../detectors/index.js';
 import { propertyAccessor, retainerPathTokens } from './path-words.js';
 import type { StoredWords } from './schema-v1.js';
 import { formatCount, formatCountDelta } from './units.js';
@@ -33,8 +33,19 @@ function scriptText(script: string, cwd: string | undefined): string {
 
 /** `sessionCache`, `registry.pendingById`, `requestLog[]`, `…[].next`. */
 export function holderText(holder: HolderPath): string {
-  const steps = holder.steps.map((step) => (step.kind === 'property' ? propertyAccessor(step.name) : `[${step.index ?? ''}]`)).join('');
+  const steps = holder.steps.map(holderStepText).join('');
   return `${holder.root === null ? '…' : holder.root.name}${steps}`;
+}
+
+function holderStepText(step: HolderStep): string {
+  switch (step.kind) {
+    case 'property':
+      return propertyAccessor(step.name);
+    case 'element':
+      return `[${step.index ?? ''}]`;
+    case 'entry':
+      return `.get(${step.key === null ? '…' : JSON.stringify(step.key)})`;
+  }
 }
 
 const HANDLE_WORDS: Readonly<Record<HandleKind, string>> = {
@@ -60,8 +71,11 @@ export function findingTitle(finding: Finding): string {
     case 'live-handles': {
       const { className, handleKind } = finding.subject;
       const top = evidence.groups?.[0];
-      const callbacks = top?.location ? `, ${shareOf(top, now)} running ${functionAt(top.location)}${viaWrapper(top.wrapper)}` : '';
-      return `${className}: ${formatCount(now)} live (${formatCountDelta(finding.growth.count)}) ${HANDLE_WORDS[handleKind]}${callbacks}`;
+      const doing = handleKind === 'promises' ? 'never settled, each the call of async' : 'running';
+      const callbacks = top?.location ? `, ${shareOf(top, now)} ${doing} ${functionAt(top.location)}${viaWrapper(top.wrapper)}` : '';
+      const owner = finding.subject.owners?.[0];
+      const held = owner ? `, ${formatCount(owner.count)} held by ${owner.className}${propertyAccessor(owner.property)}` : '';
+      return `${className}: ${formatCount(now)} live (${formatCountDelta(finding.growth.count)}) ${HANDLE_WORDS[handleKind]}${callbacks}${held}`;
     }
     case 'retained-closures': {
       const name = finding.subject.functionName || '(anonymous)';
