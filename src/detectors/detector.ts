@@ -18,6 +18,8 @@ export interface SourceLocation {
   readonly column: number;
   /** The function's name ('' for anonymous functions). */
   readonly functionName: string;
+  /** Set when a source map mapped the location: where V8 saw it, in the compiled script. */
+  readonly generated?: { readonly script: string; readonly line: number; readonly column: number };
 }
 
 /** Numbers behind a finding, one entry per snapshot (oldest first). JSON-safe. */
