@@ -2,6 +2,7 @@ import type { SnapshotDiff } from '../diff/index.js';
 import type { Snapshot } from '../snapshot/index.js';
 import type { DetectorId, PathStep, RetainerPathData, Thresholds } from './detector.js';
 import { SourceLocator } from './source-location.js';
+import { SourceMaps } from './source-maps.js';
 
 /**
  * What every detector gets: the diff, the thresholds, a source locator per snapshot, and the
@@ -30,7 +31,9 @@ export class DetectorContext {
     this.diff = diff;
     this.thresholds = thresholds;
     this.#thresholdsByDetector = thresholdsByDetector;
-    this.#locators = diff.snapshots.map((snapshot) => new SourceLocator(snapshot));
+    // One map reader for every snapshot: they name the same scripts.
+    const sourceMaps = new SourceMaps();
+    this.#locators = diff.snapshots.map((snapshot) => new SourceLocator(snapshot, sourceMaps));
     this.#claimed = new Uint8Array(diff.last.graph.nodeCount);
   }
 
@@ -232,9 +235,10 @@ function describePathNode(snapshot: Snapshot, ordinal: number): Omit<PathStep, '
   const graph = snapshot.graph;
   const type = graph.nodeTypes[ordinal];
   const own = type === graph.nodeType.synthetic || type === graph.nodeType.native ? snapshot.nodeName(ordinal) : '';
+  const name = own !== '' ? own : type === graph.nodeType.object ? snapshot.definingClassName(ordinal) : snapshot.displayName(ordinal);
   return {
     nodeId: graph.nodeIds[ordinal]!,
-    className: own !== '' ? own : snapshot.displayName(ordinal),
+    className: name,
     nodeType: snapshot.nodeKind(ordinal),
     passThrough: snapshot.isPassThrough(ordinal),
   };

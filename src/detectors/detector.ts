@@ -18,6 +18,8 @@ export interface SourceLocation {
   readonly column: number;
   /** The function's name ('' for anonymous functions). */
   readonly functionName: string;
+  /** Set when a source map mapped the location: where V8 saw it, in the compiled script. */
+  readonly generated?: { readonly script: string; readonly line: number; readonly column: number };
 }
 
 /** Numbers behind a finding, one entry per snapshot (oldest first). JSON-safe. */
@@ -45,7 +47,15 @@ export interface CapturedVariable {
 export interface LocationGroup {
   readonly location: SourceLocation | null;
   readonly count: number;
+  /** How the group's functions were wrapped before being registered (wrappers.ts), when they were; `location` is the user's function. */
+  readonly wrapper?: WrapperKind;
 }
+
+/**
+ * What made the function that was registered out of the user's: `fn.bind`, `emitter.once`,
+ * `AsyncResource.bind` / `AsyncLocalStorage.bind`, `util.promisify`, or another function of Node's.
+ */
+export type WrapperKind = 'bind' | 'once' | 'async-context' | 'promisify' | 'node';
 
 /**
  * What holds an object, as the user wrote it: a scope variable or an object, then the property
@@ -60,8 +70,14 @@ export interface HolderPath {
   readonly steps: readonly HolderStep[];
 }
 
-/** `index: null` stands for any index (a clustering shape such as "every element of requestLog"). */
-export type HolderStep = { readonly kind: 'property'; readonly name: string } | { readonly kind: 'element'; readonly index: number | null };
+/**
+ * `index: null` stands for any index (a clustering shape such as "every element of requestLog").
+ * `entry` is a Map value reached by its key (`key: null` when the key is not a string).
+ */
+export type HolderStep =
+  | { readonly kind: 'property'; readonly name: string }
+  | { readonly kind: 'element'; readonly index: number | null }
+  | { readonly kind: 'entry'; readonly key: string | null };
 
 /**
  * One step of a retainer path: the edge from the previous object (the GC root for the first step)
@@ -90,14 +106,26 @@ export interface RetainerPathData {
 /** The kind of resource a live-handles finding counts. */
 export type HandleKind = 'timers' | 'promises' | 'sockets' | 'http-exchanges' | 'file-handles' | 'streams';
 
+/** Objects of a user-defined class holding handles by one property: `PeerClient.socket` for `count` of them. */
+export interface HandleOwner {
+  readonly className: string;
+  readonly property: string;
+  readonly count: number;
+}
+
 /** What a finding is about, per detector (the words are src/report's). */
 export interface FindingSubjects {
   /** Listeners on one event of one emitter: its class and id, and the event name. */
   'duplicate-listeners': { readonly emitter: string; readonly emitterId: number; readonly event: string };
   /** Live objects of one handle class (Timeout, Promise, Socket, …). */
-  'live-handles': { readonly className: string; readonly handleKind: HandleKind };
+  'live-handles': {
+    readonly className: string;
+    readonly handleKind: HandleKind;
+    /** The user's objects that hold the surviving handles (allocated in the first interval, alive in the last) one property away (a client's `socket`), most common first. */
+    readonly owners?: readonly HandleOwner[];
+  };
   /** Closures of one function (the location says where it is defined). */
-  'retained-closures': { readonly functionName: string };
+  'retained-closures': { readonly functionName: string; readonly wrapper?: WrapperKind };
   /** One collection, by V8 id, and what holds it (null when nothing named does). */
   'growing-collections': { readonly collection: CollectionKind; readonly nodeId: number; readonly holder: HolderPath | null };
   /** Surviving objects of one class; `holder` is the shape of what holds them when they were clustered by it. */

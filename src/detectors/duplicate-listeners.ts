@@ -1,6 +1,7 @@
 import { ordinalInSnapshot, type ComparedSnapshot } from '../diff/index.js';
 import type { DetectorContext } from './context.js';
-import type { Detector, Finding, LocationGroup, PathStep } from './detector.js';
+import type { Detector, Finding, PathStep } from './detector.js';
+import { groupFunctionsByLocation } from './function-groups.js';
 import { judgeGrowth } from './suppressions.js';
 import { severityOf } from './thresholds.js';
 
@@ -95,28 +96,16 @@ function listenerLists(snapshot: ComparedSnapshot, emitter: number): ListenerLis
 /** `_events.x` is a function when one listener is registered and an array from the second on. */
 function emitterListeners(snapshot: ComparedSnapshot, target: number): number[] {
   const graph = snapshot.graph;
-  if (graph.nodeTypes[target] === graph.nodeType.closure) return [unwrapListener(snapshot, target)];
+  if (graph.nodeTypes[target] === graph.nodeType.closure) return [target];
   if (graph.nodeTypes[target] !== graph.nodeType.object || snapshot.nodeName(target) !== 'Array') return [];
   const listeners: number[] = [];
   const end = graph.firstEdge[target + 1]!;
   for (let edge = graph.firstEdge[target]!; edge < end; edge++) {
     if (graph.edgeTypes[edge] !== graph.edgeType.element) continue;
     const listener = graph.edgeTargets[edge]!;
-    if (graph.nodeTypes[listener] === graph.nodeType.closure) listeners.push(unwrapListener(snapshot, listener));
+    if (graph.nodeTypes[listener] === graph.nodeType.closure) listeners.push(listener);
   }
   return listeners;
-}
-
-/**
- * `emitter.once()` registers `onceWrapper.bind(state)`; the user's function is state.listener.
- * Grouping by the wrapper would lump every once-listener of the process together.
- */
-function unwrapListener(snapshot: ComparedSnapshot, closure: number): number {
-  const graph = snapshot.graph;
-  const boundThis = snapshot.internal(closure, 'bound_this');
-  if (boundThis < 0) return closure;
-  const listener = snapshot.property(boundThis, 'listener');
-  return listener >= 0 && graph.nodeTypes[listener] === graph.nodeType.closure ? listener : closure;
 }
 
 /** Node's EventTarget keeps a doubly linked list per type: head → next → … each with a `listener`. */
@@ -155,12 +144,12 @@ function judge(context: DetectorContext, emitter: number, list: ListenerList): F
 
   context.claim(list.holder);
   for (const listener of list.listeners) context.claim(listener);
-  const groups = groupByLocation(context, list.listeners);
+  const groups = groupFunctionsByLocation(context, list.listeners);
   const last = context.last;
   return {
     kind: 'duplicate-listeners',
     severity,
-    subject: { emitter: last.displayName(emitter), emitterId: last.graph.nodeIds[emitter]!, event: list.event },
+    subject: { emitter: last.definingClassName(emitter), emitterId: last.graph.nodeIds[emitter]!, event: list.event },
     retainedSize: bytes[bytes.length - 1]!,
     growth,
     location: groups[0]!.location,
@@ -193,18 +182,4 @@ function lastElementEdge(context: DetectorContext, holder: number): number {
     if (graph.edgeTypes[edge] === graph.edgeType.element) return edge;
   }
   return -1;
-}
-
-function groupByLocation(context: DetectorContext, listeners: readonly number[]): LocationGroup[] {
-  const locator = context.locator();
-  const byKey = new Map<string, { ordinal: number; count: number }>();
-  for (const listener of listeners) {
-    const key = locator.locationKey(listener) ?? `?${context.last.nodeName(listener)}`;
-    const group = byKey.get(key);
-    if (group) group.count++;
-    else byKey.set(key, { ordinal: listener, count: 1 });
-  }
-  return [...byKey.values()]
-    .sort((a, b) => b.count - a.count)
-    .map(({ ordinal, count }) => ({ location: locator.locate(ordinal), count }));
 }

@@ -11,7 +11,7 @@ import type { HolderPath, HolderStep } from './detector.js';
 /** `sessionCache`, `registry.pendingById`, `JobQueue._events`, or undefined when no named edge holds it. */
 export function holderPath(snapshot: Snapshot, ordinal: number): HolderPath | undefined {
   const step = snapshot.owner(ordinal);
-  if (!step) return undefined;
+  if (!step) return mapEntryHolder(snapshot, ordinal);
   const graph = snapshot.graph;
   const name = snapshot.edgeName(step.edge);
   const type = graph.edgeTypes[step.edge];
@@ -19,6 +19,31 @@ export function holderPath(snapshot: Snapshot, ordinal: number): HolderPath | un
   const last: HolderStep = type === graph.edgeType.element ? { kind: 'element', index: Number(name) } : { kind: 'property', name };
   const owner = ownerPath(snapshot, step.owner);
   return { root: owner.root, steps: [...owner.steps, last] };
+}
+
+/** How far up V8's storage (a Map's hash table) an entry value is looked for its Map. */
+const MAX_STORAGE_CLIMB = 3;
+
+/**
+ * A value stored in a Map has no named owner (V8 keeps it in the Map's hash table), but its Map
+ * may well have one: the room Set of `Adapter.sids.get("lobby")`. Climbs V8's own edges to the
+ * first object that is not storage; a Map there that holds the value names it by its key.
+ */
+function mapEntryHolder(snapshot: Snapshot, ordinal: number): HolderPath | undefined {
+  let current = ordinal;
+  for (let climbed = 0; climbed < MAX_STORAGE_CLIMB; climbed++) {
+    const up = snapshot.owner(current, false);
+    if (!up) return undefined;
+    current = up.owner;
+    if (snapshot.nodeName(current) === 'Map' && snapshot.graph.nodeTypes[current] === snapshot.graph.nodeType.object) break;
+    if (!snapshot.isPassThrough(current)) return undefined;
+  }
+  if (snapshot.nodeName(current) !== 'Map') return undefined;
+  const entry = snapshot.mapEntries(current).find(({ value }) => value === ordinal);
+  const mapHolder = holderPath(snapshot, current);
+  if (!entry || !mapHolder) return undefined;
+  const key = entry.key >= 0 && snapshot.graph.nodeTypes[entry.key] === snapshot.graph.nodeType.string ? snapshot.nodeName(entry.key) : null;
+  return { root: mapHolder.root, steps: [...mapHolder.steps, { kind: 'entry', key }] };
 }
 
 /**

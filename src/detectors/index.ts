@@ -19,8 +19,8 @@ export function isDetectorId(value: string): value is DetectorId {
 }
 
 export type {
-  CapturedVariable, Detector, DetectorId, Evidence, Finding, FindingSubjects, HandleKind, HolderPath, HolderStep, LocationGroup,
-  PathStep, RetainerPathData, Severity, SourceLocation, Thresholds,
+  CapturedVariable, Detector, DetectorId, Evidence, Finding, FindingSubjects, HandleKind, HandleOwner, HolderPath, HolderStep, LocationGroup,
+  PathStep, RetainerPathData, Severity, SourceLocation, Thresholds, WrapperKind,
 } from './detector.js';
 export { DetectorContext } from './context.js';
 export { holderPath, holderSignature } from './holders.js';

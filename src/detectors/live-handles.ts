@@ -1,6 +1,7 @@
 import type { ComparedSnapshot } from '../diff/index.js';
 import type { DetectorContext } from './context.js';
-import type { Detector, Finding, HandleKind, LocationGroup } from './detector.js';
+import type { Detector, Finding, HandleKind, HandleOwner, LocationGroup } from './detector.js';
+import { groupFunctionsByLocation } from './function-groups.js';
 import { judgeGrowth } from './suppressions.js';
 import { severityOf } from './thresholds.js';
 
@@ -65,11 +66,12 @@ export const liveHandles: Detector = {
       const severity = severityOf(decision, growth, context.thresholdsFor('live-handles'));
       if (severity === undefined) continue;
       for (const member of members) context.claim(member);
-      const groups = className === 'Timeout' ? groupTimersByCallback(context, liveTimers) : [];
+      const groups = className === 'Timeout' ? groupTimersByCallback(context, liveTimers) : className === 'Promise' ? groupPromisesByAsyncFunction(context, members) : [];
+      const owners = userOwners(context, members);
       findings.push({
         kind: 'live-handles',
         severity,
-        subject: { className: last.displayName(members[0]!), handleKind: HANDLE_CLASSES.get(className)! },
+        subject: { className: last.displayName(members[0]!), handleKind: HANDLE_CLASSES.get(className)!, ...(owners.length > 0 ? { owners } : {}) },
         retainedSize,
         growth,
         location: groups[0]?.location ?? null,
@@ -84,6 +86,64 @@ export const liveHandles: Detector = {
   },
 };
 
+/**
+ * Pending promises by the async function whose suspended call holds them: V8 keeps each call of an
+ * async function as a "Generator" object (internal `function` → the function) that refers to the
+ * call's own result promise, which stays pending for as long as the call waits. A chain of calls
+ * each awaiting the one before it is then one group at the function's line.
+ */
+function groupPromisesByAsyncFunction(context: DetectorContext, promises: readonly number[]): LocationGroup[] {
+  const last = context.last;
+  const creators: number[] = [];
+  for (const promise of promises) {
+    for (const { owner } of last.referrers(promise)) {
+      if (last.nodeName(owner) !== 'Generator') continue;
+      const fn = last.internal(owner, 'function');
+      if (fn >= 0) {
+        creators.push(fn);
+        break;
+      }
+    }
+  }
+  return groupFunctionsByLocation(context, creators);
+}
+
+/** Owner groups kept in a finding. */
+const MAX_OWNER_GROUPS = 3;
+
+/**
+ * What the user's code keeps each handle in: a socket's path runs through Node's own objects
+ * (TCPSocketWrap → TCP → Socket), but the client object that owns it is one property away. An
+ * owner counts when its class's constructor is defined outside Node (wrappers.ts's test, by script).
+ */
+function userOwners(context: DetectorContext, members: readonly number[]): HandleOwner[] {
+  const last = context.last;
+  const graph = last.graph;
+  const locator = context.locator();
+  const isUserClass = new Map<string, boolean>();
+  const byKey = new Map<string, HandleOwner & { count: number }>();
+  for (const member of members) {
+    for (const { owner, edge } of last.referrers(member)) {
+      if (graph.edgeTypes[edge] !== graph.edgeType.property || graph.nodeTypes[owner] !== graph.nodeType.object || last.isPassThrough(owner)) continue;
+      const className = last.definingClassName(owner);
+      let user = isUserClass.get(className);
+      if (user === undefined) {
+        const constructor = last.property(last.property(owner, '__proto__'), 'constructor');
+        const script = constructor < 0 ? undefined : locator.locate(constructor)?.script;
+        user = script !== undefined && !script.startsWith('node:');
+        isUserClass.set(className, user);
+      }
+      if (!user) continue;
+      const property = last.edgeName(edge);
+      const key = `${className}.${property}`;
+      const group = byKey.get(key);
+      if (group) group.count++;
+      else byKey.set(key, { className, property, count: 1 });
+    }
+  }
+  return [...byKey.values()].sort((a, b) => b.count - a.count).slice(0, MAX_OWNER_GROUPS);
+}
+
 /** By string index: 1 for the names of handle classes, so the per-node test is one array read. */
 function handleNameFlags(snapshot: ComparedSnapshot): Uint8Array {
   const flags = new Uint8Array(snapshot.graph.strings.length);
@@ -94,18 +154,12 @@ function handleNameFlags(snapshot: ComparedSnapshot): Uint8Array {
   return flags;
 }
 
-/** Timers by the function they run (`_onTimeout`), most common first. */
+/** Timers by the function they run (`_onTimeout`), the user's function behind any wrapper. */
 function groupTimersByCallback(context: DetectorContext, timers: readonly number[]): LocationGroup[] {
-  const last = context.last;
-  const locator = context.locator();
-  const byKey = new Map<string, { ordinal: number; count: number }>();
+  const callbacks: number[] = [];
   for (const timer of timers) {
-    const callback = last.property(timer, '_onTimeout');
-    if (callback < 0) continue;
-    const key = locator.locationKey(callback) ?? '?';
-    const group = byKey.get(key);
-    if (group) group.count++;
-    else byKey.set(key, { ordinal: callback, count: 1 });
+    const callback = context.last.property(timer, '_onTimeout');
+    if (callback >= 0) callbacks.push(callback);
   }
-  return [...byKey.values()].sort((a, b) => b.count - a.count).map(({ ordinal, count }) => ({ location: locator.locate(ordinal), count }));
+  return groupFunctionsByLocation(context, callbacks);
 }

@@ -1,6 +1,8 @@
 import type { ComparedSnapshot } from '../diff/index.js';
 import type { DetectorContext } from './context.js';
 import type { CapturedVariable, Detector, Finding } from './detector.js';
+import type { SourceLocator } from './source-location.js';
+import { unwrapFunction, type Unwrapped } from './wrappers.js';
 import { judgeGrowth } from './suppressions.js';
 import { severityOf } from './thresholds.js';
 
@@ -20,10 +22,13 @@ export const retainedClosures: Detector = {
     const explained = context.explained();
     // Clusters are seeded by surviving candidates only, so one pass over the last snapshot's closures.
     const clusters = new Map<string, number[]>();
+    const userFunctionByKey = new Map<string, Unwrapped>();
     for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
       if (graph.nodeTypes[ordinal] !== graph.nodeType.closure || diff.candidates[ordinal] === 0 || explained[ordinal] === 1) continue;
-      const key = locator.locationKey(ordinal);
+      const unwrapped = unwrapFunction(last, locator, ordinal);
+      const key = clusterKey(locator, unwrapped);
       if (key === undefined) continue;
+      if (!userFunctionByKey.has(key)) userFunctionByKey.set(key, unwrapped);
       let members = clusters.get(key);
       if (!members) clusters.set(key, (members = []));
       members.push(ordinal);
@@ -41,11 +46,15 @@ export const retainedClosures: Detector = {
       if (severity === undefined) continue;
       const members = countsByKey[countsByKey.length - 1]!.get(key) ?? survivors;
       for (const member of survivors) context.claim(member);
-      const location = locator.locate(survivors[0]!);
+      const userFunction = userFunctionByKey.get(key)!;
+      const location = locator.locate(userFunction.ordinal);
       findings.push({
         kind: 'retained-closures',
         severity,
-        subject: { functionName: location?.functionName || last.nodeName(survivors[0]!) },
+        subject: {
+          functionName: location?.functionName || last.nodeName(userFunction.ordinal),
+          ...(userFunction.wrapper ? { wrapper: userFunction.wrapper } : {}),
+        },
         retainedSize: bytes[bytes.length - 1]!,
         growth,
         location,
@@ -57,20 +66,27 @@ export const retainedClosures: Detector = {
   },
 };
 
-/** Every closure of snapshot k whose location is one of the clusters' keys. */
+/**
+ * Closures cluster by the user's function behind any wrapper (wrappers.ts) and by the wrapper's
+ * kind, so 300 `AsyncLocalStorage.bind(onJob)` wrappers are onJob's, apart from plain onJob closures.
+ */
+function clusterKey(locator: SourceLocator, unwrapped: Unwrapped): string | undefined {
+  const key = locator.locationKey(unwrapped.ordinal);
+  return key === undefined ? undefined : `${key}:${unwrapped.wrapper ?? ''}`;
+}
+
+/** Every closure of snapshot k whose cluster key is one of the clusters'. */
 function countClosuresByLocation(
   context: DetectorContext, snapshot: ComparedSnapshot, k: number, clusters: ReadonlyMap<string, number[]>,
 ): Map<string, number[]> {
   const graph = snapshot.graph;
-  const { locations } = graph;
   const locator = context.locator(k);
   const members = new Map<string, number[]>();
-  // Walk the locations table rather than all nodes: it lists exactly the nodes with a location.
-  for (let row = 0; row < locations.count; row++) {
-    const ordinal = locations.ordinals[row]!;
+  // Every closure, not only the located ones: bound functions have no location of their own.
+  for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
     if (graph.nodeTypes[ordinal] !== graph.nodeType.closure) continue;
-    const key = locator.locationKey(ordinal)!;
-    if (!clusters.has(key)) continue;
+    const key = clusterKey(locator, unwrapFunction(snapshot, locator, ordinal));
+    if (key === undefined || !clusters.has(key)) continue;
     let list = members.get(key);
     if (!list) members.set(key, (list = []));
     list.push(ordinal);

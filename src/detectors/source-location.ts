@@ -1,20 +1,25 @@
 import { fileURLToPath } from 'node:url';
 import type { IdOrderedSnapshot } from '../snapshot/index.js';
 import type { SourceLocation } from './detector.js';
+import type { SourceMaps } from './source-maps.js';
 
 /**
  * Resolves where a closure was defined. Line and column come from the snapshot's `locations`
  * section (0-based there, 1-based here); the script's name is not in that section, only its id, so
  * it is read from the graph: closure → shared (SharedFunctionInfo) → script_or_debug_info (Script),
- * whose node name is the script's URL. One resolved closure names its whole script id.
+ * whose node name is the script's URL. One resolved closure names its whole script id. A
+ * compiled script with a source map is read through it: the location is the original source's.
  */
 export class SourceLocator {
   readonly #snapshot: IdOrderedSnapshot;
+  readonly #sourceMaps: SourceMaps | undefined;
   readonly #scriptNameById = new Map<number, string>();
   #unresolvedScriptIds: Set<number> | undefined;
 
-  constructor(snapshot: IdOrderedSnapshot) {
+  /** With `sourceMaps`, locations in compiled scripts are given in their original source (source-maps.ts). */
+  constructor(snapshot: IdOrderedSnapshot, sourceMaps?: SourceMaps) {
     this.#snapshot = snapshot;
+    this.#sourceMaps = sourceMaps;
   }
 
   /** The location of a closure (or any node V8 recorded a location for), or null. */
@@ -26,12 +31,12 @@ export class SourceLocator {
     const script = this.#scriptName(scriptId, ordinal);
     if (script === undefined) return null;
     const graph = this.#snapshot.graph;
-    return {
-      script,
-      line: locations.lines[row]! + 1,
-      column: locations.columns[row]! + 1,
-      functionName: graph.nodeTypes[ordinal] === graph.nodeType.closure ? this.#snapshot.nodeName(ordinal) : '',
-    };
+    const line = locations.lines[row]! + 1;
+    const column = locations.columns[row]! + 1;
+    const functionName = graph.nodeTypes[ordinal] === graph.nodeType.closure ? this.#snapshot.nodeName(ordinal) : '';
+    const original = this.#sourceMaps?.original(script, line, column);
+    if (original === undefined) return { script, line, column, functionName };
+    return { ...original, functionName, generated: { script, line, column } };
   }
 
   /** A stable key for grouping by location within this snapshot ("scriptId:line:column"), or undefined. */

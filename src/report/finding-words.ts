@@ -1,4 +1,4 @@
-import type { Finding, HandleKind, HolderPath, LocationGroup, SourceLocation } from '../detectors/index.js';
+import type { Finding, HandleKind, HolderPath, HolderStep, LocationGroup, SourceLocation, WrapperKind } from '../detectors/index.js';
 import { propertyAccessor, retainerPathTokens } from './path-words.js';
 import type { StoredWords } from './schema-v1.js';
 import { formatByteDelta, formatBytes, formatCount, formatCountDelta } from './units.js';
@@ -33,8 +33,19 @@ function scriptText(script: string, cwd: string | undefined): string {
 
 /** `sessionCache`, `registry.pendingById`, `requestLog[]`, `…[].next`. */
 export function holderText(holder: HolderPath): string {
-  const steps = holder.steps.map((step) => (step.kind === 'property' ? propertyAccessor(step.name) : `[${step.index ?? ''}]`)).join('');
+  const steps = holder.steps.map(holderStepText).join('');
   return `${holder.root === null ? '…' : holder.root.name}${steps}`;
+}
+
+function holderStepText(step: HolderStep): string {
+  switch (step.kind) {
+    case 'property':
+      return propertyAccessor(step.name);
+    case 'element':
+      return `[${step.index ?? ''}]`;
+    case 'entry':
+      return `.get(${step.key === null ? '…' : JSON.stringify(step.key)})`;
+  }
 }
 
 const HANDLE_WORDS: Readonly<Record<HandleKind, string>> = {
@@ -54,21 +65,25 @@ export function findingTitle(finding: Finding): string {
     case 'duplicate-listeners': {
       const { emitter, event } = finding.subject;
       const top = evidence.groups?.[0];
-      const who = top?.location ? `${shareOf(top, now)} ${functionAt(top.location)}` : 'listeners of unknown origin';
+      const who = top?.location ? `${shareOf(top, now)} ${functionAt(top.location)}${viaWrapper(top.wrapper)}` : 'listeners of unknown origin';
       return `${emitter} '${event}': ${formatCount(now)} listeners (${formatCountDelta(finding.growth.count)}), ${who}`;
     }
     case 'live-handles': {
       const { className, handleKind } = finding.subject;
       const top = evidence.groups?.[0];
-      const callbacks = top?.location ? `, ${shareOf(top, now)} running ${functionAt(top.location)}` : '';
-      return `${className}: ${formatCount(now)} live (${formatCountDelta(finding.growth.count)}) ${HANDLE_WORDS[handleKind]}${callbacks}`;
+      const doing = handleKind === 'promises' ? 'never settled, each the call of async' : 'running';
+      const callbacks = top?.location ? `, ${shareOf(top, now)} ${doing} ${functionAt(top.location)}${viaWrapper(top.wrapper)}` : '';
+      const owner = finding.subject.owners?.[0];
+      const held = owner ? `, ${formatCount(owner.count)} held by ${owner.className}${propertyAccessor(owner.property)}` : '';
+      return `${className}: ${formatCount(now)} live (${formatCountDelta(finding.growth.count)}) ${HANDLE_WORDS[handleKind]}${callbacks}${held}`;
     }
     case 'retained-closures': {
       const name = finding.subject.functionName || '(anonymous)';
       const from = finding.location ? ` from ${locationText(finding.location)}` : '';
       const captured = evidence.captured ?? [];
       const holds = captured.length > 0 ? `; its scope holds ${captured.slice(0, 3).map((c) => c.name).join(', ')}` : '';
-      return `${formatCount(now)} closures ${name}() (${formatCountDelta(finding.growth.count)})${from}${holds}`;
+      const wrapped = finding.subject.wrapper ? `, each${viaWrapper(finding.subject.wrapper)}` : '';
+      return `${formatCount(now)} closures ${name}() (${formatCountDelta(finding.growth.count)})${from}${wrapped}${holds}`;
     }
     case 'growing-collections': {
       const { collection, nodeId, holder } = finding.subject;
@@ -114,6 +129,19 @@ export function evidenceText(finding: Finding, threeSnapshots: boolean): string 
   const series = evidence.counts.map((count) => formatCount(count)).join(' → ');
   const survivors = threeSnapshots ? `${formatCount(evidence.survivingCount)} survived a full round` : `${formatCount(evidence.survivingCount)} new since base`;
   return `${evidence.unit} ${series} (${formatCountDelta(finding.growth.count)}); retains ${formatBytes(finding.retainedSize)} (${formatByteDelta(finding.growth.bytes)}); ${survivors}`;
+}
+
+const WRAPPER_WORDS: Readonly<Record<WrapperKind, string>> = {
+  bind: 'fn.bind()',
+  once: 'once()',
+  'async-context': 'AsyncResource.bind() / AsyncLocalStorage.bind()',
+  promisify: 'util.promisify()',
+  node: "a wrapper of Node's",
+};
+
+/** " (wrapped by once())" after the user's function, or nothing when it was registered as written. */
+function viaWrapper(wrapper: WrapperKind | undefined): string {
+  return wrapper ? ` (wrapped by ${WRAPPER_WORDS[wrapper]})` : '';
 }
 
 /** "all" when one function accounts for every one of them, else "12 of them". */

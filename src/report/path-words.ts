@@ -107,14 +107,42 @@ function collapseEmbedderPrefix(tokens: string[]): string[] {
   return run <= 1 ? tokens : ['(node)', ...tokens.slice(run)];
 }
 
-/** A linked chain (`Timeout._idlePrev` ×600) reads better as one step with a count. */
+/** Longest repeating run of tokens folded into one: a promise chain repeats every 3 steps. */
+const MAX_REPEAT_PERIOD = 4;
+
+/**
+ * A linked chain (`Timeout._idlePrev` ×600) reads better as one step with a count, and so does a
+ * chain whose links take several tokens each: a promise waiting on a promise repeats
+ * `Generator[3] → Promise.reactions_or_result[0] → (anonymous)().extension`, shown once with ×45
+ * (as its first link reads). Shorter periods are tried first, so a run of one token is never read
+ * as a run of pairs.
+ */
 function collapseRepeats(tokens: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < tokens.length; ) {
-    let j = i + 1;
-    while (j < tokens.length && tokens[j] === tokens[i]) j++;
-    out.push(j - i > 1 ? `${tokens[i]} ×${j - i}` : tokens[i]!);
-    i = j;
+    let folded = false;
+    for (let period = 1; period <= MAX_REPEAT_PERIOD && i + 2 * period <= tokens.length; period++) {
+      let times = 1;
+      while (i + (times + 1) * period <= tokens.length && samePeriod(tokens, i, i + times * period, period)) times++;
+      if (times < 2) continue;
+      const unit = tokens.slice(i, i + period);
+      if (period === 1) out.push(`${unit[0]} ×${times}`);
+      else out.push(`(${unit.join(' → ')}) ×${times}`);
+      i += times * period;
+      folded = true;
+      break;
+    }
+    if (!folded) out.push(tokens[i++]!);
   }
   return out;
+}
+
+/** Element indices differ from link to link (`reactions_or_result[0]`, then `[1]`): the shape is compared without them. */
+function samePeriod(tokens: readonly string[], a: number, b: number, period: number): boolean {
+  for (let k = 0; k < period; k++) if (withoutIndices(tokens[a + k]!) !== withoutIndices(tokens[b + k]!)) return false;
+  return true;
+}
+
+function withoutIndices(token: string): string {
+  return token.replace(/\[\d+\]/g, '[]');
 }

@@ -148,6 +148,32 @@ export class Snapshot extends IdOrderedSnapshot implements SnapshotIndexes {
     return (this.#dominated ??= buildDominatedNodes(this.dominators));
   }
 
+  /**
+   * The class a user wrote for an object whose V8 name is a base it only borrowed: the function
+   * whose `prototype` is the object's prototype. ioredis copies EventEmitter.prototype, its
+   * `constructor` included, into its Redis class, so V8 names a Redis client "EventEmitter"; the
+   * prototype still belongs to Redis. Only for names listed in BORROWED_CLASS_NAMES: a prototype
+   * such as Object.prototype has a retainer per hidden class, too many to scan for every object.
+   */
+  definingClassName(ordinal: number): string {
+    const name = this.displayName(ordinal);
+    if (!BORROWED_CLASS_NAMES.has(name)) return name;
+    const proto = this.property(ordinal, '__proto__');
+    if (proto < 0) return name;
+    const graph = this.graph;
+    const prototypeName = this.stringIndex('prototype');
+    const { firstRetainer, retainerEdges, retainerOwners } = this.retainers;
+    for (let slot = firstRetainer[proto]!; slot < firstRetainer[proto + 1]!; slot++) {
+      const edge = retainerEdges[slot]!;
+      const owner = retainerOwners[slot]!;
+      if (graph.edgeTypes[edge] !== graph.edgeType.property || graph.edgeNames[edge] !== prototypeName) continue;
+      if (graph.nodeTypes[owner] !== graph.nodeType.closure) continue;
+      const ownerName = this.nodeName(owner);
+      if (ownerName !== '') return ownerName;
+    }
+    return name;
+  }
+
   /** The member retaining the most (first of equals), or -1 for none. */
   largestByRetainedSize(ordinals: ArrayLike<number>): number {
     let best = -1;
@@ -158,6 +184,9 @@ export class Snapshot extends IdOrderedSnapshot implements SnapshotIndexes {
     return best;
   }
 }
+
+/** Base classes that user classes mix in or inherit with their `constructor` (see definingClassName). */
+const BORROWED_CLASS_NAMES = new Set(['EventEmitter', 'EventTarget']);
 
 /**
  * Count → prefix sums → fill. Every node whose dominator is itself is a tree root (ordinal 0, and

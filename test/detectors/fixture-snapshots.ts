@@ -20,7 +20,7 @@ export interface FixtureSnapshots {
  * `before` hook and share the result among the file's tests: snapshots are the slow part.
  */
 export async function runFixture(name: string): Promise<FixtureSnapshots> {
-  const dir = mkdtempSync(join(tmpdir(), `leakcheck-${name}-`));
+  const dir = mkdtempSync(join(tmpdir(), `leakcheck-${name.replaceAll('/', '-')}-`));
   // Removed when the test file's process exits: node:test runs each file in its own process, and
   // an after() registered inside a before() hook can run before the suite's tests.
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));

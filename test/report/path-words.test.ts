@@ -58,3 +58,19 @@ test('inspect labels every edge the way DevTools does', () => {
     ['[3]', '<hidden 2>', '<context v>', '<map>', 'p'],
   );
 });
+
+// Issue 11, item 5: a promise chain's links take three tokens each, with indices that vary.
+test('a chain whose links repeat every few tokens collapses to one link with a count, indices aside', () => {
+  const link = (index: string) => [
+    step('hidden', '3', 'Promise'),
+    step('internal', 'reactions_or_result', '(system)', 'hidden', true),
+    step('hidden', index, '(anonymous)', 'closure'),
+    step('internal', 'context', 'system / Context', 'object', true),
+    step('internal', 'extension', 'Generator'),
+  ];
+  const links = Array.from({ length: 45 }, (_, i) => link(String(i % 2)));
+  const tokens = retainerPathTokens(path(step('property', 'chainTail', 'Holder'), ...links.flat()));
+  assert.deepEqual(tokens, ['Holder[3]', '(Promise.reactions_or_result[0] → (anonymous)().extension → Generator[3]) ×44', 'Promise.reactions_or_result[0]', '(anonymous)().extension', 'Generator']);
+  const plain = retainerPathTokens(path(step('property', 'a', 'A'), step('property', 'b', 'B'), step('property', 'a', 'A'), step('property', 'c', 'C')));
+  assert.deepEqual(plain, ['A.b', 'B.a', 'A.c', 'C']);
+});
