@@ -5,8 +5,9 @@ export {
 export * from './model.js';
 export { runReportToJson, parseRunReport } from './to-json.js';
 export { renderRunText } from './to-text.js';
-export { describeExit, describeReason, outcomeTone, reasonTone, type ReasonTone } from './verdict-words.js';
-export { renderRunHtml, escapeHtml } from './to-html.js';
+export { describeExit, describeProjection, describeReason, outcomeTone, reasonTone, type ReasonTone } from './verdict-words.js';
+export { renderDiffHtml, renderRunHtml, escapeHtml } from './to-html.js';
+export { heapTrendLine, projectHeapToLimit, type HeapProjection, type HeapTrendLine } from './heap-projection.js';
 export { renderInspectText } from './inspect-text.js';
 export { diffWarningText, renderFindingsText, type FindingsTextOptions } from './findings-text.js';
 export {

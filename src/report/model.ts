@@ -133,6 +133,14 @@ export interface MemwatchRuleFiring {
 
 export type { ExitFacts, Outcome, ReasonKind, RunVerdict, TrendJudgement, VerdictReason } from './run-verdict.js';
 
+/** What ends the target when its memory grows: V8's heap limit and, when the target runs in one, its cgroup's memory limit. */
+export interface MemoryLimits {
+  /** V8 heap_size_limit as the agent's GC samples report it (--max-old-space-size); null when no GC was seen. */
+  heapSizeLimitBytes: number | null;
+  /** The tightest cgroup memory limit over the target's cgroup and its parents; null when none applies. */
+  cgroup: { path: string; maxBytes: number } | null;
+}
+
 export interface AgentSeen {
   pid: number;
   ppid: number;
@@ -177,6 +185,8 @@ export interface RunReport {
     crashed: boolean;
     outOfMemory: boolean;
     stderrTail: string;
+    /** The limits that stop the process when memory reaches them; absent in reports written before they were recorded. */
+    memoryLimits?: MemoryLimits;
   };
   phases: RunPhase[];
   samples: RunMemorySample[];

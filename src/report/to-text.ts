@@ -3,7 +3,8 @@ import { describeGcSource } from './gc-source-text.js';
 import type { RunPhase, RunReport } from './model.js';
 import type { Style } from './style.js';
 import { formatByteDelta, formatBytes, formatCount, formatDurationMs } from './units.js';
-import { describeExit, describeReason, partialVerdictWords, reasonTone, type ReasonTone } from './verdict-words.js';
+import { projectHeapToLimit } from './heap-projection.js';
+import { describeExit, describeProjection, describeReason, partialVerdictWords, reasonTone, type ReasonTone } from './verdict-words.js';
 
 /** The terminal summary of a run: verdict first, then why, then phases, findings and files. */
 export function renderRunText(report: RunReport, style: Style): string {
@@ -17,6 +18,8 @@ export function renderRunText(report: RunReport, style: Style): string {
   out.push(`${headline}  ${style.dim(report.command.join(' '))}  ${style.dim(`(${formatDurationMs(report.durationMs)})`)}`);
   const findings = report.analysis?.findings ?? [];
   for (const reason of verdict.reasons) out.push(`  ${marker(reasonTone(reason), style)} ${describeReason(reason, findings)}`);
+  const projection = projectHeapToLimit(report);
+  if (projection) out.push(`  ${marker('leak', style)} ${describeProjection(projection)}`);
   if (verdict.partial) out.push(style.yellow(`  ! ${partialVerdictWords}`));
   if (report.target.crashed) {
     const exit = report.target.exit;

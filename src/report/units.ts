@@ -1,8 +1,8 @@
 /** Presentation of numbers that are stored in base units (bytes, nanoseconds, milliseconds). */
 
-const byteUnits = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
+/** Self-contained (no module constants): the HTML page embeds its source so tooltips format as the tables do. */
 export function formatBytes(bytes: number): string {
+  const byteUnits = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   const sign = bytes < 0 ? '-' : '';
   let value = Math.abs(bytes);
   let unit = 0;

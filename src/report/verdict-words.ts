@@ -1,6 +1,7 @@
 import type { Outcome, SeriesTrend, SnapshotFinding } from './model.js';
 import type { ExitFacts, TrendJudgement, VerdictReason } from './run-verdict.js';
 import { findingTitle } from './finding-words.js';
+import type { HeapProjection } from './heap-projection.js';
 import { formatByteDelta, formatBytes, formatCount, formatDurationMs } from './units.js';
 
 /** How a reason is shown: it says leak, it is a caveat the reader should weigh, or it is a check that passed. */
@@ -94,4 +95,38 @@ function describeTrendFigures(trend: SeriesTrend): string {
   const parts = [`trend ${formatByteDelta(trend.growthBytes)}${slope}`, `p=${trend.pValue.toFixed(3)}`];
   if (trend.growthByPhaseBytes.length > 0) parts.push(trend.growthByPhaseBytes.map((p) => `${p.phase} ${formatByteDelta(p.growthBytes)}`).join(', '));
   return `${formatBytes(trend.firstBytes)} → ${formatBytes(trend.lastBytes)} (${parts.join('; ')})`;
+}
+
+/** "~1.9 million", "~42,000", "~350": two significant figures, because the slope is an estimate. */
+function approximateCount(count: number): string {
+  if (count >= 1e9) return `~${(count / 1e9).toPrecision(2)} billion`;
+  if (count >= 1e6) return `~${(count / 1e6).toPrecision(2)} million`;
+  const rounded = Number(count.toPrecision(2));
+  return `~${formatCount(rounded)}`;
+}
+
+/** "~40 min", "~3.5 h", "~2.1 days". */
+function approximateDuration(ms: number): string {
+  const minutes = ms / 60_000;
+  if (minutes < 1) return `~${Math.max(1, Math.round(ms / 1000))} s`;
+  if (minutes < 90) return `~${Math.round(minutes)} min`;
+  const hours = minutes / 60;
+  if (hours < 48) return `~${Number(hours.toPrecision(2))} h`;
+  return `~${Number((hours / 24).toPrecision(2))} days`;
+}
+
+/**
+ * "at this rate (+2.76 MiB per 1,000 requests) the heap reaches its 4.00 GiB V8 heap limit after
+ * ~1.5 million more requests (~2.0 h of this load)" — the same sentence in the text and HTML verdicts.
+ */
+export function describeProjection(projection: HeapProjection): string {
+  const rate = projection.slopePer1000RequestsBytes > 0 ? `${formatByteDelta(projection.slopePer1000RequestsBytes)} per 1,000 requests`
+    : `${formatByteDelta(projection.slopePerSecondBytes)} per second`;
+  const limit = projection.limit === 'v8-heap' ? `the heap reaches its ${formatBytes(projection.limitBytes)} V8 heap limit`
+    : `the process reaches its ${formatBytes(projection.limitBytes)} cgroup memory limit (${projection.cgroupPath ?? '?'})`;
+  if (projection.headroomBytes === 0) return `at this rate (${rate}) ${limit} now`;
+  const when = projection.requestsToLimit !== null
+    ? `after ${approximateCount(projection.requestsToLimit)} more requests${projection.msToLimit === null ? '' : ` (${approximateDuration(projection.msToLimit)} of this load)`}`
+    : `after ${approximateDuration(projection.msToLimit ?? 0)} more of this load`;
+  return `at this rate (${rate}) ${limit} ${when}`;
 }

@@ -79,6 +79,7 @@ export function buildRunReport(record: RunRecord): RunReport {
       crashed,
       outOfMemory,
       stderrTail: record.stderrTail.slice(-4096),
+      memoryLimits: { heapSizeLimitBytes: record.target.gcs.at(-1)?.heapSizeLimitBytes ?? null, cgroup: record.target.cgroupLimit },
     },
     phases,
     samples: series.samples,

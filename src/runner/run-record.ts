@@ -1,6 +1,7 @@
 import type { GcSample, MemorySample, MemwatchLeakEvent } from '../agent/protocol.js';
 import type { AnalysisResult, KeepSnapshots, RunCheckpoint, RunPhase } from '../report/index.js';
 import type { AgentHello } from './agent-server.js';
+import type { CgroupMemoryLimit } from './cgroup-limit.js';
 import type { RunFiles } from './run-files.js';
 import type { TargetExit } from './spawn-target.js';
 
@@ -54,6 +55,8 @@ export interface RunRecord {
     gcs: readonly GcSample[];
     /** memwatch-rule events the agent computed online. */
     leaks: readonly MemwatchLeakEvent[];
+    /** Read by pid once the target was chosen. */
+    cgroupLimit: CgroupMemoryLimit | null;
   };
   agents: AgentRecord[];
   /** How the target process ended: on its own (see ending) or stopped by the runner. */

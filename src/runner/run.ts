@@ -10,6 +10,7 @@ import { analyzeRunSnapshots } from './analysis.js';
 import { AgentServer, type AgentConnection } from './agent-server.js';
 import { analysisSkipReason, buildRunReport } from './build-report.js';
 import { BASELINE_PHASE, scheduleCheckpoints, type CheckpointSettings } from './checkpoint-policy.js';
+import { readCgroupMemoryLimit } from './cgroup-limit.js';
 import { StatsStream } from './collect.js';
 import type { LoadPhase } from './load-plan.js';
 import { driverFor, type PhaseContext } from './phase-drivers.js';
@@ -176,6 +177,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     ignoreOthers();
     stats = new StatsStream(files.statsJsonl, startedAtMs);
     stats.follow(agent);
+    const cgroupLimit = await readCgroupMemoryLimit(agent.hello!.pid);
     progress({ kind: 'ready', url: loadUrl, targetPid: agent.hello!.pid, ignoredPids: [...ignored].flatMap((a) => (a.hello ? [a.hello.pid] : [])) });
 
     // Load workers must not outlive the target (they would keep hammering a dead port until their
@@ -227,7 +229,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
         acceptedStatuses: settings.acceptedStatuses,
         maxErrorRate: settings.maxErrorRate,
       },
-      target: { hello: agent.hello!, memory: agent.memory, gcs: agent.gcs, leaks: agent.leaks },
+      target: { hello: agent.hello!, memory: agent.memory, gcs: agent.gcs, leaks: agent.leaks, cgroupLimit },
       agents: server.agents.flatMap((a) => (a.hello ? [{ hello: a.hello, chosen: a === agent, listeningPorts: a.listening.map((l) => l.port) }] : [])),
       exit,
       stderrTail: running.stderrTail,

@@ -48,6 +48,7 @@ function record(overrides: Partial<RunRecord> = {}): RunRecord {
       memory: [{ timeMs: t0 + 1500, rssBytes: 1, heapTotalBytes: 2, heapUsedBytes: 3, externalBytes: 4, arrayBuffersBytes: 5 }],
       gcs: [],
       leaks: [],
+      cgroupLimit: null,
     },
     agents: [
       { hello: hello(100, ['/usr/bin/node', '/usr/lib/node_modules/npm/bin/npm-cli.js', 'start']), chosen: false, listeningPorts: [] },

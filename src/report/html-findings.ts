@@ -1,0 +1,67 @@
+import type { AnalysisResult, Finding } from '../detectors/index.js';
+import { findingWords, functionLocationText, type FindingWordsOptions } from './finding-words.js';
+import { diffWarningText } from './findings-text.js';
+import { escapeHtml, folded } from './html-page.js';
+import { formatByteDelta, formatBytes, formatCount, formatCountDelta } from './units.js';
+
+const SNAPSHOT_LABELS = ['base', 'target', 'final'];
+
+/**
+ * The snapshot diff as a person reads it: each leak as a card (title, figures, where its function
+ * is, what holds it, the retainer path one step per line with a copy button), the suspects folded
+ * under their own heading, the class-growth table folded. The same section for `run` and `diff`.
+ */
+export function findingsSection(analysis: AnalysisResult, options: FindingWordsOptions): string {
+  const leaks = analysis.findings.filter((f) => f.severity === 'leak');
+  const suspects = analysis.findings.filter((f) => f.severity === 'suspect');
+  const card = (f: Finding) => findingCard(f, analysis.findings.indexOf(f), analysis.method === 'three-snapshot', options);
+  const parts: string[] = [];
+  if (leaks.length > 0) parts.push(`<div class="cards">${leaks.map(card).join('')}</div>`);
+  else parts.push(`<p>${analysis.findings.length === 0 ? 'No growing listeners, closures, collections, handles or classes.' : 'No finding crossed the thresholds.'}</p>`);
+  if (suspects.length > 0) {
+    parts.push(`<details class="suspects"><summary>${formatCount(suspects.length)} suspect${suspects.length === 1 ? '' : 's'}: grew, but below the thresholds or in one interval only</summary><div class="cards">${suspects.map(card).join('')}</div></details>`);
+  }
+  return parts.join('\n');
+}
+
+/** What was compared: the snapshots, the method, the survivors and any warning. */
+export function diffInputsNote(analysis: AnalysisResult): string {
+  const names = analysis.snapshots.map((s, k) => `${SNAPSHOT_LABELS[k] ?? `#${k + 1}`} <code>${escapeHtml(s.path.split('/').pop() ?? s.path)}</code> (${formatCount(s.nodeCount)} objects, ${formatBytes(s.totalBytes)})`);
+  const survivors = analysis.method === 'three-snapshot'
+    ? `${formatCount(analysis.survivingCount)} objects allocated between base and target are still alive in final`
+    : `${formatCount(analysis.newInTarget.count)} objects new in target, ${formatCount(analysis.newInTarget.freedSinceBase)} freed since base`;
+  const warnings = analysis.warnings.map((w) => `<br><span class="warn">warning: ${escapeHtml(diffWarningText(w))}</span>`).join('');
+  return `<p class="note">${names.join(' · ')}<br>${survivors}${warnings}</p>`;
+}
+
+function findingCard(finding: Finding, index: number, threeSnapshots: boolean, options: FindingWordsOptions): string {
+  const { title, holder, path } = findingWords(finding, index, options);
+  const e = finding.evidence;
+  const survivors = threeSnapshots ? `${formatCount(e.survivingCount)} survived a full round` : `${formatCount(e.survivingCount)} new since base`;
+  const lines = [
+    `${escapeHtml(e.unit)} ${e.counts.map((c) => formatCount(c)).join(' → ')} (${formatCountDelta(finding.growth.count)}); retains ${formatBytes(finding.retainedSize)} (${formatByteDelta(finding.growth.bytes)}); ${survivors}`,
+  ];
+  if (finding.location) lines.push(`at <code>${escapeHtml(functionLocationText(finding.location, options))}</code>`);
+  if (e.groups && e.groups.length > 1) {
+    lines.push(`by function: ${e.groups.slice(0, 3).map((g) => `${formatCount(g.count)} × <code>${escapeHtml(g.location ? functionLocationText(g.location, options) : 'unknown')}</code>`).join(', ')}`);
+  }
+  if (e.captured && e.captured.length > 0) lines.push(`scope holds: ${e.captured.map((c) => `<code>${escapeHtml(c.name)}</code> (${formatBytes(c.retainedSize)})`).join(', ')}`);
+  if (holder) lines.push(`held by <code>${escapeHtml(holder)}</code>`);
+  const textId = `path-text-${index}`;
+  return `<article class="card${finding.severity === 'leak' ? '' : ' suspect'}" data-finding="${index}">
+<h3>${escapeHtml(title)}<span class="kind">${escapeHtml(finding.kind)}</span></h3>
+${lines.map((l) => `<div class="facts">${l}</div>`).join('\n')}
+<div class="facts dim">retainer path, from the GC roots <button class="copy" type="button" data-copy="${textId}">copy as text</button></div>
+<ol class="path">${path.map((step) => `<li>${escapeHtml(step)}</li>`).join('')}</ol>
+<textarea class="path-text" id="${textId}" readonly tabindex="-1" aria-hidden="true">${escapeHtml(path.join(' → '))}</textarea>
+</article>`;
+}
+
+/** Every class that grew, folded: the cards say which of them matter. */
+export function classGrowthTable(analysis: AnalysisResult): string {
+  if (analysis.classGrowth.length === 0) return '';
+  const candidates = analysis.method === 'three-snapshot' ? 'survived' : 'new';
+  const rows = analysis.classGrowth.map((r) => `<tr><td><code>${escapeHtml(r.className)}</code></td><td class="num">${r.counts.map((c) => formatCount(c)).join(' → ')}</td><td class="num">${formatCountDelta(r.countDelta)}</td><td class="num">${formatByteDelta(r.shallowDelta)}</td><td class="num">${formatByteDelta(r.retainedDelta)}</td><td class="num">${formatCount(r.candidateCount)}</td></tr>`);
+  return folded(`Class growth (${formatCount(analysis.classGrowth.length)} classes)`,
+    `<table><tr><th>class</th><th class="num">count</th><th class="num">Δ count</th><th class="num">Δ shallow</th><th class="num">Δ retained</th><th class="num">${candidates}</th></tr>${rows.join('')}</table>`);
+}
