@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { ErrorCode, LeakcheckError } from '../src/errors.js';
 
 /**
@@ -38,4 +39,13 @@ export function outputFailed(error: unknown, file?: string): LeakcheckError {
   return new LeakcheckError(ErrorCode.OUTPUT_FAILED, `cannot write ${file === undefined ? 'to standard output' : 'the output'}: ${reason}`, {
     ...(file === undefined ? {} : { file }), cause: error,
   });
+}
+
+/** A rendered page written to the file the user named (mode 0600: reports hold what the heap held); failures name the file. */
+export async function writeHtmlFile(file: string, html: string): Promise<void> {
+  try {
+    await writeFile(file, html, { mode: 0o600 });
+  } catch (error) {
+    throw outputFailed(error, file);
+  }
 }

@@ -29,7 +29,7 @@ export {
   type RunOptions, type RunProgressEvent, type SnapshotAnalyzer, type LoadPhase, type LoadPlanOptions,
 } from './runner/index.js';
 export {
-  RUN_REPORT_SCHEMA_VERSION, runReportToJson, parseRunReport, renderRunText, renderRunHtml,
+  RUN_REPORT_SCHEMA_VERSION, runReportToJson, parseRunReport, renderRunText, renderRunHtml, renderDiffHtml, projectHeapToLimit, describeProjection,
   type RunReport, type RunPhase, type RunCheckpoint, type RunMemorySample, type RunGcSample, type SeriesTrend,
   type RunVerdict, type VerdictReason, type ReasonKind, type TrendJudgement, type ExitFacts, type Outcome,
 } from './report/index.js';

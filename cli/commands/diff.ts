@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
-import { analyzeSnapshots, DETECTOR_IDS, renderFindingsText, type AnalysisResult, type DetectorId } from '../../src/index.js';
+import { analyzeSnapshots, DETECTOR_IDS, renderFindingsText, toolVersion, type AnalysisResult, type DetectorId } from '../../src/index.js';
 import { ErrorCode, LeakcheckError } from '../../src/errors.js';
-import { createStyle } from '../../src/report/index.js';
+import { createStyle, renderDiffHtml } from '../../src/report/index.js';
 import { DEFAULT_CONFIG_FILE, loadAnalysisConfig, parseFailOn } from '../config-file.js';
-import { writeStdout } from '../output.js';
+import { writeHtmlFile, writeStdout } from '../output.js';
 import { EXIT_CLEAN, EXIT_LEAK } from '../exit-codes.js';
 import { allTexts, lastText, listOf } from '../option-types.js';
 import { createProgressBar } from '../progress-bar.js';
@@ -19,6 +19,7 @@ const builder = (yargs: Argv) => yargs
   .positional('final', { type: 'string', describe: 'Snapshot taken after another round (enables the three-snapshot method)' })
   .options({
     json: { type: 'boolean', default: false, describe: 'Print one versioned JSON object (schemaVersion 2) instead of text' },
+    html: { type: 'string', coerce: lastText('html'), describe: 'Also write the findings and a per-snapshot class chart as one self-contained HTML page' },
     'fail-on': {
       type: 'string', coerce: allTexts('fail-on'),
       describe: 'Gate thresholds, e.g. bytes=1MiB,count=200 (default from config, else bytes=1MiB,count=200); repeatable, later keys win',
@@ -30,6 +31,7 @@ const builder = (yargs: Argv) => yargs
     },
   })
   .example('$0 diff base.heapsnapshot target.heapsnapshot final.heapsnapshot', 'find leaks with the baseline/target/final method')
+  .example('$0 diff base t f --html diff.html', 'the same findings as a page with a class chart')
   .example('$0 diff a.heapsnapshot b.heapsnapshot --json', 'class growth and new objects between two snapshots, as JSON')
   .example('$0 diff base t f --fail-on bytes=5MiB,count=1000', 'fail only on bigger growth');
 
@@ -67,6 +69,7 @@ export const diffCommand: CommandModule<object, DiffArgs> = {
     } finally {
       bar.stop();
     }
+    if (args.html !== undefined) await writeHtmlFile(args.html, renderDiffHtml(result, { cwd: process.cwd(), toolVersion: toolVersion() }));
     if (args.json) await writeStdout(`${JSON.stringify(result, null, 2)}\n`);
     else await writeStdout(renderFindingsText(result, createStyle({ color: args['color'] as boolean | undefined }), { cwd: process.cwd() }));
     process.exitCode = exitCodeForAnalysis(result);

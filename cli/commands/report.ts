@@ -1,9 +1,9 @@
-import { stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { readTextInput } from '../../src/input/index.js';
 import { createStyle, parseRunReport, renderRunHtml, renderRunText, runReportToJson } from '../../src/report/index.js';
-import { writeStdout, outputFailed } from '../output.js';
+import { writeHtmlFile, writeStdout } from '../output.js';
 import { lastText } from '../option-types.js';
 import { exitCodeForOutcome } from './run.js';
 
@@ -33,13 +33,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     const file = (await stat(args.report).catch(() => undefined))?.isDirectory() ? join(args.report, 'report.json') : args.report;
     const text = await readTextInput(file, { what: 'the report', maxBytes: MAX_REPORT_BYTES });
     const report = parseRunReport(text, file);
-    if (args.html !== undefined) {
-      try {
-        await writeFile(args.html, renderRunHtml(report), { mode: 0o600 });
-      } catch (error) {
-        throw outputFailed(error, args.html);
-      }
-    }
+    if (args.html !== undefined) await writeHtmlFile(args.html, renderRunHtml(report));
     if (args.json) await writeStdout(runReportToJson(report));
     else if (args.html === undefined) await writeStdout(renderRunText(report, createStyle({ color: args['color'] as boolean | undefined })));
     else await writeStdout(`${args.html}\n`);
