@@ -93,8 +93,11 @@ function headline(report: RunReport): string {
     const exit = report.target.exit;
     return `The target ${exit ? describeExit(exit) : 'ended'} during ${exit?.phase ?? 'the run'}${report.target.outOfMemory ? ': out of memory' : ''}.`;
   }
-  if (v.outcome === 'clean') return 'No leak: the post-GC heap and off-heap memory did not keep growing, and no snapshot finding crossed the thresholds.';
   const caveat = first('warning');
+  if (v.outcome === 'clean') {
+    const clean = 'No leak: the post-GC heap and off-heap memory did not keep growing, and no snapshot finding crossed the thresholds';
+    return caveat ? `${clean}; but ${describeReason(caveat, findings)}.` : `${clean}.`;
+  }
   return caveat ? describeReason(caveat, findings) : v.outcome;
 }
 
