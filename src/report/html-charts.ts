@@ -132,7 +132,7 @@ export function heapTrendChart(report: RunReport, projection: HeapProjection | n
     { label: 'heap after forced GC', color: seriesColors.postGc, values: [...line.points.map((p) => p.y), null], points: true },
     { label: 'Theil–Sen trend', color: '#b83224', values: allXs.map((x, k) => (k < n - 1 ? fit(x) : null)), width: 2 },
   ];
-  if (line.slope > 0) series.push({ label: 'projection', color: '#b83224', values: allXs.map((x, k) => (k >= n - 2 ? fit(x) : null)), dash: true });
+  if (projection && line.slope > 0) series.push({ label: 'projection', color: '#b83224', values: allXs.map((x, k) => (k >= n - 2 ? fit(x) : null)), dash: true });
   if (limitBytes !== null) series.push({ label: projection!.limit === 'v8-heap' ? 'V8 heap limit' : 'cgroup limit (heap share)', color: '#5d6375', values: allXs.map(() => limitBytes), dash: true, width: 1 });
   return {
     id: 'chart-trend',

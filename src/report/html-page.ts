@@ -79,7 +79,7 @@ h1 code{font-size:13px;overflow-wrap:anywhere}
 code,pre{font:12px/1.5 ui-monospace,Menlo,Consolas,monospace}
 code{background:#eef0f5;padding:1px 4px;border-radius:3px;overflow-wrap:anywhere}
 .meta,.note,.dim,footer{color:#5d6375;font-size:12px}
-.badge{padding:2px 10px;border-radius:4px;color:#fff;font-size:15px;font-weight:600}.badge.ok{background:#2e7d3e}.badge.bad{background:#b83224}.badge.warn{background:#a86f00}
+.badge{padding:2px 10px;border-radius:4px;color:#fff;font-size:15px;font-weight:600}.badge.ok,.badge.bad,.badge.warn{color:#fff}.badge.ok{background:#2e7d3e}.badge.bad{background:#b83224}.badge.warn{background:#a86f00}
 .headline{font-size:15px;margin:6px 0 10px}
 .reasons{padding-left:18px;margin:6px 0}.reasons li{margin:3px 0}li.bad,tr.bad td{color:#a3261a}li.warn,.warn{color:#7a5400}li.ok{color:#24663a}
 .projection{border-left:4px solid #b83224;background:#fdf1ef;padding:6px 10px;margin:8px 0;color:#7d1d13}

@@ -46,10 +46,10 @@ function heapDiffTables(phases: readonly RunPhase[]): string {
 }
 
 /** Trends and phases in the open; HeapDiff and the process table folded. */
-export function detailsSection(report: RunReport): string {
+export function detailsSection(report: RunReport, withPhases: boolean): string {
   const processes = folded(`Processes (${report.target.agents.length})`, `<table><tr><th>pid</th><th>ppid</th><th>command</th><th></th></tr>${report.target.agents.map((a) => `<tr><td>${a.pid}</td><td>${a.ppid}</td><td><code>${escapeHtml(a.argv.join(' '))}</code></td><td>${a.chosen ? '<b>target</b>: ' : ''}${escapeHtml(a.note)}</td></tr>`).join('')}</table>`);
   return `<section id="details"><h2>Trends over the load phases</h2>${trendTable(report.trends, report.files.snapshots.length > 0)}
-<h2>Phases</h2>${loadTable(report.phases)}
+${withPhases ? `<h2>Phases</h2>${loadTable(report.phases)}` : ''}
 ${heapDiffTables(report.phases)}
 ${processes}</section>`;
 }

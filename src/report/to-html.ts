@@ -34,7 +34,7 @@ export function renderRunHtml(report: RunReport): string {
   const sections: string[] = [];
 
   if (report.analysis && leakFindings) sections.push(`<section id="causes"><h2>What leaks</h2>${findingsSection(report.analysis, options)}</section>`);
-  sections.push(`<section id="verdict"><h2>Verdict</h2><ul class="reasons">${v.reasons.map((r) => `<li class="${toneClass[reasonTone(r)]}">${escapeHtml(describeReason(r, findings))}</li>`).join('')}${v.partial ? `<li class="warn">${escapeHtml(partialVerdictWords)}</li>` : ''}</ul>
+  sections.push(`<section id="verdict"><h2>Verdict</h2><ul class="reasons">${v.reasons.map((r) => `<li class="${toneClass[reasonTone(r)]}" data-kind="${r.kind}">${escapeHtml(describeReason(r, findings))}</li>`).join('')}${v.partial ? `<li class="warn">${escapeHtml(partialVerdictWords)}</li>` : ''}</ul>
 ${projection ? `<p class="projection">${escapeHtml(describeProjection(projection))}</p>` : ''}
 <p class="${gcSource.warn ? 'warn' : 'meta'}">${escapeHtml(gcSource.text)}</p></section>`);
   if (report.target.crashed || v.outcome === 'interrupted') sections.push(whatHappened(report));
@@ -52,7 +52,7 @@ ${projection ? `<p class="projection">${escapeHtml(describeProjection(projection
   sections.push(`<section id="diff"><h2>Snapshot diff</h2>${report.analysis
     ? `${diffInputsNote(report.analysis)}${leakFindings ? '<p class="note">The leaks are shown at the top of the page.</p>' : findingsSection(report.analysis, options)}${classGrowthTable(report.analysis)}`
     : `<p>${escapeHtml(report.analysisNote ?? 'The snapshot diff did not run.')}</p>`}</section>`);
-  sections.push(detailsSection(report));
+  sections.push(detailsSection(report, v.outcome !== 'inconclusive'));
 
   const body = `<header><h1><span class="badge ${toneClass[outcomeTone(v.outcome)]}">${escapeHtml(v.outcome.toUpperCase())}</span> <code>${escapeHtml(report.command.join(' '))}</code></h1>
 <p class="headline">${escapeHtml(headline(report))}</p>

@@ -32,7 +32,8 @@ declare function getComputedStyle(element: unknown): { overflowX: string; displa
 
 interface ChartSpecLike { id: string; xs: number[]; series: Array<{ label: string; values: Array<number | null> }> }
 
-describe('HTML report pages in Chromium', { skip }, () => {
+// Pages load and settle independently: three at a time keeps the wall time down on a shared machine.
+describe('HTML report pages in Chromium', { skip, concurrency: 3 }, () => {
   let browser: Browser;
   const dir = mkdtempSync(join(tmpdir(), 'leakcheck-pages-'));
   const pages = new Map<string, { file: string; report?: RunReport }>();
@@ -59,7 +60,7 @@ describe('HTML report pages in Chromium', { skip }, () => {
   });
 
   /** Opens a page and records every console error, page error and request other than the page itself. */
-  async function open(name: string, width: number): Promise<{ page: Page; problems: string[] }> {
+  async function open(name: string, width: number, screenshot = false): Promise<{ page: Page; problems: string[] }> {
     const { file } = pages.get(name)!;
     const page = await browser.newPage();
     const problems: string[] = [];
@@ -70,14 +71,14 @@ describe('HTML report pages in Chromium', { skip }, () => {
     page.on('request', (request) => { if (request.url() !== url) problems.push(`request: ${request.url()}`); });
     await page.setViewport({ width, height: FOLD_PX });
     await page.goto(url, { waitUntil: 'load' });
-    await page.screenshot({ path: join(dir, `${name}-${width}.png`), fullPage: true });
+    if (screenshot) await page.screenshot({ path: join(dir, `${name}-${width}.png`), fullPage: true });
     return { page, problems };
   }
 
   for (const name of [...OUTCOMES, 'diff']) {
     for (const width of WIDTHS) {
       test(`the ${name} page at ${width} px: no errors or requests, charts match their data, nothing overflows, labels do not overlap`, async () => {
-        const { page, problems } = await open(name, width);
+        const { page, problems } = await open(name, width, true);
         try {
           const specs = await page.evaluate(() => JSON.parse(document.getElementById('data')!.textContent!).charts) as ChartSpecLike[];
           const drawn = await page.evaluate(() => Object.entries(window.leakcheckCharts as Record<string, { series: unknown[]; data: unknown[][] }>)

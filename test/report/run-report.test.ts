@@ -14,7 +14,7 @@ function sampleReport(): RunReport {
     pValue: 0.01, noiseBytes: 1e4, growthByPhaseBytes: [{ phase: `load${evil}`, growthBytes: 2e6 }], increasing: true,
   };
   const checkpoint = (atMs: number, phase: string, heap: number, boundary: boolean) => ({
-    atMs, phase, requestsSoFar: atMs, boundary, rssBytes: 60e6, heapTotalBytes: 12e6, heapUsedBytes: heap, externalBytes: 2e6, arrayBuffersBytes: 1e4, gcMs: 3, totalMs: boundary ? 400 : 3,
+    atMs, phase, requestsSoFar: atMs, boundary, rssBytes: 60e6, heapTotalBytes: 12e6, heapUsedBytes: heap, externalBytes: 2e6, arrayBuffersBytes: 1e4, gcMs: 3, totalMs: boundary ? 1400 : 3,
   });
   return {
     schemaVersion: 2,
@@ -86,27 +86,28 @@ test('the HTML report escapes every string that comes from the target or a snaps
   const html = renderRunHtml(sampleReport());
   assert.equal(html.includes(evil), false, 'no raw hostile markup anywhere');
   assert.ok(html.includes(escapeHtml(`Listeners ${evil} 'error'`)));
-  assert.ok(html.includes(`<li><code>${escapeHtml(`(GC roots)[${JSON.stringify(`queue${evil}`)}]`)}</code></li>`), 'the path step with the hostile property name, escaped');
-  assert.ok(html.includes(`<li><code>${escapeHtml('EventEmitter._events.error[599]')}</code></li>`), 'pass-through holders fold into the emitter step');
-  // Exactly the two script elements the page is made of: the data and the chart.
-  assert.equal(html.match(/<script/g)!.length, 2);
-  assert.equal(html.match(/<\/script>/g)!.length, 2);
+  assert.ok(html.includes(`<li>${escapeHtml(`(GC roots)[${JSON.stringify(`queue${evil}`)}]`)}</li>`), 'the path step with the hostile property name, escaped');
+  assert.ok(html.includes(`<li>${escapeHtml('EventEmitter._events.error[599]')}</li>`), 'pass-through holders fold into the emitter step');
+  // Exactly the three script elements the page is made of: the data, uPlot and the charts.
+  assert.equal(html.match(/<script/g)!.length, 3);
+  assert.equal(html.match(/<\/script>/g)!.length, 3);
 });
 
 test('the HTML report is self-contained and embeds the chart data as parseable JSON', () => {
   const html = renderRunHtml(sampleReport());
   assert.doesNotMatch(html, /(src|href)\s*=\s*["']?(https?:)?\/\//i, 'no external resources');
   const json = /<script type="application\/json" id="data">([\s\S]*?)<\/script>/.exec(html)![1]!;
-  const data = JSON.parse(json);
-  assert.equal(data.phases[1][0], `load${evil}`, 'the name survives the escaping intact');
-  assert.equal(data.samples.length, 1, 'samples taken while a snapshot was written are not charted');
-  assert.equal(data.checkpoints.length, 4);
-  assert.deepEqual(data.leaks, [[3000, 1e6]]);
-  // The series the verdict calls a leak gets its marker line, baseline to last load checkpoint.
-  assert.deepEqual(data.leakLines, [[1000, 5e6, 4000, 9e6, 'heapUsed leak +3.81 MiB', 'heapUsed']]);
-  // Boundary checkpoints are drawn as pauses; the one whose phase wrote a snapshot says so.
-  assert.deepEqual(data.snapshots.map((w: [number, number, string]) => w[2]), ['checkpoint', 'snapshot', 'checkpoint']);
-  assert.deepEqual(data.snapshots[0].slice(0, 2), [997, 1397]);
+  const [memory, trend] = JSON.parse(json).charts;
+  assert.equal(memory.bands[1].label, `load${evil}`, 'the name survives the escaping intact');
+  // One sample (the other was taken while a snapshot was written) and the four checkpoints.
+  assert.equal(memory.xs.length, 5);
+  assert.deepEqual(memory.series.at(-1).values.filter((v: number | null) => v !== null), [5e6, 6e6, 7e6, 9e6]);
+  // Checkpoints of a second or more are cut out of the time axis and marked; the one whose phase wrote a snapshot says so.
+  assert.deepEqual(memory.markers.map((m: { label: string }) => m.label), ['forced GC 1.40 s', 'snapshot 1.40 s', 'forced GC 1.40 s']);
+  assert.deepEqual(memory.bands.map((b: { from: number; to: number }) => [b.from, b.to]), [[0, 0.997], [0.997, 1.097], [1.097, 1.197]]);
+  // The trend chart: the baseline and load checkpoints by requests, and the Theil–Sen line through them.
+  assert.deepEqual(trend.xs.slice(0, 4), [1000, 1800, 2500, 4000]);
+  assert.equal(trend.series[1].label, 'Theil–Sen trend');
 });
 
 test('the text summary leads with the verdict and lists reasons, phases, findings and files', () => {
@@ -137,7 +138,7 @@ test('report.json round-trips and other versions or shapes are refused by name',
 test('text and HTML classify every reason the same way: a memwatch-rule firing is a warning in both', () => {
   const report = sampleReport();
   const html = renderRunHtml(report);
-  const classes = [...html.matchAll(/<li class="(\w+)"><b>([\w-]+)<\/b>/g)].map((m) => [m[2], m[1]]);
+  const classes = [...html.matchAll(/<li class="(\w+)" data-kind="([\w-]+)">/g)].map((m) => [m[2], m[1]]);
   assert.deepEqual(classes, [['heap-trend', 'bad'], ['snapshot', 'bad'], ['memwatch-rule', 'warn']]);
   const markers = renderRunText(report, plainStyle).split('\n').slice(1, 4).map((l) => l.trim()[0]);
   assert.deepEqual(markers, ['✗', '✗', '!']);
