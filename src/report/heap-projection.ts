@@ -1,4 +1,5 @@
-import type { RunCheckpoint, RunReport } from './model.js';
+import type { RunReport } from './model.js';
+import { trendSeries } from './trend-series.js';
 
 /**
  * Where the post-GC heap trend leads: the limit that stops the process first and how much load
@@ -32,18 +33,12 @@ export interface HeapTrendLine {
   intercept: number;
 }
 
-/** The same points computeTrends used: the last boundary checkpoint before the load, then every load checkpoint. */
+/** The points the verdict's trend test used (trend-series.ts) and its Theil–Sen line. */
 export function heapTrendLine(report: RunReport): HeapTrendLine | null {
   const trend = report.trends.find((t) => t.series === 'heapUsed');
   if (!trend || trend.points < 2) return null;
-  const { phases, checkpoints } = report;
-  const loadNames = new Set(phases.filter((p) => p.kind === 'load').map((p) => p.name));
-  const firstLoad = phases.findIndex((p) => p.kind === 'load');
-  const beforeLoad = new Set(phases.slice(0, Math.max(0, firstLoad)).map((p) => p.name));
-  const baseline = [...checkpoints].reverse().find((c) => c.boundary && beforeLoad.has(c.phase));
-  const series: RunCheckpoint[] = [...(baseline ? [baseline] : []), ...checkpoints.filter((c) => loadNames.has(c.phase))];
+  const { series, byRequests } = trendSeries(report.checkpoints, report.phases);
   if (series.length < 2) return null;
-  const byRequests = trend.growthPer1000RequestsBytes !== 0 || (trend.growthPerSecondBytes === 0 && series.at(-1)!.requestsSoFar > series[0]!.requestsSoFar);
   const slope = byRequests ? trend.growthPer1000RequestsBytes / 1000 : trend.growthPerSecondBytes / 1000;
   const points = series.map((c) => ({ x: byRequests ? c.requestsSoFar : c.atMs, y: c.heapUsedBytes, atMs: c.atMs, phase: c.phase }));
   const residuals = points.map((p) => p.y - slope * p.x).sort((a, b) => a - b);

@@ -7,6 +7,7 @@ export { runReportToJson, parseRunReport } from './to-json.js';
 export { renderRunText } from './to-text.js';
 export { describeExit, describeProjection, describeReason, outcomeHeadline, outcomeTone, reasonTone, type ReasonTone } from './verdict-words.js';
 export { renderDiffHtml, renderRunHtml, escapeHtml } from './to-html.js';
+export { trendSeries } from './trend-series.js';
 export { heapTrendLine, projectHeapToLimit, type HeapProjection, type HeapTrendLine } from './heap-projection.js';
 export { renderInspectText } from './inspect-text.js';
 export { diffVerdictText, diffWarningText, renderFindingsText, type FindingsTextOptions } from './findings-text.js';

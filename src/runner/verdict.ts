@@ -1,6 +1,8 @@
 import { trendTest, type TrendPoint } from '../stats/index.js';
-import type {
-  ExitFacts, MemwatchRuleFiring, RunCheckpoint, RunPhase, RunVerdict, SeriesTrend, SnapshotFinding, TrendJudgement, VerdictReason,
+import {
+  trendSeries,
+  type ExitFacts, type MemwatchRuleFiring, type RunCheckpoint, type RunPhase, type RunVerdict, type SeriesTrend, type SnapshotFinding,
+  type TrendJudgement, type VerdictReason,
 } from '../report/index.js';
 
 export interface TrendSettings {
@@ -24,14 +26,7 @@ const seriesKeys = {
  */
 export function computeTrends(checkpoints: readonly RunCheckpoint[], phases: readonly RunPhase[], settings: TrendSettings): SeriesTrend[] {
   const loadPhases = phases.filter((p) => p.kind === 'load');
-  const loadNames = new Set(loadPhases.map((p) => p.name));
-  const firstLoad = phases.findIndex((p) => p.kind === 'load');
-  const beforeLoad = new Set(phases.slice(0, Math.max(0, firstLoad)).map((p) => p.name));
-  const baseline = [...checkpoints].reverse().find((c) => c.boundary && beforeLoad.has(c.phase));
-  const inLoad = checkpoints.filter((c) => loadNames.has(c.phase));
-  const series = baseline ? [baseline, ...inLoad] : inLoad;
-  const byRequests = loadPhases.length > 0 && loadPhases.every((p) => (p.http?.requests ?? 0) > 0) && series.length > 1
-    && series[series.length - 1]!.requestsSoFar > series[0]!.requestsSoFar;
+  const { baseline, series, byRequests } = trendSeries(checkpoints, phases);
   return (Object.keys(seriesKeys) as Array<keyof typeof seriesKeys>).map((name) => {
     const key = seriesKeys[name];
     const points: TrendPoint[] = series.map((c) => ({ x: byRequests ? c.requestsSoFar : c.atMs, y: c[key] }));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -25,6 +25,22 @@ describe('leakcheck diff', () => {
     assert.match(result.stdout, /LEAK +JobQueue 'error': [\d,]+ listeners \(\+[\d,]+\), all onQueueError at listener-per-request\.mjs:\d+:\d+/);
     assert.match(result.stdout, /JobQueue\._events\.error\[\d+\]/);
     assert.match(result.stdout, /^LEAK: 1 finding crossed the thresholds/m);
+  });
+
+  test('--html writes the findings and the class chart as one page, and the exit code stays the verdict', async () => {
+    const file = join(workDir, 'diff.html');
+    const result = await runCli(['diff', ...leaky.all, '--html', file]);
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stdout, /^LEAK: 1 finding crossed the thresholds/m, 'the text still goes to stdout');
+    const html = readFileSync(file, 'utf8');
+    assert.match(html, /<article class="card" data-finding="0">\n<h3>JobQueue &#39;error&#39;: [\d,]+ listeners/);
+    const charts = JSON.parse(/<script type="application\/json" id="data">([\s\S]*?)<\/script>/.exec(html)![1]!).charts;
+    assert.equal(charts[0].id, 'chart-classes');
+    assert.deepEqual(charts[0].x.names, ['base', 'target', 'final']);
+    assert.equal((statSync(file).mode & 0o777).toString(8), '600');
+    const unwritable = await runCli(['diff', ...leaky.all, '--html', join(workDir, 'no-such-dir', 'x.html')]);
+    assert.equal(unwritable.status, 2);
+    assert.match(unwritable.stderr, /no-such-dir\/x\.html.*cannot write the output/);
   });
 
   test('exits 0 on the clean fixture', async () => {
