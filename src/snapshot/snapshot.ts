@@ -70,25 +70,16 @@ export interface SnapshotIndexes {
  * retainers → distances → dominators → retained sizes). Indexes only some queries need (the
  * dominator tree's children) are built on first use and kept here.
  */
-export class Snapshot extends IdOrderedSnapshot implements SnapshotIndexes {
-  readonly essentialEdges: Uint8Array;
-  readonly retainers: Retainers;
-  readonly distances: Int32Array;
-  readonly unreachableCount: number;
-  readonly dominators: Uint32Array;
-  readonly unreachableRoots: Uint32Array;
-  readonly retainedSizes: Float64Array;
+// The class carries every SnapshotIndexes array as its own readonly member (declaration merging),
+// so the pipeline's list of arrays is written once, in SnapshotIndexes.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Snapshot extends SnapshotIndexes {}
+export class Snapshot extends IdOrderedSnapshot {
   #dominated: DominatedNodes | undefined;
 
   constructor(graph: HeapGraph, idOrder: Uint32Array, indexes: SnapshotIndexes) {
     super(graph, idOrder);
-    this.essentialEdges = indexes.essentialEdges;
-    this.retainers = indexes.retainers;
-    this.distances = indexes.distances;
-    this.unreachableCount = indexes.unreachableCount;
-    this.dominators = indexes.dominators;
-    this.unreachableRoots = indexes.unreachableRoots;
-    this.retainedSizes = indexes.retainedSizes;
+    Object.assign(this, indexes);
   }
 
   /** Shortest path from the GC roots to a node (root first), or undefined when it is unreachable. */
