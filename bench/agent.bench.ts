@@ -9,6 +9,8 @@
 // (the no-code-change mode of watchMemory: stats per full GC, the trend rule, a JSON line each; no
 // snapshot, as none fires on this server). Each arm's CPU time per request is read from
 // /proc/<pid>/stat around every burst.
+// Last, the watcher's cost per full GC, in this process: blocks of forced GCs with and without a
+// watchMemory() attached (alternating), CPU time per GC from process.cpuUsage().
 // Env: ROUNDS (rounds, default 20), REQUESTS (per burst, default 5000), CONCURRENCY (default 16),
 // MEMWATCH=0 (the agent's and the watcher's GC stats from Node's v8.GCProfiler instead of the addon).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,7 +22,10 @@ import { AGENT_ENV } from '../src/agent/protocol.js';
 import { AgentServer } from '../src/runner/agent-server.js';
 import { LoadRecorder, runHttpLoad } from '../src/runner/http-load.js';
 import { withAgentInNodeOptions } from '../src/runner/spawn-target.js';
-import { WATCH_ENV } from '../src/watch/index.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { WATCH_ENV, watchMemory } from '../src/watch/index.js';
 import { renderTable, writeResults } from './table.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -185,8 +190,46 @@ process.stdout.write(`throughput loss with --import leakcheck/watch (paired by r
   + `ratio of mean throughput ${(watchMean / plainMean).toFixed(4)}; CPU per request ${(armStats[2]!.cpuUsPerRequest.mean / armStats[0]!.cpuUsPerRequest.mean).toFixed(4)}× plain  (target < 1 %)\n`);
 process.stdout.write(`the watcher logged ${watchCounts.stats} stats, ${watchCounts.leak} leak events and ${watchCounts.snapshot} snapshots\n`);
 process.stdout.write(`the agent sent ${agentSamples} memory samples during the bench (it was live, sampling every 250 ms)\n`);
+/**
+ * CPU µs per full GC with a watcher attached minus without, in blocks that alternate so drift
+ * cancels. A turn of the event loop after each GC lets the stats arrive (memwatch and the
+ * PerformanceObserver both deliver asynchronously) in both arms alike.
+ */
+async function watcherCostPerGc(blocks: number, gcsPerBlock: number): Promise<{ withUs: number[]; withoutUs: number[]; statsEvents: number; heapObjects: number }> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const ballast = Array.from({ length: 20_000 }, (_, i) => ({ i, text: `item ${i}` }));
+  const withUs: number[] = [];
+  const withoutUs: number[] = [];
+  let statsEvents = 0;
+  for (let block = 0; block < 2 * blocks; block++) {
+    const attached = block % 2 === (Math.floor(block / 2) % 2);
+    const watcher = attached ? watchMemory({ memwatch: process.env['MEMWATCH'] !== '0' }) : undefined;
+    watcher?.on('stats', () => statsEvents++);
+    const start = process.cpuUsage();
+    for (let k = 0; k < gcsPerBlock; k++) {
+      gc();
+      await nextTurn();
+    }
+    const used = process.cpuUsage(start);
+    watcher?.stop();
+    (attached ? withUs : withoutUs).push((used.user + used.system) / gcsPerBlock);
+  }
+  return { withUs, withoutUs, statsEvents, heapObjects: ballast.length };
+}
+
+const gcBlocks = Number(process.env['GC_BLOCKS'] ?? 20);
+const gcCost = await watcherCostPerGc(gcBlocks, 50);
+const gcWith = meanAndStdError(gcCost.withUs);
+const gcWithout = meanAndStdError(gcCost.withoutUs);
+const gcDiffs = gcCost.withUs.map((w, k) => w - gcCost.withoutUs[k]!);
+const gcDiff = meanAndStdError(gcDiffs);
+process.stdout.write(`watcher cost per full GC (${gcBlocks} block pairs × 50 forced GCs of a heap with ${gcCost.heapObjects} small objects, ${gcCost.statsEvents} stats events): `
+  + `${pm(gcWith, 0)} µs CPU with, ${pm(gcWithout, 0)} µs without, difference ${pm(gcDiff, 1)} µs (median ${medianOf(gcDiffs).toFixed(1)})\n`);
+
 const file = writeResults('agent', {
   node: process.version, target: usePushServer ? 'push-server' : 'http-clean', gcSource, rounds, requests, concurrency,
-  arms: armStats, lossPercent: { ...loss, median: lossMedian }, watchLossPercent: { ...watchLoss, median: watchLossMedian }, watchCounts, agentSamples, measurements,
+  arms: armStats, lossPercent: { ...loss, median: lossMedian }, watchLossPercent: { ...watchLoss, median: watchLossMedian }, watchCounts,
+  watcherCostPerGcUs: { with: gcWith, without: gcWithout, difference: { ...gcDiff, median: medianOf(gcDiffs) }, statsEvents: gcCost.statsEvents }, agentSamples, measurements,
 });
 process.stdout.write(`results: ${file}\n`);
