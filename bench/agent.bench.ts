@@ -25,6 +25,7 @@ import { withAgentInNodeOptions } from '../src/runner/spawn-target.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { TrendRule } from '../src/stats/index.js';
 import { WATCH_ENV, watchMemory } from '../src/watch/index.js';
 import { renderTable, writeResults } from './table.js';
 
@@ -227,9 +228,21 @@ const gcDiff = meanAndStdError(gcDiffs);
 process.stdout.write(`watcher cost per full GC (${gcBlocks} block pairs × 50 forced GCs of a heap with ${gcCost.heapObjects} small objects, ${gcCost.statsEvents} stats events): `
   + `${pm(gcWith, 0)} µs CPU with, ${pm(gcWithout, 0)} µs without, difference ${pm(gcDiff, 1)} µs (median ${medianOf(gcDiffs).toFixed(1)})\n`);
 
+/** The leak rule alone on a full 30-GC window: its share of the per-GC cost, free of GC noise. */
+function trendRuleCostUs(pushes: number): number {
+  const rule = new TrendRule({ minGrowthBytes: Number.MAX_SAFE_INTEGER });
+  const start = process.cpuUsage();
+  for (let k = 0; k < pushes; k++) rule.push({ timeMs: k * 1000, usedHeapBytes: 50e6 + (k % 7) * 1e5, forced: false });
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / pushes;
+}
+const ruleUs = trendRuleCostUs(20_000);
+process.stdout.write(`the trend rule alone: ${ruleUs.toFixed(1)} µs CPU per full GC (window of 30)\n`);
+
 const file = writeResults('agent', {
   node: process.version, target: usePushServer ? 'push-server' : 'http-clean', gcSource, rounds, requests, concurrency,
   arms: armStats, lossPercent: { ...loss, median: lossMedian }, watchLossPercent: { ...watchLoss, median: watchLossMedian }, watchCounts,
+  trendRuleCostUs: ruleUs,
   watcherCostPerGcUs: { with: gcWith, without: gcWithout, difference: { ...gcDiff, median: medianOf(gcDiffs) }, statsEvents: gcCost.statsEvents }, agentSamples, measurements,
 });
 process.stdout.write(`results: ${file}\n`);

@@ -4,7 +4,7 @@
  * into it: a bad value is one line on stderr and the feature it configures stays off (or at its
  * default); a failing log or snapshot directory is said once and then left alone.
  */
-import { closeSync, mkdirSync, openSync, renameSync, statfsSync, statSync, unlinkSync, writeSync, createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync, renameSync, statfsSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { isMainThread } from 'node:worker_threads';
@@ -12,7 +12,8 @@ import { createGzip } from 'node:zlib';
 import { parseByteSize } from '../byte-size.js';
 import { checkMemoryFit, type MemoryFit } from '../live/memory-fit.js';
 import { readOwnMemory } from '../live/own-memory.js';
-import { watchMemory, type MemoryLeak, type MemoryWatcher } from './watch-memory.js';
+import type { GcSource } from '../agent/protocol.js';
+import { watchMemory, type MemoryLeak, type MemoryStats, type MemoryWatcher } from './watch-memory.js';
 
 export const WATCH_ENV = {
   /** File to append JSON lines to: start, stats, leak, snapshot, snapshot-skipped. */
@@ -42,8 +43,8 @@ type SkipReason = 'limit' | 'busy' | 'memory' | 'disk' | 'failed';
 
 /** The JSON lines of LEAKCHECK_WATCH_LOG, one object each; every line carries type, pid and timeMs. */
 export type WatchLogLine =
-  | { type: 'start'; source: string; memwatch: { available: boolean; error?: string }; nodeVersion: string; snapshotDir: string | null; maxSnapshots: number }
-  | ({ type: 'stats' } & Record<string, unknown>)
+  | { type: 'start'; source: GcSource; memwatch: { available: boolean; error?: string }; nodeVersion: string; snapshotDir: string | null; maxSnapshots: number }
+  | ({ type: 'stats' } & MemoryStats)
   | ({ type: 'leak' } & MemoryLeak)
   | { type: 'snapshot'; path: string; sizeBytes: number; writeMs: number; memory: MemoryFit; freeDiskBytes: number }
   | { type: 'snapshot-skipped'; reason: SkipReason; memory?: MemoryFit; freeDiskBytes?: number; neededDiskBytes?: number; error?: string };
@@ -71,8 +72,8 @@ function startAutoWatch(env: NodeJS.ProcessEnv, logPath: string | undefined, sna
   const maxSnapshots = readCount(env, WATCH_ENV.maxSnapshots, DEFAULT_MAX_SNAPSHOTS);
   const minGrowthBytes = readSize(env, WATCH_ENV.minGrowth);
   const availableBytes = readSize(env, WATCH_ENV.availableMemory);
-  const log = logPath ? openLog(logPath) : undefined;
   const dir = snapshotDir ? openSnapshotDir(snapshotDir) : undefined;
+  const log = logPath ? openLog(logPath) : undefined;
   const watcher = watchMemory({ memwatch: env[WATCH_ENV.memwatch] !== '0', ...(minGrowthBytes === undefined ? {} : { trend: { minGrowthBytes } }) });
   log?.write({
     type: 'start', source: watcher.source, memwatch: watcher.memwatch, nodeVersion: process.version, snapshotDir: dir ?? null, maxSnapshots,
@@ -81,7 +82,12 @@ function startAutoWatch(env: NodeJS.ProcessEnv, logPath: string | undefined, sna
   const evidence = dir === undefined ? undefined : new Evidence(watcher, dir, maxSnapshots, availableBytes, log);
   watcher.on('leak', (leak) => {
     log?.write({ type: 'leak', ...leak });
-    evidence?.collect();
+    // Runs in the GC stats callback of the user's process: an exception here would be theirs to crash on.
+    try {
+      evidence?.collect();
+    } catch (error) {
+      log?.write({ type: 'snapshot-skipped', reason: 'failed', error: message(error) });
+    }
   });
   return watcher;
 }
