@@ -5,20 +5,35 @@
 // so drift and neighbours' load cancel out. The loss is computed per round (paired) and reported
 // as mean ± standard error and median. No checkpoints or snapshots are taken: this is the cost
 // of the agent between snapshot moments.
-// Env: ROUNDS (pairs, default 20), REQUESTS (per burst, default 5000), CONCURRENCY (default 16),
-// MEMWATCH=0 (the agent's GC stats from Node's v8.GCProfiler instead of the addon).
+// A third arm runs the same server under `--import leakcheck/watch` with LEAKCHECK_WATCH_LOG set
+// (the no-code-change mode of watchMemory: stats per full GC, the trend rule, a JSON line each; no
+// snapshot, as none fires on this server). Each arm's CPU time per request is read from
+// /proc/<pid>/stat around every burst.
+// Last, the watcher's cost per full GC, in this process: blocks of forced GCs with and without a
+// watchMemory() attached (alternating), CPU time per GC from process.cpuUsage().
+// Env: ROUNDS (rounds, default 20), REQUESTS (per burst, default 5000), CONCURRENCY (default 16),
+// MEMWATCH=0 (the agent's and the watcher's GC stats from Node's v8.GCProfiler instead of the addon).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_ENV } from '../src/agent/protocol.js';
 import { AgentServer } from '../src/runner/agent-server.js';
 import { LoadRecorder, runHttpLoad } from '../src/runner/http-load.js';
 import { withAgentInNodeOptions } from '../src/runner/spawn-target.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { TrendRule } from '../src/stats/index.js';
+import { WATCH_ENV, watchMemory } from '../src/watch/index.js';
 import { renderTable, writeResults } from './table.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const agentPath = join(repoRoot, 'dist', 'src', 'agent', 'preload.js');
+const watchPath = join(repoRoot, 'dist', 'src', 'watch', 'index.js');
+const watchDir = mkdtempSync(join(tmpdir(), 'leakcheck-bench-watch-'));
+const watchLog = join(watchDir, 'watch.jsonl');
 const pushServer = join(repoRoot, 'dist', 'server.js');
 const fallback = join(repoRoot, 'fixtures', 'apps', 'http-clean.mjs');
 const usePushServer = existsSync(join(repoRoot, 'dist', 'src', 'server', 'main.js'));
@@ -30,8 +45,14 @@ const requests = Number(process.env['REQUESTS'] ?? 5000);
 const concurrency = Number(process.env['CONCURRENCY'] ?? 16);
 const warmupRequests = Math.min(3000, requests);
 
-type Arm = 'plain' | 'agent';
-interface Measurement { arm: Arm; round: number; requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number; agentSamples: number }
+type Arm = 'plain' | 'agent' | 'watch';
+interface Measurement { arm: Arm; round: number; requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number; agentSamples: number; cpuUsPerRequest: number }
+
+/** User + system CPU of a process so far, in µs (/proc/<pid>/stat fields 14 and 15, in clock ticks of 10 ms). */
+function cpuTimeUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
 
 async function startServer(arm: Arm, agents: AgentServer | undefined): Promise<{ child: ChildProcess; port: number }> {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -40,6 +61,11 @@ async function startServer(arm: Arm, agents: AgentServer | undefined): Promise<{
     env['NODE_OPTIONS'] = withAgentInNodeOptions(undefined, agentPath);
     env[AGENT_ENV.socket] = agents!.socketPath;
     if (process.env['MEMWATCH'] === '0') env[AGENT_ENV.memwatch] = '0';
+  }
+  if (arm === 'watch') {
+    env['NODE_OPTIONS'] = withAgentInNodeOptions(undefined, watchPath);
+    env[WATCH_ENV.log] = watchLog;
+    if (process.env['MEMWATCH'] === '0') env[WATCH_ENV.memwatch] = '0';
   }
   const child = spawn(process.execPath, [target.script, ...target.args], { env, stdio: ['ignore', 'pipe', 'ignore'] });
   const port = await new Promise<number>((resolve, reject) => {
@@ -68,10 +94,12 @@ async function start(arm: Arm): Promise<Running> {
 
 async function burst(server: Running, count: number, round: number): Promise<Measurement> {
   const recorder = new LoadRecorder();
+  const cpuBefore = cpuTimeUs(server.child.pid!);
   await runHttpLoad({ url: server.url, method: target.method, concurrency, requests: count, durationMs: 120_000, ...(target.body === undefined ? {} : { body: target.body }) }, recorder);
   const stats = recorder.stats();
   const agentSamples = server.agents?.agents.reduce((n, a) => n + a.memory.length, 0) ?? 0;
-  return { arm: server.arm, round, requestsPerSecond: stats.requestsPerSecond, p50Ms: stats.latencyP50Ms, p99Ms: stats.latencyP99Ms, errors: stats.errors, agentSamples };
+  const cpuUsPerRequest = (cpuTimeUs(server.child.pid!) - cpuBefore) / count;
+  return { arm: server.arm, round, requestsPerSecond: stats.requestsPerSecond, p50Ms: stats.latencyP50Ms, p99Ms: stats.latencyP99Ms, errors: stats.errors, agentSamples, cpuUsPerRequest };
 }
 
 async function stop(server: Running): Promise<void> {
@@ -88,14 +116,17 @@ function meanAndStdError(values: readonly number[]): { mean: number; stdError: n
 
 // Both servers run side by side for the whole bench and take turns: short bursts, alternating
 // which goes first, so a neighbour's CPU spike hits both arms alike instead of one measurement.
-const servers = { plain: await start('plain'), agent: await start('agent') };
+const servers = { plain: await start('plain'), agent: await start('agent'), watch: await start('watch') };
+const arms: Arm[] = ['plain', 'agent', 'watch'];
 const measurements: Measurement[] = [];
 try {
   if (!servers.agent.agents!.agents.some((a) => a.hello)) await servers.agent.agents!.nextChange(5000);
   if (!servers.agent.agents!.agents.some((a) => a.hello)) throw new Error('the agent did not connect: the comparison would be plain against plain');
-  for (const server of [servers.plain, servers.agent]) await burst(server, warmupRequests, -1);
+  for (const arm of arms) await burst(servers[arm], warmupRequests, -1);
   for (let round = 0; round < rounds; round++) {
-    const order: Arm[] = round % 2 === 0 ? ['plain', 'agent'] : ['agent', 'plain'];
+    // Every arm goes first, second and third equally often.
+    const order: Arm[] = arms.map((_, k) => arms[(k + round) % arms.length]!);
+    if (Math.floor(round / arms.length) % 2 === 1) order.reverse();
     for (const arm of order) {
       const m = await burst(servers[arm], requests, round);
       measurements.push(m);
@@ -103,13 +134,16 @@ try {
     }
   }
 } finally {
-  await stop(servers.plain);
-  await stop(servers.agent);
+  for (const arm of arms) await stop(servers[arm]);
 }
+const watchLines = existsSync(watchLog) ? readFileSync(watchLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string }) : [];
+rmSync(watchDir, { recursive: true, force: true });
+if (!watchLines.some((l) => l.type === 'start')) throw new Error('the watcher did not start in the watch arm: the comparison would be plain against plain');
+const watchCounts = { stats: watchLines.filter((l) => l.type === 'stats').length, leak: watchLines.filter((l) => l.type === 'leak').length, snapshot: watchLines.filter((l) => l.type === 'snapshot').length };
 const gcSource = process.env['MEMWATCH'] === '0' ? 'gc-profiler' : 'memwatch';
 const agentSamples = measurements.filter((m) => m.arm === 'agent').reduce((n, m) => Math.max(n, m.agentSamples), 0);
 
-const arms = (['plain', 'agent'] as const).map((arm) => {
+const armStats = arms.map((arm) => {
   const ms = measurements.filter((m) => m.arm === arm);
   return {
     arm,
@@ -117,33 +151,98 @@ const arms = (['plain', 'agent'] as const).map((arm) => {
     p50: meanAndStdError(ms.map((m) => m.p50Ms)),
     p99: meanAndStdError(ms.map((m) => m.p99Ms)),
     errors: ms.reduce((n, m) => n + m.errors, 0),
+    cpuUsPerRequest: meanAndStdError(ms.map((m) => m.cpuUsPerRequest)),
   };
 });
-const losses: number[] = [];
-for (let round = 0; round < rounds; round++) {
-  const plain = measurements.find((m) => m.round === round && m.arm === 'plain')!;
-  const agent = measurements.find((m) => m.round === round && m.arm === 'agent')!;
-  losses.push(((plain.requestsPerSecond - agent.requestsPerSecond) / plain.requestsPerSecond) * 100);
+/** Throughput loss of `arm` against plain, per round (paired), in %. */
+function lossesOf(arm: Arm): number[] {
+  const out: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const plain = measurements.find((m) => m.round === round && m.arm === 'plain')!;
+    const other = measurements.find((m) => m.round === round && m.arm === arm)!;
+    out.push(((plain.requestsPerSecond - other.requestsPerSecond) / plain.requestsPerSecond) * 100);
+  }
+  return out;
 }
+const medianOf = (values: readonly number[]) => [...values].sort((x, y) => x - y)[values.length >> 1]!;
+const losses = lossesOf('agent');
 const loss = meanAndStdError(losses);
-const lossMedian = [...losses].sort((x, y) => x - y)[losses.length >> 1]!;
+const lossMedian = medianOf(losses);
+const watchLosses = lossesOf('watch');
+const watchLoss = meanAndStdError(watchLosses);
+const watchLossMedian = medianOf(watchLosses);
 const pm = (s: { mean: number; stdError: number }, digits: number) => `${s.mean.toFixed(digits)} ± ${s.stdError.toFixed(digits)}`;
 
 process.stdout.write(`\nagent overhead on ${usePushServer ? 'the push server (POST /pub/<id>)' : 'fixtures/apps/http-clean.mjs (push server not built)'}; ${rounds} rounds × ${requests} requests per arm, concurrency ${concurrency}, node ${process.version}\n\n`);
 process.stdout.write(`${renderTable([
-  { title: 'server', cell: (r: (typeof arms)[number]) => r.arm === 'plain' ? 'without agent' : `with agent (GC stats: ${gcSource})`, left: true },
+  { title: 'server', cell: (r: (typeof armStats)[number]) => r.arm === 'plain' ? 'without agent' : r.arm === 'agent' ? `with agent (GC stats: ${gcSource})` : `--import leakcheck/watch (${gcSource})`, left: true },
   { title: 'req/s', cell: (r) => pm(r.rps, 0) },
   { title: 'p50 ms', cell: (r) => pm(r.p50, 3) },
   { title: 'p99 ms', cell: (r) => pm(r.p99, 3) },
+  { title: 'CPU µs/req', cell: (r) => pm(r.cpuUsPerRequest, 1) },
   { title: 'errors', cell: (r) => String(r.errors) },
-], arms)}\n\n`);
+], armStats)}\n\n`);
 process.stdout.write(`throughput loss with the agent (paired by round): mean ${pm(loss, 2)} %, median ${lossMedian.toFixed(2)} %  (target < 3 %)\n`);
-const plainMean = arms[0]!.rps.mean;
-const agentMean = arms[1]!.rps.mean;
+const plainMean = armStats[0]!.rps.mean;
+const agentMean = armStats[1]!.rps.mean;
+const watchMean = armStats[2]!.rps.mean;
 process.stdout.write(`loss of mean throughput: ${(((plainMean - agentMean) / plainMean) * 100).toFixed(2)} %\n`);
+process.stdout.write(`throughput loss with --import leakcheck/watch (paired by round): mean ${pm(watchLoss, 2)} %, median ${watchLossMedian.toFixed(2)} %; `
+  + `ratio of mean throughput ${(watchMean / plainMean).toFixed(4)}; CPU per request ${(armStats[2]!.cpuUsPerRequest.mean / armStats[0]!.cpuUsPerRequest.mean).toFixed(4)}× plain  (target < 1 %)\n`);
+process.stdout.write(`the watcher logged ${watchCounts.stats} stats, ${watchCounts.leak} leak events and ${watchCounts.snapshot} snapshots\n`);
 process.stdout.write(`the agent sent ${agentSamples} memory samples during the bench (it was live, sampling every 250 ms)\n`);
+/**
+ * CPU µs per full GC with a watcher attached minus without, in blocks that alternate so drift
+ * cancels. A turn of the event loop after each GC lets the stats arrive (memwatch and the
+ * PerformanceObserver both deliver asynchronously) in both arms alike.
+ */
+async function watcherCostPerGc(blocks: number, gcsPerBlock: number): Promise<{ withUs: number[]; withoutUs: number[]; statsEvents: number; heapObjects: number }> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const ballast = Array.from({ length: 20_000 }, (_, i) => ({ i, text: `item ${i}` }));
+  const withUs: number[] = [];
+  const withoutUs: number[] = [];
+  let statsEvents = 0;
+  for (let block = 0; block < 2 * blocks; block++) {
+    const attached = block % 2 === (Math.floor(block / 2) % 2);
+    const watcher = attached ? watchMemory({ memwatch: process.env['MEMWATCH'] !== '0' }) : undefined;
+    watcher?.on('stats', () => statsEvents++);
+    const start = process.cpuUsage();
+    for (let k = 0; k < gcsPerBlock; k++) {
+      gc();
+      await nextTurn();
+    }
+    const used = process.cpuUsage(start);
+    watcher?.stop();
+    (attached ? withUs : withoutUs).push((used.user + used.system) / gcsPerBlock);
+  }
+  return { withUs, withoutUs, statsEvents, heapObjects: ballast.length };
+}
+
+const gcBlocks = Number(process.env['GC_BLOCKS'] ?? 20);
+const gcCost = await watcherCostPerGc(gcBlocks, 50);
+const gcWith = meanAndStdError(gcCost.withUs);
+const gcWithout = meanAndStdError(gcCost.withoutUs);
+const gcDiffs = gcCost.withUs.map((w, k) => w - gcCost.withoutUs[k]!);
+const gcDiff = meanAndStdError(gcDiffs);
+process.stdout.write(`watcher cost per full GC (${gcBlocks} block pairs × 50 forced GCs of a heap with ${gcCost.heapObjects} small objects, ${gcCost.statsEvents} stats events): `
+  + `${pm(gcWith, 0)} µs CPU with, ${pm(gcWithout, 0)} µs without, difference ${pm(gcDiff, 1)} µs (median ${medianOf(gcDiffs).toFixed(1)})\n`);
+
+/** The leak rule alone on a full 30-GC window: its share of the per-GC cost, free of GC noise. */
+function trendRuleCostUs(pushes: number): number {
+  const rule = new TrendRule({ minGrowthBytes: Number.MAX_SAFE_INTEGER });
+  const start = process.cpuUsage();
+  for (let k = 0; k < pushes; k++) rule.push({ timeMs: k * 1000, usedHeapBytes: 50e6 + (k % 7) * 1e5, forced: false });
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / pushes;
+}
+const ruleUs = trendRuleCostUs(20_000);
+process.stdout.write(`the trend rule alone: ${ruleUs.toFixed(1)} µs CPU per full GC (window of 30)\n`);
+
 const file = writeResults('agent', {
   node: process.version, target: usePushServer ? 'push-server' : 'http-clean', gcSource, rounds, requests, concurrency,
-  arms, lossPercent: { ...loss, median: lossMedian }, agentSamples, measurements,
+  arms: armStats, lossPercent: { ...loss, median: lossMedian }, watchLossPercent: { ...watchLoss, median: watchLossMedian }, watchCounts,
+  trendRuleCostUs: ruleUs,
+  watcherCostPerGcUs: { with: gcWith, without: gcWithout, difference: { ...gcDiff, median: medianOf(gcDiffs) }, statsEvents: gcCost.statsEvents }, agentSamples, measurements,
 });
 process.stdout.write(`results: ${file}\n`);

@@ -49,8 +49,18 @@ const rules = {
   'src/errors.ts': { internal: [], packages: [] },
   'src/progress.ts': { internal: [], packages: [] },
   'src/version.ts': { internal: [], packages: [] },
+  'src/byte-size.ts': { internal: [], packages: [] },
+  // leakcheck/watch runs inside the user's process, like the agent: GC stats from the agent's
+  // sources, the rules from stats, the memory check from live; the engine only when a heap diff asks.
+  'src/watch': {
+    internal: [
+      'src/watch/', 'src/agent/gc-stats.ts', 'src/agent/protocol.ts', 'src/stats/index.ts', 'src/snapshot/index.ts',
+      'src/live/memory-fit.ts', 'src/live/own-memory.ts', 'src/byte-size.ts',
+    ],
+    packages: [],
+  },
   cli: {
-    internal: ['cli/', 'src/index.ts', 'src/errors.ts', 'src/progress.ts', /^src\/[a-z-]+\/index\.ts$/],
+    internal: ['cli/', 'src/index.ts', 'src/errors.ts', 'src/progress.ts', 'src/byte-size.ts', /^src\/[a-z-]+\/index\.ts$/],
     packages: ['yargs', 'yargs/helpers', 'cli-progress'],
   },
 };

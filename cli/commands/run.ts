@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { parseByteSize as parseSize } from '../../src/byte-size.js';
 import { ErrorCode, LeakcheckError } from '../../src/errors.js';
 import { createStyle, formatBytes, formatCount, formatDurationMs, renderRunText, runReportToJson, runSuite, type Outcome, type RunReport } from '../../src/report/index.js';
 import {
@@ -16,13 +17,9 @@ export function exitCodeForOutcome(outcome: Outcome): number {
 
 /** "512KiB", "1.5 MB", "2m", "1048576" → bytes. Binary and decimal suffixes are both accepted. */
 export function parseByteSize(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(i?b?)\s*$/i.exec(text);
-  if (!match) throw new LeakcheckError(ErrorCode.USAGE, `--min-growth: not a size: "${text}" (e.g. 512KiB, 2MB, 1048576)`);
-  const unit = match[2]!.toLowerCase();
-  const binary = match[3]!.toLowerCase().startsWith('i') || match[3] === '';
-  const base = binary ? 1024 : 1000;
-  const power = unit === 'k' ? 1 : unit === 'm' ? 2 : unit === 'g' ? 3 : 0;
-  return Math.round(Number(match[1]) * base ** power);
+  const bytes = parseSize(text);
+  if (bytes === undefined) throw new LeakcheckError(ErrorCode.USAGE, `--min-growth: not a size: "${text}" (e.g. 512KiB, 2MB, 1048576)`);
+  return bytes;
 }
 
 const builder = (yargs: Argv) => yargs

@@ -38,7 +38,7 @@ interface RawHeapDiff {
 /** The slice of @airbnb/node-memwatch the agent uses (the package ships no types). */
 export interface Memwatch {
   on(event: 'stats', listener: (stats: RawMemwatchStats) => void): void;
-  removeAllListeners(event: 'stats'): void;
+  removeListener(event: 'stats', listener: (stats: RawMemwatchStats) => void): void;
   gc(): void;
   HeapDiff: new () => { end(): RawHeapDiff };
 }
@@ -89,8 +89,10 @@ export function startGcStats(
   memwatch: Memwatch | undefined, onSample: (sample: GcSample) => void, isOwn: (timeUs: number) => boolean,
 ): { source: GcSource; stop(): void } {
   if (memwatch) {
-    memwatch.on('stats', (raw) => onSample(toGcSample(raw, isOwn(raw.gc_ts))));
-    return { source: 'memwatch', stop: () => memwatch.removeAllListeners('stats') };
+    // The addon is one emitter per process: remove only this listener, another watcher may share it.
+    const listener = (raw: RawMemwatchStats): void => onSample(toGcSample(raw, isOwn(raw.gc_ts)));
+    memwatch.on('stats', listener);
+    return { source: 'memwatch', stop: () => memwatch.removeListener('stats', listener) };
   }
   const profiler = new GcProfilerSource(onSample, isOwn);
   profiler.start();

@@ -71,14 +71,16 @@ export function trendTest(input: readonly TrendPoint[], options: TrendOptions = 
 }
 
 export function theilSenSlope(points: readonly TrendPoint[]): number {
-  const slopes: number[] = [];
-  for (let i = 0; i < points.length; i++) {
-    for (let j = i + 1; j < points.length; j++) {
+  const n = points.length;
+  const slopes = new Float64Array((n * (n - 1)) / 2);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
       const dx = points[j]!.x - points[i]!.x;
-      if (dx !== 0) slopes.push((points[j]!.y - points[i]!.y) / dx);
+      if (dx !== 0) slopes[count++] = (points[j]!.y - points[i]!.y) / dx;
     }
   }
-  return slopes.length === 0 ? 0 : median(slopes);
+  return count === 0 ? 0 : median(slopes.subarray(0, count));
 }
 
 /** Mann–Kendall S with the tie-corrected variance (Kendall 1975) and a continuity correction. */
@@ -98,9 +100,11 @@ export function mannKendall(values: readonly number[]): { s: number; z: number; 
   return { s, z, pValue: 1 - normalCdf(z) };
 }
 
-export function median(values: readonly number[]): number {
+export function median(values: ArrayLike<number>): number {
   if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
+  // A typed array sorts numerically without a comparator call per comparison: the trend rule runs
+  // this on 435 slopes after every full GC, and the comparator sort was most of its time.
+  const sorted = Float64Array.from(values).sort();
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
