@@ -158,17 +158,17 @@ async function digestInputs(inputs: readonly AnalysisInput[], label: (k: number)
       digests.push(digestSnapshot(snapshot, { toolVersion: toolVersion(), fileBytes: await stat(input).then((info) => info.size, () => 0) }));
     }
   }
-  checkDistinctDigests(digests);
+  checkDistinctDigests(digests, inputs.map((input, k) => (typeof input === 'string' ? input : digests[k]!.source.path)));
   return { digests, fromDigest };
 }
 
-/** Two digests with the same content (where the file was and who wrote it aside) are of one heap. */
-function checkDistinctDigests(digests: readonly HeapDigest[]): void {
+/** Two digests with the same content (where the file was and who wrote it aside) are of one heap. `names`: the inputs as given. */
+function checkDistinctDigests(digests: readonly HeapDigest[], names: readonly string[]): void {
   const content = digests.map((digest) => JSON.stringify({ ...digest, toolVersion: '', source: { ...digest.source, path: '', fileBytes: 0 } }));
   for (let k = 1; k < content.length; k++) {
     const same = content.indexOf(content[k]!);
     if (same < k) {
-      throw new LeakcheckError(ErrorCode.SNAPSHOTS_INCOMPARABLE, `holds the same heap as ${digests[same]!.source.path}; a diff compares snapshots taken one after another, not one with itself`, { file: digests[k]!.source.path });
+      throw new LeakcheckError(ErrorCode.SNAPSHOTS_INCOMPARABLE, `holds the same heap as ${names[same]}; a diff compares snapshots taken one after another, not one with itself`, { file: names[k]! });
     }
   }
 }

@@ -77,6 +77,8 @@ export function digestSnapshot(snapshot: Snapshot, options: DigestOptions): Heap
 interface Group<Row> {
   readonly ref: GroupRef;
   readonly members: readonly number[];
+  /** Objects the group holds besides its members (a listener list's array or head record), as the detector claims them. */
+  readonly holds?: readonly number[];
   readonly row: Row;
 }
 
@@ -118,6 +120,7 @@ class Containment {
     const groupOf = new Int32Array(count).fill(-1);
     groups.forEach((group, index) => {
       for (const member of group.members) if (groupOf[member] === -1) groupOf[member] = index;
+      for (const held of group.holds ?? []) if (groupOf[held] === -1) groupOf[held] = index;
     });
     // Top-down over the dominator tree (explicit stack: the tree can be deeper than the call stack).
     const memberAbove = new Int32Array(count).fill(-1);
@@ -165,9 +168,18 @@ class Containment {
 
   #countByClass(): Map<number, Map<number, { count: number; shallowBytes: number }>> {
     const byClass = new Map<number, Map<number, { count: number; shallowBytes: number }>>();
-    const { selfSizes, nodeCount } = this.#snapshot.graph;
+    const snapshot = this.#snapshot;
+    const { selfSizes, nodeCount, edgeTypes } = snapshot.graph;
+    const weak = snapshot.graph.edgeType.weak;
+    const { firstRetainer, retainerEdges, retainerOwners } = snapshot.retainers;
+    const heldBy = (ordinal: number): number => (this.#groupOf[ordinal]! >= 0 ? ordinal : this.#memberAbove[ordinal]!);
     for (let ordinal = 0; ordinal < nodeCount; ordinal++) {
-      const holder = this.#groupOf[ordinal]! >= 0 ? ordinal : this.#memberAbove[ordinal]!;
+      let holder = heldBy(ordinal);
+      // Shared members are not dominated but still the group's (class-growth.ts, heldByExplained):
+      // a leaking dictionary's keys are also in V8's string table. Any retainer held by a group will do.
+      for (let slot = firstRetainer[ordinal]!; holder < 0 && slot < firstRetainer[ordinal + 1]!; slot++) {
+        if (edgeTypes[retainerEdges[slot]!] !== weak) holder = heldBy(retainerOwners[slot]!);
+      }
       if (holder < 0) continue;
       const index = this.#groupOf[holder]!;
       const classId = this.#classIds[ordinal]!;
@@ -239,7 +251,7 @@ function collectionGroups(
 function listenerGroups(
   snapshot: Snapshot, locator: SourceLocator, entryKeys: MapEntryKeys, minCount: number,
 ): Group<Omit<DigestListenerGroup, 'insideOf'>>[] {
-  const groups = new Map<string, { row: Omit<DigestListenerGroup, 'count' | 'retainedBytes' | 'insideOf'>; members: number[] }>();
+  const groups = new Map<string, { row: Omit<DigestListenerGroup, 'count' | 'retainedBytes' | 'insideOf'>; members: number[]; holds: Set<number> }>();
   for (const { emitter, list } of everyListenerList(snapshot)) {
     const found = holderPath(snapshot, emitter, entryKeys);
     const emitterHolder = found ? acrossProcesses(found) : null;
@@ -253,17 +265,19 @@ function listenerGroups(
       };
       const key = listenerKey(row);
       let group = groups.get(key);
-      if (!group) groups.set(key, (group = { row, members: [] }));
+      if (!group) groups.set(key, (group = { row, members: [], holds: new Set() }));
       group.members.push(listener);
+      group.holds.add(list.holder);
     }
   }
   return [...groups.values()]
     .filter((group) => group.members.length >= minCount)
     .sort((a, b) => b.members.length - a.members.length)
     .slice(0, MAX_ROWS)
-    .map(({ row, members }) => ({
+    .map(({ row, members, holds }) => ({
       ref: { kind: 'listeners', key: listenerKey(row) },
       members,
+      holds: [...holds],
       row: { ...row, count: members.length, retainedBytes: clusterRetainedSize(snapshot, members) },
     }));
 }

@@ -91,10 +91,18 @@ export function compareDigests(
     }
   }
   // A group held by another group that grew too is a part of that one's growth (the arrays of a
-  // growing Map's entries, the closures that are a growing listener list): reported once, as the outer one.
-  const candidateKeys = new Set(candidates.map(({ ref }) => refKey(ref)));
-  const kept = candidates.filter(({ insideOf }) => insideOf === null || !candidateKeys.has(refKey(insideOf)));
-  const findings = kept.map(({ finding }) => finding);
+  // growing Map's entries, the array of a growing listener list): reported once. In detector
+  // order, then largest first, as the detectors claim: a group is absorbed only by one decided
+  // before it, so two groups that hold each other (a chain of closures and objects) keep one.
+  const order: readonly string[] = ['duplicate-listeners', 'retained-closures', 'growing-collections'];
+  candidates.sort((a, b) => order.indexOf(a.finding.kind) - order.indexOf(b.finding.kind) || b.finding.retainedSize - a.finding.retainedSize);
+  const decided = new Set<string>();
+  const findings: Finding[] = [];
+  for (const { finding, ref, insideOf } of candidates) {
+    if (insideOf === null || !decided.has(refKey(insideOf))) findings.push(finding);
+    decided.add(refKey(ref));
+  }
+  const candidateKeys = decided;
   const classGrowth = compareClassTables(digests);
   // Every group that grew is a reported one or a part of one: their objects are accounted for.
   if (run('class-growth')) findings.push(...classFindings(digests, classGrowth, candidateKeys, thresholdsFor));
