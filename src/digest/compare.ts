@@ -28,68 +28,44 @@ export function compareDigests(
   digests: readonly HeapDigest[], requested: readonly DetectorId[], thresholdsFor: (id: DetectorId) => Thresholds,
 ): CrossProcessComparison {
   const detectors = requested.filter((id) => CROSS_PROCESS_DETECTORS.includes(id));
-  const run = (id: DetectorId): boolean => detectors.includes(id);
-  const candidates: { finding: Finding; ref: GroupRef; insideOf: GroupRef | null }[] = [];
-  if (run('duplicate-listeners')) {
-    for (const series of matchGroups(digests.map((d) => d.listeners), listenerKey, (row) => row.count)) {
-      const finding = judged('duplicate-listeners', series.counts, series.bytes, thresholdsFor);
-      if (!finding) continue;
-      const row = series.last;
-      candidates.push({
-        ref: { kind: 'listeners', key: series.key },
-        insideOf: row.insideOf,
-        finding: {
-          kind: 'duplicate-listeners', ...finding,
-          subject: { emitter: row.emitterClass, emitterId: row.exampleEmitterId, event: row.event },
-          location: row.location,
-          retainerPath: null,
-          evidence: {
-            unit: 'listeners', counts: series.counts, bytes: series.bytes, survivingCount: null,
-            groups: [{ location: row.location, count: row.count, ...(row.wrapper ? { wrapper: row.wrapper } : {}) }],
-          },
-        },
-      });
+  const candidates: Candidate[] = [];
+  // Each detector's groups, matched across the digests and judged; `describe` adds what the finding is about.
+  const collect = <Row extends { readonly retainedBytes: number; readonly insideOf: GroupRef | null }>(
+    id: DetectorId, kind: GroupRef['kind'], rows: readonly (readonly Row[])[], keyOf: (row: Row) => string, sizeOf: (row: Row) => number,
+    describe: (row: Row, series: Series<Row>) => FindingFacts,
+  ): void => {
+    if (!detectors.includes(id)) return;
+    for (const series of matchGroups(rows, keyOf, sizeOf)) {
+      const verdict = judged(id, series.counts, series.bytes, thresholdsFor);
+      if (!verdict) continue;
+      const finding = { ...describe(series.last, series), ...verdict, retainerPath: null } as Finding;
+      candidates.push({ ref: { kind, key: series.key }, insideOf: series.last.insideOf, finding });
     }
-  }
-  if (run('retained-closures')) {
-    for (const series of matchGroups(digests.map((d) => d.closures), closureKey, (row) => row.count)) {
-      const finding = judged('retained-closures', series.counts, series.bytes, thresholdsFor);
-      if (!finding) continue;
-      const row = series.last;
-      candidates.push({
-        ref: { kind: 'closures', key: series.key },
-        insideOf: row.insideOf,
-        finding: {
-          kind: 'retained-closures', ...finding,
-          subject: { functionName: row.functionName, ...(row.wrapper ? { wrapper: row.wrapper } : {}) },
-          location: row.location,
-          retainerPath: null,
-          evidence: { unit: 'closures', counts: series.counts, bytes: series.bytes, survivingCount: null },
-        },
-      });
-    }
-  }
-  if (run('growing-collections')) {
-    for (const series of matchGroups(digests.map((d) => d.collections), collectionKey, (row) => row.size)) {
-      const finding = judged('growing-collections', series.counts, series.bytes, thresholdsFor);
-      if (!finding) continue;
-      const row = series.last;
-      candidates.push({
-        ref: { kind: 'collections', key: series.key },
-        insideOf: row.insideOf,
-        finding: {
-          kind: 'growing-collections', ...finding,
-          subject: { collection: row.kind, nodeId: row.exampleId, holder: row.holder },
-          location: row.location,
-          retainerPath: null,
-          evidence: {
-            unit: row.kind === 'Array' ? 'elements' : row.kind === 'Object' ? 'properties' : 'entries',
-            counts: series.counts, bytes: series.bytes, survivingCount: null,
-          },
-        },
-      });
-    }
-  }
+  };
+  collect('duplicate-listeners', 'listeners', digests.map((d) => d.listeners), listenerKey, (row) => row.count, (row, series) => ({
+    kind: 'duplicate-listeners',
+    subject: { emitter: row.emitterClass, emitterId: row.exampleEmitterId, event: row.event },
+    location: row.location,
+    evidence: {
+      unit: 'listeners', counts: series.counts, bytes: series.bytes, survivingCount: null,
+      groups: [{ location: row.location, count: row.count, ...(row.wrapper ? { wrapper: row.wrapper } : {}) }],
+    },
+  }));
+  collect('retained-closures', 'closures', digests.map((d) => d.closures), closureKey, (row) => row.count, (row, series) => ({
+    kind: 'retained-closures',
+    subject: { functionName: row.functionName, ...(row.wrapper ? { wrapper: row.wrapper } : {}) },
+    location: row.location,
+    evidence: { unit: 'closures', counts: series.counts, bytes: series.bytes, survivingCount: null },
+  }));
+  collect('growing-collections', 'collections', digests.map((d) => d.collections), collectionKey, (row) => row.size, (row, series) => ({
+    kind: 'growing-collections',
+    subject: { collection: row.kind, nodeId: row.exampleId, holder: row.holder },
+    location: row.location,
+    evidence: {
+      unit: row.kind === 'Array' ? 'elements' : row.kind === 'Object' ? 'properties' : 'entries',
+      counts: series.counts, bytes: series.bytes, survivingCount: null,
+    },
+  }));
   // A group held by another group that grew too is a part of that one's growth (the arrays of a
   // growing Map's entries, the array of a growing listener list): reported once. In detector
   // order, then largest first, as the detectors claim: a group is absorbed only by one decided
@@ -105,7 +81,7 @@ export function compareDigests(
   const candidateKeys = decided;
   const classGrowth = compareClassTables(digests);
   // Every group that grew is a reported one or a part of one: their objects are accounted for.
-  if (run('class-growth')) findings.push(...classFindings(digests, classGrowth, candidateKeys, thresholdsFor));
+  if (detectors.includes('class-growth')) findings.push(...classFindings(digests, classGrowth, candidateKeys, thresholdsFor));
   return { findings, classGrowth, detectors, warning: crossProcessWarning(digests, requested.filter((id) => !detectors.includes(id))) };
 }
 
@@ -149,6 +125,16 @@ function classFindings(
     });
   }
   return findings;
+}
+
+/** What a finding is about (kind, subject, location, evidence): the verdict and the (absent) path are added by compareDigests. */
+type FindingFacts = { [K in Finding['kind']]: Pick<Extract<Finding, { kind: K }>, 'kind' | 'subject' | 'location' | 'evidence'> }[Finding['kind']];
+
+interface Candidate {
+  readonly finding: Finding;
+  readonly ref: GroupRef;
+  /** The group that holds this one in the last digest. */
+  readonly insideOf: GroupRef | null;
 }
 
 interface Series<Row> {
