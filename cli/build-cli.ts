@@ -2,6 +2,7 @@ import yargs, { type Argv, type CommandModule } from 'yargs';
 import { ErrorCode, LeakcheckError } from '../src/errors.js';
 import { toolVersion } from '../src/index.js';
 import { diffCommand } from './commands/diff.js';
+import { digestCommand } from './commands/digest.js';
 import { inspectCommand } from './commands/inspect.js';
 import { loadCommand } from './commands/load.js';
 import { reportCommand } from './commands/report.js';
@@ -16,7 +17,7 @@ import { watchCommand } from './commands/watch.js';
 // Each command module types its own arguments; the list only needs them to be commands.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const commands: CommandModule<any, any>[] = [
-  runCommand, reportCommand, inspectCommand, diffCommand, loadCommand, snapshotCommand, watchCommand,
+  runCommand, reportCommand, inspectCommand, diffCommand, digestCommand, loadCommand, snapshotCommand, watchCommand,
 ];
 
 export function buildCli(argv: string[]): Argv {

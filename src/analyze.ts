@@ -2,10 +2,14 @@ import {
   ANALYSIS_SCHEMA_VERSION, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, DETECTOR_IDS, DETECTORS, DetectorContext,
   type AnalysisResult, type DetectorId, type Finding, type Thresholds,
 } from './detectors/index.js';
-import { compareClasses, diffSnapshots, loadSnapshotsForDiff, type ComparedSnapshot } from './diff/index.js';
+import { checkDistinctFiles, compareClasses, diffSnapshots, loadSnapshotsForDiff, type ComparedSnapshot } from './diff/index.js';
+import { compareDigests, digestSnapshot, isDigestFile, readDigest, type HeapDigest } from './digest/index.js';
+import { stat } from 'node:fs/promises';
+import type { ClassGrowthRow } from './diff/index.js';
 import { ErrorCode, LeakcheckError } from './errors.js';
 import { noProgress, type Progress } from './progress.js';
-import { loadSnapshot, loadSnapshotIds, type Snapshot } from './snapshot/index.js';
+import { checkSnapshotReadable, loadSnapshot, loadSnapshotIds, Snapshot } from './snapshot/index.js';
+import { toolVersion } from './version.js';
 
 export type { AnalysisResult, AnalysisVerdict, SnapshotSummary } from './detectors/index.js';
 export { DETECTOR_IDS } from './detectors/index.js';
@@ -22,14 +26,22 @@ export interface AnalyzeOptions {
   maxClassRows?: number;
   /** Findings of severity 'suspect' kept (default 20); leaks are never cut. */
   maxSuspects?: number;
+  /**
+   * Compare snapshots of different processes (method 'cross-process', src/digest/compare.ts).
+   * Implied when any input is a digest; never switched on silently for snapshots.
+   */
+  crossProcess?: boolean;
 }
+
+/** An input of a diff: a path (snapshot or digest, told apart by content), a loaded Snapshot, or a HeapDigest. */
+export type AnalysisInput = string | Snapshot | HeapDigest;
 
 /**
  * The whole pipeline behind `leakcheck diff`: load → match ids → detectors → verdict.
  * `inputs` are 2 or 3 snapshots of one process, oldest first: paths (loaded here, the earlier ones
  * in a worker thread while this thread loads the last) or already-loaded Snapshots (reused as they are). Throws LeakcheckError on bad input.
  */
-export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], options: AnalyzeOptions = {}): Promise<AnalysisResult> {
+export async function analyzeSnapshots(inputs: readonly AnalysisInput[], options: AnalyzeOptions = {}): Promise<AnalysisResult> {
   if (inputs.length !== 2 && inputs.length !== 3) {
     throw new LeakcheckError(ErrorCode.USAGE, `analyze needs 2 or 3 snapshots (base, target[, final]); got ${inputs.length}`);
   }
@@ -46,14 +58,37 @@ export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], o
   }
 
   const label = (k: number): Progress => (event) => onProgress({ ...event, phase: `snapshot ${k + 1}/${inputs.length}: ${event.phase}` });
+  const ranking = { maxSuspects: options.maxSuspects ?? 20, maxClassRows: options.maxClassRows ?? 30 };
+  if (options.crossProcess === true || await anyDigest(inputs)) {
+    const { digests, fromDigest } = await digestInputs(inputs, label);
+    const compared = compareDigests(digests, selected.map((detector) => detector.id), (id) => detectorThresholds[id] ?? thresholds);
+    return {
+      schemaVersion: ANALYSIS_SCHEMA_VERSION,
+      snapshots: digests.map((digest, k) => ({
+        path: typeof inputs[k] === 'string' ? inputs[k] as string : digest.source.path,
+        nodeCount: digest.source.nodeCount, edgeCount: digest.source.edgeCount, totalBytes: digest.source.totalBytes,
+        ...(fromDigest[k] ? { input: 'digest' as const } : {}),
+      })),
+      method: 'cross-process',
+      thresholds,
+      detectorThresholds,
+      detectors: compared.detectors,
+      ...rankedResult(compared.findings, compared.classGrowth, ranking),
+      newInTarget: null,
+      survivingCount: null,
+      warnings: [compared.warning],
+    };
+  }
+  // No input is a digest here (anyDigest above).
+  const snapshotInputs = inputs as readonly (string | Snapshot)[];
   let loaded: { earlier: ComparedSnapshot[]; last: Snapshot };
-  if (inputs.every((input): input is string => typeof input === 'string')) {
-    loaded = await loadSnapshotsForDiff(inputs, (k, event) => label(k)(event));
+  if (snapshotInputs.every((input): input is string => typeof input === 'string')) {
+    loaded = await loadSnapshotsForDiff(snapshotInputs, (k, event) => label(k)(event));
   } else {
     const earlier: ComparedSnapshot[] = [];
-    for (const [k, input] of inputs.slice(0, -1).entries()) earlier.push(typeof input === 'string' ? await loadSnapshotIds(input, { onProgress: label(k) }) : input);
-    const lastInput = inputs[inputs.length - 1]!;
-    loaded = { earlier, last: typeof lastInput === 'string' ? await loadSnapshot(lastInput, { onProgress: label(inputs.length - 1) }) : lastInput };
+    for (const [k, input] of snapshotInputs.slice(0, -1).entries()) earlier.push(typeof input === 'string' ? await loadSnapshotIds(input, { onProgress: label(k) }) : input);
+    const lastInput = snapshotInputs[snapshotInputs.length - 1]!;
+    loaded = { earlier, last: typeof lastInput === 'string' ? await loadSnapshot(lastInput, { onProgress: label(snapshotInputs.length - 1) }) : lastInput };
   }
 
   onProgress({ phase: 'diff', done: 0, total: 1 });
@@ -66,11 +101,6 @@ export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], o
   }
   onProgress({ phase: 'diff', done: 1, total: 1 });
 
-  const ranked = rankFindings(findings, options.maxSuspects ?? 20);
-  const leaks = ranked.filter((finding) => finding.severity === 'leak');
-  const classGrowth = compareClasses(diff)
-    .filter((row) => row.countDelta > 0 || row.shallowDelta > 0)
-    .slice(0, options.maxClassRows ?? 30);
   return {
     schemaVersion: ANALYSIS_SCHEMA_VERSION,
     snapshots: diff.snapshots.map((snapshot) => summarize(snapshot)),
@@ -78,13 +108,69 @@ export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], o
     thresholds,
     detectorThresholds,
     detectors: selected.map((detector) => detector.id),
-    findings: ranked,
-    classGrowth,
+    ...rankedResult(findings, compareClasses(diff), ranking),
     newInTarget: { count: diff.baseToTarget.addedCount, freedSinceBase: diff.baseToTarget.removedCount },
     survivingCount: diff.candidateCount,
     warnings: [...diff.warnings],
+  };
+}
+
+/** Findings ranked and capped, the class rows that grew, and the verdict they make: the same for every method. */
+function rankedResult(
+  findings: readonly Finding[], classRows: readonly ClassGrowthRow[], ranking: { maxSuspects: number; maxClassRows: number },
+): Pick<AnalysisResult, 'findings' | 'classGrowth' | 'verdict'> {
+  const ranked = rankFindings(findings, ranking.maxSuspects);
+  const leaks = ranked.filter((finding) => finding.severity === 'leak');
+  return {
+    findings: ranked,
+    classGrowth: classRows.filter((row) => row.countDelta > 0 || row.shallowDelta > 0).slice(0, ranking.maxClassRows),
     verdict: { leak: leaks.length > 0, leakCount: leaks.length, suspectCount: ranked.length - leaks.length },
   };
+}
+
+function isDigestInput(input: AnalysisInput): input is HeapDigest {
+  return typeof input === 'object' && !(input instanceof Snapshot);
+}
+
+async function anyDigest(inputs: readonly AnalysisInput[]): Promise<boolean> {
+  for (const input of inputs) if (isDigestInput(input) || (typeof input === 'string' && await isDigestFile(input))) return true;
+  return false;
+}
+
+/**
+ * Every input as a digest, oldest first: digests read (and validated), snapshots loaded one at a
+ * time and digested, so memory holds one snapshot at most. The same file twice, or two digests of
+ * one heap, would compare a heap with itself and read as clean: refused as in any diff.
+ */
+async function digestInputs(inputs: readonly AnalysisInput[], label: (k: number) => Progress): Promise<{ digests: HeapDigest[]; fromDigest: boolean[] }> {
+  const paths = inputs.filter((input): input is string => typeof input === 'string');
+  for (const path of paths) if (!await isDigestFile(path)) await checkSnapshotReadable(path);
+  await checkDistinctFiles(paths);
+  const digests: HeapDigest[] = [];
+  const fromDigest: boolean[] = [];
+  for (const [k, input] of inputs.entries()) {
+    fromDigest.push(isDigestInput(input) || (typeof input === 'string' && await isDigestFile(input)));
+    if (isDigestInput(input)) digests.push(input);
+    else if (input instanceof Snapshot) digests.push(digestSnapshot(input, { toolVersion: toolVersion(), fileBytes: 0 }));
+    else if (fromDigest[k]) digests.push(await readDigest(input));
+    else {
+      const snapshot = await loadSnapshot(input, { onProgress: label(k) });
+      digests.push(digestSnapshot(snapshot, { toolVersion: toolVersion(), fileBytes: await stat(input).then((info) => info.size, () => 0) }));
+    }
+  }
+  checkDistinctDigests(digests, inputs.map((input, k) => (typeof input === 'string' ? input : digests[k]!.source.path)));
+  return { digests, fromDigest };
+}
+
+/** Two digests with the same content (where the file was and who wrote it aside) are of one heap. `names`: the inputs as given. */
+function checkDistinctDigests(digests: readonly HeapDigest[], names: readonly string[]): void {
+  const content = digests.map((digest) => JSON.stringify({ ...digest, toolVersion: '', source: { ...digest.source, path: '', fileBytes: 0 } }));
+  for (let k = 1; k < content.length; k++) {
+    const same = content.indexOf(content[k]!);
+    if (same < k) {
+      throw new LeakcheckError(ErrorCode.SNAPSHOTS_INCOMPARABLE, `holds the same heap as ${names[same]}; a diff compares snapshots taken one after another, not one with itself`, { file: names[k]! });
+    }
+  }
 }
 
 function selectDetectors(ids: readonly DetectorId[] | undefined): typeof DETECTORS {

@@ -17,6 +17,8 @@ export const ErrorCode = {
   USAGE: 'ERR_USAGE',
   /** A config file (leakcheck.config.json, phases.json) that is not valid. */
   CONFIG_INVALID: 'ERR_CONFIG_INVALID',
+  /** A file that claims to be a digest but is truncated, damaged, of another schema version or of another shape. */
+  DIGEST_INVALID: 'ERR_DIGEST_INVALID',
   /** Snapshots that cannot be compared (different processes, wrong order). */
   SNAPSHOTS_INCOMPARABLE: 'ERR_SNAPSHOTS_INCOMPARABLE',
   /** The target command could not be started, or exited before it was ready. */

@@ -11,7 +11,13 @@ export {
   inspectSnapshot, type InspectReport, type InspectNode, type InspectNodeDetail, type InspectPathStep, type InspectOptions,
 } from './snapshot/index.js';
 export {
-  analyzeSnapshots, DETECTOR_IDS, type AnalyzeOptions, type AnalysisResult, type SnapshotSummary, type AnalysisVerdict,
+  digestSnapshot, digestSnapshotFile, writeDigest, readDigest, isDigestFile, inspectDigest, validateDigest, compareDigests,
+  DIGEST_FORMAT, DIGEST_SCHEMA_VERSION, DEFAULT_MIN_COUNTS, CROSS_PROCESS_DETECTORS,
+  type HeapDigest, type DigestSource, type DigestMinCounts, type DigestClass, type DigestCollection, type DigestListenerGroup,
+  type DigestClosureGroup, type DigestDominator, type DigestOptions, type DigestWritten, type CrossProcessComparison,
+} from './digest/index.js';
+export {
+  analyzeSnapshots, DETECTOR_IDS, type AnalyzeOptions, type AnalysisInput, type AnalysisResult, type SnapshotSummary, type AnalysisVerdict,
 } from './analyze.js';
 export {
   DEFAULT_THRESHOLDS, DEFAULT_DETECTOR_THRESHOLDS, ANALYSIS_SCHEMA_VERSION,
@@ -19,7 +25,7 @@ export {
   type CapturedVariable, type LocationGroup, type HolderPath, type HolderStep, type PathStep, type RetainerPathData, type HandleKind,
   isDetectorId,
 } from './detectors/index.js';
-export { diffSnapshots, matchIds, type SnapshotDiff, type IdMatch, type ClassGrowthRow, type DiffWarning } from './diff/index.js';
+export { diffSnapshots, matchIds, type SnapshotDiff, type IdMatch, type ClassGrowthRow, type DiffWarning, type CrossProcessGap } from './diff/index.js';
 export {
   renderFindingsText, findingTitle, retainerPathText, retainerPathTokens, holderText, locationText, functionLocationText,
   diffWarningText, type FindingsTextOptions, type WordsOptions,

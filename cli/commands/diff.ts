@@ -15,7 +15,7 @@ const PROGRESS_BAR_MIN_BYTES = 50 * 1024 * 1024;
 
 const builder = (yargs: Argv) => yargs
   .usage('$0 diff <base> <target> [final]')
-  .positional('base', { type: 'string', demandOption: true, describe: 'Snapshot taken first (after warm-up); - reads standard input' })
+  .positional('base', { type: 'string', demandOption: true, describe: 'Snapshot (or digest) taken first (after warm-up); - reads standard input' })
   .positional('target', { type: 'string', demandOption: true, describe: 'Snapshot taken after a round of work' })
   .positional('final', { type: 'string', describe: 'Snapshot taken after another round (enables the three-snapshot method)' })
   .options({
@@ -27,6 +27,10 @@ const builder = (yargs: Argv) => yargs
       describe: 'Gate thresholds, e.g. bytes=1MiB,count=200 (default from config, else bytes=1MiB,count=200); repeatable, later keys win',
     },
     config: { type: 'string', coerce: lastText('config'), describe: `Config file (default: ./${DEFAULT_CONFIG_FILE} when present)` },
+    'cross-process': {
+      type: 'boolean', default: false,
+      describe: 'The inputs come from different processes (before/after a deploy, two pods): match groups by holder path, location and class, not by object id (implied by digests)',
+    },
     detector: {
       type: 'string', array: true, coerce: listOf('detector', DETECTOR_IDS),
       describe: `Run only this detector (repeatable, or comma-separated): ${DETECTOR_IDS.join(', ')}`,
@@ -35,6 +39,8 @@ const builder = (yargs: Argv) => yargs
   .example('$0 diff base.heapsnapshot target.heapsnapshot final.heapsnapshot', 'find leaks with the baseline/target/final method')
   .example('$0 diff base t f --html diff.html', 'the same findings as a page with a class chart')
   .example('$0 diff a.heapsnapshot b.heapsnapshot --json', 'class growth and new objects between two snapshots, as JSON')
+  .example('$0 diff --cross-process before-deploy.heapsnapshot after-deploy.heapsnapshot', 'compare snapshots of two different processes')
+  .example('$0 diff pod-a.digest.json.gz pod-b.digest.json.gz', 'digests are always compared across processes')
   .example('$0 diff base t f --fail-on bytes=5MiB,count=1000', 'fail only on bigger growth');
 
 type DiffArgs = Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>;
@@ -47,7 +53,7 @@ export function exitCodeForAnalysis(result: Pick<AnalysisResult, 'verdict'>): nu
 export const diffCommand: CommandModule<object, DiffArgs> = {
   // [more..] only catches a fourth snapshot, to name the problem (yargs would say "Unknown argument").
   command: 'diff <base> <target> [final] [more..]',
-  describe: 'Compare 2 or 3 snapshots of one process: growing listeners, closures, collections, handles, classes',
+  describe: 'Compare 2 or 3 snapshots (or digests) of one process, or of different ones with --cross-process: growing listeners, closures, collections, handles, classes',
   builder: builder as unknown as CommandModule<object, DiffArgs>['builder'],
   handler: async (args) => {
     const paths = [args.base, args.target, ...(args.final === undefined ? [] : [args.final])];
@@ -68,6 +74,7 @@ export const diffCommand: CommandModule<object, DiffArgs> = {
         // yargs' `choices` has checked every --detector value against DETECTOR_IDS.
         ...(args.detector ?? config.detectors ? { detectors: (args.detector as DetectorId[] | undefined) ?? config.detectors } : {}),
         onProgress: bar.onProgress,
+        crossProcess: args['cross-process'],
       });
     } catch (error) {
       bar.stop();

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { ErrorCode, LeakcheckError } from '../../src/errors.js';
-import { inspectSnapshot } from '../../src/index.js';
+import { inspectDigest, inspectSnapshot, isDigestFile } from '../../src/index.js';
 import { createStyle, renderInspectText } from '../../src/report/index.js';
 import { writeStdout } from '../output.js';
 import { EXIT_CLEAN } from '../exit-codes.js';
@@ -12,7 +12,7 @@ import { createProgressBar } from '../progress-bar.js';
 export const PROGRESS_BAR_MIN_BYTES = 50 * 1024 * 1024;
 
 const builder = (yargs: Argv) => yargs
-  .positional('file', { type: 'string', demandOption: true, describe: 'A V8 .heapsnapshot (Node or Chrome; gzip too); - reads standard input' })
+  .positional('file', { type: 'string', demandOption: true, describe: 'A V8 .heapsnapshot (Node or Chrome; gzip too) or a digest (leakcheck digest); - reads standard input' })
   .options({
     json: { type: 'boolean', default: false, describe: 'Print one JSON object instead of text' },
     top: { default: 20, coerce: lastWholeNumber('top'), describe: 'How many classes and dominators to list (a whole number)' },
@@ -34,7 +34,7 @@ export function parseNodeId(text: string): number {
 
 export const inspectCommand: CommandModule<object, InspectArgs> = {
   command: 'inspect <file>',
-  describe: 'Summarise one heap snapshot: classes and dominators by retained size, retainer paths',
+  describe: 'Summarise one heap snapshot or digest: classes and dominators by retained size, retainer paths',
   builder: builder as unknown as CommandModule<object, InspectArgs>['builder'],
   handler: async (args) => {
     const file = args.file;
@@ -43,7 +43,9 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
     const bar = createProgressBar(!args.json && size > PROGRESS_BAR_MIN_BYTES);
     let report;
     try {
-      report = await inspectSnapshot(file, { top: args.top, nodeId, onProgress: bar.onProgress });
+      report = await isDigestFile(file)
+        ? await inspectDigest(file, { top: args.top, nodeId })
+        : await inspectSnapshot(file, { top: args.top, nodeId, onProgress: bar.onProgress });
     } finally {
       bar.stop();
     }

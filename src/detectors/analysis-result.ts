@@ -13,8 +13,12 @@ export interface AnalysisResult {
   readonly schemaVersion: typeof ANALYSIS_SCHEMA_VERSION;
   /** The inputs, oldest first. */
   readonly snapshots: readonly SnapshotSummary[];
-  /** 'three-snapshot' (base/target/final method) or 'two-snapshot' (growth hints only). */
-  readonly method: 'three-snapshot' | 'two-snapshot';
+  /**
+   * 'three-snapshot' (base/target/final method), 'two-snapshot' (growth hints only), or
+   * 'cross-process': snapshots (or digests) of different processes, matched by holder path, source
+   * location and class instead of V8 ids; no survivor rule (the `cross-process` warning says what it cannot prove).
+   */
+  readonly method: 'three-snapshot' | 'two-snapshot' | 'cross-process';
   /** Thresholds in effect (after --fail-on and the config file). */
   readonly thresholds: Thresholds;
   /** Per-detector threshold overrides in effect. */
@@ -25,10 +29,10 @@ export interface AnalysisResult {
   readonly findings: readonly Finding[];
   /** Classes that grew, largest shallow growth first (at most `maxClassRows`). */
   readonly classGrowth: readonly ClassGrowthRow[];
-  /** Objects new in the target (not in the base), by count: the two-snapshot view. */
-  readonly newInTarget: { readonly count: number; readonly freedSinceBase: number };
-  /** Objects allocated between base and target and alive in final (two snapshots: new in target). */
-  readonly survivingCount: number;
+  /** Objects new in the target (not in the base), by count: the two-snapshot view. Null across processes (ids differ). */
+  readonly newInTarget: { readonly count: number; readonly freedSinceBase: number } | null;
+  /** Objects allocated between base and target and alive in final (two snapshots: new in target). Null across processes. */
+  readonly survivingCount: number | null;
   readonly warnings: readonly DiffWarning[];
   readonly verdict: AnalysisVerdict;
 }
@@ -40,6 +44,8 @@ export interface SnapshotSummary {
   readonly edgeCount: number;
   /** Sum of shallow sizes, bytes. */
   readonly totalBytes: number;
+  /** Set when the input was a digest (`leakcheck digest`) rather than a snapshot; the counts are the digested snapshot's. */
+  readonly input?: 'digest';
 }
 
 /** The snapshot diff's own verdict (a run's verdict is RunVerdict in report/run-verdict.ts). */

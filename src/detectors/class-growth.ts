@@ -133,7 +133,7 @@ function isUserVisible(snapshot: ComparedSnapshot, ordinal: number): boolean {
  * By class id: 1 when the class is user-visible. Every member of a class has the same node type
  * category and name, so the first member decides for all (one test per class, not per node).
  */
-function visibleClasses(snapshot: ComparedSnapshot): Uint8Array {
+export function visibleClasses(snapshot: ComparedSnapshot): Uint8Array {
   const graph = snapshot.graph;
   const { classIds, names } = snapshot.classIds;
   const decided = new Uint8Array(names.length);

@@ -170,30 +170,9 @@ export class DetectorContext {
     return false;
   }
 
-  /**
-   * Bytes a group of objects retains together: the retained sizes of members that no other member
-   * dominates (a member inside another member's subtree is already counted there).
-   */
+  /** Bytes a group of objects of the last snapshot retains together (see clusterRetainedSize). */
   clusterRetainedSize(members: ArrayLike<number>): number {
-    const { dominators, retainedSizes } = this.last;
-    const isMember = new Set<number>();
-    for (let i = 0; i < members.length; i++) isMember.add(members[i]!);
-    let total = 0;
-    for (const member of isMember) {
-      let current = dominators[member]!;
-      let covered = false;
-      // Each walk stops at the root, at a member, or after MAX_DOMINATOR_WALK steps: a member
-      // deeper than that under another member is counted twice, the accepted cost of a bound.
-      for (let steps = 0; steps < MAX_DOMINATOR_WALK && current !== dominators[current]; steps++) {
-        if (isMember.has(current)) {
-          covered = true;
-          break;
-        }
-        current = dominators[current]!;
-      }
-      if (!covered) total += retainedSizes[member]!;
-    }
-    return total;
+    return clusterRetainedSize(this.last, members);
   }
 
   /**
@@ -207,22 +186,55 @@ export class DetectorContext {
     return this.clusterRetainedSize(members.filter((ordinal) => inK[ordinal]! >= 0));
   }
 
-  /**
-   * The retainer path of an object of the last snapshot as data, root first (V8's root itself left
-   * out); null when no essential path reaches it. Long paths keep both ends (64 steps at most).
-   */
+  /** The retainer path of an object of the last snapshot as data (see retainerPathData). */
   retainerPath(ordinal: number): RetainerPathData | null {
-    const snapshot = this.last;
-    const path = snapshot.retainerPath(ordinal, { maxSteps: MAX_PATH_STEPS });
-    if (!path) return null;
-    return { steps: path.steps.map((step) => this.pathStep(step.edge, step.to)), omittedSteps: path.omittedSteps };
+    return retainerPathData(this.last, ordinal);
   }
 
   /** One path step: edge `edge` (of the last snapshot) leading to `ordinal`. */
   pathStep(edge: number, ordinal: number): PathStep {
-    const snapshot = this.last;
-    return { ...describePathNode(snapshot, ordinal), edge: snapshot.edgeName(edge), edgeType: snapshot.edgeKind(edge) };
+    return pathStepOf(this.last, edge, ordinal);
   }
+}
+
+/**
+ * Bytes a group of objects retains together: the retained sizes of members that no other member
+ * dominates (a member inside another member's subtree is already counted there).
+ */
+export function clusterRetainedSize(snapshot: Snapshot, members: ArrayLike<number>): number {
+  const { dominators, retainedSizes } = snapshot;
+  const isMember = new Set<number>();
+  for (let i = 0; i < members.length; i++) isMember.add(members[i]!);
+  let total = 0;
+  for (const member of isMember) {
+    let current = dominators[member]!;
+    let covered = false;
+    // Each walk stops at the root, at a member, or after MAX_DOMINATOR_WALK steps: a member
+    // deeper than that under another member is counted twice, the accepted cost of a bound.
+    for (let steps = 0; steps < MAX_DOMINATOR_WALK && current !== dominators[current]; steps++) {
+      if (isMember.has(current)) {
+        covered = true;
+        break;
+      }
+      current = dominators[current]!;
+    }
+    if (!covered) total += retainedSizes[member]!;
+  }
+  return total;
+}
+
+/**
+ * The retainer path of an object as data, root first (V8's root itself left out); null when no
+ * essential path reaches it. Long paths keep both ends (64 steps at most).
+ */
+export function retainerPathData(snapshot: Snapshot, ordinal: number): RetainerPathData | null {
+  const path = snapshot.retainerPath(ordinal, { maxSteps: MAX_PATH_STEPS });
+  if (!path) return null;
+  return { steps: path.steps.map((step) => pathStepOf(snapshot, step.edge, step.to)), omittedSteps: path.omittedSteps };
+}
+
+function pathStepOf(snapshot: Snapshot, edge: number, ordinal: number): PathStep {
+  return { ...describePathNode(snapshot, ordinal), edge: snapshot.edgeName(edge), edgeType: snapshot.edgeKind(edge) };
 }
 
 /** Longest retainer path kept in a finding; longer ones lose their middle. */

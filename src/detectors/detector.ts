@@ -30,8 +30,11 @@ export interface Evidence {
   readonly counts: readonly number[];
   /** Per snapshot: bytes held (retained size of the subject, or of the cluster). */
   readonly bytes: readonly number[];
-  /** Objects allocated between base and target and still alive in final (two snapshots: new in target). */
-  readonly survivingCount: number;
+  /**
+   * Objects allocated between base and target and still alive in final (two snapshots: new in
+   * target); null in the cross-process method, which cannot tell one object from another.
+   */
+  readonly survivingCount: number | null;
   /** Retained closures: context variables of the cluster's closures, largest first. */
   readonly captured?: readonly CapturedVariable[];
   /** Listeners or timers grouped by function, most common first: how many of the current ones share each location. */

@@ -14,22 +14,26 @@ export const duplicateListeners: Detector = {
   id: 'duplicate-listeners',
   title: 'EventEmitter / EventTarget listeners that keep piling up on one event',
   detect(context) {
-    const last = context.last;
-    const graph = last.graph;
     const findings: Finding[] = [];
-    const eventsName = last.stringIndex('_events');
-    const kEventsName = last.stringIndex(K_EVENTS);
-    if (eventsName < 0 && kEventsName < 0) return findings;
-    for (let emitter = 0; emitter < graph.nodeCount; emitter++) {
-      if (graph.nodeTypes[emitter] !== graph.nodeType.object || !hasPropertyNamed(last, emitter, eventsName, kEventsName)) continue;
-      for (const list of listenerLists(last, emitter)) {
-        const finding = judge(context, emitter, list);
-        if (finding) findings.push(finding);
-      }
+    for (const { emitter, list } of everyListenerList(context.last)) {
+      const finding = judge(context, emitter, list);
+      if (finding) findings.push(finding);
     }
     return findings;
   },
 };
+
+/** Every listener list of every emitter (EventEmitter or EventTarget) in the snapshot. */
+export function* everyListenerList(snapshot: ComparedSnapshot): Generator<{ readonly emitter: number; readonly list: ListenerList }> {
+  const graph = snapshot.graph;
+  const eventsName = snapshot.stringIndex('_events');
+  const kEventsName = snapshot.stringIndex(K_EVENTS);
+  if (eventsName < 0 && kEventsName < 0) return;
+  for (let emitter = 0; emitter < graph.nodeCount; emitter++) {
+    if (graph.nodeTypes[emitter] !== graph.nodeType.object || !hasPropertyNamed(snapshot, emitter, eventsName, kEventsName)) continue;
+    for (const list of listenerLists(snapshot, emitter)) yield { emitter, list };
+  }
+}
 
 const K_EVENTS = '<symbol kEvents>';
 
@@ -52,7 +56,7 @@ interface ListAccess {
   readonly entryKey?: string;
 }
 
-interface ListenerList {
+export interface ListenerList {
   readonly event: string;
   /** The node holding the listeners (array, single function, or the EventTarget's list head). */
   readonly holder: number;

@@ -1,8 +1,9 @@
 import { ordinalInSnapshot } from '../diff/index.js';
-import { COLLECTION_NODE_NAMES, UNREACHABLE, type CollectionSize } from '../snapshot/index.js';
+import { COLLECTION_NODE_NAMES, UNREACHABLE, type CollectionSize, type Snapshot } from '../snapshot/index.js';
 import type { DetectorContext } from './context.js';
 import type { Detector, Finding, SourceLocation } from './detector.js';
 import { holderPath } from './holders.js';
+import type { SourceLocator } from './source-location.js';
 import { judgeGrowth } from './suppressions.js';
 import { severityOf } from './thresholds.js';
 
@@ -49,7 +50,7 @@ export const growingCollections: Detector = {
         subject: { collection: lastSize.kind, nodeId: graph.nodeIds[ordinal]!, holder: holderPath(last, ordinal) ?? null },
         retainedSize: bytes[bytes.length - 1]!,
         growth,
-        location: declaringLocation(context, ordinal),
+        location: declaringLocation(last, context.locator(), ordinal),
         retainerPath: context.retainerPath(ordinal),
         evidence: { unit, counts: sizes, bytes, survivingCount },
       });
@@ -99,8 +100,7 @@ function measureMembers(context: DetectorContext, ordinal: number, size: Collect
  * A collection held by a scope variable is located at a function that captures that scope (V8
  * records locations for functions, not for other objects); property-held ones have no location.
  */
-function declaringLocation(context: DetectorContext, ordinal: number): SourceLocation | null {
-  const snapshot = context.last;
+export function declaringLocation(snapshot: Snapshot, locator: SourceLocator, ordinal: number): SourceLocation | null {
   const step = snapshot.owner(ordinal);
   const graph = snapshot.graph;
   if (!step || graph.edgeTypes[step.edge] !== graph.edgeType.context) return null;
@@ -109,7 +109,7 @@ function declaringLocation(context: DetectorContext, ordinal: number): SourceLoc
   for (let slot = firstRetainer[scope]!; slot < firstRetainer[scope + 1]!; slot++) {
     const owner = retainerOwners[slot]!;
     if (graph.nodeTypes[owner] !== graph.nodeType.closure || snapshot.edgeName(retainerEdges[slot]!) !== 'context') continue;
-    const location = context.locator().locate(owner);
+    const location = locator.locate(owner);
     if (location) return location;
   }
   return null;

@@ -9,9 +9,9 @@ import type { HolderPath, HolderStep } from './detector.js';
  */
 
 /** `sessionCache`, `registry.pendingById`, `JobQueue._events`, or undefined when no named edge holds it. */
-export function holderPath(snapshot: Snapshot, ordinal: number): HolderPath | undefined {
+export function holderPath(snapshot: Snapshot, ordinal: number, entryKeys?: MapEntryKeys): HolderPath | undefined {
   const step = snapshot.owner(ordinal);
-  if (!step) return mapEntryHolder(snapshot, ordinal);
+  if (!step) return mapEntryHolder(snapshot, ordinal, entryKeys);
   const graph = snapshot.graph;
   const name = snapshot.edgeName(step.edge);
   const type = graph.edgeTypes[step.edge];
@@ -29,7 +29,7 @@ const MAX_STORAGE_CLIMB = 3;
  * may well have one: the room Set of `Adapter.sids.get("lobby")`. Climbs V8's own edges to the
  * first object that is not storage; a Map there that holds the value names it by its key.
  */
-function mapEntryHolder(snapshot: Snapshot, ordinal: number): HolderPath | undefined {
+function mapEntryHolder(snapshot: Snapshot, ordinal: number, entryKeys: MapEntryKeys | undefined): HolderPath | undefined {
   let current = ordinal;
   for (let climbed = 0; climbed < MAX_STORAGE_CLIMB; climbed++) {
     const up = snapshot.owner(current, false);
@@ -39,11 +39,30 @@ function mapEntryHolder(snapshot: Snapshot, ordinal: number): HolderPath | undef
     if (!snapshot.isPassThrough(current)) return undefined;
   }
   if (snapshot.nodeName(current) !== 'Map') return undefined;
-  const entry = snapshot.mapEntries(current).find(({ value }) => value === ordinal);
-  const mapHolder = holderPath(snapshot, current);
-  if (!entry || !mapHolder) return undefined;
-  const key = entry.key >= 0 && snapshot.graph.nodeTypes[entry.key] === snapshot.graph.nodeType.string ? snapshot.nodeName(entry.key) : null;
+  const keyOrdinal = entryKeys ? entryKeys.keyOf(snapshot, current, ordinal) : snapshot.mapEntries(current).find(({ value }) => value === ordinal)?.key;
+  const mapHolder = holderPath(snapshot, current, entryKeys);
+  if (keyOrdinal === undefined || !mapHolder) return undefined;
+  const key = keyOrdinal >= 0 && snapshot.graph.nodeTypes[keyOrdinal] === snapshot.graph.nodeType.string ? snapshot.nodeName(keyOrdinal) : null;
   return { root: mapHolder.root, steps: [...mapHolder.steps, { kind: 'entry', key }] };
+}
+
+/**
+ * Map value → key, per Map, for callers that name the holders of many values of one Map (a
+ * digest names every collection): one scan of each Map instead of one per value.
+ */
+export class MapEntryKeys {
+  readonly #byMap = new Map<number, Map<number, number>>();
+
+  /** The key ordinal under which `map` holds `value`, or undefined when it does not. */
+  keyOf(snapshot: Snapshot, map: number, value: number): number | undefined {
+    let keys = this.#byMap.get(map);
+    if (!keys) {
+      keys = new Map();
+      for (const entry of snapshot.mapEntries(map)) if (entry.value >= 0 && !keys.has(entry.value)) keys.set(entry.value, entry.key);
+      this.#byMap.set(map, keys);
+    }
+    return keys.get(value);
+  }
 }
 
 /**

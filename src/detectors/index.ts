@@ -22,8 +22,13 @@ export type {
   CapturedVariable, Detector, DetectorId, Evidence, Finding, FindingSubjects, HandleKind, HandleOwner, HolderPath, HolderStep, LocationGroup,
   PathStep, RetainerPathData, Severity, SourceLocation, Thresholds, WrapperKind,
 } from './detector.js';
-export { DetectorContext } from './context.js';
-export { holderPath, holderSignature } from './holders.js';
+export { DetectorContext, clusterRetainedSize, retainerPathData } from './context.js';
+export { everyListenerList, type ListenerList } from './duplicate-listeners.js';
+export { declaringLocation } from './growing-collections.js';
+export { visibleClasses } from './class-growth.js';
+export { unwrapFunction, type Unwrapped } from './wrappers.js';
+export { SourceMaps } from './source-maps.js';
+export { holderKey, holderPath, holderSignature, MapEntryKeys } from './holders.js';
 export { describeSuppressions, judgeGrowth, type GrowthSeries, type LeakDecision } from './suppressions.js';
 export { crossesThresholds, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, severityOf } from './thresholds.js';
 export { SourceLocator } from './source-location.js';

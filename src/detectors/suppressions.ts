@@ -8,8 +8,8 @@ export type LeakDecision = 'leak' | 'maybe' | 'not-leak';
 export interface GrowthSeries {
   /** One count per snapshot, oldest first (listeners, entries, live objects, …). */
   readonly counts: readonly number[];
-  /** Members allocated between base and target that are still alive in final. */
-  readonly survivingCount: number;
+  /** Members allocated between base and target that are still alive in final; null when not measured (cross-process). */
+  readonly survivingCount: number | null;
 }
 
 interface SuppressionRule {

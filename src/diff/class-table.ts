@@ -14,10 +14,10 @@ export interface ClassGrowthRow {
   readonly countDelta: number;
   readonly shallowDelta: number;
   readonly retainedDelta: number;
-  /** Objects of this class that are leak candidates (see SnapshotDiff.candidates). */
-  readonly candidateCount: number;
-  /** Shallow bytes of those candidates. */
-  readonly candidateBytes: number;
+  /** Objects of this class that are leak candidates (see SnapshotDiff.candidates); null across processes. */
+  readonly candidateCount: number | null;
+  /** Shallow bytes of those candidates; null across processes. */
+  readonly candidateBytes: number | null;
 }
 
 interface ClassTotals {

@@ -42,8 +42,27 @@ export interface SnapshotDiff {
 /**
  * A fact about the diff's inputs that weakens what it can prove. `two-snapshots`: without a final
  * snapshot every object new in the target counts as growth (leaks are not told from work in flight).
+ * `cross-process`: the inputs come from different processes (or are digests), so groups were
+ * matched by what they are, not by object; `unproven` lists what that cannot show, `notRun` the
+ * detectors it cannot run, `minCounts` the group sizes below which a digest keeps nothing.
  */
-export type DiffWarning = { readonly kind: 'two-snapshots' };
+export type DiffWarning =
+  | { readonly kind: 'two-snapshots' }
+  | {
+    readonly kind: 'cross-process';
+    readonly unproven: readonly CrossProcessGap[];
+    readonly notRun: readonly string[];
+    readonly minCounts: { readonly classes: number; readonly collections: number; readonly listeners: number; readonly closures: number };
+  };
+
+/**
+ * What the cross-process method cannot prove. `survivors`: that the objects of the last snapshot
+ * outlived a round of work (no survivor rule: a group that grew may hold only work in flight).
+ * `same-objects`: that a group holds the same objects in every snapshot. `order`: that the inputs
+ * are oldest first (ids are no clock across processes; the given order is taken). `retainer-paths`:
+ * a retainer path per finding (digests keep groups, not objects).
+ */
+export type CrossProcessGap = 'survivors' | 'same-objects' | 'order' | 'retainer-paths';
 
 /** Ordinal of last-snapshot object `ordinal` in snapshot k, or -1. */
 export function ordinalInSnapshot(diff: SnapshotDiff, k: number, ordinal: number): number {
@@ -112,6 +131,13 @@ export function diffSnapshots(earlier: readonly ComparedSnapshot[], last: Snapsh
   return { snapshots, last, ordinalIn, candidates, candidateCount, baseToTarget, threeSnapshot: snapshots.length === 3, warnings };
 }
 
+/**
+ * The way out, named in the error: across processes objects cannot be matched by id, only groups
+ * by what they are (src/digest/compare.ts). Not switched to silently: that method proves less, and
+ * a gate that was set up on one process must not pass on weaker evidence without being asked.
+ */
+const CROSS_PROCESS_HINT = '; to compare snapshots of different processes (by holder path, source location and class, without the survivor rule), run diff --cross-process';
+
 /** Throws when `later` cannot be a later snapshot of the process that wrote `earlier`. */
 function checkComparable(earlier: ComparedSnapshot, later: ComparedSnapshot, match: IdMatch): void {
   const a = earlier.graph.source;
@@ -120,7 +146,7 @@ function checkComparable(earlier: ComparedSnapshot, later: ComparedSnapshot, mat
   if (shared < MIN_SURVIVING_SHARE) {
     throw new LeakcheckError(
       ErrorCode.SNAPSHOTS_INCOMPARABLE,
-      `shares only ${(shared * 100).toFixed(1)}% of its objects with ${a}; object ids are only comparable between snapshots of one process`,
+      `shares only ${(shared * 100).toFixed(1)}% of its objects with ${a}; object ids are only comparable between snapshots of one process${CROSS_PROCESS_HINT}`,
       { file: b },
     );
   }
@@ -130,7 +156,7 @@ function checkComparable(earlier: ComparedSnapshot, later: ComparedSnapshot, mat
   if (kept < MIN_KEPT_SHARE) {
     throw new LeakcheckError(
       ErrorCode.SNAPSHOTS_INCOMPARABLE,
-      `holds ${later.graph.nodeCount} objects and only ${match.matchedCount} (${(kept * 100).toFixed(2)}%) of them are in ${a}; a later snapshot of one process keeps more of what it held`,
+      `holds ${later.graph.nodeCount} objects and only ${match.matchedCount} (${(kept * 100).toFixed(2)}%) of them are in ${a}; a later snapshot of one process keeps more of what it held${CROSS_PROCESS_HINT}`,
       { file: b },
     );
   }
@@ -138,7 +164,7 @@ function checkComparable(earlier: ComparedSnapshot, later: ComparedSnapshot, mat
   if (agreeing < MIN_AGREEING_SHARE) {
     throw new LeakcheckError(
       ErrorCode.SNAPSHOTS_INCOMPARABLE,
-      `is not from the process that wrote ${a}: the same object ids name different objects (${(agreeing * 100).toFixed(0)}% agree)`,
+      `is not from the process that wrote ${a}: the same object ids name different objects (${(agreeing * 100).toFixed(0)}% agree)${CROSS_PROCESS_HINT}`,
       { file: b },
     );
   }

@@ -1,4 +1,4 @@
-import type { Finding, HandleKind, HolderPath, HolderStep, LocationGroup, SourceLocation, WrapperKind } from '../detectors/index.js';
+import type { AnalysisResult, Finding, HandleKind, HolderPath, HolderStep, LocationGroup, SourceLocation, WrapperKind } from '../detectors/index.js';
 import { propertyAccessor, retainerPathTokens } from './path-words.js';
 import type { StoredWords } from './schema-v1.js';
 import { formatByteDelta, formatBytes, formatCount, formatCountDelta } from './units.js';
@@ -93,7 +93,8 @@ export function findingTitle(finding: Finding): string {
     case 'class-growth': {
       const { className, holder } = finding.subject;
       const where = holder ? ` held by ${holderText(holder)}` : '';
-      return `${className}: ${formatCount(evidence.survivingCount)} new objects survived${where} (class live: ${evidence.counts.map((c) => formatCount(c)).join(' → ')})`;
+      const grew = evidence.survivingCount === null ? `${formatCountDelta(finding.growth.count)} objects` : `${formatCount(evidence.survivingCount)} new objects survived`;
+      return `${className}: ${grew}${where} (class live: ${evidence.counts.map((c) => formatCount(c)).join(' → ')})`;
     }
   }
 }
@@ -127,8 +128,27 @@ export function findingName(finding: Finding): string {
 export function evidenceText(finding: Finding, threeSnapshots: boolean): string {
   const { evidence } = finding;
   const series = evidence.counts.map((count) => formatCount(count)).join(' → ');
-  const survivors = threeSnapshots ? `${formatCount(evidence.survivingCount)} survived a full round` : `${formatCount(evidence.survivingCount)} new since base`;
-  return `${evidence.unit} ${series} (${formatCountDelta(finding.growth.count)}); retains ${formatBytes(finding.retainedSize)} (${formatByteDelta(finding.growth.bytes)}); ${survivors}`;
+  return `${evidence.unit} ${series} (${formatCountDelta(finding.growth.count)}); retains ${formatBytes(finding.retainedSize)} (${formatByteDelta(finding.growth.bytes)}); ${survivorsText(evidence.survivingCount, threeSnapshots)}`;
+}
+
+/** "150 survived a full round", "150 new since base", or, across processes, that nothing was matched by object. */
+export function survivorsText(survivingCount: number | null, threeSnapshots: boolean): string {
+  if (survivingCount === null) return 'survivors not measured (different processes: matched by group, not by object)';
+  return threeSnapshots ? `${formatCount(survivingCount)} survived a full round` : `${formatCount(survivingCount)} new since base`;
+}
+
+/** The method in the heading: "baseline/target/final", "two snapshots", "cross-process". */
+export function methodText(method: AnalysisResult['method']): string {
+  return method === 'three-snapshot' ? 'baseline/target/final' : method === 'two-snapshot' ? 'two snapshots' : 'cross-process';
+}
+
+/** The line under the inputs: survivors (three snapshots), new and freed objects (two), or what was matched (cross-process). */
+export function inputsSummaryText(result: Pick<AnalysisResult, 'method' | 'survivingCount' | 'newInTarget'>): string {
+  if (result.survivingCount !== null && result.method === 'three-snapshot') {
+    return `${formatCount(result.survivingCount)} objects allocated between base and target are still alive in final (leak candidates)`;
+  }
+  if (result.newInTarget !== null) return `${formatCount(result.newInTarget.count)} objects new in target, ${formatCount(result.newInTarget.freedSinceBase)} freed since base`;
+  return 'different processes: collections matched by holder path, listeners by emitter and function, closures by location, classes by name';
 }
 
 const WRAPPER_WORDS: Readonly<Record<WrapperKind, string>> = {
@@ -180,5 +200,9 @@ export function findingWords(finding: Finding, index: number, options: FindingWo
     return { title: stored.findingTitles[index]!, holder: stored.findingHolders[index] ?? null, path: stored.findingPaths[index] ?? [] };
   }
   const holder = findingHolder(finding);
-  return { title: findingTitle(finding), holder: holder ? holderText(holder) : null, path: retainerPathTokens(finding.retainerPath) };
+  // survivingCount is null only in the cross-process method, whose findings are groups: no one object to give a path to.
+  const path = finding.retainerPath === null && finding.evidence.survivingCount === null
+    ? ['(no retainer path: a cross-process finding is a group, not an object; inspect --node on the last snapshot)']
+    : retainerPathTokens(finding.retainerPath);
+  return { title: findingTitle(finding), holder: holder ? holderText(holder) : null, path };
 }

@@ -1,6 +1,6 @@
 import type { AnalysisResult, Finding } from '../detectors/index.js';
-import type { ClassGrowthRow, DiffWarning } from '../diff/index.js';
-import { evidenceText, findingWords, functionLocationText, type FindingWords } from './finding-words.js';
+import type { ClassGrowthRow, CrossProcessGap, DiffWarning } from '../diff/index.js';
+import { evidenceText, findingWords, functionLocationText, inputsSummaryText, methodText, type FindingWords } from './finding-words.js';
 import type { StoredWords } from './schema-v1.js';
 import type { Style } from './style.js';
 import { formatByteDelta, formatBytes, formatCount, formatCountDelta } from './units.js';
@@ -22,14 +22,12 @@ const SNAPSHOT_LABELS = ['base', 'target', 'final'];
  */
 export function renderFindingsText(result: AnalysisResult, style: Style, options: FindingsTextOptions = {}): string {
   const lines: string[] = [];
-  const method = result.method === 'three-snapshot' ? 'baseline/target/final' : 'two snapshots';
-  lines.push(style.bold(`leakcheck diff (${method})`));
+  lines.push(style.bold(`leakcheck diff (${methodText(result.method)})`));
   result.snapshots.forEach((snapshot, k) => {
-    lines.push(`  ${(SNAPSHOT_LABELS[k] ?? `#${k + 1}`).padEnd(7)}${snapshot.path}  ${style.dim(`${formatCount(snapshot.nodeCount)} objects, ${formatBytes(snapshot.totalBytes)}`)}`);
+    const digest = snapshot.input === 'digest' ? ' (digest)' : '';
+    lines.push(`  ${(SNAPSHOT_LABELS[k] ?? `#${k + 1}`).padEnd(7)}${snapshot.path}${digest}  ${style.dim(`${formatCount(snapshot.nodeCount)} objects, ${formatBytes(snapshot.totalBytes)}`)}`);
   });
-  lines.push(style.dim(result.method === 'three-snapshot'
-    ? `  ${formatCount(result.survivingCount)} objects allocated between base and target are still alive in final (leak candidates)`
-    : `  ${formatCount(result.newInTarget.count)} objects new in target, ${formatCount(result.newInTarget.freedSinceBase)} freed since base`));
+  lines.push(style.dim(`  ${inputsSummaryText(result)}`));
   for (const warning of result.warnings) lines.push(style.yellow(`  warning: ${diffWarningText(warning)}`));
   lines.push('');
 
@@ -71,22 +69,41 @@ export function diffWarningText(warning: DiffWarning): string {
   switch (warning.kind) {
     case 'two-snapshots':
       return 'two snapshots: every object new in the target counts as growth; add a third (final) snapshot to tell leaks from work in flight';
+    case 'cross-process': {
+      const unproven = warning.unproven.map((gap) => CROSS_PROCESS_GAP_WORDS[gap]);
+      const floors = warning.minCounts;
+      const notRun = warning.notRun.length > 0 ? `; not run: ${warning.notRun.join(', ')} (needs object ids)` : '';
+      return `cross-process: groups are matched by what they are, not object by object, so this cannot prove ${unproven.join(', ')}${notRun}; `
+        + `groups under ${floors.collections} entries, ${floors.listeners} listeners, ${floors.closures} closures or ${floors.classes} objects count as 0`;
+    }
   }
 }
 
+const CROSS_PROCESS_GAP_WORDS: Readonly<Record<CrossProcessGap, string>> = {
+  survivors: 'that the growth outlived a round of work (no survivor rule)',
+  'same-objects': 'that a group holds the same objects in each snapshot',
+  order: 'the order of the inputs (taken as given, oldest first)',
+  'retainer-paths': 'a retainer path per finding (use inspect --node on the last snapshot)',
+};
+
 function renderClassTable(rows: readonly ClassGrowthRow[], result: AnalysisResult, style: Style): string[] {
-  const header = ['class', 'count', 'Δ count', 'Δ shallow', 'Δ retained', result.method === 'three-snapshot' ? 'survived' : 'new'];
+  const header = ['class', 'count', 'Δ count', 'Δ shallow', 'Δ retained', candidateHeader(result.method)];
   const body = rows.map((row) => [
     row.className.length > 40 ? `${row.className.slice(0, 39)}…` : row.className,
     row.counts.map((c) => formatCount(c)).join(' → '),
     formatCountDelta(row.countDelta),
     formatByteDelta(row.shallowDelta),
     formatByteDelta(row.retainedDelta),
-    formatCount(row.candidateCount),
+    row.candidateCount === null ? '–' : formatCount(row.candidateCount),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
   return [style.bold('Class growth'), style.dim(line(header)), ...body.map(line)];
+}
+
+/** The class table's last column: survivors, new objects, or nothing to show across processes. */
+export function candidateHeader(method: AnalysisResult['method']): string {
+  return method === 'three-snapshot' ? 'survived' : method === 'two-snapshot' ? 'new' : 'matched';
 }
 
 function renderVerdict(result: AnalysisResult, style: Style): string {

@@ -1,6 +1,6 @@
 import type { AnalysisResult, Finding } from '../detectors/index.js';
-import { findingWords, functionLocationText, type FindingWordsOptions } from './finding-words.js';
-import { diffWarningText } from './findings-text.js';
+import { findingWords, functionLocationText, inputsSummaryText, survivorsText, type FindingWordsOptions } from './finding-words.js';
+import { candidateHeader, diffWarningText } from './findings-text.js';
 import { escapeHtml, folded } from './html-page.js';
 import { formatByteDelta, formatBytes, formatCount, formatCountDelta } from './units.js';
 
@@ -27,9 +27,7 @@ export function findingsSection(analysis: AnalysisResult, options: FindingWordsO
 /** What was compared: the snapshots, the method, the survivors and any warning. */
 export function diffInputsNote(analysis: AnalysisResult): string {
   const names = analysis.snapshots.map((s, k) => `${SNAPSHOT_LABELS[k] ?? `#${k + 1}`} <code>${escapeHtml(s.path.split('/').pop() ?? s.path)}</code> (${formatCount(s.nodeCount)} objects, ${formatBytes(s.totalBytes)})`);
-  const survivors = analysis.method === 'three-snapshot'
-    ? `${formatCount(analysis.survivingCount)} objects allocated between base and target are still alive in final`
-    : `${formatCount(analysis.newInTarget.count)} objects new in target, ${formatCount(analysis.newInTarget.freedSinceBase)} freed since base`;
+  const survivors = escapeHtml(inputsSummaryText(analysis));
   const warnings = analysis.warnings.map((w) => `<br><span class="warn">warning: ${escapeHtml(diffWarningText(w))}</span>`).join('');
   return `<p class="note">${names.join(' · ')}<br>${survivors}${warnings}</p>`;
 }
@@ -37,7 +35,7 @@ export function diffInputsNote(analysis: AnalysisResult): string {
 function findingCard(finding: Finding, index: number, threeSnapshots: boolean, options: FindingWordsOptions): string {
   const { title, holder, path } = findingWords(finding, index, options);
   const e = finding.evidence;
-  const survivors = threeSnapshots ? `${formatCount(e.survivingCount)} survived a full round` : `${formatCount(e.survivingCount)} new since base`;
+  const survivors = survivorsText(e.survivingCount, threeSnapshots);
   const lines = [
     `${escapeHtml(e.unit)} ${e.counts.map((c) => formatCount(c)).join(' → ')} (${formatCountDelta(finding.growth.count)}); retains ${formatBytes(finding.retainedSize)} (${formatByteDelta(finding.growth.bytes)}); ${survivors}`,
   ];
@@ -60,8 +58,8 @@ ${lines.map((l) => `<div class="facts">${l}</div>`).join('\n')}
 /** Every class that grew, folded: the cards say which of them matter. */
 export function classGrowthTable(analysis: AnalysisResult): string {
   if (analysis.classGrowth.length === 0) return '';
-  const candidates = analysis.method === 'three-snapshot' ? 'survived' : 'new';
-  const rows = analysis.classGrowth.map((r) => `<tr><td><code>${escapeHtml(r.className)}</code></td><td class="num">${r.counts.map((c) => formatCount(c)).join(' → ')}</td><td class="num">${formatCountDelta(r.countDelta)}</td><td class="num">${formatByteDelta(r.shallowDelta)}</td><td class="num">${formatByteDelta(r.retainedDelta)}</td><td class="num">${formatCount(r.candidateCount)}</td></tr>`);
+  const candidates = candidateHeader(analysis.method);
+  const rows = analysis.classGrowth.map((r) => `<tr><td><code>${escapeHtml(r.className)}</code></td><td class="num">${r.counts.map((c) => formatCount(c)).join(' → ')}</td><td class="num">${formatCountDelta(r.countDelta)}</td><td class="num">${formatByteDelta(r.shallowDelta)}</td><td class="num">${formatByteDelta(r.retainedDelta)}</td><td class="num">${r.candidateCount === null ? '–' : formatCount(r.candidateCount)}</td></tr>`);
   return folded(`Class growth (${formatCount(analysis.classGrowth.length)} classes)`,
     `<table><tr><th>class</th><th class="num">count</th><th class="num">Δ count</th><th class="num">Δ shallow</th><th class="num">Δ retained</th><th class="num">${candidates}</th></tr>${rows.join('')}</table>`);
 }

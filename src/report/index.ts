@@ -9,7 +9,7 @@ export { describeExit, describeProjection, describeReason, outcomeHeadline, outc
 export { renderDiffHtml, renderRunHtml, escapeHtml } from './to-html.js';
 export { trendSeries } from './trend-series.js';
 export { heapTrendLine, projectHeapToLimit, type HeapProjection, type HeapTrendLine } from './heap-projection.js';
-export { renderInspectText } from './inspect-text.js';
+export { renderDigestWritten, renderInspectText } from './inspect-text.js';
 export { diffVerdictText, diffWarningText, renderFindingsText, type FindingsTextOptions } from './findings-text.js';
 export {
   evidenceText, findingHolder, findingName, findingTitle, findingWords, functionLocationText, holderText, locationText, type FindingWords, type FindingWordsOptions,

@@ -1,12 +1,19 @@
+import type { DigestWritten } from '../digest/index.js';
 import type { InspectNode, InspectReport } from '../snapshot/index.js';
 import { edgeLabel } from './path-words.js';
 import type { Style } from './style.js';
-import { formatBytes, formatCount } from './units.js';
+import { formatBytes, formatCount, formatDurationMs } from './units.js';
 
 /** Human text for `leakcheck inspect`: pure, the Style decides about colours. */
 export function renderInspectText(report: InspectReport, style: Style): string {
   const lines: string[] = [];
-  lines.push(`${style.bold(report.file)}  ${style.dim(`${formatBytes(report.fileBytes)} on disk`)}`);
+  if (report.digest) {
+    const { snapshot, classesKept, minClassCount } = report.digest;
+    lines.push(`${style.bold(report.file)}  ${style.dim(`digest of ${snapshot} (${formatBytes(report.fileBytes)} on disk)`)}`);
+    lines.push(style.yellow(`  a digest keeps groups, not objects: ${formatCount(classesKept)} classes with ${formatCount(minClassCount)}+ objects, the top dominators; no retainer path of one object (--node needs the snapshot)`));
+  } else {
+    lines.push(`${style.bold(report.file)}  ${style.dim(`${formatBytes(report.fileBytes)} on disk`)}`);
+  }
   const unreachable = report.unreachableCount > 0 ? ` · ${style.yellow(`${formatCount(report.unreachableCount)} unreachable`)}` : '';
   lines.push(
     `Heap ${style.bold(formatBytes(report.totalSize))} in ${formatCount(report.nodeCount)} nodes, ` +
@@ -64,4 +71,12 @@ function table(header: string[], rows: string[][], style: Style, numericColumns:
     .join('  ');
   if (rows.length === 0) return [style.dim('  (none)')];
   return [style.dim(`  ${format(header)}`), ...rows.map((row) => `  ${format(row)}`)];
+}
+
+/** The line `leakcheck digest` prints: where the digest went and how small it is next to its snapshot. */
+export function renderDigestWritten(written: DigestWritten): string {
+  const share = written.snapshotBytes > 0 ? ` (${((written.outputBytes / written.snapshotBytes) * 100).toFixed(2)} % of the ${formatBytes(written.snapshotBytes)} snapshot)` : '';
+  return `wrote ${written.output}: ${formatBytes(written.outputBytes)}${share} in ${formatDurationMs(written.durationMs)}; `
+    + `${formatCount(written.classes)} classes, ${formatCount(written.collections)} collection groups, ${formatCount(written.listeners)} listener groups, `
+    + `${formatCount(written.closures)} closure groups, ${formatCount(written.dominators)} dominators\n`;
 }

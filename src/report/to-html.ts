@@ -1,5 +1,5 @@
 import type { AnalysisResult } from '../detectors/index.js';
-import type { FindingWordsOptions } from './finding-words.js';
+import { methodText, type FindingWordsOptions } from './finding-words.js';
 import { describeGcSource } from './gc-source-text.js';
 import { projectHeapToLimit } from './heap-projection.js';
 import { classChart, heapTrendChart, memoryChart, type ChartSpec } from './html-charts.js';
@@ -69,7 +69,7 @@ export function renderDiffHtml(analysis: AnalysisResult, options: FindingWordsOp
   const n = analysis.verdict.leakCount;
   const { minGrowthBytes, minGrowthCount } = analysis.thresholds;
   const gate = `growth ≥ ${formatCount(minGrowthCount)} or ≥ ${formatBytes(minGrowthBytes)}`;
-  const body = `<header><h1><span class="badge ${leak ? 'bad' : 'ok'}">${leak ? 'LEAK' : 'CLEAN'}</span> <span>leakcheck diff (${analysis.method === 'three-snapshot' ? 'baseline/target/final' : 'two snapshots'})</span></h1>
+  const body = `<header><h1><span class="badge ${leak ? 'bad' : 'ok'}">${leak ? 'LEAK' : 'CLEAN'}</span> <span>leakcheck diff (${methodText(analysis.method)})</span></h1>
 <p class="headline">${leak ? `${formatCount(n)} finding${n === 1 ? '' : 's'} crossed the thresholds (${gate})` : `nothing crossed the thresholds (${gate})`}</p>
 ${diffInputsNote(analysis)}</header>
 <section id="causes"><h2>${leak ? 'What leaks' : 'Findings'}</h2>${findingsSection(analysis, options)}</section>

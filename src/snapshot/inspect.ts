@@ -28,6 +28,17 @@ export interface InspectReport {
   readonly topDominators: readonly InspectNode[];
   /** With `node`: that node, its retainer path and what it retains. */
   readonly node?: InspectNodeDetail;
+  /**
+   * Set when the file was a digest (src/digest): `fileBytes` and the counts are then the digested
+   * snapshot's, and `classes` and `topDominators` only what the digest kept.
+   */
+  readonly digest?: {
+    readonly snapshot: string;
+    /** Classes the digest holds (those with at least minClassCount objects). */
+    readonly classesKept: number;
+    readonly minClassCount: number;
+    readonly dominatorsKept: number;
+  };
 }
 
 export interface InspectNode {
