@@ -1,5 +1,5 @@
 import {
-  ANALYSIS_SCHEMA_VERSION, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, DETECTOR_IDS, DETECTORS, DetectorContext,
+  accountHeapGrowth, ANALYSIS_SCHEMA_VERSION, DEFAULT_DETECTOR_THRESHOLDS, groupCauses, DEFAULT_THRESHOLDS, DETECTOR_IDS, DETECTORS, DetectorContext,
   type AnalysisResult, type DetectorId, type Finding, type Thresholds,
 } from './detectors/index.js';
 import { compareClasses, diffSnapshots, loadSnapshotsForDiff, type ComparedSnapshot } from './diff/index.js';
@@ -68,6 +68,7 @@ export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], o
 
   const ranked = rankFindings(findings, options.maxSuspects ?? 20);
   const leaks = ranked.filter((finding) => finding.severity === 'leak');
+  const causes = groupCauses(context, ranked);
   const classGrowth = compareClasses(diff)
     .filter((row) => row.countDelta > 0 || row.shallowDelta > 0)
     .slice(0, options.maxClassRows ?? 30);
@@ -79,11 +80,18 @@ export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], o
     detectorThresholds,
     detectors: selected.map((detector) => detector.id),
     findings: ranked,
+    causes,
+    heapGrowth: accountHeapGrowth(context, causes),
     classGrowth,
     newInTarget: { count: diff.baseToTarget.addedCount, freedSinceBase: diff.baseToTarget.removedCount },
     survivingCount: diff.candidateCount,
     warnings: [...diff.warnings],
-    verdict: { leak: leaks.length > 0, leakCount: leaks.length, suspectCount: ranked.length - leaks.length },
+    verdict: {
+      leak: leaks.length > 0,
+      leakCount: leaks.length,
+      suspectCount: ranked.length - leaks.length,
+      leakCauseCount: causes.filter((cause) => cause.severity === 'leak').length,
+    },
   };
 }
 

@@ -17,6 +17,7 @@ export {
   DEFAULT_THRESHOLDS, DEFAULT_DETECTOR_THRESHOLDS, ANALYSIS_SCHEMA_VERSION,
   type Finding, type FindingSubjects, type Evidence, type Severity, type SourceLocation, type Thresholds, type DetectorId,
   type CapturedVariable, type LocationGroup, type HolderPath, type HolderStep, type PathStep, type RetainerPathData, type HandleKind,
+  type Cause, type CauseHolder, type HeapGrowthAccount,
   isDetectorId,
 } from './detectors/index.js';
 export { diffSnapshots, matchIds, type SnapshotDiff, type IdMatch, type ClassGrowthRow, type DiffWarning } from './diff/index.js';

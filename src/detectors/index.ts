@@ -23,6 +23,7 @@ export type {
   PathStep, RetainerPathData, Severity, SourceLocation, Thresholds, WrapperKind,
 } from './detector.js';
 export { DetectorContext } from './context.js';
+export { accountHeapGrowth, groupCauses, type Cause, type CauseHolder, type HeapGrowthAccount } from './causes.js';
 export { holderPath, holderSignature } from './holders.js';
 export { describeSuppressions, judgeGrowth, type GrowthSeries, type LeakDecision } from './suppressions.js';
 export { crossesThresholds, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, severityOf } from './thresholds.js';
