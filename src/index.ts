@@ -9,6 +9,7 @@ export {
   type RetainerPath, type RetainerPathOptions, type RetainerStep, type ClassSummary, type Dominator,
   type LocationTable, type NodeTypeIds, type EdgeTypeIds,
   inspectSnapshot, type InspectReport, type InspectNode, type InspectNodeDetail, type InspectPathStep, type InspectOptions,
+  type InspectEdge, type InspectObject, type InspectPage, type InspectTreeNode, type InspectEdgeRow, type PageOptions,
 } from './snapshot/index.js';
 export {
   analyzeSnapshots, DETECTOR_IDS, type AnalyzeOptions, type AnalysisResult, type SnapshotSummary, type AnalysisVerdict,
