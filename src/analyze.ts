@@ -1,5 +1,5 @@
 import {
-  ANALYSIS_SCHEMA_VERSION, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, DETECTOR_IDS, DETECTORS, DetectorContext,
+  accountHeapGrowth, ANALYSIS_SCHEMA_VERSION, DEFAULT_DETECTOR_THRESHOLDS, groupCauses, DEFAULT_THRESHOLDS, DETECTOR_IDS, DETECTORS, DetectorContext,
   type AnalysisResult, type DetectorId, type Finding, type Thresholds,
 } from './detectors/index.js';
 import { checkDistinctFiles, compareClasses, diffSnapshots, loadSnapshotsForDiff, type ComparedSnapshot } from './diff/index.js';
@@ -108,7 +108,7 @@ export async function analyzeSnapshots(inputs: readonly AnalysisInput[], options
     thresholds,
     detectorThresholds,
     detectors: selected.map((detector) => detector.id),
-    ...rankedResult(findings, compareClasses(diff), ranking),
+    ...withCauses(context, rankedResult(findings, compareClasses(diff), ranking)),
     newInTarget: { count: diff.baseToTarget.addedCount, freedSinceBase: diff.baseToTarget.removedCount },
     survivingCount: diff.candidateCount,
     warnings: [...diff.warnings],
@@ -125,6 +125,22 @@ function rankedResult(
     findings: ranked,
     classGrowth: classRows.filter((row) => row.countDelta > 0 || row.shallowDelta > 0).slice(0, ranking.maxClassRows),
     verdict: { leak: leaks.length > 0, leakCount: leaks.length, suspectCount: ranked.length - leaks.length },
+  };
+}
+
+/**
+ * The ranked findings grouped by the holder that keeps them, and how much of the heap's growth
+ * those causes account for. Needs the object graph, so digests (cross-process) have no causes.
+ */
+function withCauses(
+  context: DetectorContext, result: ReturnType<typeof rankedResult>,
+): ReturnType<typeof rankedResult> & Pick<AnalysisResult, 'causes' | 'heapGrowth'> {
+  const causes = groupCauses(context, result.findings);
+  return {
+    ...result,
+    causes,
+    heapGrowth: accountHeapGrowth(context, causes),
+    verdict: { ...result.verdict, leakCauseCount: causes.filter((cause) => cause.severity === 'leak').length },
   };
 }
 

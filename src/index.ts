@@ -9,6 +9,7 @@ export {
   type RetainerPath, type RetainerPathOptions, type RetainerStep, type ClassSummary, type Dominator,
   type LocationTable, type NodeTypeIds, type EdgeTypeIds,
   inspectSnapshot, type InspectReport, type InspectNode, type InspectNodeDetail, type InspectPathStep, type InspectOptions,
+  type InspectEdge, type InspectObject, type InspectPage, type InspectTreeNode, type InspectEdgeRow, type PageOptions,
 } from './snapshot/index.js';
 export {
   digestSnapshot, digestSnapshotFile, writeDigest, readDigest, isDigestFile, inspectDigest, validateDigest, compareDigests,
@@ -23,6 +24,7 @@ export {
   DEFAULT_THRESHOLDS, DEFAULT_DETECTOR_THRESHOLDS, ANALYSIS_SCHEMA_VERSION,
   type Finding, type FindingSubjects, type Evidence, type Severity, type SourceLocation, type Thresholds, type DetectorId,
   type CapturedVariable, type LocationGroup, type HolderPath, type HolderStep, type PathStep, type RetainerPathData, type HandleKind,
+  type Cause, type CauseHolder, type HeapGrowthAccount,
   isDetectorId,
 } from './detectors/index.js';
 export { diffSnapshots, matchIds, type SnapshotDiff, type IdMatch, type ClassGrowthRow, type DiffWarning, type CrossProcessGap } from './diff/index.js';

@@ -8,6 +8,9 @@ import { EXIT_CLEAN } from '../exit-codes.js';
 import { lastText, lastWholeNumber } from '../option-types.js';
 import { createProgressBar } from '../progress-bar.js';
 
+/** Deeper trees multiply rows by --limit per level; past this, --node on one child reads better. */
+export const MAX_DEPTH = 8;
+
 /** Files smaller than this load in about a second: no progress bar. */
 export const PROGRESS_BAR_MIN_BYTES = 50 * 1024 * 1024;
 
@@ -16,11 +19,15 @@ const builder = (yargs: Argv) => yargs
   .options({
     json: { type: 'boolean', default: false, describe: 'Print one JSON object instead of text' },
     top: { default: 20, coerce: lastWholeNumber('top'), describe: 'How many classes and dominators to list (a whole number)' },
-    node: { type: 'string', coerce: lastText('node'), describe: 'Explain one node: its retainer path and sizes (V8 id, e.g. @12345)' },
+    node: { type: 'string', coerce: lastText('node'), describe: 'Explain one node: its retainer path, sizes, dominated children and outgoing edges (V8 id, e.g. @12345)' },
+    limit: { default: 20, coerce: lastWholeNumber('limit'), describe: 'With --node: children and edges listed per page (a whole number)' },
+    offset: { default: 0, coerce: lastWholeNumber('offset'), describe: 'With --node: children and edges skipped, largest first (the next page: --offset 20)' },
+    depth: { default: 1, coerce: lastWholeNumber('depth', MAX_DEPTH), describe: `With --node: levels of the dominator tree shown below it (1 to ${MAX_DEPTH})` },
   })
   .example('$0 inspect app.heapsnapshot', 'classes and dominators by retained size')
   .example('$0 inspect app.heapsnapshot --json --top 50', 'the same as one JSON object')
-  .example('$0 inspect app.heapsnapshot --node @12345', 'why is this object alive?');
+  .example('$0 inspect app.heapsnapshot --node @12345', 'why is this object alive, and what does it keep?')
+  .example('$0 inspect app.heapsnapshot --node @12345 --depth 3 --offset 20', 'the next 20 children, three levels deep');
 
 type InspectArgs = Awaited<ReturnType<ReturnType<typeof builder>['parseAsync']>>;
 
@@ -43,9 +50,10 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
     const bar = createProgressBar(!args.json && size > PROGRESS_BAR_MIN_BYTES);
     let report;
     try {
+      if (args.depth < 1) throw new LeakcheckError(ErrorCode.USAGE, `--depth wants a whole number from 1 to ${MAX_DEPTH}, not 0`);
       report = await isDigestFile(file)
         ? await inspectDigest(file, { top: args.top, nodeId })
-        : await inspectSnapshot(file, { top: args.top, nodeId, onProgress: bar.onProgress });
+        : await inspectSnapshot(file, { top: args.top, nodeId, page: { limit: args.limit, offset: args.offset, depth: args.depth }, onProgress: bar.onProgress });
     } finally {
       bar.stop();
     }

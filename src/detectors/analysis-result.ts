@@ -1,4 +1,5 @@
 import type { ClassGrowthRow, DiffWarning } from '../diff/index.js';
+import type { Cause, HeapGrowthAccount } from './causes.js';
 import type { DetectorId, Finding, Thresholds } from './detector.js';
 
 /**
@@ -27,6 +28,13 @@ export interface AnalysisResult {
   readonly detectors: readonly DetectorId[];
   /** Leaks first, then suspects; within each, largest retained size first. */
   readonly findings: readonly Finding[];
+  /**
+   * The findings grouped by what holds them (causes.ts): every finding is in exactly one cause,
+   * leak causes first. Absent in results saved before causes existed.
+   */
+  readonly causes?: readonly Cause[];
+  /** The heap's growth and how much of it the causes account for. Absent in results saved before. */
+  readonly heapGrowth?: HeapGrowthAccount;
   /** Classes that grew, largest shallow growth first (at most `maxClassRows`). */
   readonly classGrowth: readonly ClassGrowthRow[];
   /** Objects new in the target (not in the base), by count: the two-snapshot view. Null across processes (ids differ). */
@@ -56,4 +64,6 @@ export interface AnalysisVerdict {
   readonly leakCount: number;
   /** Findings of severity 'suspect' kept (below the thresholds, or grown in one interval only). */
   readonly suspectCount: number;
+  /** Causes of severity 'leak' (the leak findings grouped by holder). Absent in results saved before causes existed. */
+  readonly leakCauseCount?: number;
 }

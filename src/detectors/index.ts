@@ -23,6 +23,7 @@ export type {
   PathStep, RetainerPathData, Severity, SourceLocation, Thresholds, WrapperKind,
 } from './detector.js';
 export { DetectorContext, clusterRetainedSize, retainerPathData } from './context.js';
+export { accountHeapGrowth, groupCauses, type Cause, type CauseHolder, type HeapGrowthAccount } from './causes.js';
 export { everyListenerList, type ListenerList } from './duplicate-listeners.js';
 export { declaringLocation } from './growing-collections.js';
 export { visibleClasses } from './class-growth.js';

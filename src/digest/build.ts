@@ -2,7 +2,7 @@ import {
   clusterRetainedSize, declaringLocation, everyListenerList, holderKey, holderPath, MapEntryKeys, retainerPathData, SourceLocator, SourceMaps,
   unwrapFunction, visibleClasses, type HolderPath, type SourceLocation, type WrapperKind,
 } from '../detectors/index.js';
-import { COLLECTION_NODE_NAMES, summarizeClasses, topDominators, UNREACHABLE, type CollectionKind, type Snapshot } from '../snapshot/index.js';
+import { COLLECTION_NODE_NAMES, largestObjects, summarizeClasses, topDominators, UNREACHABLE, type CollectionKind, type Snapshot } from '../snapshot/index.js';
 import { closureKey, collectionKey, listenerKey } from './keys.js';
 import {
   DIGEST_FORMAT, DIGEST_SCHEMA_VERSION, type DigestClass, type DigestClosureGroup, type DigestCollection, type DigestListenerGroup,
@@ -70,6 +70,7 @@ export function digestSnapshot(snapshot: Snapshot, options: DigestOptions): Heap
       distance: dominator.distance === UNREACHABLE ? null : dominator.distance,
       retainerPath: retainerPathData(snapshot, dominator.ordinal),
     })),
+    largestObjects: largestObjects(snapshot, TOP_DOMINATORS),
   };
 }
 

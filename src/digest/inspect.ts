@@ -32,6 +32,7 @@ export async function inspectDigest(path: string, options: Omit<InspectOptions, 
     topDominators: digest.dominators.slice(0, top).map((row) => ({
       id: row.id, className: row.className, shallowSize: row.shallowBytes, retainedSize: row.retainedBytes, distance: row.distance,
     })),
+    largestObjects: digest.largestObjects.slice(0, top),
     digest: { snapshot: source.path, classesKept: digest.classes.length, minClassCount: digest.minCounts.classes, dominatorsKept: digest.dominators.length },
   };
 }

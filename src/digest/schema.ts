@@ -1,6 +1,6 @@
 import type { HolderPath, RetainerPathData, SourceLocation, WrapperKind } from '../detectors/index.js';
 import { ErrorCode, LeakcheckError } from '../errors.js';
-import type { CollectionKind } from '../snapshot/index.js';
+import type { CollectionKind, InspectObject } from '../snapshot/index.js';
 
 /** The first key of every digest: what `diff` and `inspect` look for to tell a digest from a snapshot. */
 export const DIGEST_FORMAT = 'leakcheck-digest';
@@ -32,6 +32,8 @@ export interface HeapDigest {
   readonly closures: readonly DigestClosureGroup[];
   /** The largest top-level retainers, with their retainer paths. */
   readonly dominators: readonly DigestDominator[];
+  /** The largest objects below the roots by property path, as `inspect` lists them. */
+  readonly largestObjects: readonly InspectObject[];
 }
 
 export interface DigestSource {
@@ -203,6 +205,13 @@ export function validateDigest(value: unknown, file: string): HeapDigest {
         if (typeof step['passThrough'] !== 'boolean') fail(`${stepAt}.passThrough is not true or false`);
       });
     }
+  });
+  list(root['largestObjects'], 'largestObjects', fail, (row, at) => {
+    text(row['className'], `${at}.className`, fail);
+    for (const field of ['id', 'shallowSize', 'retainedSize']) count(row[field], `${at}.${field}`, fail);
+    list(row['path'], `${at}.path`, fail, (step, stepAt) => {
+      for (const field of ['edge', 'edgeType']) text(step[field], `${stepAt}.${field}`, fail);
+    });
   });
   return value as HeapDigest;
 }

@@ -1,5 +1,6 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import type { AnalysisResult, Finding, SourceLocation } from '../detectors/index.js';
+import { causesOf, causeText, heapGrowthText, heapGrowthUnexplained } from './cause-words.js';
 import { evidenceText, findingName, findingWords, functionLocationText } from './finding-words.js';
 import { diffVerdictText, diffWarningText } from './findings-text.js';
 import type { RunReport } from './model.js';
@@ -80,15 +81,29 @@ export function diffSuite(result: AnalysisResult, options: CiOptions): CiSuite {
     startedAt: null,
     durationMs: null,
     facts: result.snapshots.map((s, k) => [['base', 'target', 'final'][k] ?? `#${k + 1}`, `${s.path} (${formatCount(s.nodeCount)} objects, ${formatBytes(s.totalBytes)})`]),
-    notes: result.warnings.map((warning) => diffWarningText(warning)),
+    notes: [...result.warnings.map((warning) => diffWarningText(warning)), ...unexplainedNote(result)],
     checks: findingChecks(result, options),
   };
+}
+
+/** A note when the findings explain less than half of the heap's growth. */
+function unexplainedNote(result: AnalysisResult): string[] {
+  const account = heapGrowthText(result);
+  return account !== undefined && heapGrowthUnexplained(result) ? [account] : [];
 }
 
 /** One check per finding (leaks fail, suspects warn), and a passing one per detector that found nothing. */
 function findingChecks(result: AnalysisResult, options: CiOptions, stored?: StoredWords): CiCheck[] {
   const threeSnapshots = result.method === 'three-snapshot';
-  const checks = result.findings.map((finding, index) => findingCheck(finding, index, threeSnapshots, options, stored));
+  // Checks stay one per finding (their names are stable across runs); each says which cause it belongs to.
+  const causeLines = new Map<number, string>();
+  for (const cause of causesOf(result)) {
+    const summary = causeText(cause);
+    if (summary !== undefined) causeLines.set(cause.findingIndex, summary);
+    const head = findingWords(result.findings[cause.findingIndex]!, cause.findingIndex, { cwd: options.cwd, ...(stored ? { stored } : {}) }).title;
+    for (const index of cause.related) causeLines.set(index, `part of one cause with: ${head}`);
+  }
+  const checks = result.findings.map((finding, index) => findingCheck(finding, index, threeSnapshots, options, stored, causeLines.get(index)));
   for (const detector of result.detectors) {
     if (result.findings.some((f) => f.kind === detector)) continue;
     checks.push({ group: `leakcheck.${detector}`, name: `${detector}: nothing growing`, status: 'passed', message: 'no finding', details: [], file: null });
@@ -96,9 +111,10 @@ function findingChecks(result: AnalysisResult, options: CiOptions, stored?: Stor
   return checks;
 }
 
-function findingCheck(finding: Finding, index: number, threeSnapshots: boolean, options: CiOptions, stored: StoredWords | undefined): CiCheck {
+function findingCheck(finding: Finding, index: number, threeSnapshots: boolean, options: CiOptions, stored: StoredWords | undefined, cause: string | undefined): CiCheck {
   const words = findingWords(finding, index, { cwd: options.cwd, ...(stored ? { stored } : {}) });
   const details = [evidenceText(finding, threeSnapshots)];
+  if (cause !== undefined) details.push(cause);
   if (finding.location) details.push(`at ${functionLocationText(finding.location, { cwd: options.cwd })}`);
   if (words.holder) details.push(`held by ${words.holder}`);
   details.push(`retainer path: ${words.path.join(' → ')}`);
@@ -148,7 +164,7 @@ export function runSuite(report: RunReport, options: CiOptions): CiSuite {
       ['duration', formatDurationMs(report.durationMs)],
       ['report', report.files.reportHtml],
     ],
-    notes: verdict.partial ? [partialVerdictWords] : [],
+    notes: [...(verdict.partial ? [partialVerdictWords] : []), ...(report.analysis ? unexplainedNote(report.analysis) : [])],
     checks,
   };
 }

@@ -1,5 +1,6 @@
 import type { AnalysisResult, Finding } from '../detectors/index.js';
 import type { ClassGrowthRow, CrossProcessGap, DiffWarning } from '../diff/index.js';
+import { causesOf, causeText, heapGrowthText, heapGrowthUnexplained, leakCountText } from './cause-words.js';
 import { evidenceText, findingWords, functionLocationText, inputsSummaryText, methodText, type FindingWords } from './finding-words.js';
 import type { StoredWords } from './schema-v1.js';
 import type { Style } from './style.js';
@@ -31,13 +32,25 @@ export function renderFindingsText(result: AnalysisResult, style: Style, options
   for (const warning of result.warnings) lines.push(style.yellow(`  warning: ${diffWarningText(warning)}`));
   lines.push('');
 
-  const leaks = result.findings.filter((f) => f.severity === 'leak');
-  const suspects = result.findings.filter((f) => f.severity === 'suspect');
   if (result.findings.length === 0) lines.push(style.green('No growing listeners, closures, collections, handles or classes.'), '');
-  for (const finding of [...leaks, ...suspects]) {
-    const words = findingWords(finding, result.findings.indexOf(finding), { ...(options.cwd === undefined ? {} : { cwd: options.cwd }), ...(options.stored ? { stored: options.stored } : {}) });
-    lines.push(...renderFinding(finding, words, style, options.cwd, result.method === 'three-snapshot'), '');
+  const wordsOptions = { ...(options.cwd === undefined ? {} : { cwd: options.cwd }), ...(options.stored ? { stored: options.stored } : {}) };
+  const threeSnapshots = result.method === 'three-snapshot';
+  // Cause first, the findings under the same holder nested below it: one bug reads as one entry.
+  for (const cause of causesOf(result)) {
+    const head = result.findings[cause.findingIndex]!;
+    lines.push(...renderFinding(head, findingWords(head, cause.findingIndex, wordsOptions), style, options.cwd, threeSnapshots));
+    const summary = causeText(cause);
+    if (summary !== undefined) lines.push(`        ${style.bold(summary)}`);
+    for (const index of cause.related) {
+      const finding = result.findings[index]!;
+      const badge = finding.severity === 'leak' ? style.red('leak') : style.yellow('suspect');
+      lines.push(`          ${badge} ${findingWords(finding, index, wordsOptions).title} ${style.dim(`[${finding.kind}]`)}`);
+      lines.push(`               ${style.dim(evidenceText(finding, threeSnapshots))}`);
+    }
+    lines.push('');
   }
+  const account = heapGrowthText(result);
+  if (account !== undefined) lines.push(heapGrowthUnexplained(result) ? style.yellow(`warning: ${account}`) : style.dim(account), '');
 
   const rows = result.classGrowth.slice(0, options.maxClassRows ?? 10);
   if (rows.length > 0) lines.push(...renderClassTable(rows, result, style), '');
@@ -115,10 +128,7 @@ function renderVerdict(result: AnalysisResult, style: Style): string {
 export function diffVerdictText(result: Pick<AnalysisResult, 'thresholds' | 'verdict' | 'findings'>): string {
   const { minGrowthBytes, minGrowthCount } = result.thresholds;
   const gate = `growth ≥ ${formatCount(minGrowthCount)} or ≥ ${formatBytes(minGrowthBytes)}`;
-  if (result.verdict.leak) {
-    const n = result.verdict.leakCount;
-    return `LEAK: ${n} finding${n === 1 ? '' : 's'} crossed the thresholds (${gate})`;
-  }
+  if (result.verdict.leak) return `LEAK: ${leakCountText(result)} crossed the thresholds (${gate})`;
   const suspects = result.findings.length;
   return `clean: nothing crossed the thresholds (${gate})${suspects > 0 ? `; ${suspects} suspect${suspects === 1 ? '' : 's'} below them` : ''}`;
 }

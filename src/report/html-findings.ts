@@ -1,5 +1,6 @@
-import type { AnalysisResult, Finding } from '../detectors/index.js';
-import { findingWords, functionLocationText, inputsSummaryText, survivorsText, type FindingWordsOptions } from './finding-words.js';
+import type { AnalysisResult, Cause } from '../detectors/index.js';
+import { causesOf, causeText, heapGrowthText, heapGrowthUnexplained } from './cause-words.js';
+import { evidenceText, findingWords, functionLocationText, inputsSummaryText, survivorsText, type FindingWordsOptions } from './finding-words.js';
 import { candidateHeader, diffWarningText } from './findings-text.js';
 import { escapeHtml, folded } from './html-page.js';
 import { formatByteDelta, formatBytes, formatCount, formatCountDelta } from './units.js';
@@ -12,9 +13,10 @@ const SNAPSHOT_LABELS = ['base', 'target', 'final'];
  * under their own heading, the class-growth table folded. The same section for `run` and `diff`.
  */
 export function findingsSection(analysis: AnalysisResult, options: FindingWordsOptions): string {
-  const leaks = analysis.findings.filter((f) => f.severity === 'leak');
-  const suspects = analysis.findings.filter((f) => f.severity === 'suspect');
-  const card = (f: Finding) => findingCard(f, analysis.findings.indexOf(f), analysis.method === 'three-snapshot', options);
+  const causes = causesOf(analysis);
+  const leaks = causes.filter((c) => c.severity === 'leak');
+  const suspects = causes.filter((c) => c.severity === 'suspect');
+  const card = (cause: Cause) => findingCard(analysis, cause, options);
   const parts: string[] = [];
   if (leaks.length > 0) parts.push(`<div class="cards">${leaks.map(card).join('')}</div>`);
   else parts.push(`<p>${analysis.findings.length === 0 ? 'No growing listeners, closures, collections, handles or classes.' : 'No finding crossed the thresholds.'}</p>`);
@@ -29,10 +31,16 @@ export function diffInputsNote(analysis: AnalysisResult): string {
   const names = analysis.snapshots.map((s, k) => `${SNAPSHOT_LABELS[k] ?? `#${k + 1}`} <code>${escapeHtml(s.path.split('/').pop() ?? s.path)}</code> (${formatCount(s.nodeCount)} objects, ${formatBytes(s.totalBytes)})`);
   const survivors = escapeHtml(inputsSummaryText(analysis));
   const warnings = analysis.warnings.map((w) => `<br><span class="warn">warning: ${escapeHtml(diffWarningText(w))}</span>`).join('');
-  return `<p class="note">${names.join(' · ')}<br>${survivors}${warnings}</p>`;
+  const account = heapGrowthText(analysis);
+  const accountLine = account === undefined ? '' : heapGrowthUnexplained(analysis) ? `<br><span class="warn">warning: ${escapeHtml(account)}</span>` : `<br>${escapeHtml(account)}`;
+  return `<p class="note">${names.join(' · ')}<br>${survivors}${warnings}${accountLine}</p>`;
 }
 
-function findingCard(finding: Finding, index: number, threeSnapshots: boolean, options: FindingWordsOptions): string {
+/** The cause's head finding as a card; the findings under the same holder listed inside it. */
+function findingCard(analysis: AnalysisResult, cause: Cause, options: FindingWordsOptions): string {
+  const index = cause.findingIndex;
+  const finding = analysis.findings[index]!;
+  const threeSnapshots = analysis.method === 'three-snapshot';
   const { title, holder, path } = findingWords(finding, index, options);
   const e = finding.evidence;
   const survivors = survivorsText(e.survivingCount, threeSnapshots);
@@ -45,6 +53,13 @@ function findingCard(finding: Finding, index: number, threeSnapshots: boolean, o
   }
   if (e.captured && e.captured.length > 0) lines.push(`scope holds: ${e.captured.map((c) => `<code>${escapeHtml(c.name)}</code> (${formatBytes(c.retainedSize)})`).join(', ')}`);
   if (holder) lines.push(`held by <code>${escapeHtml(holder)}</code>`);
+  const summary = causeText(cause);
+  if (summary !== undefined) lines.push(`<strong>${escapeHtml(summary)}</strong>`);
+  const related = cause.related.map((other) => {
+    const f = analysis.findings[other]!;
+    return `<li data-finding="${other}">${escapeHtml(findingWords(f, other, options).title)} <span class="kind">${escapeHtml(f.kind)}</span><br><span class="dim">${escapeHtml(evidenceText(f, threeSnapshots))}</span></li>`;
+  });
+  if (related.length > 0) lines.push(`<ul class="related">${related.join('')}</ul>`);
   const textId = `path-text-${index}`;
   return `<article class="card${finding.severity === 'leak' ? '' : ' suspect'}" data-finding="${index}">
 <h3>${escapeHtml(title)}<span class="kind">${escapeHtml(finding.kind)}</span></h3>

@@ -1,6 +1,6 @@
 import type { DigestWritten } from '../digest/index.js';
-import type { InspectNode, InspectReport } from '../snapshot/index.js';
-import { edgeLabel } from './path-words.js';
+import type { CollectionSize, InspectNode, InspectObject, InspectPage, InspectReport, InspectTreeNode } from '../snapshot/index.js';
+import { edgeAccessor, edgeLabel } from './path-words.js';
 import type { Style } from './style.js';
 import { formatBytes, formatCount, formatDurationMs } from './units.js';
 
@@ -33,13 +33,18 @@ export function renderInspectText(report: InspectReport, style: Style): string {
     formatBytes(node.retainedSize), formatBytes(node.shallowSize), node.distance === null ? '-' : String(node.distance), nodeLabel(node),
   ]);
   lines.push(...table(['Retained', 'Shallow', 'Dist', 'Node'], domRows, style, 3));
+  lines.push('');
+
+  lines.push(style.bold('Largest objects below the roots, by property path'));
+  const objectRows = report.largestObjects.map((object) => [formatBytes(object.retainedSize), formatBytes(object.shallowSize), objectLabel(object)]);
+  lines.push(...table(['Retained', 'Shallow', 'Object'], objectRows, style, 2));
 
   const node = report.node;
   if (node !== undefined) {
     lines.push('');
     lines.push(style.bold(`Node ${nodeLabel(node)}`) + style.dim(` (${node.type}${node.name && node.name !== node.className ? ` "${truncate(node.name, 60)}"` : ''})`));
     lines.push(`  retained ${style.bold(formatBytes(node.retainedSize))}, shallow ${formatBytes(node.shallowSize)}, ` +
-      `distance ${node.distance ?? 'unreachable'}, immediate dominator @${node.dominatorId}`);
+      `distance ${node.distance ?? 'unreachable'}, immediate dominator @${node.dominatorId}${node.size ? `, ${sizeText(node.size)}` : ''}`);
     if (node.retainerPath === null) {
       lines.push(style.yellow('  no retainer path: no strong edge from the GC roots reaches this node'));
     } else {
@@ -50,8 +55,49 @@ export function renderInspectText(report: InspectReport, style: Style): string {
       });
       lines.push(`    ${style.bold(nodeLabel(node))}`);
     }
+    lines.push('');
+    lines.push(style.bold(`Dominated objects (freed with it): ${pageRange(node.dominated)}, largest first`));
+    lines.push(...table(['Retained', 'Shallow', 'Object'], treeRows(node.dominated, 0), style, 2));
+    lines.push('');
+    lines.push(style.bold(`Outgoing edges: ${pageRange(node.edges)}, largest target first`));
+    const edgeRows = node.edges.items.map((row) => [formatBytes(row.to.retainedSize), formatBytes(row.to.shallowSize), `${edgeLabel(row)} → ${nodeLabel(row.to)}`]);
+    lines.push(...table(['Retained', 'Shallow', 'Edge → object'], edgeRows, style, 2));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** "global.keep: Array, 1.5M elements @6047"; a long path keeps its ends. */
+function objectLabel(object: InspectObject): string {
+  const size = object.size ? `, ${sizeText(object.size)}` : '';
+  if (object.pathRoot === null) return `${nodeLabel(object)}${size}`;
+  const accessors = object.path.map((step) => edgeAccessor(step)).filter((text) => text !== '');
+  const shown = accessors.length <= MAX_PATH_ACCESSORS ? accessors : [...accessors.slice(0, 2), ' … ', ...accessors.slice(-(MAX_PATH_ACCESSORS - 3))];
+  return `${truncate(object.pathRoot.className, 40)}${shown.join('')}: ${truncate(object.className, 60)}${size} @${object.id}`;
+}
+
+/** Accessors shown in a property path before its middle is cut. */
+const MAX_PATH_ACCESSORS = 6;
+
+const SIZE_UNITS: Readonly<Record<CollectionSize['kind'], string>> = { Map: 'entries', Set: 'entries', Array: 'elements', Object: 'properties' };
+
+function sizeText(size: CollectionSize): string {
+  return `${formatCount(size.size)} ${SIZE_UNITS[size.kind]}`;
+}
+
+/** "1–20 of 1,500,000" */
+function pageRange(page: InspectPage<unknown>): string {
+  if (page.items.length === 0) return `none of ${formatCount(page.total)} shown`;
+  return `${formatCount(page.offset + 1)}–${formatCount(page.offset + page.items.length)} of ${formatCount(page.total)}`;
+}
+
+/** A dominator subtree, one row per node, indented by level; the edge from the parent when there is one. */
+function treeRows(page: InspectPage<InspectTreeNode>, level: number): string[][] {
+  return page.items.flatMap((child) => {
+    const via = child.edge ? `${edgeLabel(child.edge)} → ` : '';
+    const more = child.dominated && child.dominated.total > child.dominated.items.length ? ` (${formatCount(child.dominated.total)} dominated)` : '';
+    const row = [formatBytes(child.retainedSize), formatBytes(child.shallowSize), `${'  '.repeat(level)}${via}${nodeLabel(child)}${more}`];
+    return [row, ...(child.dominated ? treeRows(child.dominated, level + 1) : [])];
+  });
 }
 
 function nodeLabel(node: InspectNode): string {

@@ -1,5 +1,6 @@
 import type { AnalysisResult } from '../detectors/index.js';
 import { methodText, type FindingWordsOptions } from './finding-words.js';
+import { leakCountText } from './cause-words.js';
 import { describeGcSource } from './gc-source-text.js';
 import { projectHeapToLimit } from './heap-projection.js';
 import { classChart, heapTrendChart, memoryChart, type ChartSpec } from './html-charts.js';
@@ -66,11 +67,10 @@ ${sections.join('\n')}
 export function renderDiffHtml(analysis: AnalysisResult, options: FindingWordsOptions & { toolVersion: string }): string {
   const leak = analysis.verdict.leak;
   const chart = classChart(analysis);
-  const n = analysis.verdict.leakCount;
   const { minGrowthBytes, minGrowthCount } = analysis.thresholds;
   const gate = `growth ≥ ${formatCount(minGrowthCount)} or ≥ ${formatBytes(minGrowthBytes)}`;
   const body = `<header><h1><span class="badge ${leak ? 'bad' : 'ok'}">${leak ? 'LEAK' : 'CLEAN'}</span> <span>leakcheck diff (${methodText(analysis.method)})</span></h1>
-<p class="headline">${leak ? `${formatCount(n)} finding${n === 1 ? '' : 's'} crossed the thresholds (${gate})` : `nothing crossed the thresholds (${gate})`}</p>
+<p class="headline">${leak ? `${escapeHtml(leakCountText(analysis))} crossed the thresholds (${gate})` : `nothing crossed the thresholds (${gate})`}</p>
 ${diffInputsNote(analysis)}</header>
 <section id="causes"><h2>${leak ? 'What leaks' : 'Findings'}</h2>${findingsSection(analysis, options)}</section>
 <section id="classes"><h2>Live objects per class</h2>${chart ? '<div class="chart" id="chart-classes"></div><p class="note">The classes that grew most. Click a legend entry to hide or show it.</p>' : '<p>No class grew.</p>'}${classGrowthTable(analysis)}</section>

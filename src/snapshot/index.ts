@@ -19,6 +19,9 @@ export { COLLECTION_NODE_NAMES, type CollectionKind, type CollectionSize, type M
 export { summarizeClasses, topDominators, type ClassSummary, type Dominator } from './class-summary.js';
 export { sortOrdinalsById, ordinalOfId } from './id-order.js';
 export {
-  inspectSnapshot, summarizeSnapshot, DEFAULT_TOP, type InspectReport, type InspectNode, type InspectNodeDetail,
+  inspectSnapshot, summarizeSnapshot, DEFAULT_TOP, type InspectReport, type InspectNodeDetail,
   type InspectPathStep, type InspectOptions,
 } from './inspect.js';
+export {
+  DEFAULT_PAGE, largestObjects, type InspectNode, type InspectEdge, type InspectObject, type InspectPage, type InspectTreeNode, type InspectEdgeRow, type PageOptions,
+} from './drill-down.js';

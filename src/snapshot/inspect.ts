@@ -4,8 +4,12 @@ import type { Progress } from '../progress.js';
 import { summarizeClasses, topDominators, type ClassSummary } from './class-summary.js';
 import { loadSnapshot } from './load.js';
 import type { Snapshot } from './snapshot.js';
+import type { CollectionSize } from './collections.js';
+import {
+  DEFAULT_PAGE, describeNode, dominatedChildren, largestObjects, outgoingEdges,
+  type InspectEdgeRow, type InspectNode, type InspectObject, type InspectPage, type InspectTreeNode, type PageOptions,
+} from './drill-down.js';
 import type { EdgeKind } from './id-ordered-snapshot.js';
-import { UNREACHABLE } from './distances.js';
 
 export const DEFAULT_TOP = 20;
 
@@ -26,6 +30,8 @@ export interface InspectReport {
   readonly classes: readonly ClassSummary[];
   /** The largest top-level retainers (see topDominators). */
   readonly topDominators: readonly InspectNode[];
+  /** The largest objects below the roots, by property path (drill-down.ts largestObjects). */
+  readonly largestObjects: readonly InspectObject[];
   /** With `node`: that node, its retainer path and what it retains. */
   readonly node?: InspectNodeDetail;
   /**
@@ -41,15 +47,6 @@ export interface InspectReport {
   };
 }
 
-export interface InspectNode {
-  readonly id: number;
-  readonly className: string;
-  readonly shallowSize: number;
-  readonly retainedSize: number;
-  /** Edges from the GC roots; null when unreachable. */
-  readonly distance: number | null;
-}
-
 export interface InspectNodeDetail extends InspectNode {
   readonly type: string;
   readonly name: string;
@@ -59,6 +56,12 @@ export interface InspectNodeDetail extends InspectNode {
   /** Steps cut from the middle of a long path, and the index in retainerPath where they were. */
   readonly omittedSteps: number;
   readonly omittedAt: number;
+  /** Entries, elements or dictionary properties when the node is a collection. */
+  readonly size: CollectionSize | null;
+  /** Its children in the dominator tree (what is freed with it), largest first, paged; `depth` levels. */
+  readonly dominated: InspectPage<InspectTreeNode>;
+  /** Its outgoing edges by the retained size of what they reach, largest first, paged. */
+  readonly edges: InspectPage<InspectEdgeRow>;
 }
 
 export interface InspectPathStep {
@@ -70,8 +73,10 @@ export interface InspectPathStep {
 
 export interface InspectOptions {
   top?: number;
-  /** V8 object id of a node to explain (retainer path and sizes). */
+  /** V8 object id of a node to explain (retainer path, sizes, dominated children, edges). */
   nodeId?: number;
+  /** Paging of the node's lists (default 20 items from 0, one level deep). */
+  page?: Partial<PageOptions>;
   onProgress?: Progress;
 }
 
@@ -98,6 +103,7 @@ export function summarizeSnapshot(snapshot: Snapshot, fileBytes: number, options
     classCount: classes.length,
     classes: classes.slice(0, top),
     topDominators: topDominators(snapshot, top).map((d) => describeNode(snapshot, d.ordinal)),
+    largestObjects: largestObjects(snapshot, top),
   };
   if (options.nodeId === undefined) return report;
   const ordinal = snapshot.ordinalById(options.nodeId);
@@ -105,6 +111,7 @@ export function summarizeSnapshot(snapshot: Snapshot, fileBytes: number, options
     throw new LeakcheckError(ErrorCode.USAGE, `there is no node @${options.nodeId} in this snapshot`, { file: graph.source });
   }
   const path = snapshot.retainerPath(ordinal);
+  const page = { ...DEFAULT_PAGE, ...options.page };
   return {
     ...report,
     node: {
@@ -119,17 +126,9 @@ export function summarizeSnapshot(snapshot: Snapshot, fileBytes: number, options
       })),
       omittedSteps: path?.omittedSteps ?? 0,
       omittedAt: path && path.omittedSteps > 0 ? Math.ceil(path.steps.length / 2) : 0,
+      size: snapshot.collectionSize(ordinal) ?? null,
+      dominated: dominatedChildren(snapshot, ordinal, page),
+      edges: outgoingEdges(snapshot, ordinal, page),
     },
-  };
-}
-
-function describeNode(snapshot: Snapshot, ordinal: number): InspectNode {
-  const distance = snapshot.distances[ordinal]!;
-  return {
-    id: snapshot.graph.nodeIds[ordinal]!,
-    className: snapshot.className(ordinal),
-    shallowSize: snapshot.graph.selfSizes[ordinal]!,
-    retainedSize: snapshot.retainedSizes[ordinal]!,
-    distance: distance === UNREACHABLE ? null : distance,
   };
 }

@@ -65,7 +65,12 @@ describe('leakcheck diff', () => {
       assert.deepEqual(Object.keys(step).sort(), ['className', 'edge', 'edgeType', 'nodeId', 'nodeType', 'passThrough']);
       assert.equal(typeof step.nodeId, 'number');
     }
-    assert.deepEqual(json.verdict, { leak: true, leakCount: json.findings.filter((f) => f.severity === 'leak').length, suspectCount: json.findings.filter((f) => f.severity === 'suspect').length });
+    assert.deepEqual(json.verdict, {
+      leak: true, leakCount: json.findings.filter((f) => f.severity === 'leak').length, suspectCount: json.findings.filter((f) => f.severity === 'suspect').length,
+      leakCauseCount: json.causes!.filter((c) => c.severity === 'leak').length,
+    });
+    assert.deepEqual(Object.keys(json.causes![0]!), ['findingIndex', 'related', 'severity', 'holder', 'growthBytes']);
+    assert.deepEqual(Object.keys(json.heapGrowth!), ['bytes', 'explainedBytes']);
     assert.equal(finding.evidence.counts.length, 3);
     assert.ok(Array.isArray(json.classGrowth) && json.classGrowth.length > 0);
   });

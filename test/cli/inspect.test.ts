@@ -119,3 +119,59 @@ test('--node with an unknown id or a malformed one is a usage error', (t) => {
   assert.match(malformed.stderr, /--node wants a V8 object id/);
   assert.ok(readFileSync(path).length > 0);
 });
+
+// Issue 11, item 8: inspect drills down like DevTools' Containment and Dominators views.
+test('--top lists the largest objects below the roots by property path, and --node pages through what one keeps', async (t) => {
+  const count = 50_000;
+  const path = await writeLiveSnapshot(t, `class Item { constructor(i) { this.i = i; this.label = 'item-' + i; } }
+globalThis.keep = Array.from({ length: ${count} }, (_, i) => new Item(i));
+globalThis.keep[7].label = 'x'.repeat(5000);`);
+  const report = JSON.parse(runCli(['inspect', path, '--json', '--top', '5']).stdout);
+  const [largest] = report.largestObjects;
+  assert.equal(largest.pathRoot.className, 'global');
+  assert.deepEqual(largest.path, [{ edge: 'keep', edgeType: 'property' }]);
+  assert.equal(largest.className, 'Array');
+  assert.deepEqual(largest.size, { kind: 'Array', size: count });
+  assert.ok(largest.retainedSize > count * 32, String(largest.retainedSize));
+  const text = runCli(['inspect', path, '--top', '5']);
+  assert.match(text.stdout, new RegExp(`Largest objects below the roots, by property path\\n.*\\n\\s+[\\d.]+ (KiB|MiB)\\s+\\S+ \\S+\\s+global\\.keep: Array, 50,000 elements @${largest.id}\\n`));
+
+  const first = JSON.parse(runCli(['inspect', path, '--json', '--top', '0', '--node', `@${largest.id}`, '--limit', '10']).stdout).node;
+  // Every Item, the elements store and the Items' own hidden-class map are freed with the array.
+  assert.ok(first.dominated.total > count && first.dominated.total <= count + 3, String(first.dominated.total));
+  assert.equal(first.dominated.items.length, 10);
+  const sizes = first.dominated.items.map((item: { retainedSize: number }) => item.retainedSize);
+  assert.deepEqual(sizes, [...sizes].sort((a, b) => b - a));
+  const big = first.dominated.items.find((item: { className: string }) => item.className === 'Item');
+  assert.deepEqual(big.edge, { edge: '7', edgeType: 'element' }, 'the Item with the long label is the largest Item');
+  assert.equal(first.edges.total >= count, true);
+  const edgeSizes = first.edges.items.map((row: { to: { retainedSize: number } }) => row.to.retainedSize);
+  assert.deepEqual(edgeSizes, [...edgeSizes].sort((a, b) => b - a));
+
+  const second = JSON.parse(runCli(['inspect', path, '--json', '--top', '0', '--node', `@${largest.id}`, '--limit', '5', '--offset', '5', '--depth', '2']).stdout).node;
+  assert.equal(second.dominated.offset, 5);
+  assert.deepEqual(second.dominated.items.map((item: { id: number }) => item.id), first.dominated.items.slice(5).map((item: { id: number }) => item.id));
+  const nested = second.dominated.items.find((item: { className: string }) => item.className === 'Item');
+  assert.ok(nested.dominated.items.some((child: { edge: { edge: string } | null }) => child.edge?.edge === 'label'), JSON.stringify(nested.dominated));
+  const drilled = runCli(['inspect', path, '--top', '0', '--node', `@${largest.id}`, '--limit', '3']);
+  assert.match(drilled.stdout, /Dominated objects \(freed with it\): 1–3 of 50,00\d, largest first/);
+  assert.match(drilled.stdout, /Outgoing edges: 1–3 of [\d,]+, largest target first/);
+  assert.match(drilled.stdout, /\[7\] → Item @\d+/);
+});
+
+test('--node lists dominated children and edges of a built graph exactly; bad paging flags are usage errors', (t) => {
+  const path = builtSnapshot().writeTo(join(tmpDir(t), 'built.heapsnapshot'));
+  const json = JSON.parse(runCli(['inspect', path, '--json', '--node', '@5', '--depth', '2', '--limit', '2']).stdout).node;
+  assert.deepEqual(json.edges, { total: 1, offset: 0, items: [{ edge: 'entries', edgeType: 'property', to: { id: 7, className: 'Map', shallowSize: 32, retainedSize: 1352, distance: 3 } }] });
+  assert.equal(json.dominated.total, 1);
+  const [map] = json.dominated.items;
+  assert.deepEqual(map.edge, { edge: 'entries', edgeType: 'property' });
+  assert.equal(map.dominated.total, 30);
+  assert.deepEqual(map.dominated.items.map((entry: { retainedSize: number; edge: { edge: string } }) => [entry.retainedSize, entry.edge.edge]), [[44, '0'], [44, '1']]);
+  assert.equal(map.dominated.items[0].dominated, undefined, 'depth 2 stops below the second level');
+  for (const args of [['--depth', '0'], ['--limit', '-1'], ['--offset', 'x'], ['--depth', '99']]) {
+    const result = runCli(['inspect', path, '--node', '@5', ...args]);
+    assert.equal(result.status, 2, args.join(' '));
+    assert.match(result.stderr, new RegExp(`--${args[0]!.slice(2)}`));
+  }
+});

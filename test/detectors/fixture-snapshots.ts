@@ -15,11 +15,11 @@ export interface FixtureSnapshots {
 }
 
 /**
- * Runs fixtures/apps/<name>.mjs once in a real `node --expose-gc` and returns the three snapshots
+ * Runs fixtures/apps/<name>.mjs once in a real `node --expose-gc` (`env` added to its environment) and returns the three snapshots
  * it wrote (base, target, final) into a temp dir removed when the test file's process exits. Call it from a
  * `before` hook and share the result among the file's tests: snapshots are the slow part.
  */
-export async function runFixture(name: string): Promise<FixtureSnapshots> {
+export async function runFixture(name: string, env: Readonly<Record<string, string>> = {}): Promise<FixtureSnapshots> {
   const dir = mkdtempSync(join(tmpdir(), `leakcheck-${name.replaceAll('/', '-')}-`));
   // Removed when the test file's process exits: node:test runs each file in its own process, and
   // an after() registered inside a before() hook can run before the suite's tests.
@@ -28,7 +28,7 @@ export async function runFixture(name: string): Promise<FixtureSnapshots> {
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, ['--expose-gc', app, dir], {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, FIXTURE_REQUESTS: String(REQUESTS_PER_PHASE) },
+      env: { ...process.env, FIXTURE_REQUESTS: String(REQUESTS_PER_PHASE), ...env },
     });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
