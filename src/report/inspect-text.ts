@@ -6,7 +6,8 @@ import { formatBytes, formatCount } from './units.js';
 /** Human text for `leakcheck inspect`: pure, the Style decides about colours. */
 export function renderInspectText(report: InspectReport, style: Style): string {
   const lines: string[] = [];
-  lines.push(`${style.bold(report.file)}  ${style.dim(`${formatBytes(report.fileBytes)} on disk`)}`);
+  const read = report.readFrom === 'file' ? `${formatBytes(report.fileBytes)} on disk` : `read from a stream, ${formatBytes(report.fileBytes)}`;
+  lines.push(`${style.bold(report.file)}  ${style.dim(read)}`);
   const unreachable = report.unreachableCount > 0 ? ` · ${style.yellow(`${formatCount(report.unreachableCount)} unreachable`)}` : '';
   lines.push(
     `Heap ${style.bold(formatBytes(report.totalSize))} in ${formatCount(report.nodeCount)} nodes, ` +
