@@ -1,5 +1,6 @@
 import { ErrorCode, LeakcheckError } from '../errors.js';
 import { RUN_REPORT_SCHEMA_VERSION, type RunReport } from './model.js';
+import { OUTCOMES, REASON_KINDS } from './run-verdict.js';
 import { upgradeRunReportV1 } from './schema-v1.js';
 
 /** Schema versions parseRunReport reads: the current one, and 1 (words stored where facts are now), upgraded on reading. */
@@ -41,5 +42,24 @@ export function parseRunReport(text: string, file: string): RunReport {
   if (typeof report.verdict !== 'object' || report.verdict === null || !Array.isArray(report.verdict.reasons)) {
     throw new LeakcheckError(ErrorCode.CONFIG_INVALID, 'run report is missing its verdict', { file });
   }
-  return report.schemaVersion === 1 ? upgradeRunReportV1(report) : report as unknown as RunReport;
+  if (report.schemaVersion === 1) return upgradeRunReportV1(report);
+  // Refused rather than rendered: a page or summary that skipped a reason it cannot word could
+  // read as clean (a report written by a newer leakcheck, or edited by hand).
+  const verdict = report.verdict as { outcome?: unknown; reasons: unknown[] };
+  if (!(OUTCOMES as readonly unknown[]).includes(verdict.outcome)) {
+    throw new LeakcheckError(ErrorCode.CONFIG_INVALID, `run report's verdict outcome ${JSON.stringify(verdict.outcome)} is unknown to this leakcheck (known: ${OUTCOMES.join(', ')})`, { file });
+  }
+  verdict.reasons.forEach((reason, at) => {
+    const kind = typeof reason === 'object' && reason !== null ? (reason as { kind?: unknown }).kind : undefined;
+    if (!(REASON_KINDS as readonly unknown[]).includes(kind)) {
+      throw new LeakcheckError(ErrorCode.CONFIG_INVALID,
+        `run report's verdict reason ${at} has kind ${JSON.stringify(kind)}, unknown to this leakcheck ${toolVersionNote(report.tool?.version)}(known: ${REASON_KINDS.join(', ')})`, { file });
+    }
+  });
+  return report as unknown as RunReport;
+}
+
+/** "(the report was written by leakcheck 0.2.0) " when the report names a version: a newer writer is the likely cause. */
+function toolVersionNote(version: unknown): string {
+  return typeof version === 'string' ? `(the report was written by leakcheck ${version}) ` : '';
 }
