@@ -9,8 +9,8 @@ import { readTextInput } from '../src/input/index.js';
  *     "detectors": ["duplicate-listeners", "growing-collections"],
  *     "detectorThresholds": { "duplicate-listeners": { "minGrowthCount": 10 } }
  *   }
- * Every field is optional; "detectors", when given, names at least one. Other top-level keys belong to other commands and are left alone;
- * inside these keys anything unknown is an error, so a typo cannot silently keep a default.
+ * Every field is optional; "detectors", when given, names at least one. Any other key, at the top or
+ * inside these, is an error: a typo ("thresholdz") would otherwise silently keep a default.
  */
 export interface AnalysisConfig {
   thresholds?: Partial<Thresholds>;
@@ -22,6 +22,7 @@ export const DEFAULT_CONFIG_FILE = 'leakcheck.config.json';
 /** A config is a few hundred bytes; anything near this is not one (and /dev/zero must end). */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 const THRESHOLD_FIELDS = ['minGrowthBytes', 'minGrowthCount'] as const;
+const TOP_LEVEL_KEYS = ['thresholds', 'detectors', 'detectorThresholds'] as const;
 
 /**
  * Reads a config file. `required` false (the default file): a missing file is no config;
@@ -49,6 +50,9 @@ export function parseAnalysisConfig(raw: unknown, file: string, detectorIds: rea
     throw new LeakcheckError(ErrorCode.CONFIG_INVALID, `${field}: ${problem}`, { file });
   };
   if (!isRecord(raw)) return fail('(top level)', 'must be a JSON object');
+  for (const key of Object.keys(raw)) {
+    if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) fail(key, `unknown key (known: ${TOP_LEVEL_KEYS.join(', ')})`);
+  }
   const config: AnalysisConfig = {};
   const isKnown = (id: string): id is DetectorId => (detectorIds as readonly string[]).includes(id);
   if (raw['thresholds'] !== undefined) config.thresholds = parseThresholds(raw['thresholds'], 'thresholds', fail);

@@ -15,17 +15,23 @@ import { outputFailed, writeStdout } from './output.js';
  */
 export type ReporterSpec = { readonly kind: 'junit' | 'markdown'; readonly file: string } | { readonly kind: 'github' };
 
-const KNOWN = 'junit=<file>, markdown=<file>, github';
+const KNOWN = 'junit=<file>, markdown=<file>, github, none';
 
 export const reporterOption = {
   type: 'string',
   coerce: allTexts('reporter'),
-  describe: `Also write results for CI: ${KNOWN} (repeatable; github is on by itself when GITHUB_ACTIONS=true)`,
+  describe: `Also write results for CI: ${KNOWN} (repeatable; github is on by itself when GITHUB_ACTIONS=true, none turns that off)`,
 } as const;
 
-/** The reporters asked for, plus github when running in GitHub Actions. */
+/**
+ * The reporters asked for, plus github when running in GitHub Actions unless `none` is among them
+ * (a job that runs leakcheck as one step of many may not want its annotations); `none` with
+ * `github` contradicts itself and is a usage error.
+ */
 export function parseReporters(specs: readonly string[] | undefined, env: NodeJS.ProcessEnv): ReporterSpec[] {
-  const reporters = (specs ?? []).map(parseSpec);
+  const optOut = (specs ?? []).some((spec) => spec.trim() === 'none');
+  const reporters = (specs ?? []).filter((spec) => spec.trim() !== 'none').map(parseSpec);
+  if (optOut && reporters.some((r) => r.kind === 'github')) throw usage('--reporter none and --reporter github contradict each other: keep one');
   const files = new Map<string, string>();
   for (const reporter of reporters) {
     if (reporter.kind === 'github') continue;
@@ -35,7 +41,7 @@ export function parseReporters(specs: readonly string[] | undefined, env: NodeJS
     files.set(path, reporter.kind);
   }
   const unique = reporters.filter((reporter, at) => reporter.kind !== 'github' || reporters.findIndex((r) => r.kind === 'github') === at);
-  if (env['GITHUB_ACTIONS'] === 'true' && !unique.some((r) => r.kind === 'github')) unique.push({ kind: 'github' });
+  if (env['GITHUB_ACTIONS'] === 'true' && !optOut && !unique.some((r) => r.kind === 'github')) unique.push({ kind: 'github' });
   return unique;
 }
 

@@ -38,7 +38,7 @@ export {
 } from './runner/index.js';
 export {
   RUN_REPORT_SCHEMA_VERSION, runReportToJson, parseRunReport, renderRunText, renderRunHtml, renderDiffHtml, projectHeapToLimit, describeProjection,
-  type RunReport, type RunPhase, type RunCheckpoint, type RunMemorySample, type RunGcSample, type SeriesTrend,
+  type RunReport, type RunPhase, type PhaseIncomplete, type RunCheckpoint, type RunMemorySample, type RunGcSample, type SeriesTrend,
   type RunVerdict, type VerdictReason, type ReasonKind, type TrendJudgement, type ExitFacts, type Outcome,
 } from './report/index.js';
 export {

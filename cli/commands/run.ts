@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { parseByteSize as parseSize } from '../../src/byte-size.js';
 import { ErrorCode, LeakcheckError } from '../../src/errors.js';
-import { createStyle, formatBytes, formatCount, formatDurationMs, renderRunText, runReportToJson, runSuite, type Outcome, type RunReport } from '../../src/report/index.js';
+import { createStyle, describeIncomplete, formatBytes, formatCount, formatDurationMs, renderRunText, runReportToJson, runSuite, type Outcome, type RunReport } from '../../src/report/index.js';
 import {
   buildLoadPlan, checkUrl, defaultMaxErrorRate, defaultMinGrowthBytes, readPhasesFile, runTarget, type LoadPhase, type RunProgressEvent,
 } from '../../src/runner/index.js';
@@ -206,7 +206,7 @@ function describeProgress(event: RunProgressEvent, style: ReturnType<typeof crea
       // Load time and checkpoint pauses apart: req/s is over the load time alone.
       const split = ` (load ${formatDurationMs(p.endMs - p.startMs - pause)}, checkpoint pauses ${formatDurationMs(pause)})`;
       const http = p.http ? `, ${formatCount(p.http.requests)} requests, ${formatCount(p.http.requestsPerSecond)} req/s` : '';
-      return style.dim(`leakcheck: phase ${p.name} done in ${formatDurationMs(p.endMs - p.startMs)}${split}${http}${p.incomplete ? ` — ${p.incomplete}` : ''}`);
+      return style.dim(`leakcheck: phase ${p.name} done in ${formatDurationMs(p.endMs - p.startMs)}${split}${http}${p.incomplete ? ` — ${describeIncomplete(p.incomplete)}` : ''}`);
     }
     case 'analysis': return style.dim('leakcheck: comparing heap snapshots…');
   }

@@ -22,6 +22,7 @@ export async function inspectDigest(path: string, options: Omit<InspectOptions, 
   return {
     file: path,
     fileBytes: source.fileBytes,
+    readFrom: 'file',
     nodeCount: source.nodeCount,
     edgeCount: source.edgeCount,
     stringCount: source.stringCount,

@@ -1,6 +1,7 @@
 import { escapeHtml, folded } from './html-page.js';
 import type { RunPhase, RunReport, SeriesTrend } from './model.js';
 import { formatByteDelta, formatBytes, formatCount, formatDurationMs } from './units.js';
+import { describeIncomplete } from './verdict-words.js';
 
 /** The memory last measured (a sample or a checkpoint, whichever came later), as big figures: what a crashed run's page leads with. */
 export function lastFigures(report: RunReport): string {
@@ -22,7 +23,7 @@ export function lastFigures(report: RunReport): string {
 export function loadTable(phases: readonly RunPhase[]): string {
   const rows = phases.map((p) => {
     const h = p.http;
-    return `<tr><td>${escapeHtml(p.name)}</td><td>${escapeHtml(p.kind)}</td><td class="num">${formatDurationMs(p.endMs - p.startMs)}</td><td class="num">${h ? formatCount(h.requests) : p.command ? `<code>${escapeHtml(p.command.command)}</code>` : '—'}</td><td class="num">${h ? formatCount(h.requestsPerSecond) : '—'}</td><td class="num">${h ? `${formatDurationMs(h.latencyP50Ms)} / ${formatDurationMs(h.latencyP99Ms)}` : '—'}</td><td>${h ? escapeHtml(Object.entries(h.statusCounts).map(([k, n]) => `${k}: ${formatCount(n)}`).join(', ')) : '—'}${h && h.errorSamples.length > 0 ? `<br><span class="dim">${escapeHtml(h.errorSamples.slice(0, 2).join('; '))}</span>` : ''}</td><td>${p.snapshot ? `${escapeHtml(p.snapshot.file)} (${formatBytes(p.snapshot.sizeBytes)})` : '—'}</td><td>${p.incomplete ? `<span class="warn">${escapeHtml(p.incomplete)}</span>` : ''}</td></tr>`;
+    return `<tr><td>${escapeHtml(p.name)}</td><td>${escapeHtml(p.kind)}</td><td class="num">${formatDurationMs(p.endMs - p.startMs)}</td><td class="num">${h ? formatCount(h.requests) : p.command ? `<code>${escapeHtml(p.command.command)}</code>` : '—'}</td><td class="num">${h ? formatCount(h.requestsPerSecond) : '—'}</td><td class="num">${h ? `${formatDurationMs(h.latencyP50Ms)} / ${formatDurationMs(h.latencyP99Ms)}` : '—'}</td><td>${h ? escapeHtml(Object.entries(h.statusCounts).map(([k, n]) => `${k}: ${formatCount(n)}`).join(', ')) : '—'}${h && h.errorSamples.length > 0 ? `<br><span class="dim">${escapeHtml(h.errorSamples.slice(0, 2).join('; '))}</span>` : ''}</td><td>${p.snapshot ? `${escapeHtml(p.snapshot.file)} (${formatBytes(p.snapshot.sizeBytes)})` : '—'}</td><td>${p.incomplete ? `<span class="warn">${escapeHtml(describeIncomplete(p.incomplete))}</span>` : ''}</td></tr>`;
   });
   return `<div class="scroll"><table><tr><th>phase</th><th>kind</th><th class="num">time</th><th class="num">requests</th><th class="num">req/s</th><th class="num">p50 / p99</th><th>status</th><th>snapshot</th><th></th></tr>${rows.join('')}</table></div>`;
 }

@@ -5,7 +5,7 @@ export {
 export * from './model.js';
 export { runReportToJson, parseRunReport } from './to-json.js';
 export { renderRunText } from './to-text.js';
-export { describeExit, describeProjection, describeReason, outcomeHeadline, outcomeTone, reasonTone, type ReasonTone } from './verdict-words.js';
+export { describeExit, describeIncomplete, describeProjection, describeReason, outcomeHeadline, outcomeTone, reasonTone, type ReasonTone } from './verdict-words.js';
 export { renderDiffHtml, renderRunHtml, escapeHtml } from './to-html.js';
 export { trendSeries } from './trend-series.js';
 export { heapTrendLine, projectHeapToLimit, type HeapProjection, type HeapTrendLine } from './heap-projection.js';

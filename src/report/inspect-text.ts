@@ -12,7 +12,8 @@ export function renderInspectText(report: InspectReport, style: Style): string {
     lines.push(`${style.bold(report.file)}  ${style.dim(`digest of ${snapshot} (${formatBytes(report.fileBytes)} on disk)`)}`);
     lines.push(style.yellow(`  a digest keeps groups, not objects: ${formatCount(classesKept)} classes with ${formatCount(minClassCount)}+ objects, the top dominators; no retainer path of one object (--node needs the snapshot)`));
   } else {
-    lines.push(`${style.bold(report.file)}  ${style.dim(`${formatBytes(report.fileBytes)} on disk`)}`);
+    const read = report.readFrom === 'file' ? `${formatBytes(report.fileBytes)} on disk` : `read from a stream, ${formatBytes(report.fileBytes)}`;
+    lines.push(`${style.bold(report.file)}  ${style.dim(read)}`);
   }
   const unreachable = report.unreachableCount > 0 ? ` · ${style.yellow(`${formatCount(report.unreachableCount)} unreachable`)}` : '';
   lines.push(

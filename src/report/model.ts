@@ -6,13 +6,17 @@
  */
 import type { GcSource, MemorySample } from '../agent/protocol.js';
 import type { AnalysisResult } from '../detectors/index.js';
-import type { RunVerdict } from './run-verdict.js';
+import type { ExitFacts, RunVerdict } from './run-verdict.js';
 import type { StoredWords } from './schema-v1.js';
 
 export type { AnalysisResult, Finding as SnapshotFinding } from '../detectors/index.js';
 
-/** 2: findings, the diff verdict and the run verdict's reasons are facts; schema 1 files are upgraded on read (to-json.ts, schema-v1.ts). */
-export const RUN_REPORT_SCHEMA_VERSION = 2;
+/**
+ * 2: findings, the diff verdict and the run verdict's reasons are facts. 3: a phase's `incomplete`
+ * is a fact too (PhaseIncomplete), no longer a sentence. Files of schema 1 and 2 are upgraded on
+ * read (to-json.ts, schema-v1.ts).
+ */
+export const RUN_REPORT_SCHEMA_VERSION = 3;
 
 /** --keep-snapshots: snapshots can be large and can hold secrets, so by default only a leak keeps them. */
 export type KeepSnapshots = 'always' | 'on-leak' | 'never';
@@ -91,9 +95,21 @@ export interface RunPhase {
   heapDiff?: HeapDiffTable;
   /** Time the phase spent in checkpoints (forced GC, snapshot), with the load paused; absent in older reports. */
   pauseMs?: number;
-  /** Set when the phase did not finish (the target crashed or the run was interrupted). */
-  incomplete?: string;
+  /** Set when the phase did not finish: why, as facts (verdict-words.ts words it). */
+  incomplete?: PhaseIncomplete;
 }
+
+/** Why a phase stopped before its plan was done. */
+export type PhaseIncomplete =
+  /** A phase bounded by requests ran out of --phase-timeout first. */
+  | { kind: 'phase-timeout'; requests: number; plannedRequests: number; timeoutMs: number }
+  /** The run was stopped from outside; `signal` when known (SIGINT, SIGTERM, SIGHUP). */
+  | { kind: 'interrupted'; signal: string | null }
+  | { kind: 'target-exited'; exit: ExitFacts }
+  /** The agent stopped answering while the target stayed (see the verdict reason of that kind). */
+  | { kind: 'unresponsive'; cause: 'checkpoint-timeout' | 'agent-disconnected'; waitedMs: number }
+  /** Read from a report.json of schema 1 or 2, which stored a sentence here. */
+  | { kind: 'stored-text'; text: string };
 
 export interface HeapDiffTable {
   beforeBytes: number;

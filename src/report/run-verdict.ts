@@ -67,7 +67,17 @@ export type VerdictReason =
 
 export type ReasonKind = VerdictReason['kind'];
 
+/** Every reason kind, for readers of saved reports; a Record so that adding a kind without listing it here does not compile. */
+const REASON_KIND_SET: Readonly<Record<ReasonKind, true>> = {
+  'heap-trend': true, 'off-heap-trend': true, 'rss-only': true, snapshot: true, 'memwatch-rule': true, 'out-of-memory': true,
+  crash: true, interrupted: true, unresponsive: true, 'too-few-points': true, 'load-failed': true, 'v1-message': true,
+};
+export const REASON_KINDS = Object.keys(REASON_KIND_SET) as readonly ReasonKind[];
+
 export type Outcome = 'leak' | 'clean' | 'crashed' | 'inconclusive' | 'interrupted';
+
+const OUTCOME_SET: Readonly<Record<Outcome, true>> = { leak: true, clean: true, crashed: true, inconclusive: true, interrupted: true };
+export const OUTCOMES = Object.keys(OUTCOME_SET) as readonly Outcome[];
 
 /** The verdict of `leakcheck run` (the snapshot diff's own verdict is AnalysisVerdict). */
 export interface RunVerdict {

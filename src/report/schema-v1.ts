@@ -1,5 +1,5 @@
 import type { AnalysisResult, Evidence, Finding, HandleKind } from '../detectors/index.js';
-import type { RunReport } from './model.js';
+import { RUN_REPORT_SCHEMA_VERSION, type RunReport } from './model.js';
 import type { VerdictReason } from './run-verdict.js';
 
 /**
@@ -92,13 +92,22 @@ function collectionOf(unit: Evidence['unit']): 'Map' | 'Array' | 'Object' {
 /** A schema-1 report kept each verdict reason as text: keep the text, mark it as such, and say whether the run was cut short. */
 function upgradeVerdictV1(report: RunReport): RunReport {
   const reasons = report.verdict.reasons as unknown as Array<{ kind: string; leak: boolean; message: string }>;
+  upgradePhasesV2(report);
   return {
     ...report,
-    schemaVersion: 2,
+    schemaVersion: RUN_REPORT_SCHEMA_VERSION,
     verdict: {
       ...report.verdict,
       partial: report.target.crashed || report.verdict.outcome === 'interrupted',
       reasons: reasons.map((r): VerdictReason => ({ kind: 'v1-message', leak: r.leak, v1Kind: r.kind, message: String(r.message) })),
     },
   };
+}
+
+/** Schemas 1 and 2 kept why a phase stopped as a sentence: keep it, marked as stored text (in place: the object is freshly parsed). */
+export function upgradePhasesV2(report: RunReport): void {
+  for (const phase of report.phases) {
+    const stored = phase.incomplete as unknown;
+    if (typeof stored === 'string') phase.incomplete = { kind: 'stored-text', text: stored };
+  }
 }

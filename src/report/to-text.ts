@@ -4,7 +4,7 @@ import type { RunPhase, RunReport } from './model.js';
 import type { Style } from './style.js';
 import { formatByteDelta, formatBytes, formatCount, formatDurationMs } from './units.js';
 import { projectHeapToLimit } from './heap-projection.js';
-import { describeExit, describeProjection, describeReason, outcomeHeadline, outcomeTone, partialVerdictWords, reasonTone, type ReasonTone } from './verdict-words.js';
+import { describeExit, describeIncomplete, describeProjection, describeReason, outcomeHeadline, outcomeTone, partialVerdictWords, reasonTone, type ReasonTone } from './verdict-words.js';
 
 /** The terminal summary of a run: verdict first, then why, then phases, findings and files. */
 export function renderRunText(report: RunReport, style: Style): string {
@@ -83,6 +83,6 @@ function phaseLine(phase: RunPhase, report: RunReport, style: Style): string {
   const boundary = [...report.checkpoints].reverse().find((c) => c.boundary && c.phase === phase.name);
   if (boundary) parts.push(`heap ${formatBytes(boundary.heapUsedBytes)}`);
   if (phase.snapshot) parts.push(style.dim(`snapshot ${formatBytes(phase.snapshot.sizeBytes)}`));
-  if (phase.incomplete) parts.push(style.red(phase.incomplete));
+  if (phase.incomplete) parts.push(style.red(describeIncomplete(phase.incomplete)));
   return parts.join('  ');
 }

@@ -1,4 +1,4 @@
-import type { Outcome, SeriesTrend, SnapshotFinding } from './model.js';
+import type { Outcome, PhaseIncomplete, SeriesTrend, SnapshotFinding } from './model.js';
 import type { ExitFacts, TrendJudgement, VerdictReason } from './run-verdict.js';
 import { findingTitle } from './finding-words.js';
 import type { HeapProjection } from './heap-projection.js';
@@ -29,6 +29,21 @@ export function describeExit(exit: ExitFacts): string {
   if (exit.spawnError) return `could not start (${exit.spawnError})`;
   if (exit.signal) return `was killed by ${exit.signal}`;
   return `exited with code ${exit.code}`;
+}
+
+/** Why a phase stopped early: "stopped by SIGTERM", "the target exited with code 3", … */
+export function describeIncomplete(incomplete: PhaseIncomplete): string {
+  switch (incomplete.kind) {
+    case 'phase-timeout':
+      return `stopped by --phase-timeout (${formatDurationMs(incomplete.timeoutMs)}) after ${formatCount(incomplete.requests)} of ${formatCount(incomplete.plannedRequests)} requests`;
+    case 'interrupted': return incomplete.signal ? `stopped by ${incomplete.signal}` : 'interrupted';
+    case 'target-exited': return `the target ${describeExit(incomplete.exit)}`;
+    case 'unresponsive':
+      return incomplete.cause === 'checkpoint-timeout'
+        ? `the target did not answer a checkpoint within ${formatDurationMs(incomplete.waitedMs)} (event loop blocked?)`
+        : 'the agent disconnected while the target kept running';
+    case 'stored-text': return incomplete.text;
+  }
 }
 
 /** Said beside a verdict whose run ended before its last phase. */

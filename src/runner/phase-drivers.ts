@@ -60,7 +60,7 @@ const driveHttpLoad: PhaseDriver = async (context, plan, phase, schedule) => {
       if (chunk < chunks - 1 && schedule.mid) await session.checkpoint(phase, schedule.mid);
     }
     if (plan.requests !== undefined && recorder.requests < plan.requests) {
-      phase.incomplete = `stopped by --phase-timeout after ${recorder.requests} of ${plan.requests} requests`;
+      phase.incomplete = { kind: 'phase-timeout', requests: recorder.requests, plannedRequests: plan.requests, timeoutMs: context.phaseTimeoutMs };
     }
   } finally {
     // Also on a crash mid-chunk: the report shows what was sent.

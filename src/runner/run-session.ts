@@ -10,7 +10,13 @@ import type { RunFiles } from './run-files.js';
 import type { TargetExit } from './spawn-target.js';
 
 /** The target ended on its own while the run was waiting for something. */
-export class TargetEnded extends Error {}
+export class TargetEnded extends Error {
+  readonly exit: TargetExit;
+  constructor(exit: TargetExit) {
+    super(describeExit(exit));
+    this.exit = exit;
+  }
+}
 /** The run was stopped from outside (Ctrl-C, SIGTERM); `signal` names the signal when known. */
 export class Interrupted extends Error {
   readonly signal: string | undefined;
@@ -115,7 +121,7 @@ export class RunSession {
       new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), exitAfterDisconnectMs); }),
     ]);
     clearTimeout(timer);
-    if (exit) throw new TargetEnded(describeExit(exit));
+    if (exit) throw new TargetEnded(exit);
     throw new AgentLost('agent-disconnected', waitedMs);
   }
 

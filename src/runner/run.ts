@@ -271,7 +271,7 @@ async function stopTargetTree(target: Target, server: AgentServer): Promise<Targ
 /** Every wait of the run races against the target ending on its own (a crash) and against Ctrl-C. */
 function raceEndings(running: Target, signal: AbortSignal | undefined): <T>(work: Promise<T>) => Promise<T> {
   const targetEnded = running.exited.then((exit) => {
-    throw new TargetEnded(describeExit(exit));
+    throw new TargetEnded(exit);
   });
   targetEnded.catch(() => {});
   const interrupted = new Promise<never>((_resolve, reject) => {
@@ -328,15 +328,15 @@ async function drivePhases(
       await session.checkpoint(phase, schedule.end);
     } catch (error) {
       if (error instanceof Interrupted) {
-        phase.incomplete = error.signal ? `stopped by ${error.signal}` : 'interrupted';
+        phase.incomplete = { kind: 'interrupted', signal: error.signal ?? null };
         return { kind: 'interrupted', phase: plan.name, ...(error.signal === undefined ? {} : { signal: error.signal }) };
       }
       if (error instanceof TargetEnded) {
-        phase.incomplete = `the target ${error.message}`;
+        phase.incomplete = { kind: 'target-exited', exit: error.exit };
         return { kind: 'target-exited', phase: plan.name };
       }
       if (error instanceof AgentLost) {
-        phase.incomplete = error.what === 'checkpoint-timeout' ? 'the target did not answer a checkpoint (event loop blocked?)' : 'the agent disconnected while the target kept running';
+        phase.incomplete = { kind: 'unresponsive', cause: error.what, waitedMs: error.waitedMs };
         return { kind: 'unresponsive', phase: plan.name, cause: error.what, waitedMs: error.waitedMs };
       }
       throw error;

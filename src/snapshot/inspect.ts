@@ -1,4 +1,6 @@
-import { stat } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { openInput } from '../input/index.js';
 import { ErrorCode, LeakcheckError } from '../errors.js';
 import type { Progress } from '../progress.js';
 import { summarizeClasses, topDominators, type ClassSummary } from './class-summary.js';
@@ -16,6 +18,9 @@ export const DEFAULT_TOP = 20;
 /** What `leakcheck inspect --json` prints: numbers in bytes and counts, JSON-safe. */
 export interface InspectReport {
   readonly file: string;
+  /** A regular file (read in place) or a stream read once (a pipe, a FIFO, standard input). */
+  readonly readFrom: 'file' | 'stream';
+  /** The file's size on disk, or for a stream the bytes read from it (compressed, if it was gzip). */
   readonly fileBytes: number;
   readonly nodeCount: number;
   readonly edgeCount: number;
@@ -82,19 +87,38 @@ export interface InspectOptions {
 
 /** Loads a snapshot and summarises it: the data behind `leakcheck inspect`. */
 export async function inspectSnapshot(path: string, options: InspectOptions = {}): Promise<InspectReport> {
-  const snapshot = await loadSnapshot(path, { onProgress: options.onProgress });
-  const fileBytes = (await stat(path)).size;
-  return summarizeSnapshot(snapshot, fileBytes, options);
+  // Opened here, once: a stream can be read only once, and only the reader can count its bytes.
+  const input = await openInput(path, { what: 'the snapshot' });
+  if (input.kind === 'file') {
+    await input.file.close();
+    const snapshot = await loadSnapshot(path, { onProgress: options.onProgress });
+    return summarizeSnapshot(snapshot, { readFrom: 'file', fileBytes: input.size }, options);
+  }
+  let bytesRead = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytesRead += chunk.length;
+      done(null, chunk);
+    },
+  });
+  // A read error reaches the parser through `counter` and is worded there, like any stream's;
+  // a parse error destroys `counter`, and pipeline then closes the input.
+  void pipeline(input.stream, counter).catch(() => {});
+  const snapshot = await loadSnapshot(counter, { name: path, onProgress: options.onProgress });
+  return summarizeSnapshot(snapshot, { readFrom: 'stream', fileBytes: bytesRead }, options);
 }
 
-/** The inspect report of an already loaded snapshot. */
-export function summarizeSnapshot(snapshot: Snapshot, fileBytes: number, options: InspectOptions = {}): InspectReport {
+/** The inspect report of an already loaded snapshot; `input` says how it was read. */
+export function summarizeSnapshot(
+  snapshot: Snapshot, input: Pick<InspectReport, 'readFrom' | 'fileBytes'>, options: InspectOptions = {},
+): InspectReport {
   const top = Math.max(0, Math.floor(options.top ?? DEFAULT_TOP));
   const { graph } = snapshot;
   const classes = summarizeClasses(snapshot);
   const report: InspectReport = {
     file: graph.source,
-    fileBytes,
+    readFrom: input.readFrom,
+    fileBytes: input.fileBytes,
     nodeCount: graph.nodeCount,
     edgeCount: graph.edgeCount,
     stringCount: graph.strings.length,

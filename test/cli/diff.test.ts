@@ -120,6 +120,14 @@ describe('leakcheck diff', () => {
     assert.match(result.stderr, new RegExp(`${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: thresholds\\.minGrowthBytes: must be a number`));
   });
 
+  test('a misspelt top-level key in the config file exits 2 naming the file and the key', async () => {
+    const typoDir = mkdtempSync(join(workDir, 'typo-'));
+    writeFileSync(join(typoDir, 'leakcheck.config.json'), JSON.stringify({ thresholdz: { minGrowthCount: 1 } }));
+    const result = await runCli(['diff', ...leaky.all], typoDir);
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /^leakcheck: .*leakcheck\.config\.json: thresholdz: unknown key \(known: thresholds, detectors, detectorThresholds\)\n$/);
+  });
+
   test('a missing snapshot exits 2 with one line naming it', async () => {
     const missing = join(workDir, 'nope.heapsnapshot');
     const result = await runCli(['diff', leaky.base, missing]);
@@ -180,7 +188,9 @@ describe('diff command decisions (pure functions)', () => {
     assert.deepEqual(parseAnalysisConfig({ thresholds: { minGrowthCount: 5 }, detectors: ['class-growth'] }, 'c.json', ids), {
       thresholds: { minGrowthCount: 5 }, detectors: ['class-growth'],
     });
-    assert.deepEqual(parseAnalysisConfig({ run: { anything: true } }, 'c.json', ids), {});
+    assert.deepEqual(parseAnalysisConfig({}, 'c.json', ids), {});
+    assert.throws(() => parseAnalysisConfig({ thresholdz: { minGrowthCount: 5 } }, 'c.json', ids), /thresholdz: unknown key \(known: thresholds, detectors, detectorThresholds\)/);
+    assert.throws(() => parseAnalysisConfig({ thresholds: {}, run: { anything: true } }, 'c.json', ids), /run: unknown key/);
     assert.throws(() => parseAnalysisConfig([], 'c.json', ids), /top level/);
     assert.throws(() => parseAnalysisConfig({ detectors: ['nope'] }, 'c.json', ids), /detectors: unknown detector 'nope'/);
     assert.throws(() => parseAnalysisConfig({ thresholds: { minGrowthBites: 1 } }, 'c.json', ids), /thresholds\.minGrowthBites: unknown field/);

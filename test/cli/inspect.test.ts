@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { formatBytes } from '../../src/report/units.js';
 import { cliPath } from '../helpers/paths.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 import { SnapshotBuilder } from '../helpers/snapshot-builder.js';
@@ -174,4 +176,22 @@ test('--node lists dominated children and edges of a built graph exactly; bad pa
     assert.equal(result.status, 2, args.join(' '));
     assert.match(result.stderr, new RegExp(`--${args[0]!.slice(2)}`));
   }
+});
+
+test('inspect of a pipe says it read a stream and how many bytes (a file says its size on disk)', (t) => {
+  const path = builtSnapshot().writeTo(join(tmpDir(t), 'built.heapsnapshot'));
+  const bytes = readFileSync(path);
+  const gzipped = gzipSync(bytes);
+  const run = (args: string[], input?: Buffer) => spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000, ...(input ? { input } : {}) });
+
+  const piped = run(['inspect', '-'], bytes);
+  assert.equal(piped.status, 0, piped.stderr);
+  assert.equal(piped.stdout.split('\n')[0], `/dev/stdin  read from a stream, ${formatBytes(bytes.length)}`);
+  const pipedJson = JSON.parse(run(['inspect', '-', '--json'], gzipped).stdout);
+  assert.deepEqual([pipedJson.readFrom, pipedJson.fileBytes], ['stream', gzipped.length], 'a gzip stream counts the compressed bytes read');
+
+  const file = run(['inspect', path]);
+  assert.equal(file.stdout.split('\n')[0], `${path}  ${formatBytes(bytes.length)} on disk`);
+  const fileJson = JSON.parse(run(['inspect', path, '--json']).stdout);
+  assert.deepEqual([fileJson.readFrom, fileJson.fileBytes], ['file', bytes.length]);
 });

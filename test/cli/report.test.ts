@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliPath, fixturesDir } from '../helpers/paths.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -55,4 +55,28 @@ test('report on a file that is not a run report exits 2 naming the file', async 
   const missing = await runCli(['report', join(dir, 'nope.json')]);
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /nope\.json: cannot read the report: no such file/);
+});
+
+test('report on a report.json with a verdict reason kind or outcome it does not know refuses it in one line, exit 2, and writes no page', async (t) => {
+  const dir = tmpDir(t);
+  const saved = JSON.parse(readFileSync(join(fixturesDir, 'reports', 'leak.json'), 'utf8'));
+  const cases: Array<[string, (report: { verdict: { outcome: string; reasons: Array<{ kind: string }> } }) => void, RegExp]> = [
+    ['reason', (r) => { r.verdict.reasons[1]!.kind = 'heap-vibes'; }, /verdict reason 1 has kind "heap-vibes", unknown to this leakcheck \(the report was written by leakcheck [\d.]+\) \(known: heap-trend, /],
+    ['outcome', (r) => { r.verdict.outcome = 'mostly-fine'; }, /verdict outcome "mostly-fine" is unknown to this leakcheck \(known: leak, clean, crashed, inconclusive, interrupted\)/],
+  ];
+  for (const [name, damage, message] of cases) {
+    const report = structuredClone(saved);
+    damage(report);
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(report));
+    const html = join(dir, `${name}.html`);
+    const result = await runCli(['report', file, '--html', html]);
+    assert.equal(result.status, 2, name);
+    assert.equal(result.stderr.trimEnd().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, new RegExp(`^leakcheck: ${file}: `));
+    assert.match(result.stderr, message);
+    assert.equal(existsSync(html), false, 'no broken page');
+  }
+  const intact = await runCli(['report', join(fixturesDir, 'reports', 'leak.json')]);
+  assert.equal(intact.status, 1, `the undamaged fixture still renders: ${intact.stderr}`);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliPath, fixturesDir, repoRoot } from '../helpers/paths.js';
 import { runProcess, type CliResult } from '../helpers/run-cli.js';
@@ -79,10 +79,11 @@ test('a bad --reporter is a usage error before any work: exit 2, one line', asyn
   const cases: Array<[string[], RegExp]> = [
     [['--reporter', 'junit'], /--reporter junit needs a file: junit=<file>/],
     [['--reporter', 'markdown='], /--reporter markdown needs a file/],
-    [['--reporter', 'sarif=x.json'], /--reporter: unknown reporter 'sarif' \(known: junit=<file>, markdown=<file>, github\)/],
+    [['--reporter', 'sarif=x.json'], /--reporter: unknown reporter 'sarif' \(known: junit=<file>, markdown=<file>, github, none\)/],
     [['--reporter', 'github=x'], /--reporter github takes no file/],
     [['--reporter', `junit=${dir}/a.xml`, '--reporter', `markdown=${dir}/a.xml`], /--reporter: junit and markdown would both write/],
     [['--reporter', 'junit=-'], /write it to a file/],
+    [['--reporter', 'none', '--reporter', 'github'], /--reporter none and --reporter github contradict each other/],
   ];
   for (const [flags, message] of cases) {
     // A missing snapshot would be the error if the spec were checked after the inputs.
@@ -95,6 +96,23 @@ test('a bad --reporter is a usage error before any work: exit 2, one line', asyn
   assert.equal(run.status, 2);
   assert.match(run.stderr, /unknown reporter 'xml'/);
   assert.equal(existsSync(join(dir, 'a.xml')), false);
+});
+
+test('--reporter none turns off the automatic github reporter under GITHUB_ACTIONS=true; named reporters still write', async (t) => {
+  const dir = tmpDir(t);
+  const summary = join(dir, 'summary.md');
+  const github = { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: repoRoot, GITHUB_STEP_SUMMARY: summary };
+  const automatic = await leakcheck(['diff', ...snapshots], github);
+  assert.equal(automatic.status, 1, automatic.stderr);
+  assert.match(automatic.stdout, /^::error /m, 'the automatic reporter is on, so the opt-out below is what silences it');
+  rmSync(summary);
+
+  const markdown = join(dir, 'leaks.md');
+  const result = await leakcheck(['diff', ...snapshots, '--reporter', 'none', '--reporter', `markdown=${markdown}`], github);
+  assert.equal(result.status, 1, result.stderr);
+  assert.doesNotMatch(result.stdout, /^::/m);
+  assert.equal(existsSync(summary), false, 'no job summary either');
+  assert.match(readFileSync(markdown, 'utf8'), /JobQueue 'error' listeners from onQueueError/);
 });
 
 test('a leaking run: JUnit failures for the heap trend and the finding at its line, annotations there, the job summary', async (t) => {

@@ -39,7 +39,7 @@ test('a clean server exits 0; --json prints only report.json on stdout', async (
   const result = await runCli(['run', ...small, '--no-snapshots', '--json', '--out', out, '--', process.execPath, app('http-clean')]);
   assert.equal(result.status, 0, result.stderr);
   const report = JSON.parse(result.stdout);
-  assert.equal(report.schemaVersion, 2);
+  assert.equal(report.schemaVersion, 3);
   assert.equal(report.verdict.outcome, 'clean');
   assert.deepEqual(report, JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
   assert.equal(result.stderr, '', 'no progress chatter with --json');
@@ -177,7 +177,8 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const report = JSON.parse(readFileSync(join(dir, 'r', 'report.json'), 'utf8'));
     assert.equal(report.verdict.outcome, 'interrupted');
     assert.equal(report.verdict.partial, true);
-    assert.equal(report.phases.find((p: { name: string }) => p.name === 'load1').incomplete, `stopped by ${signal}`);
+    assert.deepEqual(report.phases.find((p: { name: string }) => p.name === 'load1').incomplete, { kind: 'interrupted', signal });
+    assert.match(run.stdout(), new RegExp(`^  load1 .*stopped by ${signal}$`, 'm'));
     assert.ok(await goneWithin(run.targetPid, 1000), 'the target is gone');
   });
 }

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ export interface LiveTarget {
 /**
  * Starts `source` as a long-running Node program (an ES module, or CommonJS with `type: 'cjs'`)
  * and resolves once it printed `ready`. The program keeps running until the test ends, when it is
- * killed by its pid. `nodeArgs` go before the script (e.g. `--inspect-port=45101`).
+ * killed by its pid. `nodeArgs` go before the script (e.g. `--inspect-port=${port}` with a port from freePorts).
  */
 export async function startLiveTarget(
   t: Pick<TestContext, 'after'>,
@@ -45,6 +46,23 @@ export async function startLiveTarget(
     child.once('exit', (code, signal) => reject(new Error(`target exited with ${signal ?? code} before it was ready: ${stderr}`)));
   });
   return { pid: child.pid!, child, stderr: () => stderr, exited };
+}
+
+/**
+ * One port per name, free on 127.0.0.1 when this returns: the OS picks them (all held open until
+ * every one is picked, so they differ), then they are released for the target's --inspect-port.
+ * Fixed ports collided when two checkouts ran this suite at once; the OS does not hand a port it
+ * just released out again soon, which leaves only a small window.
+ */
+export async function freePorts<Name extends string>(names: readonly Name[]): Promise<Record<Name, number>> {
+  const servers = await Promise.all(names.map(() => new Promise<Server>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  })));
+  const ports = Object.fromEntries(names.map((name, at) => [name, (servers[at]!.address() as AddressInfo).port])) as Record<Name, number>;
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }
 
 /** Whether anything accepts connections on 127.0.0.1:port. */

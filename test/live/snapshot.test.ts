@@ -9,11 +9,11 @@ import { SNAPSHOT_MEMORY_FACTOR } from '../../src/live/index.js';
 import { cliPath } from '../helpers/paths.js';
 import { runCli } from '../helpers/run-cli.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
-import { MARKER_SOURCE, portOpen, startLiveTarget, type LiveTarget } from './live-target.js';
+import { MARKER_SOURCE, freePorts, portOpen, startLiveTarget, type LiveTarget } from './live-target.js';
 
 // Fixed inspector ports from this helper's range (45000-45999), one per test, so parallel test
 // files never meet on Node's default 9229.
-const PORT = { esm: 45101, cjs: 45102, open: 45103, address: 45104, refuse: 45105, busy: 45106, dies: 45107, perm: 45108, interrupt: 45109, unwritable: 45110 };
+const PORT = await freePorts(['esm', 'cjs', 'open', 'address', 'refuse', 'busy', 'dies', 'perm', 'interrupt', 'unwritable'] as const);
 
 async function markerCount(path: string): Promise<number> {
   const snapshot = await loadSnapshot(path);

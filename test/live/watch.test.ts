@@ -9,9 +9,9 @@ import { pickForDiff } from '../../src/live/index.js';
 import { cliPath } from '../helpers/paths.js';
 import { runCli } from '../helpers/run-cli.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
-import { portOpen, startLiveTarget } from './live-target.js';
+import { freePorts, portOpen, startLiveTarget } from './live-target.js';
 
-const PORT = { leaky: 45201, clean: 45202, interrupt: 45203, worker: 45204, exits: 45205 };
+const PORT = await freePorts(['leaky', 'clean', 'interrupt', 'worker', 'exits'] as const);
 
 // ~3,000 instances (~0.7 MiB) more per 1 s interval, all kept: a leak by count and by bytes.
 const LEAKY_SOURCE = `class LeakedSession { constructor(i) { this.i = i; this.payload = 'x'.repeat(200) + i; } }

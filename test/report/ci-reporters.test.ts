@@ -50,7 +50,7 @@ function analysis(findings: SnapshotFinding[]): AnalysisResult {
 /** A report as the runner writes it, with the verdict and analysis given. */
 function report(verdict: RunReport['verdict'], result: AnalysisResult | null, extra: Partial<RunReport> = {}): RunReport {
   return {
-    schemaVersion: 2, tool: { name: 'leakcheck', version: '0.1.0' }, runId: 'r1', startedAt: '2026-11-23T14:00:00.000Z', durationMs: 4000,
+    schemaVersion: 3, tool: { name: 'leakcheck', version: '0.1.0' }, runId: 'r1', startedAt: '2026-11-23T14:00:00.000Z', durationMs: 4000,
     command: ['node', 'app.js'], cwd: '/srv/app',
     options: { minGrowthBytes: 1048576, checkpointsPerPhase: 2, snapshots: true },
     target: { pid: 42, argv: ['node', 'app.js'], nodeVersion: 'v20.20.2', memwatch: { available: true }, agents: [], exit: null, crashed: false, outOfMemory: false, stderrTail: '' },

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  escapeHtml, parseRunReport, plainStyle, renderRunHtml, renderRunText, runReportToJson, type RunReport, type SeriesTrend,
+  describeIncomplete, escapeHtml, parseRunReport, plainStyle, renderRunHtml, renderRunText, runReportToJson, type RunReport, type SeriesTrend,
 } from '../../src/report/index.js';
 import { isLeakcheckError } from '../../src/errors.js';
 
@@ -17,7 +17,7 @@ function sampleReport(): RunReport {
     atMs, phase, requestsSoFar: atMs, boundary, rssBytes: 60e6, heapTotalBytes: 12e6, heapUsedBytes: heap, externalBytes: 2e6, arrayBuffersBytes: 1e4, gcMs: 3, totalMs: boundary ? 1400 : 3,
   });
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     tool: { name: 'leakcheck', version: '0.1.0' },
     runId: 'r1',
     startedAt: '2026-11-23T14:00:00.000Z',
@@ -131,8 +131,27 @@ test('report.json round-trips and other versions or shapes are refused by name',
   const refuse = (text: string, pattern: RegExp) => assert.throws(() => parseRunReport(text, 'x.json'), (e) => isLeakcheckError(e) && e.file === 'x.json' && pattern.test(e.message));
   refuse('{', /invalid JSON/);
   refuse('[]', /expected a JSON object/);
-  refuse(JSON.stringify({ ...report, schemaVersion: 99 }), /schema version 99 is not supported \(this leakcheck reads versions 1 and 2\)/);
+  refuse(JSON.stringify({ ...report, schemaVersion: 99 }), /schema version 99 is not supported \(this leakcheck reads versions 1, 2, 3\)/);
   refuse(JSON.stringify({ ...report, samples: undefined }), /missing the "samples" array/);
+});
+
+test('a phase that stopped early is a fact (kind and numbers), worded in text and HTML; schema 2 stored a sentence, kept as such', () => {
+  const report = sampleReport();
+  const load2 = report.phases.find((p) => p.name === 'load2')!;
+  load2.incomplete = { kind: 'unresponsive', cause: 'checkpoint-timeout', waitedMs: 15_000 };
+  const words = 'the target did not answer a checkpoint within 15.0 s (event loop blocked?)';
+  assert.equal(describeIncomplete(load2.incomplete), words);
+  assert.match(renderRunText(report, plainStyle), new RegExp(`^  load2 .*${words.replace(/[.()?]/g, '\\$&')}$`, 'm'));
+  assert.match(renderRunHtml(report), new RegExp(`<span class="warn">${words.replace(/[.()?]/g, '\\$&')}</span>`));
+  assert.deepEqual(JSON.parse(runReportToJson(report)).phases.find((p: { name: string }) => p.name === 'load2').incomplete, load2.incomplete);
+
+  const v2 = JSON.parse(runReportToJson(report));
+  v2.schemaVersion = 2;
+  v2.phases.find((p: { name: string }) => p.name === 'load2').incomplete = 'stopped by SIGTERM';
+  const upgraded = parseRunReport(JSON.stringify(v2), 'v2.json');
+  assert.equal(upgraded.schemaVersion, 3);
+  assert.deepEqual(upgraded.phases.find((p) => p.name === 'load2')!.incomplete, { kind: 'stored-text', text: 'stopped by SIGTERM' });
+  assert.match(renderRunText(upgraded, plainStyle), /^  load2 .*stopped by SIGTERM$/m);
 });
 
 test('text and HTML classify every reason the same way: a memwatch-rule firing is a warning in both', () => {
@@ -157,7 +176,7 @@ test('a schema-1 report.json (reasons as text) is still read: the text is kept a
     { kind: 'memwatch-rule', leak: false, message: 'memwatch fired' },
   ] } };
   const report = parseRunReport(JSON.stringify(v1), 'old.json');
-  assert.equal(report.schemaVersion, 2);
+  assert.equal(report.schemaVersion, 3);
   assert.equal(report.verdict.partial, false);
   assert.deepEqual(report.verdict.reasons[0], { kind: 'v1-message', leak: true, v1Kind: 'heap-trend', message: 'live JS heap after GC: keeps growing (old words)' });
   const lines = renderRunText(report, plainStyle).split('\n');
@@ -185,7 +204,7 @@ test('a schema-1 report.json is read: its facts upgraded, its stored titles and 
     verdict: { outcome: 'leak', leak: true, reasons: [{ kind: 'snapshot', leak: true, message: 'snapshot diff: Timeout: 700 live' }] },
   };
   const report = parseRunReport(JSON.stringify(v1), 'old.json');
-  assert.equal(report.schemaVersion, 2);
+  assert.equal(report.schemaVersion, 3);
   const finding = report.analysis!.findings[0]!;
   assert.ok(finding.kind === 'live-handles');
   assert.deepEqual(finding.subject, { className: 'Timeout', handleKind: 'timers' });

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ErrorCode, isLeakcheckError } from '../../src/errors.js';
-import { describeReason, type RunReport } from '../../src/report/index.js';
+import { createStyle, describeIncomplete, describeReason, renderRunText, type RunReport } from '../../src/report/index.js';
 import { buildLoadPlan, runTarget, type RunOptions } from '../../src/runner/index.js';
 import { fixturesDir } from '../helpers/paths.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -61,7 +61,7 @@ test('a clean server is clean, and the run leaves report.json, report.html, stat
   assert.equal(report.files.snapshots.length, 3);
   for (const s of report.files.snapshots) assert.equal(statSync(s).mode & 0o777, 0o600, s);
   const saved = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
-  assert.equal(saved.schemaVersion, 2);
+  assert.equal(saved.schemaVersion, 3);
   assert.equal(saved.verdict.outcome, 'clean');
   const lines = readFileSync(join(dir, 'stats.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(lines.some((l) => l.type === 'checkpoint') && lines.some((l) => l.type === 'sample') && lines.some((l) => l.type === 'phase'));
@@ -102,7 +102,8 @@ test('a target that crashes mid-run still gets a report that says so, with its e
   assert.equal(report.target.exit?.code, 1);
   assert.equal(report.target.exit?.phase, 'load1');
   assert.match(report.target.stderrTail, /fixture crash after 450 requests/);
-  assert.match(report.phases.find((p) => p.name === 'load1')!.incomplete!, /exited with code 1/);
+  assert.deepEqual(report.phases.find((p) => p.name === 'load1')!.incomplete, { kind: 'target-exited', exit: { code: 1, signal: null } });
+  assert.match(renderRunText(report, createStyle({ color: false })), /^  load1 .*the target exited with code 1$/m, 'worded at the edge');
   assert.equal(report.phases.some((p) => p.name === 'load2'), false);
   assert.ok(existsSync(report.files.reportJson));
 });
@@ -236,5 +237,6 @@ test('a load phase is bounded by the phase timeout even when its request budget 
   }));
   const load1 = report.phases.find((p) => p.name === 'load1')!;
   assert.ok(load1.http!.requests < 10_000_000);
-  assert.match(load1.incomplete!, /stopped by --phase-timeout after \d+ of 10000000 requests/);
+  assert.deepEqual(load1.incomplete, { kind: 'phase-timeout', requests: load1.http!.requests, plannedRequests: 10_000_000, timeoutMs: 800 });
+  assert.equal(describeIncomplete(load1.incomplete!), `stopped by --phase-timeout (800 ms) after ${load1.http!.requests.toLocaleString('en-US')} of 10,000,000 requests`);
 });
