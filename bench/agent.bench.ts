@@ -11,7 +11,7 @@
 // /proc/<pid>/stat around every burst.
 // Last, the watcher's cost per full GC, in this process: blocks of forced GCs with and without a
 // watchMemory() attached (alternating), CPU time per GC from process.cpuUsage().
-// Env: ARMS (default plain,agent,watch; e.g. plain,watch for a longer two-way comparison), ROUNDS (rounds, default 20), REQUESTS (per burst, default 5000), CONCURRENCY (default 16),
+// Env: ARMS (default plain,agent,watch; e.g. plain,watch for a longer two-way comparison, plain,placebo for an A/A run), ROUNDS (rounds, default 20), REQUESTS (per burst, default 5000), CONCURRENCY (default 16),
 // MEMWATCH=0 (the agent's and the watcher's GC stats from Node's v8.GCProfiler instead of the addon).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -45,7 +45,8 @@ const requests = Number(process.env['REQUESTS'] ?? 5000);
 const concurrency = Number(process.env['CONCURRENCY'] ?? 16);
 const warmupRequests = Math.min(3000, requests);
 
-type Arm = 'plain' | 'agent' | 'watch';
+/** placebo: a second plain server, for an A/A run that shows how far two identical servers differ on this machine. */
+type Arm = 'plain' | 'agent' | 'watch' | 'placebo';
 interface Measurement { arm: Arm; round: number; requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number; agentSamples: number; cpuUsPerRequest: number }
 
 /** User + system CPU of a process so far, in µs (/proc/<pid>/stat fields 14 and 15, in clock ticks of 10 ms). */
@@ -116,9 +117,9 @@ function meanAndStdError(values: readonly number[]): { mean: number; stdError: n
 
 // Both servers run side by side for the whole bench and take turns: short bursts, alternating
 // which goes first, so a neighbour's CPU spike hits both arms alike instead of one measurement.
-const allArms: readonly Arm[] = ['plain', 'agent', 'watch'];
-const arms = (process.env['ARMS'] ?? allArms.join(',')).split(',') as Arm[];
-if (arms[0] !== 'plain' || arms.length < 2 || arms.some((a) => !allArms.includes(a))) throw new Error(`ARMS must start with plain and name at least one of agent, watch: ${process.env['ARMS']}`);
+const allArms: readonly Arm[] = ['plain', 'agent', 'watch', 'placebo'];
+const arms = (process.env['ARMS'] ?? 'plain,agent,watch').split(',') as Arm[];
+if (arms[0] !== 'plain' || arms.length < 2 || arms.some((a) => !allArms.includes(a))) throw new Error(`ARMS must start with plain and name at least one of agent, watch, placebo: ${process.env['ARMS']}`);
 const servers = Object.fromEntries(await Promise.all(arms.map(async (arm) => [arm, await start(arm)] as const))) as Partial<Record<Arm, Running>>;
 const measurements: Measurement[] = [];
 try {
@@ -182,7 +183,7 @@ const comparisons = arms.filter((arm) => arm !== 'plain').map(compareWithPlain);
 
 process.stdout.write(`\nagent overhead on ${usePushServer ? 'the push server (POST /pub/<id>)' : 'fixtures/apps/http-clean.mjs (push server not built)'}; ${rounds} rounds × ${requests} requests per arm, concurrency ${concurrency}, node ${process.version}\n\n`);
 process.stdout.write(`${renderTable([
-  { title: 'server', cell: (r: (typeof armStats)[number]) => r.arm === 'plain' ? 'without agent' : r.arm === 'agent' ? `with agent (GC stats: ${gcSource})` : `--import leakcheck/watch (${gcSource})`, left: true },
+  { title: 'server', cell: (r: (typeof armStats)[number]) => r.arm === 'plain' ? 'without agent' : r.arm === 'placebo' ? 'without agent (placebo: a second plain server)' : r.arm === 'agent' ? `with agent (GC stats: ${gcSource})` : `--import leakcheck/watch (${gcSource})`, left: true },
   { title: 'req/s', cell: (r) => pm(r.rps, 0) },
   { title: 'p50 ms', cell: (r) => pm(r.p50, 3) },
   { title: 'p99 ms', cell: (r) => pm(r.p99, 3) },
@@ -190,9 +191,9 @@ process.stdout.write(`${renderTable([
   { title: 'errors', cell: (r) => String(r.errors) },
 ], armStats)}\n\n`);
 for (const c of comparisons) {
-  process.stdout.write(`${c.arm === 'agent' ? 'the agent' : '--import leakcheck/watch'} against plain (paired by round): throughput loss mean ${pm(c.lossPercent, 2)} %, `
+  process.stdout.write(`${c.arm === 'agent' ? 'the agent' : c.arm === 'watch' ? '--import leakcheck/watch' : 'the placebo'} against plain (paired by round): throughput loss mean ${pm(c.lossPercent, 2)} %, `
     + `median ${c.lossPercent.median.toFixed(2)} %; ratio of mean throughput ${c.throughputRatio.toFixed(4)}; `
-    + `CPU per request ${pm(c.cpuPerRequestRatio, 4)}× (median ${c.cpuPerRequestRatio.median.toFixed(4)})  (target < ${c.arm === 'agent' ? 3 : 1} %)\n`);
+    + `CPU per request ${pm(c.cpuPerRequestRatio, 4)}× (median ${c.cpuPerRequestRatio.median.toFixed(4)})  ${c.arm === 'placebo' ? '' : `(target < ${c.arm === 'agent' ? 3 : 1} %)`}\n`);
 }
 if (servers.watch) process.stdout.write(`the watcher logged ${watchCounts.stats} stats, ${watchCounts.leak} leak events and ${watchCounts.snapshot} snapshots\n`);
 if (servers.agent) process.stdout.write(`the agent sent ${agentSamples} memory samples during the bench (it was live, sampling every 250 ms)\n`);
