@@ -11,7 +11,7 @@
 // /proc/<pid>/stat around every burst.
 // Last, the watcher's cost per full GC, in this process: blocks of forced GCs with and without a
 // watchMemory() attached (alternating), CPU time per GC from process.cpuUsage().
-// Env: ROUNDS (rounds, default 20), REQUESTS (per burst, default 5000), CONCURRENCY (default 16),
+// Env: ARMS (default plain,agent,watch; e.g. plain,watch for a longer two-way comparison, plain,placebo for an A/A run), ROUNDS (rounds, default 20), REQUESTS (per burst, default 5000), CONCURRENCY (default 16),
 // MEMWATCH=0 (the agent's and the watcher's GC stats from Node's v8.GCProfiler instead of the addon).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -45,7 +45,8 @@ const requests = Number(process.env['REQUESTS'] ?? 5000);
 const concurrency = Number(process.env['CONCURRENCY'] ?? 16);
 const warmupRequests = Math.min(3000, requests);
 
-type Arm = 'plain' | 'agent' | 'watch';
+/** placebo: a second plain server, for an A/A run that shows how far two identical servers differ on this machine. */
+type Arm = 'plain' | 'agent' | 'watch' | 'placebo';
 interface Measurement { arm: Arm; round: number; requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number; agentSamples: number; cpuUsPerRequest: number }
 
 /** User + system CPU of a process so far, in µs (/proc/<pid>/stat fields 14 and 15, in clock ticks of 10 ms). */
@@ -116,29 +117,32 @@ function meanAndStdError(values: readonly number[]): { mean: number; stdError: n
 
 // Both servers run side by side for the whole bench and take turns: short bursts, alternating
 // which goes first, so a neighbour's CPU spike hits both arms alike instead of one measurement.
-const servers = { plain: await start('plain'), agent: await start('agent'), watch: await start('watch') };
-const arms: Arm[] = ['plain', 'agent', 'watch'];
+const allArms: readonly Arm[] = ['plain', 'agent', 'watch', 'placebo'];
+const arms = (process.env['ARMS'] ?? 'plain,agent,watch').split(',') as Arm[];
+if (arms[0] !== 'plain' || arms.length < 2 || arms.some((a) => !allArms.includes(a))) throw new Error(`ARMS must start with plain and name at least one of agent, watch, placebo: ${process.env['ARMS']}`);
+const servers = Object.fromEntries(await Promise.all(arms.map(async (arm) => [arm, await start(arm)] as const))) as Partial<Record<Arm, Running>>;
 const measurements: Measurement[] = [];
 try {
-  if (!servers.agent.agents!.agents.some((a) => a.hello)) await servers.agent.agents!.nextChange(5000);
-  if (!servers.agent.agents!.agents.some((a) => a.hello)) throw new Error('the agent did not connect: the comparison would be plain against plain');
-  for (const arm of arms) await burst(servers[arm], warmupRequests, -1);
+  const agents = servers.agent?.agents;
+  if (agents && !agents.agents.some((a) => a.hello)) await agents.nextChange(5000);
+  if (agents && !agents.agents.some((a) => a.hello)) throw new Error('the agent did not connect: the comparison would be plain against plain');
+  for (const arm of arms) await burst(servers[arm]!, warmupRequests, -1);
   for (let round = 0; round < rounds; round++) {
     // Every arm goes first, second and third equally often.
     const order: Arm[] = arms.map((_, k) => arms[(k + round) % arms.length]!);
     if (Math.floor(round / arms.length) % 2 === 1) order.reverse();
     for (const arm of order) {
-      const m = await burst(servers[arm], requests, round);
+      const m = await burst(servers[arm]!, requests, round);
       measurements.push(m);
       process.stderr.write(`round ${round + 1}/${rounds} ${arm.padEnd(5)} ${m.requestsPerSecond.toFixed(0)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms\n`);
     }
   }
 } finally {
-  for (const arm of arms) await stop(servers[arm]);
+  for (const arm of arms) await stop(servers[arm]!);
 }
 const watchLines = existsSync(watchLog) ? readFileSync(watchLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string }) : [];
 rmSync(watchDir, { recursive: true, force: true });
-if (!watchLines.some((l) => l.type === 'start')) throw new Error('the watcher did not start in the watch arm: the comparison would be plain against plain');
+if (servers.watch && !watchLines.some((l) => l.type === 'start')) throw new Error('the watcher did not start in the watch arm: the comparison would be plain against plain');
 const watchCounts = { stats: watchLines.filter((l) => l.type === 'stats').length, leak: watchLines.filter((l) => l.type === 'leak').length, snapshot: watchLines.filter((l) => l.type === 'snapshot').length };
 const gcSource = process.env['MEMWATCH'] === '0' ? 'gc-profiler' : 'memwatch';
 const agentSamples = measurements.filter((m) => m.arm === 'agent').reduce((n, m) => Math.max(n, m.agentSamples), 0);
@@ -154,43 +158,45 @@ const armStats = arms.map((arm) => {
     cpuUsPerRequest: meanAndStdError(ms.map((m) => m.cpuUsPerRequest)),
   };
 });
-/** Throughput loss of `arm` against plain, per round (paired), in %. */
-function lossesOf(arm: Arm): number[] {
-  const out: number[] = [];
+const medianOf = (values: readonly number[]) => [...values].sort((x, y) => x - y)[values.length >> 1]!;
+const pm = (s: { mean: number; stdError: number }, digits: number) => `${s.mean.toFixed(digits)} ± ${s.stdError.toFixed(digits)}`;
+
+/** `arm` against plain: throughput loss per round (paired), the ratio of mean throughput, and CPU per request. */
+function compareWithPlain(arm: Arm) {
+  const losses: number[] = [];
+  const cpuRatios: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const plain = measurements.find((m) => m.round === round && m.arm === 'plain')!;
     const other = measurements.find((m) => m.round === round && m.arm === arm)!;
-    out.push(((plain.requestsPerSecond - other.requestsPerSecond) / plain.requestsPerSecond) * 100);
+    losses.push(((plain.requestsPerSecond - other.requestsPerSecond) / plain.requestsPerSecond) * 100);
+    cpuRatios.push(other.cpuUsPerRequest / plain.cpuUsPerRequest);
   }
-  return out;
+  const stats = (a: Arm) => armStats.find((r) => r.arm === a)!;
+  return {
+    arm,
+    lossPercent: { ...meanAndStdError(losses), median: medianOf(losses) },
+    throughputRatio: stats(arm).rps.mean / stats('plain').rps.mean,
+    cpuPerRequestRatio: { ...meanAndStdError(cpuRatios), median: medianOf(cpuRatios) },
+  };
 }
-const medianOf = (values: readonly number[]) => [...values].sort((x, y) => x - y)[values.length >> 1]!;
-const losses = lossesOf('agent');
-const loss = meanAndStdError(losses);
-const lossMedian = medianOf(losses);
-const watchLosses = lossesOf('watch');
-const watchLoss = meanAndStdError(watchLosses);
-const watchLossMedian = medianOf(watchLosses);
-const pm = (s: { mean: number; stdError: number }, digits: number) => `${s.mean.toFixed(digits)} ± ${s.stdError.toFixed(digits)}`;
+const comparisons = arms.filter((arm) => arm !== 'plain').map(compareWithPlain);
 
 process.stdout.write(`\nagent overhead on ${usePushServer ? 'the push server (POST /pub/<id>)' : 'fixtures/apps/http-clean.mjs (push server not built)'}; ${rounds} rounds × ${requests} requests per arm, concurrency ${concurrency}, node ${process.version}\n\n`);
 process.stdout.write(`${renderTable([
-  { title: 'server', cell: (r: (typeof armStats)[number]) => r.arm === 'plain' ? 'without agent' : r.arm === 'agent' ? `with agent (GC stats: ${gcSource})` : `--import leakcheck/watch (${gcSource})`, left: true },
+  { title: 'server', cell: (r: (typeof armStats)[number]) => r.arm === 'plain' ? 'without agent' : r.arm === 'placebo' ? 'without agent (placebo: a second plain server)' : r.arm === 'agent' ? `with agent (GC stats: ${gcSource})` : `--import leakcheck/watch (${gcSource})`, left: true },
   { title: 'req/s', cell: (r) => pm(r.rps, 0) },
   { title: 'p50 ms', cell: (r) => pm(r.p50, 3) },
   { title: 'p99 ms', cell: (r) => pm(r.p99, 3) },
   { title: 'CPU µs/req', cell: (r) => pm(r.cpuUsPerRequest, 1) },
   { title: 'errors', cell: (r) => String(r.errors) },
 ], armStats)}\n\n`);
-process.stdout.write(`throughput loss with the agent (paired by round): mean ${pm(loss, 2)} %, median ${lossMedian.toFixed(2)} %  (target < 3 %)\n`);
-const plainMean = armStats[0]!.rps.mean;
-const agentMean = armStats[1]!.rps.mean;
-const watchMean = armStats[2]!.rps.mean;
-process.stdout.write(`loss of mean throughput: ${(((plainMean - agentMean) / plainMean) * 100).toFixed(2)} %\n`);
-process.stdout.write(`throughput loss with --import leakcheck/watch (paired by round): mean ${pm(watchLoss, 2)} %, median ${watchLossMedian.toFixed(2)} %; `
-  + `ratio of mean throughput ${(watchMean / plainMean).toFixed(4)}; CPU per request ${(armStats[2]!.cpuUsPerRequest.mean / armStats[0]!.cpuUsPerRequest.mean).toFixed(4)}× plain  (target < 1 %)\n`);
-process.stdout.write(`the watcher logged ${watchCounts.stats} stats, ${watchCounts.leak} leak events and ${watchCounts.snapshot} snapshots\n`);
-process.stdout.write(`the agent sent ${agentSamples} memory samples during the bench (it was live, sampling every 250 ms)\n`);
+for (const c of comparisons) {
+  process.stdout.write(`${c.arm === 'agent' ? 'the agent' : c.arm === 'watch' ? '--import leakcheck/watch' : 'the placebo'} against plain (paired by round): throughput loss mean ${pm(c.lossPercent, 2)} %, `
+    + `median ${c.lossPercent.median.toFixed(2)} %; ratio of mean throughput ${c.throughputRatio.toFixed(4)}; `
+    + `CPU per request ${pm(c.cpuPerRequestRatio, 4)}× (median ${c.cpuPerRequestRatio.median.toFixed(4)})  ${c.arm === 'placebo' ? '' : `(target < ${c.arm === 'agent' ? 3 : 1} %)`}\n`);
+}
+if (servers.watch) process.stdout.write(`the watcher logged ${watchCounts.stats} stats, ${watchCounts.leak} leak events and ${watchCounts.snapshot} snapshots\n`);
+if (servers.agent) process.stdout.write(`the agent sent ${agentSamples} memory samples during the bench (it was live, sampling every 250 ms)\n`);
 /**
  * CPU µs per full GC with a watcher attached minus without, in blocks that alternate so drift
  * cancels. A turn of the event loop after each GC lets the stats arrive (memwatch and the
@@ -241,7 +247,7 @@ process.stdout.write(`the trend rule alone: ${ruleUs.toFixed(1)} µs CPU per ful
 
 const file = writeResults('agent', {
   node: process.version, target: usePushServer ? 'push-server' : 'http-clean', gcSource, rounds, requests, concurrency,
-  arms: armStats, lossPercent: { ...loss, median: lossMedian }, watchLossPercent: { ...watchLoss, median: watchLossMedian }, watchCounts,
+  arms: armStats, comparisons, watchCounts,
   trendRuleCostUs: ruleUs,
   watcherCostPerGcUs: { with: gcWith, without: gcWithout, difference: { ...gcDiff, median: medianOf(gcDiffs) }, statsEvents: gcCost.statsEvents }, agentSamples, measurements,
 });

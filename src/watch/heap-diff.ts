@@ -115,7 +115,7 @@ function compareCensus(before: Census, after: Census): HeapDiffResult {
     const inBefore = beforeId <= afterId;
     const inAfter = afterId <= beforeId;
     // V8 keeps ids by address and drops dead entries only when it takes a snapshot, so a new object
-    // allocated where a dead one was can inherit its id (2 of 1000 in the clean fixture's test).
+    // allocated where a dead one was can inherit its id (2 of 1000 in one run of the clean fixture's test).
     // An id whose class changed is two objects; rows are shared per class name, so === compares names.
     const survivor = inBefore && inAfter && beforeRows[before.classOf[i]!] === afterRows[after.classOf[j]!];
     if (inBefore) {
