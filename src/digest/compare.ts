@@ -1,5 +1,6 @@
 import { judgeGrowth, severityOf, type DetectorId, type Finding, type Thresholds } from '../detectors/index.js';
 import type { ClassGrowthRow, DiffWarning } from '../diff/index.js';
+import { ErrorCode, LeakcheckError } from '../errors.js';
 import { closureKey, collectionKey, listenerKey } from './keys.js';
 import type { DigestMinCounts, GroupRef, HeapDigest } from './schema.js';
 
@@ -28,6 +29,10 @@ export function compareDigests(
   digests: readonly HeapDigest[], requested: readonly DetectorId[], thresholdsFor: (id: DetectorId) => Thresholds,
 ): CrossProcessComparison {
   const detectors = requested.filter((id) => CROSS_PROCESS_DETECTORS.includes(id));
+  // Running none would print "clean" about nothing measured.
+  if (detectors.length === 0) {
+    throw new LeakcheckError(ErrorCode.USAGE, `${requested.join(', ')} cannot run across processes (it needs object ids); the cross-process method runs ${CROSS_PROCESS_DETECTORS.join(', ')}`);
+  }
   const candidates: Candidate[] = [];
   // Each detector's groups, matched across the digests and judged; `describe` adds what the finding is about.
   const collect = <Row extends { readonly retainedBytes: number; readonly insideOf: GroupRef | null }>(

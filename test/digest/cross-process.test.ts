@@ -112,6 +112,14 @@ describe('cross-process diff and digests (issue 10 items 5 and 6)', () => {
     assert.deepEqual(parsed.snapshots.map((s) => s.input ?? 'snapshot'), ['digest', 'snapshot']);
   });
 
+  test('asking only for a detector the method cannot run is a usage error, not a clean verdict', async () => {
+    const digests = [digestOf.get(leakyA.base)!, digestOf.get(leakyB.final)!];
+    await assert.rejects(analyzeSnapshots(digests, { detectors: ['live-handles'] }), (error: LeakcheckError) => error.code === ErrorCode.USAGE && /live-handles cannot run across processes/.test(error.message));
+    const some = await analyzeSnapshots(digests, { detectors: ['live-handles', 'growing-collections'] });
+    assert.deepEqual(some.detectors, ['growing-collections']);
+    assert.deepEqual(some.warnings[0]?.kind === 'cross-process' && some.warnings[0].notRun, ['live-handles']);
+  });
+
   test('a digest of the same heap twice is refused like the same snapshot twice', async () => {
     const copy = join(workDir, 'copy.digest.json.gz');
     writeFileSync(copy, readFileSync(digestOf.get(cleanA.base)!));
