@@ -98,6 +98,8 @@ function digestClasses(snapshot: Snapshot, containment: Containment): DigestClas
 
 /** How many of a class's groups a digest names: the few that hold most of it. */
 const MAX_CLASS_GROUPS = 5;
+/** Groups a shared object counts for, at most (its retainers' groups). */
+const MAX_SHARED_HOLDERS = 4;
 
 /**
  * Which group holds what, in the dominator tree of one snapshot: an object is held by a group
@@ -174,24 +176,32 @@ class Containment {
     const weak = snapshot.graph.edgeType.weak;
     const { firstRetainer, retainerEdges, retainerOwners } = snapshot.retainers;
     const heldBy = (ordinal: number): number => (this.#groupOf[ordinal]! >= 0 ? ordinal : this.#memberAbove[ordinal]!);
+    const holders = new Set<number>();
     for (let ordinal = 0; ordinal < nodeCount; ordinal++) {
-      let holder = heldBy(ordinal);
-      // Shared members are not dominated but still the group's (class-growth.ts, heldByExplained):
-      // a leaking dictionary's keys are also in V8's string table. Any retainer held by a group will do.
-      for (let slot = firstRetainer[ordinal]!; holder < 0 && slot < firstRetainer[ordinal + 1]!; slot++) {
-        if (edgeTypes[retainerEdges[slot]!] !== weak) holder = heldBy(retainerOwners[slot]!);
+      holders.clear();
+      const holder = heldBy(ordinal);
+      if (holder >= 0) holders.add(this.#groupOf[holder]!);
+      // Shared objects are held by more than what dominates them (class-growth.ts,
+      // heldByExplained): a leaking dictionary's keys are also in V8's string table, and an id
+      // string both a Map's key and a log entry's field is dominated by neither. Every group that
+      // holds a retainer holds the object, so it counts for each (a diff subtracts at most its count).
+      for (let slot = firstRetainer[ordinal]!; holders.size < MAX_SHARED_HOLDERS && slot < firstRetainer[ordinal + 1]!; slot++) {
+        if (edgeTypes[retainerEdges[slot]!] === weak) continue;
+        const retainerHolder = heldBy(retainerOwners[slot]!);
+        if (retainerHolder >= 0) holders.add(this.#groupOf[retainerHolder]!);
       }
-      if (holder < 0) continue;
-      const index = this.#groupOf[holder]!;
+      if (holders.size === 0) continue;
       const classId = this.#classIds[ordinal]!;
       let perGroup = byClass.get(classId);
       if (!perGroup) byClass.set(classId, (perGroup = new Map()));
-      const entry = perGroup.get(index);
-      if (entry) {
-        entry.count++;
-        entry.shallowBytes += selfSizes[ordinal]!;
-      } else {
-        perGroup.set(index, { count: 1, shallowBytes: selfSizes[ordinal]! });
+      for (const index of holders) {
+        const entry = perGroup.get(index);
+        if (entry) {
+          entry.count++;
+          entry.shallowBytes += selfSizes[ordinal]!;
+        } else {
+          perGroup.set(index, { count: 1, shallowBytes: selfSizes[ordinal]! });
+        }
       }
     }
     return byClass;
@@ -245,8 +255,19 @@ function collectionGroups(
         retainedBytes: clusterRetainedSize(snapshot, group.members),
         exampleId: graph.nodeIds[group.largest]!,
         location: declaringLocation(snapshot, locator, group.largest),
+        nodeHeld: heldByNode(snapshot, locator, group.largest),
       },
     }));
+}
+
+/** Whether Node's own code holds the collection (DigestCollection.nodeHeld): its scope's function, or its owner's constructor, is in a `node:` script. */
+function heldByNode(snapshot: Snapshot, locator: SourceLocator, ordinal: number): boolean {
+  const scopeFunction = declaringLocation(snapshot, locator, ordinal);
+  if (scopeFunction !== null) return scopeFunction.script.startsWith('node:');
+  const step = snapshot.owner(ordinal);
+  if (!step) return false;
+  const constructor = snapshot.property(snapshot.property(step.owner, '__proto__'), 'constructor');
+  return constructor >= 0 && (locator.locate(constructor)?.script.startsWith('node:') ?? false);
 }
 
 function listenerGroups(

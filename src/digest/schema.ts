@@ -93,6 +93,11 @@ export interface DigestCollection {
   readonly exampleId: number;
   /** A function that captures the scope holding it (scope-held collections only). */
   readonly location: SourceLocation | null;
+  /**
+   * Held by Node's own code: a scope of a `node:` script, or an object whose constructor is
+   * defined in one (a BuiltinModule's `exports`). Such collections fill lazily as code paths run.
+   */
+  readonly nodeHeld: boolean;
   /** The group that holds most of this one's members (they are its members, or it dominates them), if one does. */
   readonly insideOf: GroupRef | null;
 }
@@ -171,6 +176,7 @@ export function validateDigest(value: unknown, file: string): HeapDigest {
     holder(row['holder'], `${at}.holder`, fail);
     if (!['Map', 'Set', 'Array', 'Object'].includes(row['kind'] as string)) fail(`${at}.kind is not Map, Set, Array or Object`);
     for (const field of ['collectionCount', 'size', 'retainedBytes', 'exampleId']) count(row[field], `${at}.${field}`, fail);
+    if (typeof row['nodeHeld'] !== 'boolean') fail(`${at}.nodeHeld is not true or false`);
     location(row['location'], `${at}.location`, fail, true);
     if (row['insideOf'] !== null) groupRef(row['insideOf'], `${at}.insideOf`, fail);
   });

@@ -112,6 +112,27 @@ describe('cross-process diff and digests (issue 10 items 5 and 6)', () => {
     assert.deepEqual(parsed.snapshots.map((s) => s.input ?? 'snapshot'), ['digest', 'snapshot']);
   });
 
+  test('asking only for a detector the method cannot run is a usage error, not a clean verdict', async () => {
+    const digests = [digestOf.get(leakyA.base)!, digestOf.get(leakyB.final)!];
+    await assert.rejects(analyzeSnapshots(digests, { detectors: ['live-handles'] }), (error: LeakcheckError) => error.code === ErrorCode.USAGE && /live-handles cannot run across processes/.test(error.message));
+    const some = await analyzeSnapshots(digests, { detectors: ['live-handles', 'growing-collections'] });
+    assert.deepEqual(some.detectors, ['growing-collections']);
+    assert.deepEqual(some.warnings[0]?.kind === 'cross-process' && some.warnings[0].notRun, ['live-handles']);
+  });
+
+  test('the bundled listener-per-request snapshots: the listener leak is found by emitter path and function, from digests too', async () => {
+    const bundled = ['base', 'target', 'final'].map((phase) => join(fixturesDir, 'snapshots', `listener-per-request-${phase}.heapsnapshot.gz`));
+    const digests = bundled.map((_, k) => join(workDir, `bundled-${k}.digest.json.gz`));
+    for (const [k, snapshot] of bundled.entries()) await digestSnapshotFile(snapshot, digests[k]!);
+    const result = await analyzeSnapshots(digests);
+    const listeners = result.findings.find((finding) => finding.kind === 'duplicate-listeners');
+    assert.equal(listeners?.severity, 'leak', JSON.stringify(result.findings.map((f) => [f.kind, f.severity])));
+    assert.equal(listeners.kind === 'duplicate-listeners' && listeners.subject.event, 'error');
+    assert.equal(listeners.location?.functionName, 'onQueueError');
+    // The closures that are those listeners are the listeners' finding, not a second one.
+    assert.ok(!result.findings.some((f) => f.kind === 'retained-closures' && f.subject.functionName === 'onQueueError' && f.severity === 'leak'));
+  });
+
   test('a digest of the same heap twice is refused like the same snapshot twice', async () => {
     const copy = join(workDir, 'copy.digest.json.gz');
     writeFileSync(copy, readFileSync(digestOf.get(cleanA.base)!));
