@@ -32,6 +32,7 @@ import { cliCases, makeCliFixtures, runAll, type CliCase, type CliOutcome, type 
 import { damagedSnapshots, faultGraph, type FaultCase } from '../test/faults/damage.js';
 import { fixturesDir } from '../test/helpers/paths.js';
 import { endingCases, runEndingCase, type EndingCase, type EndingResult } from './run-endings.js';
+import type { SuiteRow } from './fault-row.js';
 import { runServerFaults } from './server-faults.js';
 import { renderTable, writeResults } from './table.js';
 
@@ -40,25 +41,6 @@ const CLI_EVERY = Number(process.env['BENCH_CLI_EVERY'] ?? 40);
 const CLI_TIMEOUT_MS = 60_000;
 const CHUNKS = [8 * 1024 * 1024, 64 * 1024, 4093];
 const PARTS = new Set((process.env['BENCH_PARTS'] ?? 'snapshots,cli,endings,server').split(',').map((part) => part.trim()));
-
-interface SuiteRow {
-  readonly suite: string;
-  readonly cases: number;
-  readonly clean: number;
-  readonly loaded: number;
-  readonly wrong: number;
-  readonly crashes: number;
-  readonly hangs: number;
-  /** Processes a case started that outlived it (run endings only). */
-  readonly left?: number;
-  /** Acknowledged messages lost / duplicated (server faults only). */
-  readonly lost?: number;
-  readonly duplicated?: number;
-  readonly wallMs: number;
-  /** CPU of this process (in-process suites only; child processes are not counted). */
-  readonly cpuMs: number | undefined;
-  readonly problems: readonly string[];
-}
 
 async function inProcess(suite: string, cases: readonly FaultCase[], expected: HeapGraph): Promise<SuiteRow> {
   const started = Date.now();

@@ -10,27 +10,13 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../test/helpers/paths.js';
+import type { SuiteRow } from './fault-row.js';
 
 const ROUNDS = Number(process.env['BENCH_SERVER_ROUNDS'] ?? 3);
 const ROUND_TIMEOUT_MS = 300_000;
 const FILES = ['faults', 'fanout', 'slow-consumer', 'bad-requests'].map((name) => join(repoRoot, 'dist', 'test', 'server', `${name}.test.js`));
 
-export interface ServerFaultsRow {
-  readonly suite: string;
-  readonly cases: number;
-  readonly clean: number;
-  readonly loaded: number;
-  readonly wrong: number;
-  readonly crashes: number;
-  readonly hangs: number;
-  readonly lost: number;
-  readonly duplicated: number;
-  readonly wallMs: number;
-  readonly cpuMs: undefined;
-  readonly problems: readonly string[];
-}
-
-export async function runServerFaults(): Promise<ServerFaultsRow> {
+export async function runServerFaults(): Promise<SuiteRow> {
   const started = Date.now();
   let cases = 0;
   let passed = 0;
