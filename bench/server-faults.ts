@@ -35,9 +35,15 @@ export async function runServerFaults(): Promise<SuiteRow> {
     cases += count('tests');
     passed += count('pass');
     failed += count('fail');
-    for (const match of tap.matchAll(/(\d+) lost, (\d+) duplicated/g)) {
+    const floods = [...tap.matchAll(/(\d+) lost, (\d+) duplicated/g)];
+    for (const match of floods) {
       lost += Number(match[1]);
       duplicated += Number(match[2]);
+    }
+    // A flood that printed no count would make "0 lost" say nothing.
+    if (floods.length === 0) {
+      failed++;
+      problems.push(`round ${round}: no flood case reported its lost and duplicated messages`);
     }
     for (const match of tap.matchAll(/^not ok \d+ - (.*)$/gm)) problems.push(`round ${round}: ${match[1]}`);
     process.stderr.write(`  server faults round ${round}: ${count('pass')} of ${count('tests')} passed\n`);
