@@ -1,7 +1,8 @@
 // npm run bench:run — what `leakcheck run` costs on top of the load it drives (issue 9: total wall
 // time ≤ 1.5× the load time for the default plan). Runs the CLI as a user would, once per case,
 // on the demo app (fixtures/apps/http-listener-leak.mjs) and on a ~50 MiB-heap app
-// (bench/heap-50mib-app.mjs), each with the default plan and with --no-snapshots. From the same
+// (bench/heap-50mib-app.mjs), each with the default plan and with --no-snapshots, and the demo with
+// 15 s load phases instead of 2,000 requests. From the same
 // run: the load alone (the HTTP driver's own time, report.json phases[].http.durationMs), the
 // checkpoint pauses split into snapshot writes and the rest (forced GCs, memory samples), the
 // target's start, what follows the last phase inside the run (stopping the target, the snapshot
@@ -29,6 +30,8 @@ interface Case { name: string; app: keyof typeof apps; flags: string[] }
 const allCases: Case[] = [
   { name: 'demo', app: 'demo', flags: [] },
   { name: 'demo --no-snapshots', app: 'demo', flags: ['--no-snapshots'] },
+  // The checkpoints cost about the same whatever the load's length: a longer load shows the ratio they leave.
+  { name: 'demo --duration 15', app: 'demo', flags: ['--duration', '15'] },
   { name: 'heap50', app: 'heap50', flags: [] },
   { name: 'heap50 --no-snapshots', app: 'heap50', flags: ['--no-snapshots'] },
 ];
