@@ -1,5 +1,5 @@
 import { ErrorCode, LeakcheckError } from '../errors.js';
-import type { InspectOptions, InspectReport } from '../snapshot/index.js';
+import { DEFAULT_TOP, type InspectOptions, type InspectReport } from '../snapshot/index.js';
 import { readDigest } from './file.js';
 
 /**
@@ -18,7 +18,7 @@ export async function inspectDigest(path: string, options: Omit<InspectOptions, 
       { file: path },
     );
   }
-  const top = Math.max(0, Math.floor(options.top ?? 20));
+  const top = Math.max(0, Math.floor(options.top ?? DEFAULT_TOP));
   return {
     file: path,
     fileBytes: source.fileBytes,
