@@ -176,6 +176,16 @@ describe('cross-process diff and digests (issue 10 items 5 and 6)', () => {
     assert.match(node.stderr, /is a digest: it keeps groups, not objects, so it cannot show the retainer path of @\d+; run inspect --node on the snapshot it was made from/);
   });
 
+  test('two runs of one program: the id-based diff refuses, although their startup objects share ids', async () => {
+    for (const inputs of [[leakyA.base, leakyB.final], [leakyA.base, leakyB.target, leakyB.final], [cleanA.base, cleanB.final]]) {
+      await assert.rejects(analyzeSnapshots(inputs), (error: LeakcheckError) => {
+        assert.equal(error.code, ErrorCode.SNAPSHOTS_INCOMPARABLE);
+        assert.match(error.message, /is not from the process that wrote .*run diff --cross-process/);
+        return true;
+      });
+    }
+  });
+
   test('snapshots of different programs: the id-based diff refuses and names --cross-process', async () => {
     const other = join(fixturesDir, 'snapshots', 'listener-per-request-base.heapsnapshot.gz');
     const result = await runCli(['diff', other, leakyB.final]);
