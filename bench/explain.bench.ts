@@ -10,12 +10,12 @@
  * bench:explain markers in README.md. Env: BENCH_REQUESTS (requests per phase, default 250).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeSnapshots, type AnalysisResult, type Finding } from '../src/index.js';
-import { renderTable, writeResults } from './table.js';
+import { renderTable, replaceMarkedBlock, writeResults } from './table.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const appsDir = join(repoRoot, 'fixtures', 'apps');
@@ -102,18 +102,6 @@ function table(rows: readonly AppFigures[]): string {
   ], [...rows, total]);
 }
 
-/** Replaces the block between the README's bench:explain markers. */
-function updateReadme(block: string): void {
-  const readme = join(repoRoot, 'README.md');
-  const start = '<!-- bench:explain:start -->';
-  const end = '<!-- bench:explain:end -->';
-  const current = readFileSync(readme, 'utf8');
-  const from = current.indexOf(start);
-  const to = current.indexOf(end);
-  if (from < 0 || to < from) return;
-  writeFileSync(readme, `${current.slice(0, from)}${start}\n${block}\n${current.slice(to)}`);
-}
-
 async function main(): Promise<void> {
   const rows: AppFigures[] = [];
   for (const app of phaseApps()) {
@@ -129,7 +117,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${text}\n`);
   writeResults('explain', { requestsPerPhase: REQUESTS, node: process.version, rows });
   const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
-  updateReadme(`Latest \`npm run bench:explain\` (${when} UTC, ${REQUESTS} requests per phase, Node ${process.version}):\n\n\`\`\`\n${text}\n\`\`\``);
+  replaceMarkedBlock(join(repoRoot, 'README.md'), 'explain', `Latest \`npm run bench:explain\` (${when} UTC, ${REQUESTS} requests per phase, Node ${process.version}):\n\n\`\`\`\n${text}\n\`\`\`\n`);
 }
 
 await main();
