@@ -12,13 +12,13 @@
 // as its HeapAnalyzer.preparePathFinder does; heap-snapshot-toolkit: parse(), i.e. DevTools'
 // HeapSnapshotLoader + JSHeapSnapshot initialisation).
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseSnapshot, loadSnapshot } from '../src/snapshot/index.js';
 import { DEFAULT_SNAPSHOT_DIR, ensureBigSnapshot } from './make-big-snapshot.js';
-import { MIB, formatMiB, formatRatio, formatSeconds, median, peersDir, renderTable, writeResults, type Column } from './table.js';
+import { MIB, formatMiB, formatRatio, formatSeconds, median, peersDir, renderTable, replaceMarkedBlock, writeResults, type Column } from './table.js';
 
 const CONTENDERS = ['leakcheck', 'heap-snapshot-toolkit', 'memlab'] as const;
 const MODES = ['load', 'full'] as const;
@@ -141,15 +141,7 @@ function table(rows: Row[]): string {
 /** Replaces the bench block of docs/inspect.md (between its markers) with the table. */
 function updateNotes(text: string, when: string): void {
   const notes = fileURLToPath(new URL('../../docs/inspect.md', import.meta.url));
-  if (!existsSync(notes)) return;
-  const start = '<!-- bench:parse:start -->';
-  const end = '<!-- bench:parse:end -->';
-  const current = readFileSync(notes, 'utf8');
-  const from = current.indexOf(start);
-  const to = current.indexOf(end);
-  if (from < 0 || to < from) return;
-  const block = `${start}\nLatest \`npm run bench:parse\` (${when}, Node ${process.version}, ${process.platform}):\n\n\`\`\`\n${text}\n\`\`\`\n`;
-  writeFileSync(notes, current.slice(0, from) + block + current.slice(to));
+  replaceMarkedBlock(notes, 'parse', `Latest \`npm run bench:parse\` (${when}, Node ${process.version}, ${process.platform}):\n\n\`\`\`\n${text}\n\`\`\`\n`);
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -1,6 +1,6 @@
 // Shared by the benches: a plain-text table printer and the JSON result files (bench/results/,
 // gitignored) that the README figures are copied from.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -60,4 +60,19 @@ export function median(values: readonly number[]): number | undefined {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Replaces what lies between `<!-- bench:<name>:start -->` and `<!-- bench:<name>:end -->` in a
+ * document with `block`; a file without both markers is left alone.
+ */
+export function replaceMarkedBlock(path: string, name: string, block: string): void {
+  if (!existsSync(path)) return;
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const current = readFileSync(path, 'utf8');
+  const from = current.indexOf(start);
+  const to = current.indexOf(end);
+  if (from < 0 || to < from) return;
+  writeFileSync(path, `${current.slice(0, from)}${start}\n${block}${current.slice(to)}`);
 }

@@ -1,4 +1,4 @@
-import type { AnalysisResult, Cause } from '../detectors/index.js';
+import type { AnalysisResult, Cause, Finding } from '../detectors/index.js';
 import { formatBytes, formatCount } from './units.js';
 
 /**
@@ -14,14 +14,15 @@ export function causesOf(result: Pick<AnalysisResult, 'findings' | 'causes'>): r
 
 /**
  * "one cause: 3 findings under ConsoleTransport @73603, which keeps 449 KiB of objects allocated
- * since the base"; for a lone finding what its holder keeps; undefined when there is nothing to add.
+ * since the base"; for a lone finding only when its holder keeps more than the finding's own
+ * growth (a Map whose entries hold more than the entries count); undefined when there is nothing to add.
  */
-export function causeText(cause: Cause): string | undefined {
+export function causeText(cause: Cause, findings: readonly Finding[]): string | undefined {
   if (cause.holder === null) return cause.related.length === 0 ? undefined : `one cause: ${formatCount(cause.related.length + 1)} findings`;
   const holder = `${cause.holder.className} @${cause.holder.nodeId}`;
   const keeps = `${formatBytes(cause.growthBytes)} of objects allocated since the base`;
-  if (cause.related.length === 0) return `${holder} keeps ${keeps}`;
-  return `one cause: ${formatCount(cause.related.length + 1)} findings under ${holder}, which keeps ${keeps}`;
+  if (cause.related.length > 0) return `one cause: ${formatCount(cause.related.length + 1)} findings under ${holder}, which keeps ${keeps}`;
+  return cause.growthBytes > (findings[cause.findingIndex]?.growth.bytes ?? 0) ? `${holder} keeps ${keeps}` : undefined;
 }
 
 /** Below this share of the heap's growth, the output says the findings do not explain it. */

@@ -98,7 +98,7 @@ function findingChecks(result: AnalysisResult, options: CiOptions, stored?: Stor
   // Checks stay one per finding (their names are stable across runs); each says which cause it belongs to.
   const causeLines = new Map<number, string>();
   for (const cause of causesOf(result)) {
-    const summary = causeText(cause);
+    const summary = causeText(cause, result.findings);
     if (summary !== undefined) causeLines.set(cause.findingIndex, summary);
     const head = findingWords(result.findings[cause.findingIndex]!, cause.findingIndex, { cwd: options.cwd, ...(stored ? { stored } : {}) }).title;
     for (const index of cause.related) causeLines.set(index, `part of one cause with: ${head}`);

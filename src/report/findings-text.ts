@@ -39,7 +39,7 @@ export function renderFindingsText(result: AnalysisResult, style: Style, options
   for (const cause of causesOf(result)) {
     const head = result.findings[cause.findingIndex]!;
     lines.push(...renderFinding(head, findingWords(head, cause.findingIndex, wordsOptions), style, options.cwd, threeSnapshots));
-    const summary = causeText(cause);
+    const summary = causeText(cause, result.findings);
     if (summary !== undefined) lines.push(`        ${style.bold(summary)}`);
     for (const index of cause.related) {
       const finding = result.findings[index]!;

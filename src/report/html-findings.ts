@@ -53,7 +53,7 @@ function findingCard(analysis: AnalysisResult, cause: Cause, options: FindingWor
   }
   if (e.captured && e.captured.length > 0) lines.push(`scope holds: ${e.captured.map((c) => `<code>${escapeHtml(c.name)}</code> (${formatBytes(c.retainedSize)})`).join(', ')}`);
   if (holder) lines.push(`held by <code>${escapeHtml(holder)}</code>`);
-  const summary = causeText(cause);
+  const summary = causeText(cause, analysis.findings);
   if (summary !== undefined) lines.push(`<strong>${escapeHtml(summary)}</strong>`);
   const related = cause.related.map((other) => {
     const f = analysis.findings[other]!;

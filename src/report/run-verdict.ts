@@ -46,6 +46,10 @@ export type VerdictReason =
       detector: string;
       retainedBytes: number;
       growthBytes: number;
+      /** Other findings under the same holder (the finding heads a cause of several); absent for a lone finding. */
+      relatedFindings?: number;
+      /** Bytes allocated since the base that the cause's holder keeps (Cause.growthBytes), with relatedFindings. */
+      causeGrowthBytes?: number;
     }
   | { kind: 'memwatch-rule'; leak: false; firings: number; consecutiveIncreases: number; growthBytes: number }
   | { kind: 'out-of-memory'; leak: true; phase: string | null; exit: ExitFacts | null }

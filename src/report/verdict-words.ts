@@ -82,7 +82,9 @@ export function describeReason(reason: VerdictReason, findings: readonly Snapsho
     case 'snapshot': {
       const finding = findings[reason.findingIndex];
       const subject = finding ? findingTitle(finding) : `a ${reason.detector} finding`;
-      return `snapshot diff: ${subject} (retains ${formatBytes(reason.retainedBytes)}, ${formatByteDelta(reason.growthBytes)} since warm-up)`;
+      const cause = reason.relatedFindings === undefined ? ''
+        : `; one cause with ${reason.relatedFindings} more finding${reason.relatedFindings === 1 ? '' : 's'} under the same holder, which keeps ${formatBytes(reason.causeGrowthBytes ?? 0)} allocated since warm-up`;
+      return `snapshot diff: ${subject} (retains ${formatBytes(reason.retainedBytes)}, ${formatByteDelta(reason.growthBytes)} since warm-up${cause})`;
     }
     case 'memwatch-rule':
       return `memwatch's original rule (${reason.consecutiveIncreases} consecutive full-GC heap increases) fired ${reason.firings} time(s), ${formatByteDelta(reason.growthBytes)} in those runs; informative only, the trend test decides`;

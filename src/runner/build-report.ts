@@ -32,7 +32,7 @@ export function buildRunReport(record: RunRecord): RunReport {
     .map((e) => ({ atMs: e.timeMs - startedAtMs, consecutiveIncreases: e.consecutiveIncreases, growthBytes: e.growthBytes, durationMs: e.durationMs }));
   const failures = loadFailures(phases, record.settings.acceptedStatuses);
   const verdict = decideVerdict({
-    trends, findings: record.analysis?.findings ?? [], memwatchRule, minGrowthBytes: record.settings.minGrowthBytes,
+    trends, findings: record.analysis?.findings ?? [], ...(record.analysis?.causes ? { causes: record.analysis.causes } : {}), memwatchRule, minGrowthBytes: record.settings.minGrowthBytes,
     outOfMemory, snapshotsTaken: record.files.snapshots.length > 0,
     ...(crashedDuring === null ? {} : { crash: { phase: crashedDuring, exit } }),
     ...(failures === undefined ? {} : { loadFailures: { ...failures, acceptedStatuses: [...record.settings.acceptedStatuses], maxErrorRate: record.settings.maxErrorRate } }),

@@ -73,6 +73,8 @@ export interface VerdictInput {
   trends: readonly SeriesTrend[];
   /** Findings of the snapshot diff; those of severity "leak" count, suspects do not. */
   findings: readonly SnapshotFinding[];
+  /** The findings grouped by holder (analysis.causes): one reason per leak cause, not per finding. Absent: one per leak finding. */
+  causes?: readonly { findingIndex: number; related: readonly number[]; severity: SnapshotFinding['severity']; growthBytes: number }[];
   memwatchRule: readonly MemwatchRuleFiring[];
   /** Set when the target ended on its own before the run finished: during which phase, and how. */
   crash?: { phase: string; exit: ExitFacts };
@@ -138,10 +140,15 @@ export function decideVerdict(input: VerdictInput): RunVerdict {
   if (rss && rss.increasing && !heap?.increasing && !external?.increasing && !input.snapshotsTaken) {
     reasons.push({ kind: 'rss-only', leak: false, growthBytes: rss.growthBytes });
   }
-  input.findings.forEach((finding, findingIndex) => {
-    if (finding.severity !== 'leak') return;
-    reasons.push({ kind: 'snapshot', leak: true, findingIndex, detector: finding.kind, retainedBytes: finding.retainedSize, growthBytes: finding.growth.bytes });
-  });
+  const causes = input.causes ?? input.findings.map((finding, findingIndex) => ({ findingIndex, related: [], severity: finding.severity, growthBytes: finding.growth.bytes }));
+  for (const cause of causes) {
+    const finding = input.findings[cause.findingIndex];
+    if (cause.severity !== 'leak' || finding === undefined) continue;
+    reasons.push({
+      kind: 'snapshot', leak: true, findingIndex: cause.findingIndex, detector: finding.kind, retainedBytes: finding.retainedSize, growthBytes: finding.growth.bytes,
+      ...(cause.related.length > 0 ? { relatedFindings: cause.related.length, causeGrowthBytes: cause.growthBytes } : {}),
+    });
+  }
   if (input.memwatchRule.length > 0) {
     reasons.push({
       kind: 'memwatch-rule', leak: false, firings: input.memwatchRule.length,

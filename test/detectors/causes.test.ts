@@ -65,6 +65,20 @@ describe('a per-request logger on one shared transport is one cause', () => {
 });
 
 describe('causes and heap growth on other graphs', () => {
+  test('on other leaking fixtures the causes account for most of the heap growth, and one emitter\'s events are one cause', async () => {
+    for (const name of ['wrapped-listeners', 'growing-map']) {
+      const result = await analyzeSnapshots((await runFixture(name)).all);
+      const account = result.heapGrowth!;
+      assert.ok(account.explainedBytes >= 0.8 * account.bytes, `${name}: ${JSON.stringify(account)}`);
+      if (name !== 'wrapped-listeners') continue;
+      // Four events on one bus, plus the retry callbacks kept in one Array: six findings, two bugs.
+      assert.equal(result.verdict.leakCount, 6, JSON.stringify(result.findings.map((f) => f.kind)));
+      assert.equal(result.verdict.leakCauseCount, 2, JSON.stringify(result.causes));
+      const bus = result.causes!.find((cause) => cause.related.length === 3)!;
+      assert.ok(bus && [bus.findingIndex, ...bus.related].every((index) => result.findings[index]!.kind === 'duplicate-listeners'), JSON.stringify(result.causes));
+    }
+  });
+
   test('two unrelated leaks stay two causes', async (t) => {
     const snapshots = await writeLiveSnapshots(t, `
       import { EventEmitter } from 'node:events';

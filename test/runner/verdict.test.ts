@@ -90,6 +90,27 @@ test('a snapshot finding of severity leak is a leak even when the heap trend is 
   assert.deepEqual(snapshotReasons[0], { kind: 'snapshot', leak: true, findingIndex: 0, detector: 'duplicate-listeners', retainedBytes: 3e6, growthBytes: 2e6 });
 });
 
+// Issue 11 item 4: the run's summary counts causes, not findings.
+test('leak findings under one holder give one snapshot reason, which counts the others', () => {
+  const trends = computeTrends(checkpoints(4, 1000, () => 10 * MiB), phases, { minGrowthBytes: MiB });
+  const listeners = (event: string, emitterId: number) => ({
+    kind: 'duplicate-listeners' as const, severity: 'leak' as const, subject: { emitter: 'ConsoleTransport', emitterId, event }, retainedSize: 3e4, growth: { count: 600, bytes: 2e4 },
+    location: null, retainerPath: null, evidence: { unit: 'listeners' as const, counts: [20, 320, 620], bytes: [1, 2, 3], survivingCount: 300 },
+  });
+  const findings = [listeners('error', 5), listeners('logged', 5), listeners('flush', 5), listeners('close', 9)];
+  const causes = [
+    { findingIndex: 0, related: [1, 2], severity: 'leak' as const, growthBytes: 4.5e5 },
+    { findingIndex: 3, related: [], severity: 'leak' as const, growthBytes: 2e4 },
+  ];
+  const verdict = decideVerdict({ trends, memwatchRule: [], outOfMemory: false, findings, causes });
+  const snapshotReasons = verdict.reasons.filter((r) => r.kind === 'snapshot');
+  assert.deepEqual(snapshotReasons.map((r) => r.kind === 'snapshot' && [r.findingIndex, r.relatedFindings, r.causeGrowthBytes]), [[0, 2, 4.5e5], [3, undefined, undefined]]);
+  assert.match(describeReason(snapshotReasons[0]!, findings), /; one cause with 2 more findings under the same holder, which keeps 439 KiB allocated since warm-up\)$/);
+  assert.doesNotMatch(describeReason(snapshotReasons[1]!, findings), /one cause/);
+  // Without causes (a report saved before them) every leak finding is a reason of its own.
+  assert.equal(decideVerdict({ trends, memwatchRule: [], outOfMemory: false, findings }).reasons.filter((r) => r.kind === 'snapshot').length, 4);
+});
+
 test('reasons are facts in base units: a growing heap carries its trend, judgement and --min-growth', () => {
   const trends = computeTrends(checkpoints(4, 1000, (r) => 10 * MiB + r * 2048), phases, { minGrowthBytes: MiB });
   const verdict = decideVerdict({ trends, findings: [], memwatchRule: [{ atMs: 5, consecutiveIncreases: 5, growthBytes: 3 * MiB, durationMs: 9 }], outOfMemory: false, minGrowthBytes: MiB });
