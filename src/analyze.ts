@@ -1,4 +1,5 @@
 import {
+  attachAllocationSites, growingAllocationSites, SourceMaps, type AllocationSitesResult, type SampledProfile,
   ANALYSIS_SCHEMA_VERSION, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, DETECTOR_IDS, DETECTORS, DetectorContext,
   type AnalysisResult, type DetectorId, type Finding, type Thresholds,
 } from './detectors/index.js';
@@ -7,7 +8,7 @@ import { ErrorCode, LeakcheckError } from './errors.js';
 import { noProgress, type Progress } from './progress.js';
 import { loadSnapshot, loadSnapshotIds, type Snapshot } from './snapshot/index.js';
 
-export type { AnalysisResult, AnalysisVerdict, SnapshotSummary } from './detectors/index.js';
+export type { AllocationSitesResult, AnalysisResult, AnalysisVerdict, SampledProfile, SnapshotSummary } from './detectors/index.js';
 export { DETECTOR_IDS } from './detectors/index.js';
 
 export interface AnalyzeOptions {
@@ -84,6 +85,26 @@ export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], o
     survivingCount: diff.candidateCount,
     warnings: [...diff.warnings],
     verdict: { leak: leaks.length > 0, leakCount: leaks.length, suspectCount: ranked.length - leaks.length },
+  };
+}
+
+/**
+ * A run's sampled allocation sites (one profile per measured checkpoint, oldest first): the growing
+ * ones, mapped to original sources, attached to the findings they match; the rest listed apart.
+ */
+export function explainWithAllocationSites(
+  findings: readonly Finding[],
+  checkpoints: readonly { phase: string; atMs: number; profile: SampledProfile }[],
+): { findings: Finding[]; allocationSites: AllocationSitesResult } {
+  const sites = growingAllocationSites(checkpoints.map((c) => c.profile), new SourceMaps());
+  const attached = attachAllocationSites(findings, sites);
+  return {
+    findings: attached.findings,
+    allocationSites: {
+      samplingIntervalBytes: checkpoints[0]?.profile.samplingIntervalBytes ?? 0,
+      checkpoints: checkpoints.map((c) => ({ phase: c.phase, atMs: c.atMs, totalLiveBytes: c.profile.totalLiveBytes })),
+      ...attached.result,
+    },
   };
 }
 

@@ -16,6 +16,10 @@ export const AGENT_ENV = {
   sampleIntervalMs: 'LEAKCHECK_SAMPLE_MS',
   /** "0" keeps the native addon out of the target (forced GCs then use V8's gc in a private context). */
   memwatch: 'LEAKCHECK_MEMWATCH',
+  /** Sampling heap profiler interval in bytes; "0" turns allocation sampling off (--no-allocation-sites). */
+  allocationSamplingBytes: 'LEAKCHECK_ALLOCATION_SAMPLING_BYTES',
+  /** "1": V8's allocation tracker runs too, so snapshots carry each object's allocation stack (--track-allocations). */
+  trackAllocations: 'LEAKCHECK_TRACK_ALLOCATIONS',
 } as const;
 
 /** process.memoryUsage() at one moment, renamed with units. */
@@ -101,6 +105,30 @@ export interface HeapDiffSummary {
 /** Streaming version of the original memwatch 'leak' event, computed by the agent (see src/stats/memwatch-rule.ts). */
 export type MemwatchLeakEvent = MemwatchRuleEvent;
 
+/** One function of an allocation stack, as V8's sampling heap profiler names it; line and column 1-based (0 when V8 has none). */
+export interface AllocationFunction {
+  functionName: string;
+  /** The script's URL or path as V8 knows it ('' for V8's own frames such as (program) or (V8 API)). */
+  url: string;
+  line: number;
+  column: number;
+}
+
+/**
+ * The sampling heap profiler's live samples right after a checkpoint's forced GC, folded by
+ * allocation site (agent/allocation-sampler.ts): estimated live bytes per stack.
+ */
+export interface AllocationProfile {
+  samplingIntervalBytes: number;
+  /** Live bytes of every sample, the dropped sites' included. */
+  totalLiveBytes: number;
+  /** Sites left out (the smallest) to bound the message. */
+  droppedSites: number;
+  functions: AllocationFunction[];
+  /** Largest first; `frames` index `functions`, innermost first (the function that allocated, then its callers). */
+  sites: Array<{ frames: number[]; liveBytes: number }>;
+}
+
 export interface CheckpointResult {
   /** Memory right after the forced full GC. */
   memory: MemorySample;
@@ -110,6 +138,8 @@ export interface CheckpointResult {
   totalMs: number;
   snapshot?: { path: string; sizeBytes: number; writeMs: number };
   heapDiff?: HeapDiffSummary;
+  /** Present while allocation sampling runs (on by default). */
+  allocations?: AllocationProfile;
 }
 
 export type AgentMessage =
@@ -126,6 +156,8 @@ export type AgentMessage =
       memwatch: { available: boolean; error?: string };
       /** The source of every 'gc' sample this agent sends. */
       gcSource: GcSource;
+      /** Whether allocation sampling and the allocation tracker run; `error` says why sampling could not start. */
+      allocations?: { sampling: boolean; tracking: boolean; error?: string };
     }
   | { type: 'memory'; sample: MemorySample }
   | { type: 'gc'; sample: GcSample }
@@ -142,6 +174,8 @@ export type RunnerCommand =
       snapshotPath?: string;
       /** 'start' begins a HeapDiff; 'restart' ends the current one and begins the next; 'end' ends it. */
       heapDiff?: 'start' | 'restart' | 'end';
+      /** Also return the live allocation sites (when the agent samples them). */
+      allocations?: true;
     }
   /** Sent to agents in processes that are not the target (npm, a shell wrapper's node): go quiet. */
   | { type: 'ignore' };

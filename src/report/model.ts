@@ -5,11 +5,11 @@
  * `leakcheck report` refuses versions it does not know.
  */
 import type { GcSource, MemorySample } from '../agent/protocol.js';
-import type { AnalysisResult } from '../detectors/index.js';
+import type { AllocationSitesResult, AnalysisResult } from '../detectors/index.js';
 import type { RunVerdict } from './run-verdict.js';
 import type { StoredWords } from './schema-v1.js';
 
-export type { AnalysisResult, Finding as SnapshotFinding } from '../detectors/index.js';
+export type { AllocationSite, AllocationSitesResult, AnalysisResult, Finding as SnapshotFinding } from '../detectors/index.js';
 
 /** 2: findings, the diff verdict and the run verdict's reasons are facts; schema 1 files are upgraded on read (to-json.ts, schema-v1.ts). */
 export const RUN_REPORT_SCHEMA_VERSION = 2;
@@ -198,6 +198,8 @@ export interface RunReport {
   analysis: AnalysisResult | null;
   /** Set when the snapshot analysis could not run (snapshots off, a snapshot missing, analysis error). */
   analysisNote?: string;
+  /** Allocation sites of the sampling heap profiler that grew at every measured checkpoint and no finding explains (those that match a finding are in its allocationSites); absent with --no-allocation-sites and in older reports. */
+  allocationSites?: AllocationSitesResult;
   verdict: RunVerdict;
   /** `snapshots` lists every snapshot written; `snapshotsDeleted` is set when --keep-snapshots removed them after the run. */
   files: { dir: string; reportJson: string; reportHtml: string; statsJsonl: string; targetLog: string; snapshots: string[]; snapshotsDeleted?: boolean };

@@ -89,6 +89,7 @@ export function buildRunReport(record: RunRecord): RunReport {
     memwatchRule,
     analysis: record.analysis,
     ...(record.analysisNote === undefined ? {} : { analysisNote: record.analysisNote }),
+    ...(record.allocationSites === undefined ? {} : { allocationSites: record.allocationSites }),
     verdict,
     files: { ...record.files, snapshots: [...record.files.snapshots] },
   };
