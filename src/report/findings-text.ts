@@ -54,6 +54,7 @@ function renderFinding(finding: Finding, words: FindingWords, style: Style, cwd:
   const out = [`${badge} ${style.bold(words.title)} ${style.dim(`[${finding.kind}]`)}`];
   out.push(`        ${evidenceText(finding, threeSnapshots)}`);
   if (finding.location) out.push(`        at ${style.cyan(functionLocationText(finding.location, { cwd }))}`);
+  for (const line of words.allocatedAt) out.push(`        ${line}`);
   if (evidence.groups && evidence.groups.length > 1) {
     const more = evidence.groups.slice(0, 3).map((g) => `${formatCount(g.count)} × ${g.location ? functionLocationText(g.location, { cwd }) : 'unknown'}`);
     out.push(`        by function: ${more.join(', ')}`);

@@ -1,5 +1,7 @@
-import type { AnalysisResult, Finding } from '../detectors/index.js';
-import { findingWords, functionLocationText, type FindingWordsOptions } from './finding-words.js';
+import type { AllocationSitesResult, AnalysisResult, Finding } from '../detectors/index.js';
+import {
+  allocationSiteText, findingWords, functionLocationText, unattributedSitesHeading, type FindingWordsOptions, type WordsOptions,
+} from './finding-words.js';
 import { diffWarningText } from './findings-text.js';
 import { escapeHtml, folded } from './html-page.js';
 import { formatByteDelta, formatBytes, formatCount, formatCountDelta } from './units.js';
@@ -35,13 +37,14 @@ export function diffInputsNote(analysis: AnalysisResult): string {
 }
 
 function findingCard(finding: Finding, index: number, threeSnapshots: boolean, options: FindingWordsOptions): string {
-  const { title, holder, path } = findingWords(finding, index, options);
+  const { title, holder, path, allocatedAt } = findingWords(finding, index, options);
   const e = finding.evidence;
   const survivors = threeSnapshots ? `${formatCount(e.survivingCount)} survived a full round` : `${formatCount(e.survivingCount)} new since base`;
   const lines = [
     `${escapeHtml(e.unit)} ${e.counts.map((c) => formatCount(c)).join(' → ')} (${formatCountDelta(finding.growth.count)}); retains ${formatBytes(finding.retainedSize)} (${formatByteDelta(finding.growth.bytes)}); ${survivors}`,
   ];
   if (finding.location) lines.push(`at <code>${escapeHtml(functionLocationText(finding.location, options))}</code>`);
+  for (const line of allocatedAt) lines.push(escapeHtml(line));
   if (e.groups && e.groups.length > 1) {
     lines.push(`by function: ${e.groups.slice(0, 3).map((g) => `${formatCount(g.count)} × <code>${escapeHtml(g.location ? functionLocationText(g.location, options) : 'unknown')}</code>`).join(', ')}`);
   }
@@ -55,6 +58,13 @@ ${lines.map((l) => `<div class="facts">${l}</div>`).join('\n')}
 <ol class="path">${path.map((step) => `<li>${escapeHtml(step)}</li>`).join('')}</ol>
 <textarea class="path-text" id="${textId}" readonly tabindex="-1" aria-hidden="true">${escapeHtml(path.join(' → '))}</textarea>
 </article>`;
+}
+
+/** The growing allocation sites no finding explains, folded; '' when there are none. */
+export function unattributedSitesSection(sites: AllocationSitesResult | undefined, options: WordsOptions): string {
+  const heading = sites ? unattributedSitesHeading(sites) : null;
+  if (!sites || heading === null) return '';
+  return folded(heading, `<ul>${sites.unattributed.map((site) => `<li><code>${escapeHtml(allocationSiteText(site, options))}</code></li>`).join('')}</ul>`);
 }
 
 /** Every class that grew, folded: the cards say which of them matter. */

@@ -179,6 +179,8 @@ export interface RunReport {
     memwatch: { available: boolean; error?: string };
     /** Where `gcs` came from; absent in reports written before Node's built-ins were a source. */
     gcSource?: GcSource;
+    /** Whether the agent ran the sampling heap profiler and the allocation tracker; absent in older reports. */
+    allocations?: { sampling: boolean; tracking: boolean; error?: string };
     agents: AgentSeen[];
     /** Null while the target was still running at the end (leakcheck stopped it). */
     exit: { code: number | null; signal: string | null; phase: string | null } | null;

@@ -1,3 +1,4 @@
+import { allocationSiteText, unattributedSitesHeading } from './finding-words.js';
 import { renderFindingsText } from './findings-text.js';
 import { describeGcSource } from './gc-source-text.js';
 import type { RunPhase, RunReport } from './model.js';
@@ -46,6 +47,11 @@ export function renderRunText(report: RunReport, style: Style): string {
     out.push(renderFindingsText(report.analysis, style, { cwd: report.cwd, maxClassRows: 5, ...(report.storedWords ? { stored: report.storedWords } : {}) }).trimEnd());
   } else if (report.analysisNote) {
     out.push('', style.dim(`Snapshot diff: ${report.analysisNote}`));
+  }
+  const sitesHeading = report.allocationSites ? unattributedSitesHeading(report.allocationSites) : null;
+  if (sitesHeading !== null) {
+    out.push('', style.bold(sitesHeading));
+    for (const site of report.allocationSites!.unattributed) out.push(`  ${allocationSiteText(site, { cwd: report.cwd })}`);
   }
 
   out.push('', `${style.dim('report:')} ${report.files.reportHtml}`);
