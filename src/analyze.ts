@@ -1,5 +1,5 @@
 import {
-  attachAllocationSites, growingAllocationSites, SourceMaps, type AllocationSitesResult, type SampledProfile,
+  attachAllocationSites, attachAllocationStacks, growingAllocationSites, SourceMaps, type AllocationSitesResult, type SampledProfile,
   ANALYSIS_SCHEMA_VERSION, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, DETECTOR_IDS, DETECTORS, DetectorContext,
   type AnalysisResult, type DetectorId, type Finding, type Thresholds,
 } from './detectors/index.js';
@@ -67,7 +67,7 @@ export async function analyzeSnapshots(inputs: readonly (string | Snapshot)[], o
   }
   onProgress({ phase: 'diff', done: 1, total: 1 });
 
-  const ranked = rankFindings(findings, options.maxSuspects ?? 20);
+  const ranked = attachAllocationStacks(context, rankFindings(findings, options.maxSuspects ?? 20));
   const leaks = ranked.filter((finding) => finding.severity === 'leak');
   const classGrowth = compareClasses(diff)
     .filter((row) => row.countDelta > 0 || row.shallowDelta > 0)

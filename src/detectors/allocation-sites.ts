@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { AllocationFrame, AllocationSite, Finding, FrameOrigin, SiteMatch } from './detector.js';
 import { displayScript } from './source-location.js';
 import type { SourceMaps } from './source-maps.js';
@@ -59,9 +60,8 @@ export function growingAllocationSites(profiles: readonly SampledProfile[], sour
   for (const { functions, liveBytes } of bytesBySite.values()) {
     const growthBytes = liveBytes.at(-1)! - liveBytes[0]!;
     if (growthBytes <= minGrowthBytes || !liveBytes.every((bytes, k) => k === 0 || bytes > liveBytes[k - 1]!)) continue;
-    const frames = functions.map((f) => toFrame(f, sourceMaps));
-    const user = frames.findIndex((f) => f.origin === 'user');
-    growing.push({ frames, userFrame: user < 0 ? null : user, liveBytes, growthBytes });
+    const frames = functions.map((f) => allocationFrame(f.functionName, f.url, f.line, f.column, sourceMaps));
+    growing.push({ frames, userFrame: firstUserFrame(frames), liveBytes, growthBytes });
   }
   return growing.sort((a, b) => b.growthBytes - a.growthBytes);
 }
@@ -118,12 +118,22 @@ function findingClass(finding: Finding): string | undefined {
   return undefined;
 }
 
-function toFrame(f: SampledProfile['functions'][number], sourceMaps: SourceMaps | undefined): AllocationFrame {
-  const script = displayScript(f.url);
+/** leakcheck's own compiled code (the agent runs inside the target): a dependency of the target's, not its code. */
+const LEAKCHECK_BUILD = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A frame as V8 named it (a URL or a path; 1-based line and column, 0 unknown), classified and mapped to its original source. */
+export function allocationFrame(functionName: string, url: string, line: number, column: number, sourceMaps: SourceMaps | undefined): AllocationFrame {
+  const script = displayScript(url);
   const origin: FrameOrigin = script === '' ? 'engine'
     : script.startsWith('node:') ? 'node'
-    : /[\\/]node_modules[\\/]/.test(script) ? 'dependency' : 'user';
-  const original = origin === 'user' && f.line > 0 ? sourceMaps?.original(script, f.line, f.column) : undefined;
-  if (original === undefined) return { script, line: f.line, column: f.column, functionName: f.functionName, origin };
-  return { ...original, functionName: f.functionName, origin, generated: { script, line: f.line, column: f.column } };
+    : /[\\/]node_modules[\\/]/.test(script) || script.startsWith(LEAKCHECK_BUILD) ? 'dependency' : 'user';
+  const original = origin === 'user' && line > 0 ? sourceMaps?.original(script, line, column) : undefined;
+  if (original === undefined) return { script, line, column, functionName, origin };
+  return { ...original, functionName, origin, generated: { script, line, column } };
+}
+
+/** Index of the innermost user frame, or null. */
+export function firstUserFrame(frames: readonly AllocationFrame[]): number | null {
+  const at = frames.findIndex((f) => f.origin === 'user');
+  return at < 0 ? null : at;
 }

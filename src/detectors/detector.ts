@@ -45,6 +45,16 @@ export interface AllocationSite {
   readonly match?: SiteMatch;
 }
 
+/** The exact allocation stack of a finding's objects, from V8's allocation tracker (run --track-allocations). */
+export interface AllocationStack {
+  /** Innermost first, as in AllocationSite. */
+  readonly frames: readonly AllocationFrame[];
+  readonly userFrame: number | null;
+  /** Of the objects looked at (a collection's members, else the finding's representative object) that carry a tracked stack (trackedCount), how many were allocated at this one. */
+  readonly objectCount: number;
+  readonly trackedCount: number;
+}
+
 /** Numbers behind a finding, one entry per snapshot (oldest first). JSON-safe. */
 export interface Evidence {
   /** What `counts` counts: listeners, closures, entries (Map/Set), elements (Array), properties (Object), objects. */
@@ -169,6 +179,8 @@ interface FindingOf<K extends DetectorId> {
   readonly evidence: Evidence;
   /** Growing allocation sites of the run's sampling heap profiler that match this finding (allocation-sites.ts), largest growth first. */
   readonly allocationSites?: readonly AllocationSite[];
+  /** Where its objects were allocated, exactly: present when the last snapshot was taken under the allocation tracker. */
+  readonly allocationStack?: AllocationStack;
 }
 
 /** A finding as data: its kind decides the shape of its subject. */

@@ -1,4 +1,4 @@
-import type { AllocationSite, AllocationSitesResult, Finding, HandleKind, HolderPath, HolderStep, LocationGroup, SourceLocation, WrapperKind } from '../detectors/index.js';
+import type { AllocationSite, AllocationSitesResult, AllocationStack, Finding, HandleKind, HolderPath, HolderStep, LocationGroup, SourceLocation, WrapperKind } from '../detectors/index.js';
 import { propertyAccessor, retainerPathTokens } from './path-words.js';
 import type { StoredWords } from './schema-v1.js';
 import { formatByteDelta, formatBytes, formatCount, formatCountDelta } from './units.js';
@@ -38,9 +38,9 @@ const SITE_FRAMES_SHOWN = 4;
  * "rememberRequest app.js:9:25 ← (anonymous) app.js:22:33 ← emit node:events:519:28": the
  * user's frames first (innermost first), then the dependency and Node frames of the stack.
  */
-export function allocationStackText(site: AllocationSite, options: WordsOptions = {}): string {
-  const user = site.frames.filter((f) => f.origin === 'user');
-  const others = site.frames.filter((f) => f.origin !== 'user' && f.origin !== 'engine');
+export function allocationStackText(stack: Pick<AllocationSite, 'frames'>, options: WordsOptions = {}): string {
+  const user = stack.frames.filter((f) => f.origin === 'user');
+  const others = stack.frames.filter((f) => f.origin !== 'user' && f.origin !== 'engine');
   const shown = [...user, ...others].slice(0, SITE_FRAMES_SHOWN);
   const left = user.length + others.length - shown.length;
   const text = shown.map((f) => `${f.functionName || '(anonymous)'} ${locationText(f, options)}`).join(' ← ');
@@ -50,6 +50,11 @@ export function allocationStackText(site: AllocationSite, options: WordsOptions 
 /** "allocated at rememberRequest app.js:9:25 ← …: live 129 KiB → 645 KiB → 838 KiB (+709 KiB, sampled)". */
 export function allocationSiteText(site: AllocationSite, options: WordsOptions = {}): string {
   return `allocated at ${allocationStackText(site, options)}: live ${site.liveBytes.map((b) => formatBytes(b)).join(' → ')} (${formatByteDelta(site.growthBytes)}, sampled)`;
+}
+
+/** "allocated at rememberRequest app.js:9:25 ← … (tracked: 369 of 380 objects with a recorded stack)". */
+export function allocationStackLine(stack: AllocationStack, options: WordsOptions = {}): string {
+  return `allocated at ${allocationStackText(stack, options)} (tracked: ${formatCount(stack.objectCount)} of ${formatCount(stack.trackedCount)} objects with a recorded stack)`;
 }
 
 /** The heading of the growing sites no finding explains, or null when there are none. */
@@ -194,7 +199,7 @@ export interface FindingWords {
   readonly holder: string | null;
   /** The retainer path, one token per step (path-words.ts). */
   readonly path: readonly string[];
-  /** Where the finding's objects were allocated (sampled sites attached to it), one line each. */
+  /** Where the finding's objects were allocated (the tracked stack, then sampled sites attached to it), one line each. */
   readonly allocatedAt: readonly string[];
 }
 
@@ -212,6 +217,9 @@ export function findingWords(finding: Finding, index: number, options: FindingWo
   const holder = findingHolder(finding);
   return {
     title: findingTitle(finding), holder: holder ? holderText(holder) : null, path: retainerPathTokens(finding.retainerPath),
-    allocatedAt: (finding.allocationSites ?? []).map((site) => allocationSiteText(site, options)),
+    allocatedAt: [
+      ...(finding.allocationStack ? [allocationStackLine(finding.allocationStack, options)] : []),
+      ...(finding.allocationSites ?? []).map((site) => allocationSiteText(site, options)),
+    ],
   };
 }
