@@ -25,7 +25,9 @@ const agentPath = join(repoRoot, 'dist', 'src', 'agent', 'preload.js');
 const pushServer = join(repoRoot, 'dist', 'server.js');
 const fallback = join(repoRoot, 'fixtures', 'apps', 'http-clean.mjs');
 const usePushServer = existsSync(join(repoRoot, 'dist', 'src', 'server', 'main.js'));
-const target = usePushServer ? { script: pushServer, args: ['--port', '0'], path: '/pub/bench', method: 'POST', body: '{"bench":true}' }
+// One process (--workers 1): the agent measures the process it is loaded in, and a cluster would
+// spread the load over workers the plain arm does not have.
+const target = usePushServer ? { script: pushServer, args: ['--port', '0', '--workers', '1'], path: '/pub/bench', method: 'POST', body: '{"bench":true}' }
   : { script: fallback, args: ['0'], path: '/', method: 'GET', body: undefined };
 
 const rounds = Number(process.env['ROUNDS'] ?? 20);
@@ -64,7 +66,8 @@ async function startServer(arm: Arm, agents: AgentServer | undefined): Promise<{
   const child = spawn(process.execPath, [target.script, ...target.args], { env, stdio: ['ignore', 'pipe', 'ignore'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
+    // Generous: under the allocation tracker and on a busy machine, start-up takes many seconds.
+    const timer = setTimeout(() => reject(new Error(`${arm} server did not start: ${out}`)), 60_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /listening on (?:http:\/\/[^\s:]+:)?(\d+)/.exec(out);
