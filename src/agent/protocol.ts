@@ -7,7 +7,7 @@
  * Units: every number is in a base unit named by its suffix (Bytes, Ms, Ns, Us); times called
  * `timeMs` are milliseconds since the Unix epoch as seen by the target's clock.
  */
-import type { MemwatchRuleEvent } from '../stats/index.js';
+import type { AllocationProfile, MemwatchRuleEvent } from '../stats/index.js';
 export const PROTOCOL_VERSION = 1;
 
 /** Environment variables the runner sets for the agent. Without LEAKCHECK_SOCKET the agent is inert. */
@@ -105,29 +105,8 @@ export interface HeapDiffSummary {
 /** Streaming version of the original memwatch 'leak' event, computed by the agent (see src/stats/memwatch-rule.ts). */
 export type MemwatchLeakEvent = MemwatchRuleEvent;
 
-/** One function of an allocation stack, as V8's sampling heap profiler names it; line and column 1-based (0 when V8 has none). */
-export interface AllocationFunction {
-  functionName: string;
-  /** The script's URL or path as V8 knows it ('' for V8's own frames such as (program) or (V8 API)). */
-  url: string;
-  line: number;
-  column: number;
-}
-
-/**
- * The sampling heap profiler's live samples right after a checkpoint's forced GC, folded by
- * allocation site (agent/allocation-sampler.ts): estimated live bytes per stack.
- */
-export interface AllocationProfile {
-  samplingIntervalBytes: number;
-  /** Live bytes of every sample, the dropped sites' included. */
-  totalLiveBytes: number;
-  /** Sites left out (the smallest) to bound the message. */
-  droppedSites: number;
-  functions: AllocationFunction[];
-  /** Largest first; `frames` index `functions`, innermost first (the function that allocated, then its callers). */
-  sites: Array<{ frames: number[]; liveBytes: number }>;
-}
+/** Defined with the fold that makes it (stats/allocation-profile.ts). */
+export type { AllocationFunction, AllocationProfile } from '../stats/index.js';
 
 export interface CheckpointResult {
   /** Memory right after the forced full GC. */

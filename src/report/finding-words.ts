@@ -57,6 +57,19 @@ export function allocationStackLine(stack: AllocationStack, options: WordsOption
   return `allocated at ${allocationStackText(stack, options)} (tracked: ${formatCount(stack.objectCount)} of ${formatCount(stack.trackedCount)} objects with a recorded stack)`;
 }
 
+/**
+ * Where the finding's objects were allocated, in a few words ("rememberRequest app.mjs:9:25"):
+ * the tracked stack's user frame, else the first matched sampled site's; null when neither names user code.
+ */
+export function allocationPlace(finding: Finding, options: WordsOptions = {}): string | null {
+  const stacks = [...(finding.allocationStack ? [finding.allocationStack] : []), ...(finding.allocationSites ?? [])];
+  for (const stack of stacks) {
+    const frame = stack.userFrame === null ? undefined : stack.frames[stack.userFrame];
+    if (frame) return `${frame.functionName || '(anonymous)'} ${locationText(frame, options)}`;
+  }
+  return null;
+}
+
 /** The heading of the growing sites no finding explains, or null when there are none. */
 export function unattributedSitesHeading(sites: AllocationSitesResult): string | null {
   if (sites.unattributed.length === 0) return null;

@@ -1,6 +1,8 @@
-import type { AnalysisResult, Finding } from '../detectors/index.js';
+import type { AllocationSitesResult, AnalysisResult, Finding } from '../detectors/index.js';
 import type { ClassGrowthRow, DiffWarning } from '../diff/index.js';
-import { evidenceText, findingWords, functionLocationText, type FindingWords } from './finding-words.js';
+import {
+  allocationSiteText, evidenceText, findingWords, functionLocationText, unattributedSitesHeading, type FindingWords,
+} from './finding-words.js';
 import type { StoredWords } from './schema-v1.js';
 import type { Style } from './style.js';
 import { formatByteDelta, formatBytes, formatCount, formatCountDelta } from './units.js';
@@ -65,6 +67,13 @@ function renderFinding(finding: Finding, words: FindingWords, style: Style, cwd:
   if (words.holder) out.push(`        held by ${style.cyan(words.holder)}`);
   out.push(`        ${style.dim(words.path.join(' → '))}`);
   return out;
+}
+
+/** The growing allocation sites no finding explains, as text lines (none when there are none). */
+export function unattributedSitesText(sites: AllocationSitesResult | undefined, style: Style, cwd: string | undefined): string[] {
+  const heading = sites ? unattributedSitesHeading(sites) : null;
+  if (!sites || heading === null) return [];
+  return [style.bold(heading), ...sites.unattributed.map((site) => `  ${allocationSiteText(site, cwd === undefined ? {} : { cwd })}`)];
 }
 
 /** What a diff warning means for the result. */

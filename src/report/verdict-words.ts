@@ -1,6 +1,6 @@
 import type { Outcome, SeriesTrend, SnapshotFinding } from './model.js';
 import type { ExitFacts, TrendJudgement, VerdictReason } from './run-verdict.js';
-import { findingTitle } from './finding-words.js';
+import { allocationPlace, findingTitle } from './finding-words.js';
 import type { HeapProjection } from './heap-projection.js';
 import { formatByteDelta, formatBytes, formatCount, formatDurationMs } from './units.js';
 
@@ -67,7 +67,8 @@ export function describeReason(reason: VerdictReason, findings: readonly Snapsho
     case 'snapshot': {
       const finding = findings[reason.findingIndex];
       const subject = finding ? findingTitle(finding) : `a ${reason.detector} finding`;
-      return `snapshot diff: ${subject} (retains ${formatBytes(reason.retainedBytes)}, ${formatByteDelta(reason.growthBytes)} since warm-up)`;
+      const place = finding ? allocationPlace(finding) : null;
+      return `snapshot diff: ${subject} (retains ${formatBytes(reason.retainedBytes)}, ${formatByteDelta(reason.growthBytes)} since warm-up)${place === null ? '' : `; allocated at ${place}`}`;
     }
     case 'memwatch-rule':
       return `memwatch's original rule (${reason.consecutiveIncreases} consecutive full-GC heap increases) fired ${reason.firings} time(s), ${formatByteDelta(reason.growthBytes)} in those runs; informative only, the trend test decides`;

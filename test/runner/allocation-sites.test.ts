@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildLoadPlan, runTarget, type RunOptions } from '../../src/runner/index.js';
 import { renderRunText, createStyle, type RunReport } from '../../src/report/index.js';
@@ -40,6 +41,9 @@ test(`the growing array's finding names the function that pushes into it, user f
     assert.deepEqual(report.allocationSites!.checkpoints.map((c) => c.phase), ['warmup', 'load1', 'load2']);
     const text = renderRunText(report, createStyle({ color: false }));
     assert.match(text, /allocated at rememberRequest fixtures\/apps\/http-allocation-site\.mjs:9:\d+ ← /);
+    assert.match(readFileSync(report.files.reportHtml, 'utf8'), /allocated at rememberRequest fixtures\/apps\/http-allocation-site\.mjs:9:\d+ ← /);
+    // The verdict's own line names it too (scripts by file name there).
+    assert.match(text, /✗ snapshot diff: requestLog.*; allocated at rememberRequest http-allocation-site\.mjs:9:\d+$/m);
   }
 });
 
