@@ -11,7 +11,9 @@
 // /proc/<pid>/stat around every burst.
 // Last, the watcher's cost per full GC, in this process: blocks of forced GCs with and without a
 // watchMemory() attached (alternating), CPU time per GC from process.cpuUsage().
-// Env: ARMS (default plain,agent,watch; e.g. plain,watch for a longer two-way comparison, plain,placebo for an A/A run), ROUNDS (rounds, default 20), REQUESTS (per burst, default 5000), CONCURRENCY (default 16),
+// Env: ARMS (default plain,agent,watch; e.g. plain,watch for a longer two-way comparison, plain,placebo for an A/A run;
+// `sampling` is the agent with the sampling heap profiler as `leakcheck run` starts it, `tracking` adds V8's
+// allocation tracker as --track-allocations does, `agent` is the agent as --no-allocation-sites leaves it), ROUNDS (rounds, default 20), REQUESTS (per burst, default 5000), CONCURRENCY (default 16),
 // MEMWATCH=0 (the agent's and the watcher's GC stats from Node's v8.GCProfiler instead of the addon).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -37,7 +39,9 @@ const watchLog = join(watchDir, 'watch.jsonl');
 const pushServer = join(repoRoot, 'dist', 'server.js');
 const fallback = join(repoRoot, 'fixtures', 'apps', 'http-clean.mjs');
 const usePushServer = existsSync(join(repoRoot, 'dist', 'src', 'server', 'main.js'));
-const target = usePushServer ? { script: pushServer, args: ['--port', '0'], path: '/pub/bench', method: 'POST', body: '{"bench":true}' }
+// One process (--workers 1): the agent measures the process it is loaded in, and a cluster would
+// spread the load over workers the plain arm does not have.
+const target = usePushServer ? { script: pushServer, args: ['--port', '0', '--workers', '1'], path: '/pub/bench', method: 'POST', body: '{"bench":true}' }
   : { script: fallback, args: ['0'], path: '/', method: 'GET', body: undefined };
 
 const rounds = Number(process.env['ROUNDS'] ?? 20);
@@ -46,7 +50,30 @@ const concurrency = Number(process.env['CONCURRENCY'] ?? 16);
 const warmupRequests = Math.min(3000, requests);
 
 /** placebo: a second plain server, for an A/A run that shows how far two identical servers differ on this machine. */
-type Arm = 'plain' | 'agent' | 'watch' | 'placebo';
+type Arm = 'plain' | 'agent' | 'sampling' | 'tracking' | 'watch' | 'placebo';
+/** The arms with the run agent inside. */
+const AGENT_ARMS: readonly Arm[] = ['agent', 'sampling', 'tracking'];
+/** The sampling heap profiler's interval, as `leakcheck run` sets it. */
+const samplingBytes = 64 * 1024;
+const gcSource = process.env['MEMWATCH'] === '0' ? 'gc-profiler' : 'memwatch';
+const ARM_WORDS: Record<Arm, string> = {
+  plain: 'without agent',
+  placebo: 'without agent (placebo: a second plain server)',
+  agent: `with agent, no allocation sampling (GC stats: ${gcSource})`,
+  sampling: `with agent + sampling heap profiler, ${samplingBytes / 1024} KiB`,
+  tracking: 'with agent + sampling + allocation tracker',
+  watch: `--import leakcheck/watch (${gcSource})`,
+};
+
+/** Resident set size of a process (Linux), for the memory the allocation tracker keeps outside the JS heap. */
+function rssBytes(pid: number | undefined): number | null {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
 interface Measurement { arm: Arm; round: number; requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number; agentSamples: number; cpuUsPerRequest: number }
 
 /** User + system CPU of a process so far, in µs (/proc/<pid>/stat fields 14 and 15, in clock ticks of 10 ms). */
@@ -58,10 +85,12 @@ function cpuTimeUs(pid: number): number {
 async function startServer(arm: Arm, agents: AgentServer | undefined): Promise<{ child: ChildProcess; port: number }> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env['NODE_OPTIONS'];
-  if (arm === 'agent') {
+  if (AGENT_ARMS.includes(arm)) {
     env['NODE_OPTIONS'] = withAgentInNodeOptions(undefined, agentPath);
     env[AGENT_ENV.socket] = agents!.socketPath;
     if (process.env['MEMWATCH'] === '0') env[AGENT_ENV.memwatch] = '0';
+    if (arm === 'sampling' || arm === 'tracking') env[AGENT_ENV.allocationSamplingBytes] = String(samplingBytes);
+    if (arm === 'tracking') env[AGENT_ENV.trackAllocations] = '1';
   }
   if (arm === 'watch') {
     env['NODE_OPTIONS'] = withAgentInNodeOptions(undefined, watchPath);
@@ -71,7 +100,8 @@ async function startServer(arm: Arm, agents: AgentServer | undefined): Promise<{
   const child = spawn(process.execPath, [target.script, ...target.args], { env, stdio: ['ignore', 'pipe', 'ignore'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
+    // Generous: under the allocation tracker and on a busy machine, start-up takes many seconds.
+    const timer = setTimeout(() => reject(new Error(`${arm} server did not start: ${out}`)), 60_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /listening on (?:http:\/\/[^\s:]+:)?(\d+)/.exec(out);
@@ -88,7 +118,7 @@ async function startServer(arm: Arm, agents: AgentServer | undefined): Promise<{
 interface Running { arm: Arm; child: ChildProcess; url: string; agents: AgentServer | undefined }
 
 async function start(arm: Arm): Promise<Running> {
-  const agents = arm === 'agent' ? await AgentServer.open() : undefined;
+  const agents = AGENT_ARMS.includes(arm) ? await AgentServer.open() : undefined;
   const { child, port } = await startServer(arm, agents);
   return { arm, child, url: `http://127.0.0.1:${port}${target.path}`, agents };
 }
@@ -117,15 +147,18 @@ function meanAndStdError(values: readonly number[]): { mean: number; stdError: n
 
 // Both servers run side by side for the whole bench and take turns: short bursts, alternating
 // which goes first, so a neighbour's CPU spike hits both arms alike instead of one measurement.
-const allArms: readonly Arm[] = ['plain', 'agent', 'watch', 'placebo'];
+const allArms = Object.keys(ARM_WORDS) as Arm[];
 const arms = (process.env['ARMS'] ?? 'plain,agent,watch').split(',') as Arm[];
-if (arms[0] !== 'plain' || arms.length < 2 || arms.some((a) => !allArms.includes(a))) throw new Error(`ARMS must start with plain and name at least one of agent, watch, placebo: ${process.env['ARMS']}`);
+if (arms[0] !== 'plain' || arms.length < 2 || arms.some((a) => !allArms.includes(a))) throw new Error(`ARMS must start with plain and name at least one of ${allArms.slice(1).join(', ')}: ${process.env['ARMS']}`);
 const servers = Object.fromEntries(await Promise.all(arms.map(async (arm) => [arm, await start(arm)] as const))) as Partial<Record<Arm, Running>>;
 const measurements: Measurement[] = [];
+const rssByArm = new Map<Arm, number | null>();
 try {
-  const agents = servers.agent?.agents;
-  if (agents && !agents.agents.some((a) => a.hello)) await agents.nextChange(5000);
-  if (agents && !agents.agents.some((a) => a.hello)) throw new Error('the agent did not connect: the comparison would be plain against plain');
+  for (const server of Object.values(servers)) {
+    if (!server.agents) continue;
+    if (!server.agents.agents.some((a) => a.hello)) await server.agents.nextChange(5000);
+    if (!server.agents.agents.some((a) => a.hello)) throw new Error(`the ${server.arm} arm's agent did not connect: the comparison would be plain against plain`);
+  }
   for (const arm of arms) await burst(servers[arm]!, warmupRequests, -1);
   for (let round = 0; round < rounds; round++) {
     // Every arm goes first, second and third equally often.
@@ -137,6 +170,7 @@ try {
       process.stderr.write(`round ${round + 1}/${rounds} ${arm.padEnd(5)} ${m.requestsPerSecond.toFixed(0)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms\n`);
     }
   }
+  for (const arm of arms) rssByArm.set(arm, rssBytes(servers[arm]!.child.pid));
 } finally {
   for (const arm of arms) await stop(servers[arm]!);
 }
@@ -144,13 +178,13 @@ const watchLines = existsSync(watchLog) ? readFileSync(watchLog, 'utf8').split('
 rmSync(watchDir, { recursive: true, force: true });
 if (servers.watch && !watchLines.some((l) => l.type === 'start')) throw new Error('the watcher did not start in the watch arm: the comparison would be plain against plain');
 const watchCounts = { stats: watchLines.filter((l) => l.type === 'stats').length, leak: watchLines.filter((l) => l.type === 'leak').length, snapshot: watchLines.filter((l) => l.type === 'snapshot').length };
-const gcSource = process.env['MEMWATCH'] === '0' ? 'gc-profiler' : 'memwatch';
 const agentSamples = measurements.filter((m) => m.arm === 'agent').reduce((n, m) => Math.max(n, m.agentSamples), 0);
 
 const armStats = arms.map((arm) => {
   const ms = measurements.filter((m) => m.arm === arm);
   return {
     arm,
+    rssBytes: rssByArm.get(arm) ?? null,
     rps: meanAndStdError(ms.map((m) => m.requestsPerSecond)),
     p50: meanAndStdError(ms.map((m) => m.p50Ms)),
     p99: meanAndStdError(ms.map((m) => m.p99Ms)),
@@ -183,17 +217,18 @@ const comparisons = arms.filter((arm) => arm !== 'plain').map(compareWithPlain);
 
 process.stdout.write(`\nagent overhead on ${usePushServer ? 'the push server (POST /pub/<id>)' : 'fixtures/apps/http-clean.mjs (push server not built)'}; ${rounds} rounds × ${requests} requests per arm, concurrency ${concurrency}, node ${process.version}\n\n`);
 process.stdout.write(`${renderTable([
-  { title: 'server', cell: (r: (typeof armStats)[number]) => r.arm === 'plain' ? 'without agent' : r.arm === 'placebo' ? 'without agent (placebo: a second plain server)' : r.arm === 'agent' ? `with agent (GC stats: ${gcSource})` : `--import leakcheck/watch (${gcSource})`, left: true },
+  { title: 'server', cell: (r: (typeof armStats)[number]) => ARM_WORDS[r.arm], left: true },
   { title: 'req/s', cell: (r) => pm(r.rps, 0) },
   { title: 'p50 ms', cell: (r) => pm(r.p50, 3) },
   { title: 'p99 ms', cell: (r) => pm(r.p99, 3) },
   { title: 'CPU µs/req', cell: (r) => pm(r.cpuUsPerRequest, 1) },
   { title: 'errors', cell: (r) => String(r.errors) },
+  { title: 'RSS at end', cell: (r) => (r.rssBytes === null ? '?' : `${(r.rssBytes / 2 ** 20).toFixed(1)} MiB`) },
 ], armStats)}\n\n`);
 for (const c of comparisons) {
-  process.stdout.write(`${c.arm === 'agent' ? 'the agent' : c.arm === 'watch' ? '--import leakcheck/watch' : 'the placebo'} against plain (paired by round): throughput loss mean ${pm(c.lossPercent, 2)} %, `
+  process.stdout.write(`${ARM_WORDS[c.arm]} against plain (paired by round): throughput loss mean ${pm(c.lossPercent, 2)} %, `
     + `median ${c.lossPercent.median.toFixed(2)} %; ratio of mean throughput ${c.throughputRatio.toFixed(4)}; `
-    + `CPU per request ${pm(c.cpuPerRequestRatio, 4)}× (median ${c.cpuPerRequestRatio.median.toFixed(4)})  ${c.arm === 'placebo' ? '' : `(target < ${c.arm === 'agent' ? 3 : 1} %)`}\n`);
+    + `CPU per request ${pm(c.cpuPerRequestRatio, 4)}× (median ${c.cpuPerRequestRatio.median.toFixed(4)})  ${c.arm === 'placebo' ? '' : `(target < ${AGENT_ARMS.includes(c.arm) ? 3 : 1} %)`}\n`);
 }
 if (servers.watch) process.stdout.write(`the watcher logged ${watchCounts.stats} stats, ${watchCounts.leak} leak events and ${watchCounts.snapshot} snapshots\n`);
 if (servers.agent) process.stdout.write(`the agent sent ${agentSamples} memory samples during the bench (it was live, sampling every 250 ms)\n`);

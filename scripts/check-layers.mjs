@@ -42,9 +42,10 @@ const rules = {
     ],
     packages: [],
   },
-  // Live processes: reaches targets over the inspector protocol; analysis only through analyze.ts.
+  // Live processes: reaches targets over the inspector protocol; analysis only through analyze.ts
+  // (stats: the same fold of a sampling heap profile as the agent's).
   'src/live': {
-    internal: ['src/live/', 'src/analyze.ts', 'src/errors.ts', 'src/progress.ts'],
+    internal: ['src/live/', 'src/analyze.ts', 'src/stats/index.ts', 'src/errors.ts', 'src/progress.ts'],
     packages: ['ws'],
   },
   'src/analyze.ts': {

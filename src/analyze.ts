@@ -1,5 +1,7 @@
 import {
-  accountHeapGrowth, ANALYSIS_SCHEMA_VERSION, DEFAULT_DETECTOR_THRESHOLDS, groupCauses, DEFAULT_THRESHOLDS, DETECTOR_IDS, DETECTORS, DetectorContext,
+  accountHeapGrowth, attachAllocationSites, attachAllocationStacks, groupCauses, growingAllocationSites, SourceMaps,
+  type AllocationSitesResult, type SampledProfile,
+  ANALYSIS_SCHEMA_VERSION, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, DETECTOR_IDS, DETECTORS, DetectorContext,
   type AnalysisResult, type DetectorId, type Finding, type Thresholds,
 } from './detectors/index.js';
 import { checkDistinctFiles, compareClasses, diffSnapshots, loadSnapshotsForDiff, type ComparedSnapshot } from './diff/index.js';
@@ -11,7 +13,7 @@ import { noProgress, type Progress } from './progress.js';
 import { checkSnapshotReadable, loadSnapshot, loadSnapshotIds, Snapshot } from './snapshot/index.js';
 import { toolVersion } from './version.js';
 
-export type { AnalysisResult, AnalysisVerdict, SnapshotSummary } from './detectors/index.js';
+export type { AllocationSitesResult, AnalysisResult, AnalysisVerdict, SampledProfile, SnapshotSummary } from './detectors/index.js';
 export { DETECTOR_IDS } from './detectors/index.js';
 
 export interface AnalyzeOptions {
@@ -129,15 +131,18 @@ function rankedResult(
 }
 
 /**
- * The ranked findings grouped by the holder that keeps them, and how much of the heap's growth
- * those causes account for. Needs the object graph, so digests (cross-process) have no causes.
+ * The ranked findings with the allocation stacks of their objects (where V8 tracked them), grouped
+ * by the holder that keeps them, and how much of the heap's growth those causes account for.
+ * Needs the object graph, so digests (cross-process) have neither.
  */
 function withCauses(
   context: DetectorContext, result: ReturnType<typeof rankedResult>,
 ): ReturnType<typeof rankedResult> & Pick<AnalysisResult, 'causes' | 'heapGrowth'> {
-  const causes = groupCauses(context, result.findings);
+  const findings = attachAllocationStacks(context, result.findings);
+  const causes = groupCauses(context, findings);
   return {
     ...result,
+    findings,
     causes,
     heapGrowth: accountHeapGrowth(context, causes),
     verdict: { ...result.verdict, leakCauseCount: causes.filter((cause) => cause.severity === 'leak').length },
@@ -187,6 +192,26 @@ function checkDistinctDigests(digests: readonly HeapDigest[], names: readonly st
       throw new LeakcheckError(ErrorCode.SNAPSHOTS_INCOMPARABLE, `holds the same heap as ${names[same]}; a diff compares snapshots taken one after another, not one with itself`, { file: names[k]! });
     }
   }
+}
+
+/**
+ * A run's sampled allocation sites (one profile per measured checkpoint, oldest first): the growing
+ * ones, mapped to original sources, attached to the findings they match; the rest listed apart.
+ */
+export function explainWithAllocationSites(
+  findings: readonly Finding[],
+  checkpoints: readonly { phase: string; atMs: number; profile: SampledProfile }[],
+): { findings: Finding[]; allocationSites: AllocationSitesResult } {
+  const sites = growingAllocationSites(checkpoints.map((c) => c.profile), new SourceMaps());
+  const attached = attachAllocationSites(findings, sites);
+  return {
+    findings: attached.findings,
+    allocationSites: {
+      samplingIntervalBytes: checkpoints[0]?.profile.samplingIntervalBytes ?? 0,
+      checkpoints: checkpoints.map((c) => ({ phase: c.phase, atMs: c.atMs, totalLiveBytes: c.profile.totalLiveBytes })),
+      ...attached.result,
+    },
+  };
 }
 
 function selectDetectors(ids: readonly DetectorId[] | undefined): typeof DETECTORS {

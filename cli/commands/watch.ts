@@ -30,6 +30,7 @@ const builder = (yargs: Argv) => withPid(yargs)
     dir: { type: 'string', describe: 'Directory for the snapshots (default ./leakcheck-watch-<pid>-<time>)' },
     'fail-on': { type: 'string', describe: 'Gate thresholds, as for leakcheck diff, e.g. bytes=1MiB,count=200' },
     config: { type: 'string', describe: `Config file (default: ./${DEFAULT_CONFIG_FILE} when present)` },
+    'allocation-sites': { type: 'boolean', default: true, describe: "Sample allocations between snapshots with V8's sampling heap profiler, so findings name where their objects were allocated (--no-allocation-sites: off)" },
     ...liveTargetOptions,
   })
   .example('$0 watch 4242 --interval 10m --count 3', 'three snapshots ten minutes apart, then the diff and the verdict (exit 0/1)')
@@ -66,6 +67,7 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
         intervalMs,
         count: args.count,
         signal: controller.signal,
+        ...(args['allocation-sites'] ? {} : { allocationSamplingBytes: 0 }),
         analyze: {
           thresholds,
           ...(config.detectorThresholds ? { detectorThresholds: config.detectorThresholds } : {}),

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { getHeapSnapshot, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { AllocationSampler } from './allocation-sampler.js';
 import type { Memwatch, OwnGcWindows } from './gc-stats.js';
 import { toHeapDiffSummary } from './gc-stats.js';
 import type { CheckpointResult, HeapDiffSummary, MemorySample, RunnerCommand } from './protocol.js';
@@ -29,10 +30,12 @@ export class Checkpoints {
   readonly #ownGcs: OwnGcWindows;
   #heapDiff: { end(): unknown } | undefined;
   #fallbackGc: (() => void) | undefined;
+  readonly #sampler: AllocationSampler | undefined;
 
-  constructor(memwatch: Memwatch | undefined, ownGcs: OwnGcWindows) {
+  constructor(memwatch: Memwatch | undefined, ownGcs: OwnGcWindows, sampler?: AllocationSampler) {
     this.#memwatch = memwatch;
     this.#ownGcs = ownGcs;
+    this.#sampler = sampler;
   }
 
   #busy = false;
@@ -51,6 +54,8 @@ export class Checkpoints {
       const gcMs = performance.now() - gcStart;
       const memory = sampleMemory();
       const result: CheckpointResult = { memory, gcMs, totalMs: 0 };
+      // Right after the full GC the profile's samples are the live objects only.
+      if (this.#sampler && command.allocations) result.allocations = await this.#sampler.profile();
       if (command.heapDiff === 'end' || command.heapDiff === 'restart') {
         const diff = this.#endHeapDiff();
         if (diff) result.heapDiff = diff;

@@ -5,6 +5,7 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { isMainThread } from 'node:worker_threads';
+import { AllocationSampler } from './allocation-sampler.js';
 import { AgentChannel } from './channel.js';
 import { loadMemwatch, OwnGcWindows, startGcStats, type MemwatchLoad } from './gc-stats.js';
 import { MemwatchRule } from '../stats/index.js';
@@ -24,7 +25,8 @@ function startAgent(path: string): void {
     ? { error: `disabled by ${AGENT_ENV.memwatch}=0` }
     : loadMemwatch();
   const ownGcs = new OwnGcWindows();
-  const checkpoints = new Checkpoints(loaded.memwatch, ownGcs);
+  const sampling = startSampling();
+  const checkpoints = new Checkpoints(loaded.memwatch, ownGcs, sampling.sampler);
   const rule = new MemwatchRule();
   let active = true;
 
@@ -57,6 +59,7 @@ function startAgent(path: string): void {
     nodeVersion: process.version,
     memwatch: loaded.memwatch ? { available: true } : { available: false, error: loaded.error },
     gcSource: gcStats.source,
+    allocations: sampling.status,
   });
 
   // The tracing channel reports every server.listen() without patching net: the runner learns
@@ -87,6 +90,7 @@ function startAgent(path: string): void {
     clearInterval(timer);
     unsubscribe(listenChannel, onListen);
     gcStats.stop();
+    sampling.sampler?.stop();
   }
 
   /**
@@ -95,6 +99,17 @@ function startAgent(path: string): void {
    * Stop it the way the runner would have: SIGTERM (the program's own handlers run), then SIGKILL
    * after a grace period if it is still here.
    */
+  function startSampling(): { sampler?: AllocationSampler; status: { sampling: boolean; tracking: boolean; error?: string } } {
+    const intervalBytes = Number(process.env[AGENT_ENV.allocationSamplingBytes] ?? 0);
+    const tracking = process.env[AGENT_ENV.trackAllocations] === '1';
+    if (!(intervalBytes > 0)) return { status: { sampling: false, tracking: false } };
+    try {
+      return { sampler: AllocationSampler.start(intervalBytes, tracking), status: { sampling: true, tracking } };
+    } catch (error) {
+      return { status: { sampling: false, tracking: false, error: error instanceof Error ? error.message : String(error) } };
+    }
+  }
+
   function runnerLost(): void {
     quiet();
     setTimeout(() => process.kill(process.pid, 'SIGKILL'), runnerLostGraceMs).unref();

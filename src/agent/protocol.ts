@@ -7,7 +7,7 @@
  * Units: every number is in a base unit named by its suffix (Bytes, Ms, Ns, Us); times called
  * `timeMs` are milliseconds since the Unix epoch as seen by the target's clock.
  */
-import type { MemwatchRuleEvent } from '../stats/index.js';
+import type { AllocationProfile, MemwatchRuleEvent } from '../stats/index.js';
 export const PROTOCOL_VERSION = 1;
 
 /** Environment variables the runner sets for the agent. Without LEAKCHECK_SOCKET the agent is inert. */
@@ -16,6 +16,10 @@ export const AGENT_ENV = {
   sampleIntervalMs: 'LEAKCHECK_SAMPLE_MS',
   /** "0" keeps the native addon out of the target (forced GCs then use V8's gc in a private context). */
   memwatch: 'LEAKCHECK_MEMWATCH',
+  /** Sampling heap profiler interval in bytes; "0" turns allocation sampling off (--no-allocation-sites). */
+  allocationSamplingBytes: 'LEAKCHECK_ALLOCATION_SAMPLING_BYTES',
+  /** "1": V8's allocation tracker runs too, so snapshots carry each object's allocation stack (--track-allocations). */
+  trackAllocations: 'LEAKCHECK_TRACK_ALLOCATIONS',
 } as const;
 
 /** process.memoryUsage() at one moment, renamed with units. */
@@ -101,6 +105,9 @@ export interface HeapDiffSummary {
 /** Streaming version of the original memwatch 'leak' event, computed by the agent (see src/stats/memwatch-rule.ts). */
 export type MemwatchLeakEvent = MemwatchRuleEvent;
 
+/** Defined with the fold that makes it (stats/allocation-profile.ts). */
+export type { AllocationFunction, AllocationProfile } from '../stats/index.js';
+
 export interface CheckpointResult {
   /** Memory right after the forced full GC. */
   memory: MemorySample;
@@ -110,6 +117,8 @@ export interface CheckpointResult {
   totalMs: number;
   snapshot?: { path: string; sizeBytes: number; writeMs: number };
   heapDiff?: HeapDiffSummary;
+  /** Present while allocation sampling runs (on by default). */
+  allocations?: AllocationProfile;
 }
 
 export type AgentMessage =
@@ -126,6 +135,8 @@ export type AgentMessage =
       memwatch: { available: boolean; error?: string };
       /** The source of every 'gc' sample this agent sends. */
       gcSource: GcSource;
+      /** Whether allocation sampling and the allocation tracker run; `error` says why sampling could not start. */
+      allocations?: { sampling: boolean; tracking: boolean; error?: string };
     }
   | { type: 'memory'; sample: MemorySample }
   | { type: 'gc'; sample: GcSample }
@@ -142,6 +153,8 @@ export type RunnerCommand =
       snapshotPath?: string;
       /** 'start' begins a HeapDiff; 'restart' ends the current one and begins the next; 'end' ends it. */
       heapDiff?: 'start' | 'restart' | 'end';
+      /** Also return the live allocation sites (when the agent samples them). */
+      allocations?: true;
     }
   /** Sent to agents in processes that are not the target (npm, a shell wrapper's node): go quiet. */
   | { type: 'ignore' };

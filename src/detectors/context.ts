@@ -15,6 +15,8 @@ export class DetectorContext {
   /** Thresholds of one detector where the config overrides them. */
   readonly #thresholdsByDetector: ReadonlyMap<DetectorId, Thresholds>;
   readonly #locators: SourceLocator[];
+  /** One map reader for every snapshot and for allocation stacks: they name the same scripts. */
+  readonly sourceMaps = new SourceMaps();
   /** By ordinal of the last snapshot: 1 when a detector has claimed the object. */
   readonly #claimed: Uint8Array;
   #claimVersion = 0;
@@ -31,9 +33,7 @@ export class DetectorContext {
     this.diff = diff;
     this.thresholds = thresholds;
     this.#thresholdsByDetector = thresholdsByDetector;
-    // One map reader for every snapshot: they name the same scripts.
-    const sourceMaps = new SourceMaps();
-    this.#locators = diff.snapshots.map((snapshot) => new SourceLocator(snapshot, sourceMaps));
+    this.#locators = diff.snapshots.map((snapshot) => new SourceLocator(snapshot, this.sourceMaps));
     this.#claimed = new Uint8Array(diff.last.graph.nodeCount);
   }
 

@@ -22,6 +22,39 @@ export interface SourceLocation {
   readonly generated?: { readonly script: string; readonly line: number; readonly column: number };
 }
 
+/** Where a frame's code lives: the user's own, a package under node_modules, Node's built-ins, or V8 itself ('' script). */
+export type FrameOrigin = 'user' | 'dependency' | 'node' | 'engine';
+
+export interface AllocationFrame extends SourceLocation {
+  readonly origin: FrameOrigin;
+}
+
+/** Why a site was attached to a finding (see matchFinding). */
+export type SiteMatch = 'constructor' | 'function' | 'script';
+
+export interface AllocationSite {
+  /** The stack, innermost first: the function that allocated, then its callers (at most 8). */
+  readonly frames: readonly AllocationFrame[];
+  /** Index in `frames` of the innermost user frame (the allocation site as the user wrote it), or null when the stack has none. */
+  readonly userFrame: number | null;
+  /** Estimated live bytes at each measured checkpoint, oldest first. */
+  readonly liveBytes: readonly number[];
+  /** liveBytes last − first. */
+  readonly growthBytes: number;
+  /** Set on sites attached to a finding. */
+  readonly match?: SiteMatch;
+}
+
+/** The exact allocation stack of a finding's objects, from V8's allocation tracker (run --track-allocations). */
+export interface AllocationStack {
+  /** Innermost first, as in AllocationSite. */
+  readonly frames: readonly AllocationFrame[];
+  readonly userFrame: number | null;
+  /** Of the objects looked at (a collection's members, else the finding's representative object) that carry a tracked stack (trackedCount), how many were allocated at this one. */
+  readonly objectCount: number;
+  readonly trackedCount: number;
+}
+
 /** Numbers behind a finding, one entry per snapshot (oldest first). JSON-safe. */
 export interface Evidence {
   /** What `counts` counts: listeners, closures, entries (Map/Set), elements (Array), properties (Object), objects. */
@@ -147,6 +180,10 @@ interface FindingOf<K extends DetectorId> {
   /** Shortest path from the GC roots to a representative object; null when none reaches it. */
   readonly retainerPath: RetainerPathData | null;
   readonly evidence: Evidence;
+  /** Growing allocation sites of the run's sampling heap profiler that match this finding (allocation-sites.ts), largest growth first. */
+  readonly allocationSites?: readonly AllocationSite[];
+  /** Where its objects were allocated, exactly: present when the last snapshot was taken under the allocation tracker. */
+  readonly allocationStack?: AllocationStack;
 }
 
 /** A finding as data: its kind decides the shape of its subject. */

@@ -19,7 +19,7 @@ export function isDetectorId(value: string): value is DetectorId {
 }
 
 export type {
-  CapturedVariable, Detector, DetectorId, Evidence, Finding, FindingSubjects, HandleKind, HandleOwner, HolderPath, HolderStep, LocationGroup,
+  AllocationFrame, AllocationSite, AllocationStack, FrameOrigin, SiteMatch, CapturedVariable, Detector, DetectorId, Evidence, Finding, FindingSubjects, HandleKind, HandleOwner, HolderPath, HolderStep, LocationGroup,
   PathStep, RetainerPathData, Severity, SourceLocation, Thresholds, WrapperKind,
 } from './detector.js';
 export { DetectorContext, clusterRetainedSize, retainerPathData } from './context.js';
@@ -33,4 +33,6 @@ export { holderKey, holderPath, holderSignature, MapEntryKeys } from './holders.
 export { describeSuppressions, judgeGrowth, type GrowthSeries, type LeakDecision } from './suppressions.js';
 export { crossesThresholds, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, severityOf } from './thresholds.js';
 export { SourceLocator } from './source-location.js';
+export { attachAllocationStacks } from './allocation-stacks.js';
+export { attachAllocationSites, growingAllocationSites, type AllocationSitesResult, type SampledProfile } from './allocation-sites.js';
 export { ANALYSIS_SCHEMA_VERSION, type AnalysisResult, type AnalysisVerdict, type SnapshotSummary } from './analysis-result.js';

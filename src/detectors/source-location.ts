@@ -93,7 +93,7 @@ export class SourceLocator {
 }
 
 /** file:// URLs (ES modules) become paths; node:internal/… and other names stay as V8 wrote them. */
-function displayScript(name: string): string {
+export function displayScript(name: string): string {
   if (!name.startsWith('file://')) return name;
   try {
     return fileURLToPath(name);

@@ -1,8 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { analyzeSnapshots, type AnalysisResult, type AnalyzeOptions } from '../analyze.js';
+import { analyzeSnapshots, explainWithAllocationSites, type AllocationSitesResult, type AnalysisResult, type AnalyzeOptions } from '../analyze.js';
 import { ErrorCode, LeakcheckError } from '../errors.js';
+import { foldProfile, type AllocationProfile, type ProfileNode } from '../stats/index.js';
+import type { CdpSession } from './cdp-session.js';
 import { openLiveTarget, type InspectorState } from './open-inspector.js';
 import { snapshotOpenTarget, type LiveEvent, type LiveSnapshotOptions, type TakenSnapshot } from './snapshot-process.js';
 
@@ -16,6 +18,8 @@ export interface WatchOptions extends Omit<LiveSnapshotOptions, 'path' | 'collec
   signal?: AbortSignal;
   onEvent?: (event: WatchEvent) => void;
   analyze?: AnalyzeOptions;
+  /** V8's sampling heap profiler interval while the watch lasts; 0 turns allocation sites off. Default 64 KiB. */
+  allocationSamplingBytes?: number;
 }
 
 export type WatchEvent =
@@ -37,7 +41,11 @@ export interface WatchResult {
   analyzedPaths: string[];
   /** The diff and verdict; absent when fewer than 2 snapshots were taken. */
   analysis?: AnalysisResult;
+  /** Sampled allocation sites that grew across the analysed snapshots and match no finding (those that do are in the findings). */
+  allocationSites?: AllocationSitesResult;
 }
+
+const defaultSamplingBytes = 64 * 1024;
 
 /**
  * The three-snapshot method on a live process: a snapshot every `intervalMs`, each after a full
@@ -50,12 +58,17 @@ export async function watchLiveProcess(options: WatchOptions): Promise<WatchResu
   const emit = options.onEvent ?? (() => {});
   await mkdir(options.dir, { recursive: true, mode: 0o700 });
   const snapshots: TakenSnapshot[] = [];
+  const profiles: AllocationProfile[] = [];
+  const samplingBytes = options.allocationSamplingBytes ?? defaultSamplingBytes;
   let interrupted = false;
   let targetExited = false;
   const target = await openLiveTarget(options);
   let inspector: InspectorState;
   try {
     emit({ kind: 'connected', where: target.where, inspector: target.inspector });
+    // Sampling runs between snapshots, in the same session (stopped again below: the target is
+    // left as it was found). A target whose inspector refuses it still gets its snapshots.
+    let sampling = samplingBytes > 0 && await startSampling(target.session, samplingBytes);
     for (let index = 0; index < options.count; index++) {
       if (index > 0) {
         emit({ kind: 'waiting', index, count: options.count, untilMs: Date.now() + options.intervalMs });
@@ -74,6 +87,13 @@ export async function watchLiveProcess(options: WatchOptions): Promise<WatchResu
           onEvent: emit,
         });
         snapshots.push(snapshot);
+        // The snapshot's GC has just run: the live samples are the live objects.
+        // A profile that cannot be read ends the sampling, never the watch: the snapshots are the evidence.
+        if (sampling) {
+          const profile = await readProfile(target.session, samplingBytes).catch(() => undefined);
+          if (profile) profiles.push(profile);
+          else sampling = false;
+        }
         emit({ kind: 'snapshot-taken', index, count: options.count, snapshot });
       } catch (error) {
         // A leak that ends in a crash is the case a watch exists for: keep the evidence gathered so far.
@@ -86,6 +106,7 @@ export async function watchLiveProcess(options: WatchOptions): Promise<WatchResu
         break;
       }
     }
+    if (sampling && !targetExited) await target.session.send('HeapProfiler.stopSampling').catch(() => {});
     inspector = await target.close();
   } finally {
     await target.close();
@@ -94,11 +115,32 @@ export async function watchLiveProcess(options: WatchOptions): Promise<WatchResu
   const result: WatchResult = { snapshots, inspector, requestedCount: options.count, interrupted, targetExited, analyzedPaths };
   if (analyzedPaths.length < 2) return result;
   emit({ kind: 'analyzing', paths: analyzedPaths });
-  return { ...result, analysis: await analyzeSnapshots(analyzedPaths, options.analyze) };
+  const analysis = await analyzeSnapshots(analyzedPaths, options.analyze);
+  const picked = profiles.length === snapshots.length
+    ? pickForDiff(profiles.map((profile, k) => ({ profile, phase: `snapshot ${k + 1}`, atMs: snapshots[k]!.memory.atMs - snapshots[0]!.memory.atMs })))
+    : [];
+  if (picked.length < 2) return { ...result, analysis };
+  const explained = explainWithAllocationSites(analysis.findings, picked);
+  return { ...result, analysis: { ...analysis, findings: explained.findings }, allocationSites: explained.allocationSites };
+}
+
+async function startSampling(session: CdpSession, samplingBytes: number): Promise<boolean> {
+  try {
+    await session.send('HeapProfiler.enable');
+    await session.send('HeapProfiler.startSampling', { samplingInterval: samplingBytes, includeObjectsCollectedByMajorGC: false, includeObjectsCollectedByMinorGC: false });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readProfile(session: CdpSession, samplingBytes: number): Promise<AllocationProfile> {
+  const { profile } = await session.send<{ profile: { head: ProfileNode } }>('HeapProfiler.getSamplingProfile');
+  return foldProfile(profile.head, samplingBytes);
 }
 
 /** base = the first; target and final = the last two, so growth has the whole watch to show and the last interval to survive. */
-export function pickForDiff(paths: readonly string[]): string[] {
-  if (paths.length <= 3) return [...paths];
-  return [paths[0]!, paths[paths.length - 2]!, paths[paths.length - 1]!];
+export function pickForDiff<T>(items: readonly T[]): T[] {
+  if (items.length <= 3) return [...items];
+  return [items[0]!, items[items.length - 2]!, items[items.length - 1]!];
 }

@@ -1,4 +1,6 @@
-import type { AnalysisResult, Finding, HandleKind, HolderPath, HolderStep, LocationGroup, SourceLocation, WrapperKind } from '../detectors/index.js';
+import type {
+  AllocationSite, AllocationSitesResult, AllocationStack, AnalysisResult, Finding, HandleKind, HolderPath, HolderStep, LocationGroup, SourceLocation, WrapperKind,
+} from '../detectors/index.js';
 import { propertyAccessor, retainerPathTokens } from './path-words.js';
 import type { StoredWords } from './schema-v1.js';
 import { formatByteDelta, formatBytes, formatCount, formatCountDelta } from './units.js';
@@ -29,6 +31,52 @@ function scriptText(script: string, cwd: string | undefined): string {
     if (script.startsWith(`${base}/`)) return script.slice(base.length + 1);
   }
   return script.startsWith('/') ? script.slice(script.lastIndexOf('/') + 1) : script;
+}
+
+/** Frames of a site shown in one line: enough to see the user's code and who called it. */
+const SITE_FRAMES_SHOWN = 4;
+
+/**
+ * "rememberRequest app.js:9:25 ← (anonymous) app.js:22:33 ← emit node:events:519:28": the
+ * user's frames first (innermost first), then the dependency and Node frames of the stack.
+ */
+export function allocationStackText(stack: Pick<AllocationSite, 'frames'>, options: WordsOptions = {}): string {
+  const user = stack.frames.filter((f) => f.origin === 'user');
+  const others = stack.frames.filter((f) => f.origin !== 'user' && f.origin !== 'engine');
+  const shown = [...user, ...others].slice(0, SITE_FRAMES_SHOWN);
+  const left = user.length + others.length - shown.length;
+  const text = shown.map((f) => `${f.functionName || '(anonymous)'} ${locationText(f, options)}`).join(' ← ');
+  return `${text || '(V8 internals)'}${left > 0 ? ` ← … ${left} more` : ''}`;
+}
+
+/** "allocated at rememberRequest app.js:9:25 ← …: live 129 KiB → 645 KiB → 838 KiB (+709 KiB, sampled)". */
+export function allocationSiteText(site: AllocationSite, options: WordsOptions = {}): string {
+  return `allocated at ${allocationStackText(site, options)}: live ${site.liveBytes.map((b) => formatBytes(b)).join(' → ')} (${formatByteDelta(site.growthBytes)}, sampled)`;
+}
+
+/** "allocated at rememberRequest app.js:9:25 ← … (tracked: 369 of 380 objects with a recorded stack)". */
+export function allocationStackLine(stack: AllocationStack, options: WordsOptions = {}): string {
+  return `allocated at ${allocationStackText(stack, options)} (tracked: ${formatCount(stack.objectCount)} of ${formatCount(stack.trackedCount)} objects with a recorded stack)`;
+}
+
+/**
+ * Where the finding's objects were allocated, in a few words ("rememberRequest app.mjs:9:25"):
+ * the tracked stack's user frame, else the first matched sampled site's; null when neither names user code.
+ */
+export function allocationPlace(finding: Finding, options: WordsOptions = {}): string | null {
+  const stacks = [...(finding.allocationStack ? [finding.allocationStack] : []), ...(finding.allocationSites ?? [])];
+  for (const stack of stacks) {
+    const frame = stack.userFrame === null ? undefined : stack.frames[stack.userFrame];
+    if (frame) return `${frame.functionName || '(anonymous)'} ${locationText(frame, options)}`;
+  }
+  return null;
+}
+
+/** The heading of the growing sites no finding explains, or null when there are none. */
+export function unattributedSitesHeading(sites: AllocationSitesResult): string | null {
+  if (sites.unattributed.length === 0) return null;
+  const where = sites.checkpoints.map((c) => c.phase).join(', ');
+  return `Allocation sites that grew at every measured checkpoint (${where}) and match no finding, sampled every ${formatBytes(sites.samplingIntervalBytes)}`;
 }
 
 /** `sessionCache`, `registry.pendingById`, `requestLog[]`, `…[].next`. */
@@ -186,6 +234,8 @@ export interface FindingWords {
   readonly holder: string | null;
   /** The retainer path, one token per step (path-words.ts). */
   readonly path: readonly string[];
+  /** Where the finding's objects were allocated (the tracked stack, then sampled sites attached to it), one line each. */
+  readonly allocatedAt: readonly string[];
 }
 
 export interface FindingWordsOptions extends WordsOptions {
@@ -197,12 +247,18 @@ export interface FindingWordsOptions extends WordsOptions {
 export function findingWords(finding: Finding, index: number, options: FindingWordsOptions = {}): FindingWords {
   const { stored } = options;
   if (stored !== undefined && index < stored.findingTitles.length) {
-    return { title: stored.findingTitles[index]!, holder: stored.findingHolders[index] ?? null, path: stored.findingPaths[index] ?? [] };
+    return { title: stored.findingTitles[index]!, holder: stored.findingHolders[index] ?? null, path: stored.findingPaths[index] ?? [], allocatedAt: [] };
   }
   const holder = findingHolder(finding);
   // survivingCount is null only in the cross-process method, whose findings are groups: no one object to give a path to.
   const path = finding.retainerPath === null && finding.evidence.survivingCount === null
     ? ['(no retainer path: a cross-process finding is a group, not an object; inspect --node on the last snapshot)']
     : retainerPathTokens(finding.retainerPath);
-  return { title: findingTitle(finding), holder: holder ? holderText(holder) : null, path };
+  return {
+    title: findingTitle(finding), holder: holder ? holderText(holder) : null, path,
+    allocatedAt: [
+      ...(finding.allocationStack ? [allocationStackLine(finding.allocationStack, options)] : []),
+      ...(finding.allocationSites ?? []).map((site) => allocationSiteText(site, options)),
+    ],
+  };
 }

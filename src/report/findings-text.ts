@@ -1,7 +1,9 @@
-import type { AnalysisResult, Finding } from '../detectors/index.js';
+import type { AllocationSitesResult, AnalysisResult, Finding } from '../detectors/index.js';
 import type { ClassGrowthRow, CrossProcessGap, DiffWarning } from '../diff/index.js';
 import { causesOf, causeText, heapGrowthText, heapGrowthUnexplained, leakCountText } from './cause-words.js';
-import { evidenceText, findingWords, functionLocationText, inputsSummaryText, methodText, type FindingWords } from './finding-words.js';
+import {
+  allocationSiteText, evidenceText, findingWords, functionLocationText, inputsSummaryText, methodText, unattributedSitesHeading, type FindingWords,
+} from './finding-words.js';
 import type { StoredWords } from './schema-v1.js';
 import type { Style } from './style.js';
 import { formatByteDelta, formatBytes, formatCount, formatCountDelta } from './units.js';
@@ -65,6 +67,7 @@ function renderFinding(finding: Finding, words: FindingWords, style: Style, cwd:
   const out = [`${badge} ${style.bold(words.title)} ${style.dim(`[${finding.kind}]`)}`];
   out.push(`        ${evidenceText(finding, threeSnapshots)}`);
   if (finding.location) out.push(`        at ${style.cyan(functionLocationText(finding.location, { cwd }))}`);
+  for (const line of words.allocatedAt) out.push(`        ${line}`);
   if (evidence.groups && evidence.groups.length > 1) {
     const more = evidence.groups.slice(0, 3).map((g) => `${formatCount(g.count)} × ${g.location ? functionLocationText(g.location, { cwd }) : 'unknown'}`);
     out.push(`        by function: ${more.join(', ')}`);
@@ -75,6 +78,13 @@ function renderFinding(finding: Finding, words: FindingWords, style: Style, cwd:
   if (words.holder) out.push(`        held by ${style.cyan(words.holder)}`);
   out.push(`        ${style.dim(words.path.join(' → '))}`);
   return out;
+}
+
+/** The growing allocation sites no finding explains, as text lines (none when there are none). */
+export function unattributedSitesText(sites: AllocationSitesResult | undefined, style: Style, cwd: string | undefined): string[] {
+  const heading = sites ? unattributedSitesHeading(sites) : null;
+  if (!sites || heading === null) return [];
+  return [style.bold(heading), ...sites.unattributed.map((site) => `  ${allocationSiteText(site, cwd === undefined ? {} : { cwd })}`)];
 }
 
 /** What a diff warning means for the result. */

@@ -1,6 +1,9 @@
-import type { AnalysisResult, Cause } from '../detectors/index.js';
+import type { AllocationSitesResult, AnalysisResult, Cause } from '../detectors/index.js';
 import { causesOf, causeText, heapGrowthText, heapGrowthUnexplained } from './cause-words.js';
-import { evidenceText, findingWords, functionLocationText, inputsSummaryText, survivorsText, type FindingWordsOptions } from './finding-words.js';
+import {
+  allocationSiteText, evidenceText, findingWords, functionLocationText, inputsSummaryText, survivorsText, unattributedSitesHeading,
+  type FindingWordsOptions, type WordsOptions,
+} from './finding-words.js';
 import { candidateHeader, diffWarningText } from './findings-text.js';
 import { escapeHtml, folded } from './html-page.js';
 import { formatByteDelta, formatBytes, formatCount, formatCountDelta } from './units.js';
@@ -41,13 +44,14 @@ function findingCard(analysis: AnalysisResult, cause: Cause, options: FindingWor
   const index = cause.findingIndex;
   const finding = analysis.findings[index]!;
   const threeSnapshots = analysis.method === 'three-snapshot';
-  const { title, holder, path } = findingWords(finding, index, options);
+  const { title, holder, path, allocatedAt } = findingWords(finding, index, options);
   const e = finding.evidence;
   const survivors = survivorsText(e.survivingCount, threeSnapshots);
   const lines = [
     `${escapeHtml(e.unit)} ${e.counts.map((c) => formatCount(c)).join(' → ')} (${formatCountDelta(finding.growth.count)}); retains ${formatBytes(finding.retainedSize)} (${formatByteDelta(finding.growth.bytes)}); ${survivors}`,
   ];
   if (finding.location) lines.push(`at <code>${escapeHtml(functionLocationText(finding.location, options))}</code>`);
+  for (const line of allocatedAt) lines.push(escapeHtml(line));
   if (e.groups && e.groups.length > 1) {
     lines.push(`by function: ${e.groups.slice(0, 3).map((g) => `${formatCount(g.count)} × <code>${escapeHtml(g.location ? functionLocationText(g.location, options) : 'unknown')}</code>`).join(', ')}`);
   }
@@ -68,6 +72,13 @@ ${lines.map((l) => `<div class="facts">${l}</div>`).join('\n')}
 <ol class="path">${path.map((step) => `<li>${escapeHtml(step)}</li>`).join('')}</ol>
 <textarea class="path-text" id="${textId}" readonly tabindex="-1" aria-hidden="true">${escapeHtml(path.join(' → '))}</textarea>
 </article>`;
+}
+
+/** The growing allocation sites no finding explains, folded; '' when there are none. */
+export function unattributedSitesSection(sites: AllocationSitesResult | undefined, options: WordsOptions): string {
+  const heading = sites ? unattributedSitesHeading(sites) : null;
+  if (!sites || heading === null) return '';
+  return folded(heading, `<ul>${sites.unattributed.map((site) => `<li><code>${escapeHtml(allocationSiteText(site, options))}</code></li>`).join('')}</ul>`);
 }
 
 /** Every class that grew, folded: the cards say which of them matter. */

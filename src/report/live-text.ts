@@ -1,5 +1,5 @@
 import type { InspectorState, LiveSnapshotResult, MemoryFit, SnapshotProgress, TargetMemory, WatchResult } from '../live/index.js';
-import { renderFindingsText, type FindingsTextOptions } from './findings-text.js';
+import { renderFindingsText, unattributedSitesText, type FindingsTextOptions } from './findings-text.js';
 import type { Style } from './style.js';
 import { formatByteDelta, formatBytes, formatDurationMs } from './units.js';
 
@@ -58,5 +58,6 @@ export function renderWatchText(result: WatchResult, where: string, style: Style
     return `${lines.join('\n')}\n`;
   }
   if (result.analyzedPaths.length < result.snapshots.length) lines.push(style.dim(`  diff of #1, #${result.snapshots.length - 1} and #${result.snapshots.length}`));
-  return `${lines.join('\n')}\n${renderFindingsText(result.analysis, style, options)}`;
+  const sites = unattributedSitesText(result.allocationSites, style, options.cwd);
+  return `${lines.join('\n')}\n${renderFindingsText(result.analysis, style, options)}${sites.length > 0 ? `\n${sites.join('\n')}\n` : ''}`;
 }

@@ -5,11 +5,11 @@
  * `leakcheck report` refuses versions it does not know.
  */
 import type { GcSource, MemorySample } from '../agent/protocol.js';
-import type { AnalysisResult } from '../detectors/index.js';
+import type { AllocationSitesResult, AnalysisResult } from '../detectors/index.js';
 import type { ExitFacts, RunVerdict } from './run-verdict.js';
 import type { StoredWords } from './schema-v1.js';
 
-export type { AnalysisResult, Finding as SnapshotFinding } from '../detectors/index.js';
+export type { AllocationSite, AllocationSitesResult, AnalysisResult, Finding as SnapshotFinding } from '../detectors/index.js';
 
 /**
  * 2: findings, the diff verdict and the run verdict's reasons are facts. 3: a phase's `incomplete`
@@ -195,6 +195,8 @@ export interface RunReport {
     memwatch: { available: boolean; error?: string };
     /** Where `gcs` came from; absent in reports written before Node's built-ins were a source. */
     gcSource?: GcSource;
+    /** Whether the agent ran the sampling heap profiler and the allocation tracker; absent in older reports. */
+    allocations?: { sampling: boolean; tracking: boolean; error?: string };
     agents: AgentSeen[];
     /** Null while the target was still running at the end (leakcheck stopped it). */
     exit: { code: number | null; signal: string | null; phase: string | null } | null;
@@ -214,6 +216,8 @@ export interface RunReport {
   analysis: AnalysisResult | null;
   /** Set when the snapshot analysis could not run (snapshots off, a snapshot missing, analysis error). */
   analysisNote?: string;
+  /** Allocation sites of the sampling heap profiler that grew at every measured checkpoint and no finding explains (those that match a finding are in its allocationSites); absent with --no-allocation-sites and in older reports. */
+  allocationSites?: AllocationSitesResult;
   verdict: RunVerdict;
   /** `snapshots` lists every snapshot written; `snapshotsDeleted` is set when --keep-snapshots removed them after the run. */
   files: { dir: string; reportJson: string; reportHtml: string; statsJsonl: string; targetLog: string; snapshots: string[]; snapshotsDeleted?: boolean };

@@ -5,7 +5,7 @@ import { describeGcSource } from './gc-source-text.js';
 import { projectHeapToLimit } from './heap-projection.js';
 import { classChart, heapTrendChart, memoryChart, type ChartSpec } from './html-charts.js';
 import { detailsSection, lastFigures, loadTable } from './html-run-tables.js';
-import { classGrowthTable, diffInputsNote, findingsSection } from './html-findings.js';
+import { classGrowthTable, diffInputsNote, findingsSection, unattributedSitesSection } from './html-findings.js';
 import { escapeHtml, renderPage } from './html-page.js';
 import type { RunReport } from './model.js';
 import { crashExcerpt } from './to-text.js';
@@ -52,7 +52,7 @@ ${projection ? `<p class="projection">${escapeHtml(describeProjection(projection
   }
   sections.push(`<section id="diff"><h2>Snapshot diff</h2>${report.analysis
     ? `${diffInputsNote(report.analysis)}${leakFindings ? '<p class="note">The leaks are shown at the top of the page.</p>' : findingsSection(report.analysis, options)}${classGrowthTable(report.analysis)}`
-    : `<p>${escapeHtml(report.analysisNote ?? 'The snapshot diff did not run.')}</p>`}</section>`);
+    : `<p>${escapeHtml(report.analysisNote ?? 'The snapshot diff did not run.')}</p>`}${unattributedSitesSection(report.allocationSites, options)}</section>`);
   sections.push(detailsSection(report, v.outcome !== 'inconclusive'));
 
   const body = `<header><h1><span class="badge ${toneClass[outcomeTone(v.outcome)]}">${escapeHtml(v.outcome.toUpperCase())}</span> <code>${escapeHtml(report.command.join(' '))}</code></h1>

@@ -1,4 +1,4 @@
-import { renderFindingsText } from './findings-text.js';
+import { renderFindingsText, unattributedSitesText } from './findings-text.js';
 import { describeGcSource } from './gc-source-text.js';
 import type { RunPhase, RunReport } from './model.js';
 import type { Style } from './style.js';
@@ -47,6 +47,8 @@ export function renderRunText(report: RunReport, style: Style): string {
   } else if (report.analysisNote) {
     out.push('', style.dim(`Snapshot diff: ${report.analysisNote}`));
   }
+  const sites = unattributedSitesText(report.allocationSites, style, report.cwd);
+  if (sites.length > 0) out.push('', ...sites);
 
   out.push('', `${style.dim('report:')} ${report.files.reportHtml}`);
   if (report.files.snapshotsDeleted) out.push(style.dim(`snapshots: ${report.files.snapshots.length} deleted after the run (--keep-snapshots ${report.options.keepSnapshots ?? 'on-leak'})`));

@@ -1,6 +1,6 @@
 import type { Outcome, PhaseIncomplete, SeriesTrend, SnapshotFinding } from './model.js';
 import type { ExitFacts, TrendJudgement, VerdictReason } from './run-verdict.js';
-import { findingTitle } from './finding-words.js';
+import { allocationPlace, findingTitle } from './finding-words.js';
 import type { HeapProjection } from './heap-projection.js';
 import { formatByteDelta, formatBytes, formatCount, formatDurationMs } from './units.js';
 
@@ -84,7 +84,8 @@ export function describeReason(reason: VerdictReason, findings: readonly Snapsho
       const subject = finding ? findingTitle(finding) : `a ${reason.detector} finding`;
       const cause = reason.relatedFindings === undefined ? ''
         : `; one cause with ${reason.relatedFindings} more finding${reason.relatedFindings === 1 ? '' : 's'} under the same holder, which keeps ${formatBytes(reason.causeGrowthBytes ?? 0)} allocated since warm-up`;
-      return `snapshot diff: ${subject} (retains ${formatBytes(reason.retainedBytes)}, ${formatByteDelta(reason.growthBytes)} since warm-up${cause})`;
+      const place = finding ? allocationPlace(finding) : null;
+      return `snapshot diff: ${subject} (retains ${formatBytes(reason.retainedBytes)}, ${formatByteDelta(reason.growthBytes)} since warm-up${cause})${place === null ? '' : `; allocated at ${place}`}`;
     }
     case 'memwatch-rule':
       return `memwatch's original rule (${reason.consecutiveIncreases} consecutive full-GC heap increases) fired ${reason.firings} time(s), ${formatByteDelta(reason.growthBytes)} in those runs; informative only, the trend test decides`;

@@ -95,7 +95,7 @@ export class AgentConnection {
    * Asks for a checkpoint and waits for the reply. A target whose event loop is stuck cannot
    * answer: after timeoutMs that is an error rather than a run that never ends.
    */
-  checkpoint(options: { snapshotPath?: string; heapDiff?: 'start' | 'restart' | 'end' }, timeoutMs: number): Promise<CheckpointResult> {
+  checkpoint(options: Omit<Extract<RunnerCommand, { type: 'checkpoint' }>, 'type' | 'id'>, timeoutMs: number): Promise<CheckpointResult> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       if (this.closed) {

@@ -74,6 +74,7 @@ export function buildRunReport(record: RunRecord): RunReport {
       nodeVersion: hello.nodeVersion,
       memwatch: hello.memwatch,
       gcSource: hello.gcSource,
+      ...(hello.allocations === undefined ? {} : { allocations: hello.allocations }),
       agents,
       exit: crashed ? { code: exit.code, signal: exit.signal, phase: crashedDuring } : null,
       crashed,
@@ -89,6 +90,7 @@ export function buildRunReport(record: RunRecord): RunReport {
     memwatchRule,
     analysis: record.analysis,
     ...(record.analysisNote === undefined ? {} : { analysisNote: record.analysisNote }),
+    ...(record.allocationSites === undefined ? {} : { allocationSites: record.allocationSites }),
     verdict,
     files: { ...record.files, snapshots: [...record.files.snapshots] },
   };

@@ -10,6 +10,8 @@ export interface CheckpointSpec {
   /** File name (in the run directory) of the heap snapshot to write, if any. */
   snapshotFile?: string;
   heapDiff?: HeapDiffStep;
+  /** A measured boundary (the snapshot diff's points): the allocation sites are read here too. */
+  measured?: true;
 }
 
 /** The checkpoints of one planned phase. */
@@ -48,7 +50,7 @@ export function scheduleCheckpoints(phases: readonly LoadPhase[], settings: Chec
   let snapshotsPlanned = 0;
   let heapDiffRunning = false;
   const measured = (phaseName: string): CheckpointSpec => {
-    const spec: CheckpointSpec = { boundary: true };
+    const spec: CheckpointSpec = { boundary: true, measured: true };
     if (settings.snapshots) spec.snapshotFile = `${String(snapshotsPlanned++).padStart(2, '0')}-${safeFileName(phaseName)}.heapsnapshot`;
     if (settings.heapDiff) {
       spec.heapDiff = !heapDiffRunning ? 'start' : loadPhasesDone >= loadPhaseCount ? 'end' : 'restart';

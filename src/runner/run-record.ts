@@ -1,4 +1,5 @@
 import type { GcSample, MemorySample, MemwatchLeakEvent } from '../agent/protocol.js';
+import type { AllocationSitesResult } from '../analyze.js';
 import type { AnalysisResult, KeepSnapshots, RunCheckpoint, RunPhase } from '../report/index.js';
 import type { AgentHello } from './agent-server.js';
 import type { CgroupMemoryLimit } from './cgroup-limit.js';
@@ -68,5 +69,7 @@ export interface RunRecord {
   analysis: AnalysisResult | null;
   /** Why the snapshot analysis did not run or failed. */
   analysisNote?: string;
+  /** The sampling heap profiler's growing sites (absent when it did not run or measured fewer than two checkpoints). */
+  allocationSites?: AllocationSitesResult;
   files: RunFiles;
 }

@@ -1,5 +1,5 @@
 import { join, relative } from 'node:path';
-import type { CheckpointResult } from '../agent/protocol.js';
+import type { AllocationProfile, CheckpointResult } from '../agent/protocol.js';
 import { ErrorCode, isLeakcheckError } from '../errors.js';
 import { describeExit, type RunCheckpoint, type RunPhase } from '../report/index.js';
 import type { AgentConnection } from './agent-server.js';
@@ -62,6 +62,8 @@ export interface RunSessionOptions {
 export class RunSession {
   readonly phases: RunPhase[] = [];
   readonly checkpoints: RunCheckpoint[] = [];
+  /** The live allocation sites at each measured checkpoint, when the agent samples them. */
+  readonly allocationProfiles: Array<{ phase: string; atMs: number; profile: AllocationProfile }> = [];
   requestsSoFar = 0;
   /** The load recorder of the HTTP phase under way, for live progress. */
   liveRecorder: LoadRecorder | undefined;
@@ -90,12 +92,14 @@ export class RunSession {
       result = await orEnd(agent.checkpoint({
         ...(spec.snapshotFile === undefined ? {} : { snapshotPath: join(files.dir, spec.snapshotFile) }),
         ...(spec.heapDiff === undefined ? {} : { heapDiff: spec.heapDiff }),
+        ...(spec.measured ? { allocations: true as const } : {}),
       }, this.#options.checkpointTimeoutMs).catch((error: unknown) => this.#checkpointFailed(error, startedMs)));
     } finally {
       // The load waits while the agent measures: that time is the phase's pause, not its load.
       phase.pauseMs = (phase.pauseMs ?? 0) + (performance.now() - startedMs);
     }
     this.#record(phase.name, spec.boundary, result);
+    if (result.allocations) this.allocationProfiles.push({ phase: phase.name, atMs: this.checkpoints.at(-1)!.atMs, profile: result.allocations });
     if (result.snapshot) {
       files.snapshots.push(result.snapshot.path);
       phase.snapshot = { file: relative(files.dir, result.snapshot.path), sizeBytes: result.snapshot.sizeBytes, writeMs: result.snapshot.writeMs };

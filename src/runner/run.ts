@@ -6,6 +6,7 @@ import { AGENT_ENV } from '../agent/protocol.js';
 import { ErrorCode, LeakcheckError } from '../errors.js';
 import { describeExit, type AnalysisResult, type KeepSnapshots, type RunPhase, type RunReport } from '../report/index.js';
 import { toolVersion } from '../version.js';
+import { explainWithAllocationSites, type AllocationSitesResult } from '../analyze.js';
 import { analyzeRunSnapshots } from './analysis.js';
 import { AgentServer, type AgentConnection } from './agent-server.js';
 import { analysisSkipReason, buildRunReport } from './build-report.js';
@@ -70,6 +71,12 @@ export interface RunOptions {
   heapDiff?: boolean;
   /** false: keep @airbnb/node-memwatch out of the target (GC stats from Node's built-ins, no HeapDiff). */
   memwatch?: boolean;
+  /** false: no sampling heap profiler in the target, so no allocation sites (--no-allocation-sites). */
+  allocationSites?: boolean;
+  /** The sampling heap profiler's interval; default 64 KiB. */
+  allocationSamplingBytes?: number;
+  /** Run V8's allocation tracker in the target, so every snapshotted object carries its allocation stack (--track-allocations; costly). */
+  trackAllocations?: boolean;
   /** How long one checkpoint (forced GC, snapshot) may take; default 10 min (big heaps are slow to write). */
   checkpointTimeoutMs?: number;
   minGrowthBytes?: number;
@@ -85,6 +92,8 @@ export interface RunOptions {
 }
 
 export const defaultMinGrowthBytes = 1024 * 1024;
+/** One sample per 64 KiB allocated: V8's own default is 32 KiB; twice that halves the cost and still sees any site that grows by MiBs. */
+export const defaultAllocationSamplingBytes = 64 * 1024;
 export const defaultMaxErrorRate = 0.5;
 /** The shortest a checkpoint wait is bounded to by --phase-timeout. */
 const minCheckpointWaitMs = 15_000;
@@ -136,6 +145,8 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
         [AGENT_ENV.socket]: server.socketPath,
         [AGENT_ENV.sampleIntervalMs]: String(options.sampleIntervalMs ?? 250),
         ...(options.memwatch === false ? { [AGENT_ENV.memwatch]: '0' } : {}),
+        [AGENT_ENV.allocationSamplingBytes]: String(options.allocationSites === false ? 0 : options.allocationSamplingBytes ?? defaultAllocationSamplingBytes),
+        ...(options.trackAllocations ? { [AGENT_ENV.trackAllocations]: '1' } : {}),
       },
       agentPath: options.agentPath ?? agentEntry,
       logPath: files.targetLog,
@@ -210,6 +221,12 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
         analysisNote = `snapshot analysis failed: ${error instanceof LeakcheckError ? error.oneLine() : (error as Error).message}`;
       }
     }
+    let allocationSites: AllocationSitesResult | undefined;
+    if (session.allocationProfiles.length >= 2) {
+      const explained = explainWithAllocationSites(analysis?.findings ?? [], session.allocationProfiles);
+      allocationSites = explained.allocationSites;
+      if (analysis) analysis = { ...analysis, findings: explained.findings };
+    }
     const loadCommand = options.phases.find((p) => p.loadCommand)?.loadCommand;
     const report = buildRunReport({
       toolVersion: toolVersion(),
@@ -238,6 +255,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       checkpoints: session.checkpoints,
       analysis,
       ...(analysisNote === undefined ? {} : { analysisNote }),
+      ...(allocationSites === undefined ? {} : { allocationSites }),
       files,
     });
     if (await applySnapshotPolicy(files, settings.keepSnapshots, report.verdict.leak)) report.files.snapshotsDeleted = true;

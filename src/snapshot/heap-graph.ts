@@ -1,3 +1,4 @@
+import type { AllocationTraceTable } from './allocation-traces.js';
 /**
  * The parsed heap graph: V8's node and edge tables turned into struct-of-arrays typed arrays,
  * indexed by node ordinal (0..nodeCount-1) and edge number (0..edgeCount-1).
@@ -51,6 +52,11 @@ export interface HeapGraph {
 
   /** Source locations V8 recorded (closures and some objects), see LocationTable. */
   readonly locations: LocationTable;
+
+  /** By ordinal: the allocation trace node (0: allocated before tracking began); empty when `allocationTraces` is null. */
+  readonly traceNodeIds: Uint32Array;
+  /** Allocation stacks by trace node id, when the snapshot was taken under V8's allocation tracker (leakcheck run --track-allocations). */
+  readonly allocationTraces: AllocationTraceTable | null;
 }
 
 export interface NodeTypeIds {

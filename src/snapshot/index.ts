@@ -1,5 +1,6 @@
 // The snapshot engine's public surface (other layers import only this file).
 export type { HeapGraph, NodeTypeIds, EdgeTypeIds, LocationTable } from './heap-graph.js';
+export type { AllocationTraceTable, TraceFrame } from './allocation-traces.js';
 export { IdOrderedSnapshot, type EdgeKind, type NodeKind } from './id-ordered-snapshot.js';
 export {
   Snapshot, UNREACHABLE, type DominatedNodes, type Referrer, type Retainers, type RetainerPath, type RetainerPathOptions,

@@ -1,4 +1,5 @@
 import { ErrorCode, LeakcheckError } from '../errors.js';
+import { resolveTraceLayout, type TraceLayout } from './allocation-traces.js';
 import type { EdgeTypeIds, NodeTypeIds } from './heap-graph.js';
 import type { V8SnapshotHeader } from './v8-format.js';
 
@@ -18,6 +19,10 @@ export interface SnapshotLayout {
   readonly nodeSelfSizeColumn: number;
   readonly nodeEdgeCountColumn: number;
   readonly nodeDetachednessColumn: number;
+  /** -1 when absent; the ids are 0 unless V8's allocation tracker ran (then `traces` is set). */
+  readonly nodeTraceNodeIdColumn: number;
+  /** The columns of trace_function_infos and trace_tree; null when the file has no tracker data. */
+  readonly traces: TraceLayout | null;
 
   readonly edgeFieldCount: number;
   readonly edgeTypeColumn: number;
@@ -87,6 +92,10 @@ export function resolveLayout(header: unknown, source: string, headerOffset: num
     nodeSelfSizeColumn: column(nodeFields, 'self_size', 'snapshot.meta.node_fields'),
     nodeEdgeCountColumn: column(nodeFields, 'edge_count', 'snapshot.meta.node_fields'),
     nodeDetachednessColumn: nodeFields.indexOf('detachedness'),
+    nodeTraceNodeIdColumn: nodeFields.indexOf('trace_node_id'),
+    traces: nodeFields.includes('trace_node_id')
+      ? resolveTraceLayout(meta.trace_function_info_fields, meta.trace_node_fields, h.trace_function_count ?? 0, (message) => fail(ErrorCode.SNAPSHOT_INCONSISTENT, message))
+      : null,
     edgeFieldCount: edgeFields.length,
     edgeTypeColumn,
     edgeNameColumn: column(edgeFields, 'name_or_index', 'snapshot.meta.edge_fields'),

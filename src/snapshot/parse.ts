@@ -8,11 +8,12 @@ import {
   BYTE_COLON, BYTE_COMMA, BYTE_LBRACE, BYTE_LBRACKET, BYTE_QUOTE, BYTE_RBRACE,
   NumberArrayScanner, SinkError, ValueSkipper, describeByte, isJsonWhitespace, type NumberSink,
 } from './byte-scanner.js';
+import { buildAllocationTraces, type AllocationTraceTable } from './allocation-traces.js';
 import type { HeapGraph, LocationTable } from './heap-graph.js';
 import { resolveLayout, type SnapshotLayout } from './layout.js';
 import { EdgeSink, LocationSink, NodeSink, RawSink } from './sections.js';
 import { JsonStringReader, StringArrayScanner } from './string-section.js';
-import { EDGES_KEY, LOCATIONS_KEY, NODES_KEY, SNAPSHOT_KEY, STRINGS_KEY } from './v8-format.js';
+import { EDGES_KEY, LOCATIONS_KEY, NODES_KEY, SNAPSHOT_KEY, STRINGS_KEY, TRACE_FUNCTIONS_KEY, TRACE_TREE_KEY } from './v8-format.js';
 
 export interface ParseOptions {
   onProgress?: Progress;
@@ -28,6 +29,8 @@ export interface ParseOptions {
 
 export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 const MAX_HEADER_BYTES = 64 * 1024 * 1024;
+/** The allocation tracker's call tree is parsed as one JSON text: far below V8's string limit (~512 MiB). */
+const MAX_TRACE_TREE_BYTES = 256 * 1024 * 1024;
 const PROGRESS_PHASE = 'parse';
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -262,6 +265,8 @@ export class SnapshotParser {
   private nodes: NodeSink | undefined;
   private edges: EdgeSink | undefined;
   private locations: LocationSink | undefined;
+  private traceFunctions: RawSink | undefined;
+  private traceTree: Buffer | undefined;
   private strings: string[] | undefined;
   private stringsOffset = 0;
   /** Arrays met before the header, replayed once the layout is known. */
@@ -363,13 +368,22 @@ export class SnapshotParser {
     } else if (numeric) {
       const sink = this.sinkFor(key);
       this.scanner = new NumberArrayScanner(sink ?? this.rawSinkFor(key), this.source, key);
+    } else if (key === TRACE_FUNCTIONS_KEY) {
+      if (c !== BYTE_LBRACKET) throw this.notSnapshot(offset, `"${key}" should be an array, found ${describeByte(c)}`);
+      this.scanner = new NumberArrayScanner(this.traceFunctions = new RawSink(), this.source, key);
+    } else if (key === TRACE_TREE_KEY) {
+      // Nested rows, so not a number array: its bytes are kept and parsed at the end, when the
+      // header says whether the tracker ran (without it the tree is "[]" and dropped).
+      const skipper = new ValueSkipper(this.source, `the "${key}" value`, MAX_TRACE_TREE_BYTES);
+      this.scanner = skipper;
+      this.onValueDone = () => { this.traceTree = skipper.bytes(); };
     } else if (key === STRINGS_KEY) {
       const scanner = new StringArrayScanner(this.source);
       this.stringsOffset = offset;
       this.scanner = scanner;
       this.onValueDone = () => { this.strings = scanner.strings; };
     } else {
-      // trace_function_infos, trace_tree, samples, and keys we do not know: skipped bytewise.
+      // samples, and keys we do not know: skipped bytewise.
       this.scanner = new ValueSkipper(this.source, `the "${key}" value`);
     }
   }
@@ -460,7 +474,22 @@ export class SnapshotParser {
       edgeTargets: edges.edgeTargets,
       strings,
       locations: buildLocationTable(this.locations, layout.nodeCount),
+      traceNodeIds: nodes.traceNodeIds,
+      allocationTraces: this.allocationTraces(layout, strings, at),
     };
+  }
+
+  private allocationTraces(layout: SnapshotLayout, strings: readonly string[], at: number): AllocationTraceTable | null {
+    if (layout.traces === null) return null;
+    if (this.traceFunctions === undefined || this.traceTree === undefined) throw this.inconsistent(at, 'the header counts trace functions, but "trace_function_infos" or "trace_tree" is missing');
+    let tree: unknown;
+    try {
+      tree = JSON.parse(this.traceTree.toString('utf8'));
+    } catch (error) {
+      throw this.inconsistent(at, `"trace_tree" is not valid JSON (${(error as Error).message})`);
+    }
+    this.traceTree = undefined;
+    return buildAllocationTraces(layout.traces, this.traceFunctions.numbers(), tree, strings, this.source);
   }
 
   private where(): string {

@@ -47,7 +47,8 @@ abstract class RowSink implements NumberSink {
 
 /**
  * Fills the per-node arrays from the `nodes` array, preallocated from the header's node_count.
- * Fields leakcheck does not keep (trace_node_id, unknown ones) are skipped.
+ * Fields leakcheck does not keep (unknown ones) are skipped; trace_node_id is kept only when the
+ * file holds allocation-tracker data (all zeros otherwise).
  */
 export class NodeSink extends RowSink {
   readonly nodeTypes: Uint8Array;
@@ -56,6 +57,8 @@ export class NodeSink extends RowSink {
   readonly selfSizes: Float64Array;
   readonly detachedness: Uint8Array;
   readonly firstEdge: Uint32Array;
+  /** Empty unless the layout has trace data. */
+  readonly traceNodeIds: Uint32Array;
   /** Largest string index used as a node name (checked against the string table at the end). */
   maxName = 0;
   /** Sum of the nodes' edge_count fields: must equal the header's edge_count. */
@@ -71,12 +74,15 @@ export class NodeSink extends RowSink {
     this.selfSizes = new Float64Array(n);
     this.detachedness = new Uint8Array(n);
     this.firstEdge = new Uint32Array(n + 1);
+    this.traceNodeIds = new Uint32Array(layout.traces ? n : 0);
   }
 
   protected override rows(values: Float64Array, from: number, to: number, errorIndex: number): void {
     const { nodeTypes, nodeNames, nodeIds, selfSizes, detachedness, firstEdge, layout } = this;
     const { nodeFieldCount, nodeCount, edgeCount, nodeTypeColumn, nodeNameColumn, nodeIdColumn, nodeSelfSizeColumn, nodeEdgeCountColumn, nodeDetachednessColumn } = layout;
     const typeCount = layout.nodeTypeNames.length;
+    const traceNodeIds = this.traceNodeIds;
+    const traceColumn = layout.traces ? layout.nodeTraceNodeIdColumn : -1;
     const blame = (k: number) => (errorIndex >= 0 ? errorIndex : k);
     let row = this.row;
     let maxName = this.maxName;
@@ -105,6 +111,7 @@ export class NodeSink extends RowSink {
         if (state > 0xff) throw new SinkError(blame(k + nodeDetachednessColumn), `node ${row} has detachedness ${state}, more than the field holds (V8 writes 0-2)`);
         detachedness[row] = state;
       }
+      if (traceColumn >= 0) traceNodeIds[row] = values[k + traceColumn]!;
       row++;
     }
     this.row = row;
@@ -262,6 +269,11 @@ export class RawSink implements NumberSink {
 
   finish(offset: number): void {
     this.finishedAt = offset;
+  }
+
+  /** Every number accepted so far. */
+  numbers(): Float64Array {
+    return this.values.subarray(0, this.count);
   }
 
   replayInto(sink: NumberSink): void {

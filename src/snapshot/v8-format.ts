@@ -34,3 +34,5 @@ export const NODES_KEY = 'nodes';
 export const EDGES_KEY = 'edges';
 export const LOCATIONS_KEY = 'locations';
 export const STRINGS_KEY = 'strings';
+export const TRACE_FUNCTIONS_KEY = 'trace_function_infos';
+export const TRACE_TREE_KEY = 'trace_tree';

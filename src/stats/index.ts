@@ -4,3 +4,5 @@ export { mannKendall, median, normalCdf, theilSenSlope, trendTest } from './tren
 export type { TrendOptions, TrendPoint, TrendResult } from './trend.js';
 export { TrendRule } from './trend-rule.js';
 export type { TrendRuleEvent, TrendRuleOptions, TrendRuleState } from './trend-rule.js';
+export { foldProfile } from './allocation-profile.js';
+export type { AllocationFunction, AllocationProfile, ProfileCallFrame, ProfileNode } from './allocation-profile.js';

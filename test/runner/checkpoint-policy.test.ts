@@ -8,15 +8,15 @@ const all = { checkpointsPerPhase: 4, snapshots: true, heapDiff: true };
 test('warm-up then two load phases: three snapshots, the HeapDiff started, restarted and ended at the measured boundaries', () => {
   const schedules = scheduleCheckpoints(buildLoadPlan({}), all);
   assert.deepEqual(schedules, [
-    { chunks: 1, end: { boundary: true, snapshotFile: '00-warmup.heapsnapshot', heapDiff: 'start' } },
-    { chunks: 4, mid: { boundary: false }, end: { boundary: true, snapshotFile: '01-load1.heapsnapshot', heapDiff: 'restart' } },
-    { chunks: 4, mid: { boundary: false }, end: { boundary: true, snapshotFile: '02-load2.heapsnapshot', heapDiff: 'end' } },
+    { chunks: 1, end: { boundary: true, measured: true, snapshotFile: '00-warmup.heapsnapshot', heapDiff: 'start' } },
+    { chunks: 4, mid: { boundary: false }, end: { boundary: true, measured: true, snapshotFile: '01-load1.heapsnapshot', heapDiff: 'restart' } },
+    { chunks: 4, mid: { boundary: false }, end: { boundary: true, measured: true, snapshotFile: '02-load2.heapsnapshot', heapDiff: 'end' } },
   ]);
 });
 
 test('without a warm-up the baseline is spliced in front of load1, named start', () => {
   const schedules = scheduleCheckpoints(buildLoadPlan({ warmupRequests: 0, loadPhases: 3, idleMs: 1000 }), { ...all, checkpointsPerPhase: 2 });
-  assert.deepEqual(schedules[0]!.baseline, { boundary: true, snapshotFile: '00-start.heapsnapshot', heapDiff: 'start' });
+  assert.deepEqual(schedules[0]!.baseline, { boundary: true, measured: true, snapshotFile: '00-start.heapsnapshot', heapDiff: 'start' });
   assert.deepEqual(schedules.map((s) => [s.chunks, s.end.snapshotFile, s.end.heapDiff]), [
     [2, '01-load1.heapsnapshot', 'restart'], [2, '02-load2.heapsnapshot', 'restart'], [2, '03-load3.heapsnapshot', 'end'], [1, undefined, undefined],
   ]);
@@ -31,8 +31,8 @@ test('only the last of several warm-ups is measured; unsafe phase names become s
   ] }, 'p.json', {});
   const schedules = scheduleCheckpoints(phases, { checkpointsPerPhase: 1, snapshots: true, heapDiff: false });
   assert.deepEqual(schedules.map((s) => s.end), [
-    { boundary: true }, { boundary: true, snapshotFile: '00-w_2.heapsnapshot' },
-    { boundary: true, snapshotFile: '01-a.heapsnapshot' }, { boundary: true, snapshotFile: '02-b.heapsnapshot' },
+    { boundary: true }, { boundary: true, measured: true, snapshotFile: '00-w_2.heapsnapshot' },
+    { boundary: true, measured: true, snapshotFile: '01-a.heapsnapshot' }, { boundary: true, measured: true, snapshotFile: '02-b.heapsnapshot' },
   ]);
 });
 
