@@ -110,6 +110,11 @@ export interface CheckpointResult {
   totalMs: number;
   snapshot?: { path: string; sizeBytes: number; writeMs: number };
   heapDiff?: HeapDiffSummary;
+  /**
+   * TCP sockets the process holds open after the forced GC (its accepted and outgoing connections;
+   * not listening sockets, not unref'd ones): what lets the runner say what one connection costs.
+   */
+  openSockets: number;
 }
 
 export type AgentMessage =

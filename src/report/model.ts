@@ -56,6 +56,46 @@ export interface RunCheckpoint {
   gcMs: number;
   /** The whole checkpoint (forced GC, HeapDiff, snapshot): the load is paused that long. */
   totalMs: number;
+  /** TCP connections the target held after the forced GC (absent in reports written before it was counted). */
+  openSockets?: number;
+  /** The machine's kernel socket memory when the checkpoint began (Linux only). */
+  kernel?: KernelSocketMemory;
+}
+
+/** Machine-wide kernel figures (Linux accounts socket memory per machine, never per process). */
+export interface KernelSocketMemory {
+  /** TCP sockets in use on the machine: both ends of a loopback connection count. */
+  tcpSocketsInUse: number;
+  /** Buffer memory of every TCP socket (/proc/net/sockstat `mem`). */
+  tcpBufferBytes: number;
+  /** Kernel slab (/proc/meminfo `Slab`): socket structs, inodes, dentries, files among the rest. */
+  slabBytes: number;
+}
+
+/**
+ * What one connection of the target costs, as the run measured it: Theil–Sen slopes of the
+ * post-GC figures against the target's open TCP connections over the checkpoints (so only when the
+ * count moved during the run, e.g. under connection pulses). `fit` is r² around that line: the
+ * share of the figure's variance the connection count explains (0..1).
+ */
+export interface ConnectionCost {
+  points: number;
+  minConnections: number;
+  maxConnections: number;
+  heapUsed: CostSlope;
+  external: CostSlope;
+  rss: CostSlope;
+  /**
+   * Kernel memory (slab + TCP buffers) per TCP socket on the machine, and the machine's sockets per
+   * target connection (2 when the load runs on this machine over loopback, 1 when it is remote).
+   * Null off Linux or when the machine's socket count did not move.
+   */
+  kernel: { perSocket: CostSlope; socketsPerConnection: number; bytesPerConnection: number } | null;
+}
+
+export interface CostSlope {
+  bytesPerConnection: number;
+  fit: number;
 }
 
 export interface LoadStats {
@@ -199,6 +239,8 @@ export interface RunReport {
   /** Set when the snapshot analysis could not run (snapshots off, a snapshot missing, analysis error). */
   analysisNote?: string;
   verdict: RunVerdict;
+  /** What a connection costs (absent when the target's connection count did not move enough to tell). */
+  connectionCost?: ConnectionCost;
   /** `snapshots` lists every snapshot written; `snapshotsDeleted` is set when --keep-snapshots removed them after the run. */
   files: { dir: string; reportJson: string; reportHtml: string; statsJsonl: string; targetLog: string; snapshots: string[]; snapshotsDeleted?: boolean };
   /** Only in reports read from a schema-1 file: the words it stored, shown as they were. */

@@ -1,3 +1,4 @@
+import { connectionCostRows, connectionCostTitle } from './connection-cost-words.js';
 import { renderFindingsText } from './findings-text.js';
 import { describeGcSource } from './gc-source-text.js';
 import type { RunPhase, RunReport } from './model.js';
@@ -38,6 +39,11 @@ export function renderRunText(report: RunReport, style: Style): string {
     const flag = trend.increasing ? style.red(' growing') : '';
     const rssNote = trend.series === 'rss' && report.files.snapshots.length > 0 ? style.dim('  (includes memory taken to write snapshots)') : '';
     out.push(`  ${name.padEnd(13)} ${formatBytes(trend.firstBytes).padStart(10)} → ${formatBytes(trend.lastBytes).padStart(10)}  ${delta.padStart(11)}  p=${trend.pValue.toFixed(3)}${trend.series === 'rss' ? rssNote : flag}`);
+  }
+
+  if (report.connectionCost) {
+    out.push('', style.bold(connectionCostTitle(report.connectionCost)));
+    for (const row of connectionCostRows(report.connectionCost)) out.push(`  ${row.part.padEnd(13)} ${row.perConnection.padStart(10)}  ${style.dim(row.note)}`);
   }
 
   if (report.analysis) {

@@ -1,6 +1,7 @@
 import { memwatchRuleEvents } from '../stats/index.js';
 import { RUN_REPORT_SCHEMA_VERSION, type AgentSeen, type RunReport } from '../report/index.js';
 import { collectSeries } from './collect.js';
+import { computeConnectionCost } from './connection-cost.js';
 import { loadFailures } from './describe.js';
 import { isWrapperProcess } from './readiness.js';
 import type { RunEnding, RunRecord } from './run-record.js';
@@ -49,6 +50,7 @@ export function buildRunReport(record: RunRecord): RunReport {
   }));
   const hello = record.target.hello;
   const { loadCommand } = record.settings;
+  const connectionCost = computeConnectionCost(checkpoints);
   return {
     schemaVersion: RUN_REPORT_SCHEMA_VERSION,
     tool: { name: 'leakcheck', version: record.toolVersion },
@@ -90,6 +92,7 @@ export function buildRunReport(record: RunRecord): RunReport {
     analysis: record.analysis,
     ...(record.analysisNote === undefined ? {} : { analysisNote: record.analysisNote }),
     verdict,
+    ...(connectionCost === undefined ? {} : { connectionCost }),
     files: { ...record.files, snapshots: [...record.files.snapshots] },
   };
 }

@@ -1,9 +1,10 @@
 import { join, relative } from 'node:path';
 import type { CheckpointResult } from '../agent/protocol.js';
 import { ErrorCode, isLeakcheckError } from '../errors.js';
-import { describeExit, type RunCheckpoint, type RunPhase } from '../report/index.js';
+import { describeExit, type KernelSocketMemory, type RunCheckpoint, type RunPhase } from '../report/index.js';
 import type { AgentConnection } from './agent-server.js';
 import type { CheckpointSpec } from './checkpoint-policy.js';
+import { readKernelMemory } from './kernel-memory.js';
 import type { LoadRecorder } from './http-load.js';
 import type { StatsStream } from './collect.js';
 import type { RunFiles } from './run-files.js';
@@ -79,6 +80,8 @@ export class RunSession {
     const { agent, files, orEnd } = this.#options;
     this.#options.beforeCheckpoint();
     const startedMs = performance.now();
+    // Read as the checkpoint starts: a snapshot written meanwhile would add file-system slab to the figure.
+    const kernel = readKernelMemory();
     let result: CheckpointResult;
     try {
       result = await orEnd(agent.checkpoint({
@@ -89,7 +92,7 @@ export class RunSession {
       // The load waits while the agent measures: that time is the phase's pause, not its load.
       phase.pauseMs = (phase.pauseMs ?? 0) + (performance.now() - startedMs);
     }
-    this.#record(phase.name, spec.boundary, result);
+    this.#record(phase.name, spec.boundary, result, await kernel);
     if (result.snapshot) {
       files.snapshots.push(result.snapshot.path);
       phase.snapshot = { file: relative(files.dir, result.snapshot.path), sizeBytes: result.snapshot.sizeBytes, writeMs: result.snapshot.writeMs };
@@ -119,12 +122,13 @@ export class RunSession {
     throw new AgentLost('agent-disconnected', waitedMs);
   }
 
-  #record(phase: string, boundary: boolean, result: CheckpointResult): void {
+  #record(phase: string, boundary: boolean, result: CheckpointResult, kernel: KernelSocketMemory | undefined): void {
     const m = result.memory;
     const row: RunCheckpoint = {
       atMs: m.timeMs - this.#options.startedAtMs, phase, requestsSoFar: this.requestsSoFar, boundary,
       rssBytes: m.rssBytes, heapTotalBytes: m.heapTotalBytes, heapUsedBytes: m.heapUsedBytes,
       externalBytes: m.externalBytes, arrayBuffersBytes: m.arrayBuffersBytes, gcMs: result.gcMs, totalMs: result.totalMs,
+      openSockets: result.openSockets, ...(kernel === undefined ? {} : { kernel }),
     };
     this.checkpoints.push(row);
     this.#options.stats.write({ type: 'checkpoint', ...row });
