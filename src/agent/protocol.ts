@@ -131,11 +131,17 @@ export type AgentMessage =
       memwatch: { available: boolean; error?: string };
       /** The source of every 'gc' sample this agent sends. */
       gcSource: GcSource;
+      /** The cluster module's id of this worker, when the process is a cluster worker. */
+      clusterWorkerId?: number;
     }
   | { type: 'memory'; sample: MemorySample }
   | { type: 'gc'; sample: GcSample }
   | { type: 'leak'; event: MemwatchLeakEvent }
-  | { type: 'listening'; port: number; address: string; family: string }
+  /**
+   * `clusterWorkers`: in a cluster's primary, the workers it has forked when it starts listening
+   * for them; the runner waits until that many workers listen, so every one is measured.
+   */
+  | { type: 'listening'; port: number; address: string; family: string; clusterWorkers?: number }
   | { type: 'reply'; id: number; ok: true; result: CheckpointResult }
   | { type: 'reply'; id: number; ok: false; error: string };
 

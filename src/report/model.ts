@@ -190,6 +190,23 @@ export interface AgentSeen {
   note: string;
 }
 
+/** Another process that served the load, measured at the same checkpoints as the target and judged on its own. */
+export interface ProcessReport {
+  pid: number;
+  ppid: number;
+  argv: string[];
+  /** The cluster module's worker id; null for a cluster's primary. */
+  clusterWorkerId: number | null;
+  checkpoints: RunCheckpoint[];
+  trends: SeriesTrend[];
+  /** Its own three-snapshot diff; null when it did not run (see analysisNote). */
+  analysis: AnalysisResult | null;
+  analysisNote?: string;
+  verdict: RunVerdict;
+  /** Set when it stopped being measured before the run ended (it exited, or stopped answering). */
+  lost?: { phase: string; error: string };
+}
+
 export interface RunReport {
   schemaVersion: typeof RUN_REPORT_SCHEMA_VERSION;
   tool: { name: 'leakcheck'; version: string };
@@ -227,6 +244,8 @@ export interface RunReport {
     stderrTail: string;
     /** The limits that stop the process when memory reaches them; absent in reports written before they were recorded. */
     memoryLimits?: MemoryLimits;
+    /** Set when the target is a cluster worker (its cluster module id). */
+    clusterWorkerId?: number;
   };
   phases: RunPhase[];
   samples: RunMemorySample[];
@@ -239,6 +258,8 @@ export interface RunReport {
   /** Set when the snapshot analysis could not run (snapshots off, a snapshot missing, analysis error). */
   analysisNote?: string;
   verdict: RunVerdict;
+  /** The other processes that served the load (a cluster's primary and workers): absent when there was only the target. */
+  processes?: ProcessReport[];
   /** What a connection costs (absent when the target's connection count did not move enough to tell). */
   connectionCost?: ConnectionCost;
   /** `snapshots` lists every snapshot written; `snapshotsDeleted` is set when --keep-snapshots removed them after the run. */

@@ -62,6 +62,11 @@ export type VerdictReason =
       kind: 'load-failed'; leak: false; requests: number; failed: number; statusCounts: Record<string, number>;
       acceptedStatuses: number[]; maxErrorRate: number; firstError: string | null;
     }
+  /**
+   * Another process that served the load (a cluster's primary or worker), judged on its own
+   * measurements (RunReport.processes[processIndex]); a leak in any of them is a leak of the run.
+   */
+  | { kind: 'process'; leak: boolean; processIndex: number; pid: number; clusterWorkerId: number | null; outcome: Outcome }
   /** A reason read from a schema-1 report.json, which stored finished text. */
   | { kind: 'v1-message'; leak: boolean; v1Kind: string; message: string };
 

@@ -14,7 +14,7 @@ import { readCgroupMemoryLimit } from './cgroup-limit.js';
 import { StatsStream } from './collect.js';
 import type { LoadPhase } from './load-plan.js';
 import { driverFor, type PhaseContext } from './phase-drivers.js';
-import { foreignLoad, urlForListening, waitUntilReady } from './readiness.js';
+import { foreignLoad, servingProcesses, urlForListening, waitForClusterWorkers, waitUntilReady } from './readiness.js';
 import { processesWithEnv, stopProcesses } from './process-tree.js';
 import { applySnapshotPolicy, discardRunDir, prepareRunDir, writeRunReport } from './run-files.js';
 import type { RunEnding } from './run-record.js';
@@ -165,10 +165,12 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       const problem = foreignLoad(url, server.agents, locals);
       if (problem !== undefined) throw new LeakcheckError(ErrorCode.USAGE, `load URL ${problem}`);
     }
+    await waitForClusterWorkers(server, Number(new URL(loadUrl).port || 80), performance.now() + settings.startTimeoutMs);
+    const serving = servingProcesses(server.agents, agent, Number(new URL(loadUrl).port || 80));
     const ignored = new Set<AgentConnection>();
     const ignoreOthers = (): void => {
       for (const other of server.agents) {
-        if (other !== agent && !ignored.has(other)) {
+        if (!serving.includes(other) && !ignored.has(other)) {
           other.ignore();
           ignored.add(other);
         }
@@ -185,7 +187,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     void running.exited.then(() => stopLoad.abort());
     options.signal?.addEventListener('abort', () => stopLoad.abort(), { once: true });
     const session = new RunSession({
-      agent, stats, files, startedAtMs, checkpointTimeoutMs: settings.checkpointTimeoutMs, targetExited: running.exited,
+      agent, others: serving.slice(1), stats, files, startedAtMs, checkpointTimeoutMs: settings.checkpointTimeoutMs, targetExited: running.exited,
       orEnd: raceEndings(running, options.signal), beforeCheckpoint: ignoreOthers,
     });
     const ending = await drivePhases({
@@ -209,6 +211,25 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       } catch (error) {
         analysisNote = `snapshot analysis failed: ${error instanceof LeakcheckError ? error.oneLine() : (error as Error).message}`;
       }
+    }
+    // Each other serving process gets the same three-snapshot diff of its own snapshots.
+    const processes = [];
+    for (const other of session.others) {
+      const s = other.snapshots;
+      let otherAnalysis: AnalysisResult | null = null;
+      let note = analysisSkipReason(ending, settings.snapshots, s.length, analyze !== false);
+      if (note === undefined && analyze !== false) {
+        try {
+          otherAnalysis = await analyze({ baseline: s[0]!, target: s[s.length - 2]!, final: s[s.length - 1]! });
+        } catch (error) {
+          note = `snapshot analysis failed: ${error instanceof LeakcheckError ? error.oneLine() : (error as Error).message}`;
+        }
+      }
+      processes.push({
+        hello: other.agent.hello!, checkpoints: other.checkpoints, snapshots: other.snapshots, gcs: other.agent.gcs, leaks: other.agent.leaks,
+        analysis: otherAnalysis, ...(note === undefined ? {} : { analysisNote: note }), ...(other.lost === undefined ? {} : { lost: other.lost }),
+      });
+      files.snapshots.push(...s);
     }
     const loadCommand = options.phases.find((p) => p.loadCommand)?.loadCommand;
     const report = buildRunReport({
@@ -236,6 +257,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       ending,
       phases: session.phases,
       checkpoints: session.checkpoints,
+      processes,
       analysis,
       ...(analysisNote === undefined ? {} : { analysisNote }),
       files,
