@@ -74,7 +74,8 @@ export interface KernelSocketMemory {
 
 /**
  * What one connection of the target costs, as the run measured it: Theil–Sen slopes of the
- * post-GC figures against the target's open TCP connections over the checkpoints (so only when the
+ * post-GC figures against the target's open TCP connections over the checkpoints, both summed over
+ * every process that serves the load (a cluster's workers hold the connections) (so only when the
  * count moved during the run, e.g. under connection pulses). `fit` is r² around that line: the
  * share of the figure's variance the connection count explains (0..1).
  */

@@ -1,7 +1,7 @@
 import { memwatchRuleEvents } from '../stats/index.js';
 import type { GcSample, MemwatchLeakEvent } from '../agent/protocol.js';
 import {
-  RUN_REPORT_SCHEMA_VERSION, type AgentSeen, type MemwatchRuleFiring, type ProcessReport, type RunPhase, type RunReport,
+  RUN_REPORT_SCHEMA_VERSION, type AgentSeen, type MemwatchRuleFiring, type ProcessReport, type RunCheckpoint, type RunPhase, type RunReport,
 } from '../report/index.js';
 import { collectSeries } from './collect.js';
 import { computeConnectionCost } from './connection-cost.js';
@@ -29,6 +29,22 @@ function memwatchFirings(gcs: readonly GcSample[], leaks: readonly MemwatchLeakE
   const replayed = memwatchRuleEvents(gcs.map((g) => ({ timeMs: g.timeMs, usedHeapBytes: g.usedHeapBytes, forced: g.forced })));
   return (leaks.length >= replayed.length ? leaks : replayed)
     .map((e) => ({ atMs: e.timeMs - startedAtMs, consecutiveIncreases: e.consecutiveIncreases, growthBytes: e.growthBytes, durationMs: e.durationMs }));
+}
+
+/**
+ * The target's checkpoints with every other serving process's figures added in (a cluster holds its
+ * connections in the workers, not in the primary), when each was measured at every checkpoint.
+ */
+function summedOverProcesses(checkpoints: readonly RunCheckpoint[], processes: readonly ProcessRecord[]): readonly RunCheckpoint[] {
+  if (processes.length === 0 || processes.some((p) => p.checkpoints.length !== checkpoints.length)) return checkpoints;
+  return checkpoints.map((c, k) => processes.reduce((sum, p) => {
+    const o = p.checkpoints[k]!;
+    return {
+      ...sum,
+      heapUsedBytes: sum.heapUsedBytes + o.heapUsedBytes, externalBytes: sum.externalBytes + o.externalBytes, rssBytes: sum.rssBytes + o.rssBytes,
+      openSockets: (sum.openSockets ?? 0) + (o.openSockets ?? 0),
+    };
+  }, c));
 }
 
 /** Another serving process, judged by the same rules as the target on its own checkpoints and snapshot diff. */
@@ -77,7 +93,7 @@ export function buildRunReport(record: RunRecord): RunReport {
   }));
   const hello = record.target.hello;
   const { loadCommand } = record.settings;
-  const connectionCost = computeConnectionCost(checkpoints);
+  const connectionCost = computeConnectionCost(summedOverProcesses(checkpoints, record.processes ?? []));
   return {
     schemaVersion: RUN_REPORT_SCHEMA_VERSION,
     tool: { name: 'leakcheck', version: record.toolVersion },
