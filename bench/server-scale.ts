@@ -28,6 +28,12 @@ const LOAD_PROCESSES = Number(env.BENCH_SCALE_LOADERS ?? Math.max(1, Math.ceil(C
 const HOLD_S = Number(env.BENCH_SCALE_HOLD_S ?? 600);
 const WAVES = Number(env.BENCH_SCALE_WAVES ?? 2);
 const RAMP = Number(env.BENCH_RAMP ?? 4000);
+// The cluster's primary accepts every connection and holds it until a worker takes it, one
+// hand-off per worker at a time: on 2 shared cores at load ~30 it handed over fewer than the ramp
+// offered, reached the 20,000 open-files limit, and libuv shed what it could not accept (a ramp of
+// 1,500/s held 28k of 73k opened). At most this many connections wait for an answer, so the
+// server sets the pace.
+const MAX_PENDING = Number(env.BENCH_MAX_PENDING ?? 2000);
 
 const kind: ServerKind = { name: 'lean-default', script: join(fileURLToPath(new URL('../../', import.meta.url)), 'dist', 'server.js'), nodeFlags: [], args: [] };
 
@@ -62,6 +68,7 @@ export interface ScaleWave {
   gapEvents: number;
   cpuPerFrameUs: number;
   listenOverflows: number;
+  syncookiesSent: number;
   conntrackPeak: number | null;
   note: string;
 }
@@ -100,13 +107,13 @@ function restoreLimits(changed: Sysctl[]): void {
   for (const limit of changed) writeFileSync(`/proc/sys/${limit.name.replaceAll('.', '/')}`, String(limit.before));
 }
 
-/** TcpExt ListenOverflows from /proc/net/netstat: SYNs or ACKs dropped because an accept queue was full. */
-function listenOverflows(): number {
+/** A TcpExt counter of /proc/net/netstat: ListenOverflows (handshakes dropped on a full accept queue), SyncookiesSent (SYN queue full). */
+function tcpExt(name: 'ListenOverflows' | 'SyncookiesSent'): number {
   const lines = readFileSync('/proc/net/netstat', 'latin1').split('\n').filter((line) => line.startsWith('TcpExt:'));
   if (lines.length < 2) return 0;
   const names = lines[0].split(/\s+/);
   const values = lines[1].split(/\s+/);
-  return Number(values[names.indexOf('ListenOverflows')] ?? 0);
+  return Number(values[names.indexOf(name)] ?? 0);
 }
 
 export async function scale(): Promise<void> {
@@ -116,6 +123,14 @@ export async function scale(): Promise<void> {
   // A starved load process may take minutes to write its requests after connecting (2 shared
   // cores): the default 60 s idle limit would close those, so the bench allows the whole ramp.
   const servers = await Servers.start(kind, 1, ['--workers', String(WORKERS), '--idle-timeout-ms', '900000']);
+  // An interrupted bench (Ctrl-C, a timeout) still stops its server and puts the kernel limits back.
+  const onSignal = (signal: NodeJS.Signals) => {
+    void servers.stop().finally(() => {
+      restoreLimits(changed);
+      process.kill(process.pid, signal);
+    });
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   const row = { sysctl: changed, workers: WORKERS, loadProcesses: LOAD_PROCESSES, baselineRssMB: 0, waves: [] as ScaleWave[] };
   scaleRows.push(row);
   try {
@@ -130,6 +145,7 @@ export async function scale(): Promise<void> {
     row.baselineRssMB = +(base.rss / MB).toFixed(1);
     for (let wave = 1; wave <= WAVES; wave++) row.waves.push(await runWave(wave, servers, port, target, base));
   } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await servers.stop();
     restoreLimits(changed);
   }
@@ -138,11 +154,12 @@ export async function scale(): Promise<void> {
 async function runWave(wave: number, servers: Servers, port: number, target: string, base: Snapshot): Promise<ScaleWave> {
   const abort = new AbortController();
   let last: LoadProgress | null = null;
-  const overflowsBefore = listenOverflows();
+  const overflowsBefore = tcpExt('ListenOverflows');
+  const cookiesBefore = tcpExt('SyncookiesSent');
   const baseSlab = slabBytes();
   const rampStarted = Date.now();
   const plan = makePlan({
-    target, connections: CONNECTIONS, processes: LOAD_PROCESSES, ramp: RAMP, 'linger-ms': 3_600_000, duration: 3_500, 'report-ms': 1000,
+    target, connections: CONNECTIONS, processes: LOAD_PROCESSES, ramp: RAMP, 'max-pending': MAX_PENDING, 'linger-ms': 3_600_000, duration: 3_500, 'report-ms': 1000,
     close: 'rst', 'source-addresses': sourceAddresses(CONNECTIONS),
   });
   const run = runLoad(plan, (p) => (last = p), abort.signal);
@@ -153,7 +170,8 @@ async function runWave(wave: number, servers: Servers, port: number, target: str
   const peak = await servers.snapshot();
   const peakSlab = slabBytes();
   const conntrackPeak = existsSync('/proc/sys/net/netfilter/nf_conntrack_count') ? readNumber('/proc/sys/net/netfilter/nf_conntrack_count') : null;
-  const listenOverflowCount = listenOverflows() - overflowsBefore;
+  const listenOverflowCount = tcpExt('ListenOverflows') - overflowsBefore;
+  const syncookiesSent = tcpExt('SyncookiesSent') - cookiesBefore;
   const droppedBefore = (last as LoadProgress | null)?.totals.dropped ?? 0;
 
   // The hold: the Erlang story's traffic, paced in this process. A worker answers one connection's
@@ -194,7 +212,7 @@ async function runWave(wave: number, servers: Servers, port: number, target: str
     sendsAcked: flood.counters.acked, broadcastsAcked: broadcasts.counters.acked,
     deliveries, received: totals.received, lost: deliveries - totals.received, gapEvents: totals.gaps,
     cpuPerFrameUs: +((holdEnd.cpuUs - holdStart.cpuUs) / Math.max(1, frames)).toFixed(2),
-    listenOverflows: listenOverflowCount, conntrackPeak,
+    listenOverflows: listenOverflowCount, syncookiesSent, conntrackPeak,
     note: `${reached ? '' : 'ramp incomplete; '}${closed ? '' : 'not all closed; '}send rejected ${flood.counters.rejected} behind ${flood.counters.behind}; `
       + `errors ${JSON.stringify(summary.errors)}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   };
@@ -210,7 +228,7 @@ export function printScale(): void {
       ['wave', 'wave'], ['held', 'held'], ['failed', 'failed'], ['droppedDuringHold', 'dropped'], ['rampSeconds', 'ramp s'], ['holdSeconds', 'hold s'],
       ['rssPerConnBytes', 'RSS B/conn'], ['heapPerConnBytes', 'heap B/conn'], ['kernelPerConnBytes', 'kernel buf B/conn'], ['slabPerConnBytes', 'slab B/conn (2 ends)'],
       ['p50Ms', 'p50 ms'], ['p99Ms', 'p99 ms'], ['deliveries', 'delivered'], ['lost', 'lost'], ['gapEvents', 'gaps'], ['cpuPerFrameUs', 'CPU µs/frame'],
-      ['peakRssMB', 'peak MB'], ['rssAfterCloseMB', 'after close MB'], ['listenOverflows', 'listen overflows'],
+      ['peakRssMB', 'peak MB'], ['rssAfterCloseMB', 'after close MB'], ['listenOverflows', 'listen overflows'], ['syncookiesSent', 'SYN cookies'],
     ];
     const cells = [columns.map(([, title]) => title), ...row.waves.map((w) => columns.map(([key]) => String(w[key])))];
     const widths = columns.map((_, c) => Math.max(...cells.map((line) => line[c].length)));

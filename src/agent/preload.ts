@@ -17,9 +17,13 @@ const socketPath = process.env[AGENT_ENV.socket];
 const runnerLostGraceMs = 5000;
 // Worker threads inherit NODE_OPTIONS and run this file too; the process is measured from its
 // main thread (process.memoryUsage is process-wide), so a worker's copy stays inert.
-if (socketPath && isMainThread) startAgent(socketPath);
+if (socketPath && isMainThread) await startAgent(socketPath);
 
-function startAgent(path: string): void {
+async function startAgent(path: string): Promise<void> {
+  // Loaded only with the agent on, so that a leftover NODE_OPTIONS changes nothing: the runner
+  // measures every cluster worker and names each by its id.
+  const cluster = (await import('node:cluster')).default;
+  const clusterWorkerId = cluster.isWorker ? cluster.worker?.id : undefined;
   const intervalMs = Math.max(10, Number(process.env[AGENT_ENV.sampleIntervalMs]) || 250);
   const loaded: MemwatchLoad = process.env[AGENT_ENV.memwatch] === '0'
     ? { error: `disabled by ${AGENT_ENV.memwatch}=0` }
@@ -60,6 +64,7 @@ function startAgent(path: string): void {
     memwatch: loaded.memwatch ? { available: true } : { available: false, error: loaded.error },
     gcSource: gcStats.source,
     allocations: sampling.status,
+    ...(clusterWorkerId === undefined ? {} : { clusterWorkerId }),
   });
 
   // The tracing channel reports every server.listen() without patching net: the runner learns
@@ -69,7 +74,8 @@ function startAgent(path: string): void {
     const address = server?.address();
     if (active && address && typeof address === 'object' && 'port' in address) {
       const { port, address: host, family } = address as { port: number; address: string; family: string };
-      channel.send({ type: 'listening', port, address: host, family });
+      const clusterWorkers = cluster.isPrimary ? Object.keys(cluster.workers ?? {}).length : 0;
+      channel.send({ type: 'listening', port, address: host, family, ...(clusterWorkers === 0 ? {} : { clusterWorkers }) });
     }
   };
   const listenChannel = 'tracing:net.server.listen:asyncEnd';

@@ -119,6 +119,11 @@ export interface CheckpointResult {
   heapDiff?: HeapDiffSummary;
   /** Present while allocation sampling runs (on by default). */
   allocations?: AllocationProfile;
+  /**
+   * TCP sockets the process holds open after the forced GC (its accepted and outgoing connections;
+   * not listening sockets, not unref'd ones): what lets the runner say what one connection costs.
+   */
+  openSockets: number;
 }
 
 export type AgentMessage =
@@ -137,11 +142,17 @@ export type AgentMessage =
       gcSource: GcSource;
       /** Whether allocation sampling and the allocation tracker run; `error` says why sampling could not start. */
       allocations?: { sampling: boolean; tracking: boolean; error?: string };
+      /** The cluster module's id of this worker, when the process is a cluster worker. */
+      clusterWorkerId?: number;
     }
   | { type: 'memory'; sample: MemorySample }
   | { type: 'gc'; sample: GcSample }
   | { type: 'leak'; event: MemwatchLeakEvent }
-  | { type: 'listening'; port: number; address: string; family: string }
+  /**
+   * `clusterWorkers`: in a cluster's primary, the workers it has forked when it starts listening
+   * for them; the runner waits until that many workers listen, so every one is measured.
+   */
+  | { type: 'listening'; port: number; address: string; family: string; clusterWorkers?: number }
   | { type: 'reply'; id: number; ok: true; result: CheckpointResult }
   | { type: 'reply'; id: number; ok: false; error: string };
 

@@ -16,6 +16,12 @@ export interface PulseShape {
   /** Cap on new connections per second, over all processes. */
   rampPerSecond: number;
   /**
+   * Most connections opened but not yet answered, over all processes (0: no cap). A server that
+   * accepts slower than the ramp then sets the pace, instead of its accept queue overflowing or, in a
+   * cluster, its primary running out of files while it holds connections not yet handed to a worker.
+   */
+  maxPending: number;
+  /**
    * How we close: 'fin' (an orderly close; our side then holds each port in TIME_WAIT for 60 s) or
    * 'rst' (abortive close: no TIME_WAIT, so back-to-back runs do not run out of source ports).
    */
@@ -75,6 +81,7 @@ export const loadOptions: Record<string, LoadOption> = {
   'small-size': { type: 'number', default: 100, describe: 'connections per small pulse' },
   'small-linger-ms': { type: 'number', default: 1000, describe: 'how long each small pulse is held' },
   ramp: { type: 'number', default: 5000, describe: 'new connections per second at most' },
+  'max-pending': { type: 'number', default: 0, describe: 'connections opened but not yet answered at most, over all processes (0 = no cap): the server sets the pace' },
   close: { type: 'string', default: 'fin', describe: "'fin' (orderly close) or 'rst' (abortive: leaves no TIME_WAIT, for back-to-back runs)" },
   rate: { type: 'number', default: 0, describe: 'messages per second to publish (0 = no flood)' },
   'flood-mode': { type: 'string', default: 'id', describe: "'id' (POST /pub/<random id>) or 'broadcast'" },
@@ -163,6 +170,7 @@ export function makePlan(args: LoadArgs): LoadPlan {
       smallSize,
       smallLingerMs: positiveInt('small-linger-ms', get('small-linger-ms'), 0, 86_400_000),
       rampPerSecond: positiveInt('ramp', get('ramp'), 1),
+      maxPending: positiveInt('max-pending', get('max-pending'), 0),
       close,
     },
     flood: {

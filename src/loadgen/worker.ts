@@ -68,6 +68,8 @@ class LoadWorker {
   readonly #reportTimer: NodeJS.Timeout;
   #rampTimer: NodeJS.Timeout | null = null;
   #unsettled = 0;
+  /** Connections opened and not yet answered (or failed). */
+  #pending = 0;
   #flood: Flood | null = null;
 
   constructor(plan: LoadPlan, worker: number) {
@@ -85,6 +87,7 @@ class LoadWorker {
   /** Opens connections [from, to), paced to this process's share of the ramp rate. */
   open(from: number, to: number): void {
     const perSecond = Math.max(1, this.#plan.pulses.rampPerSecond / this.#plan.processes);
+    const maxPending = this.#plan.pulses.maxPending === 0 ? Infinity : Math.max(1, Math.floor(this.#plan.pulses.maxPending / this.#plan.processes));
     if (to === from) {
       send({ type: 'opened', worker: this.#worker });
       return;
@@ -94,7 +97,7 @@ class LoadWorker {
     this.#unsettled += to - from;
     const tick = () => {
       const due = Math.min(to, from + Math.floor(((nowMs() - startMs) / 1000) * perSecond) + 1);
-      for (; next < due; next++) this.#connect(next);
+      for (; next < due && this.#pending < maxPending; next++) this.#connect(next);
       if (next >= to && this.#rampTimer !== null) {
         clearInterval(this.#rampTimer);
         this.#rampTimer = null;
@@ -125,10 +128,12 @@ class LoadWorker {
     const held: Held = { socket, decoder: null, head: Buffer.alloc(0), closing: false, errored: false };
     this.#held.add(held);
     this.counters.opened++;
+    this.#pending++;
     let settled = false;
     const settle = () => {
       if (!settled) {
         settled = true;
+        this.#pending--;
         this.#settle();
       }
     };

@@ -60,6 +60,47 @@ export interface RunCheckpoint {
   gcMs: number;
   /** The whole checkpoint (forced GC, HeapDiff, snapshot): the load is paused that long. */
   totalMs: number;
+  /** TCP connections the target held after the forced GC (absent in reports written before it was counted). */
+  openSockets?: number;
+  /** The machine's kernel socket memory when the checkpoint began (Linux only). */
+  kernel?: KernelSocketMemory;
+}
+
+/** Machine-wide kernel figures (Linux accounts socket memory per machine, never per process). */
+export interface KernelSocketMemory {
+  /** TCP sockets in use on the machine: both ends of a loopback connection count. */
+  tcpSocketsInUse: number;
+  /** Buffer memory of every TCP socket (/proc/net/sockstat `mem`). */
+  tcpBufferBytes: number;
+  /** Kernel slab (/proc/meminfo `Slab`): socket structs, inodes, dentries, files among the rest. */
+  slabBytes: number;
+}
+
+/**
+ * What one connection of the target costs, as the run measured it: Theil–Sen slopes of the
+ * post-GC figures against the target's open TCP connections over the checkpoints, both summed over
+ * every process that serves the load (a cluster's workers hold the connections) (so only when the
+ * count moved during the run, e.g. under connection pulses). `fit` is r² around that line: the
+ * share of the figure's variance the connection count explains (0..1).
+ */
+export interface ConnectionCost {
+  points: number;
+  minConnections: number;
+  maxConnections: number;
+  heapUsed: CostSlope;
+  external: CostSlope;
+  rss: CostSlope;
+  /**
+   * Kernel memory (slab + TCP buffers) per TCP socket on the machine, and the machine's sockets per
+   * target connection (2 when the load runs on this machine over loopback, 1 when it is remote).
+   * Null off Linux or when the machine's socket count did not move.
+   */
+  kernel: { perSocket: CostSlope; socketsPerConnection: number; bytesPerConnection: number } | null;
+}
+
+export interface CostSlope {
+  bytesPerConnection: number;
+  fit: number;
 }
 
 export interface LoadStats {
@@ -166,6 +207,23 @@ export interface AgentSeen {
   note: string;
 }
 
+/** Another process that served the load, measured at the same checkpoints as the target and judged on its own. */
+export interface ProcessReport {
+  pid: number;
+  ppid: number;
+  argv: string[];
+  /** The cluster module's worker id; null for a cluster's primary. */
+  clusterWorkerId: number | null;
+  checkpoints: RunCheckpoint[];
+  trends: SeriesTrend[];
+  /** Its own three-snapshot diff; null when it did not run (see analysisNote). */
+  analysis: AnalysisResult | null;
+  analysisNote?: string;
+  verdict: RunVerdict;
+  /** Set when it stopped being measured before the run ended (it exited, or stopped answering). */
+  lost?: { phase: string; error: string };
+}
+
 export interface RunReport {
   schemaVersion: typeof RUN_REPORT_SCHEMA_VERSION;
   tool: { name: 'leakcheck'; version: string };
@@ -205,6 +263,8 @@ export interface RunReport {
     stderrTail: string;
     /** The limits that stop the process when memory reaches them; absent in reports written before they were recorded. */
     memoryLimits?: MemoryLimits;
+    /** Set when the target is a cluster worker (its cluster module id). */
+    clusterWorkerId?: number;
   };
   phases: RunPhase[];
   samples: RunMemorySample[];
@@ -219,6 +279,10 @@ export interface RunReport {
   /** Allocation sites of the sampling heap profiler that grew at every measured checkpoint and no finding explains (those that match a finding are in its allocationSites); absent with --no-allocation-sites and in older reports. */
   allocationSites?: AllocationSitesResult;
   verdict: RunVerdict;
+  /** The other processes that served the load (a cluster's primary and workers): absent when there was only the target. */
+  processes?: ProcessReport[];
+  /** What a connection costs (absent when the target's connection count did not move enough to tell). */
+  connectionCost?: ConnectionCost;
   /** `snapshots` lists every snapshot written; `snapshotsDeleted` is set when --keep-snapshots removed them after the run. */
   files: { dir: string; reportJson: string; reportHtml: string; statsJsonl: string; targetLog: string; snapshots: string[]; snapshotsDeleted?: boolean };
   /** Only in reports read from a schema-1 file: the words it stored, shown as they were. */

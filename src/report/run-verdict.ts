@@ -66,6 +66,11 @@ export type VerdictReason =
       kind: 'load-failed'; leak: false; requests: number; failed: number; statusCounts: Record<string, number>;
       acceptedStatuses: number[]; maxErrorRate: number; firstError: string | null;
     }
+  /**
+   * Another process that served the load (a cluster's primary or worker), judged on its own
+   * measurements (RunReport.processes[processIndex]); a leak in any of them is a leak of the run.
+   */
+  | { kind: 'process'; leak: boolean; processIndex: number; pid: number; clusterWorkerId: number | null; outcome: Outcome }
   /** A reason read from a schema-1 report.json, which stored finished text. */
   | { kind: 'v1-message'; leak: boolean; v1Kind: string; message: string };
 
@@ -74,7 +79,7 @@ export type ReasonKind = VerdictReason['kind'];
 /** Every reason kind, for readers of saved reports; a Record so that adding a kind without listing it here does not compile. */
 const REASON_KIND_SET: Readonly<Record<ReasonKind, true>> = {
   'heap-trend': true, 'off-heap-trend': true, 'rss-only': true, snapshot: true, 'memwatch-rule': true, 'out-of-memory': true,
-  crash: true, interrupted: true, unresponsive: true, 'too-few-points': true, 'load-failed': true, 'v1-message': true,
+  crash: true, interrupted: true, unresponsive: true, 'too-few-points': true, 'load-failed': true, process: true, 'v1-message': true,
 };
 export const REASON_KINDS = Object.keys(REASON_KIND_SET) as readonly ReasonKind[];
 

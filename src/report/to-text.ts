@@ -1,10 +1,14 @@
+import { connectionCostRows, connectionCostTitle } from './connection-cost-words.js';
 import { renderFindingsText, unattributedSitesText } from './findings-text.js';
 import { describeGcSource } from './gc-source-text.js';
 import type { RunPhase, RunReport } from './model.js';
 import type { Style } from './style.js';
 import { formatByteDelta, formatBytes, formatCount, formatDurationMs } from './units.js';
 import { projectHeapToLimit } from './heap-projection.js';
-import { describeExit, describeIncomplete, describeProjection, describeReason, outcomeHeadline, outcomeTone, partialVerdictWords, reasonTone, type ReasonTone } from './verdict-words.js';
+import {
+  describeExit, describeIncomplete, describeProjection, describeReason, outcomeHeadline, outcomeTone, partialVerdictWords, processLabel, reasonTone,
+  type ReasonTone,
+} from './verdict-words.js';
 
 /** The terminal summary of a run: verdict first, then why, then phases, findings and files. */
 export function renderRunText(report: RunReport, style: Style): string {
@@ -38,6 +42,22 @@ export function renderRunText(report: RunReport, style: Style): string {
     const flag = trend.increasing ? style.red(' growing') : '';
     const rssNote = trend.series === 'rss' && report.files.snapshots.length > 0 ? style.dim('  (includes memory taken to write snapshots)') : '';
     out.push(`  ${name.padEnd(13)} ${formatBytes(trend.firstBytes).padStart(10)} → ${formatBytes(trend.lastBytes).padStart(10)}  ${delta.padStart(11)}  p=${trend.pValue.toFixed(3)}${trend.series === 'rss' ? rssNote : flag}`);
+  }
+
+  if (report.processes) {
+    out.push('', style.bold('Processes serving the load (each measured at the same checkpoints, each judged on its own)'));
+    out.push(`  ${processLabel(report.target.pid ?? 0, report.target.clusterWorkerId)} (the target)  ${outcomeHeadline[verdict.outcome === 'leak' && !verdict.reasons.some((r) => r.leak && r.kind !== 'process') ? 'clean' : verdict.outcome]}`);
+    for (const p of report.processes) {
+      const tone = outcomeTone(p.verdict.outcome);
+      const words = (tone === 'leak' ? style.red : tone === 'ok' ? style.green : style.yellow)(outcomeHeadline[p.verdict.outcome]);
+      out.push(`  ${processLabel(p.pid, p.clusterWorkerId)}  ${words}${p.lost ? style.yellow(`  measured until ${p.lost.phase}: ${p.lost.error}`) : ''}`);
+      for (const reason of p.verdict.reasons) out.push(`    ${marker(reasonTone(reason), style)} ${describeReason(reason, p.analysis?.findings ?? [])}`);
+    }
+  }
+
+  if (report.connectionCost) {
+    out.push('', style.bold(connectionCostTitle(report.connectionCost)));
+    for (const row of connectionCostRows(report.connectionCost)) out.push(`  ${row.part.padEnd(13)} ${row.perConnection.padStart(10)}  ${style.dim(row.note)}`);
   }
 
   if (report.analysis) {

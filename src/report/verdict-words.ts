@@ -11,6 +11,7 @@ export type ReasonTone = 'leak' | 'warning' | 'ok';
 export function reasonTone(reason: VerdictReason): ReasonTone {
   if (reason.leak) return 'leak';
   if (reason.kind === 'heap-trend' || reason.kind === 'off-heap-trend') return 'ok';
+  if (reason.kind === 'process') return reason.outcome === 'clean' ? 'ok' : 'warning';
   if (reason.kind === 'v1-message') return reason.v1Kind === 'heap-trend' || reason.v1Kind === 'off-heap-trend' ? 'ok' : 'warning';
   return 'warning';
 }
@@ -106,9 +107,16 @@ export function describeReason(reason: VerdictReason, findings: readonly Snapsho
       const firstError = reason.firstError ? `; first error: ${reason.firstError}` : '';
       return `${Math.round((reason.failed / reason.requests) * 100)}% of ${formatCount(reason.requests)} load requests failed (${counts}${firstError}), more than --max-error-rate ${reason.maxErrorRate}: the run measured the error path, not the code under test; pass --url with a real route, or --accept-status for statuses that are expected`;
     }
+    case 'process':
+      return `${processLabel(reason.pid, reason.clusterWorkerId)}, measured at the same checkpoints: ${outcomeHeadline[reason.outcome]}${reason.leak ? ' (see Processes)' : ''}`;
     case 'v1-message':
       return reason.message;
   }
+}
+
+/** "cluster worker 2 (pid 4242)", or "process 4240" for one that is not a cluster worker (a cluster's primary). */
+export function processLabel(pid: number, clusterWorkerId: number | null | undefined): string {
+  return clusterWorkerId === null || clusterWorkerId === undefined ? `process ${pid}` : `cluster worker ${clusterWorkerId} (pid ${pid})`;
 }
 
 /** "5.11 MiB → 7.27 MiB (trend +2.21 MiB, +2.76 MiB per 1000 requests; p=0.000; load1 +1.04 MiB, load2 +1.11 MiB)" */

@@ -23,7 +23,7 @@ export class AgentConnection {
   readonly memory: MemorySample[] = [];
   readonly gcs: GcSample[] = [];
   readonly leaks: MemwatchLeakEvent[] = [];
-  readonly listening: Array<{ port: number; address: string; family: string }> = [];
+  readonly listening: Array<{ port: number; address: string; family: string; clusterWorkers?: number }> = [];
   closed = false;
   /** Set when the agent spoke a protocol version this runner does not understand. */
   incompatible: string | undefined;
@@ -66,7 +66,11 @@ export class AgentConnection {
       case 'memory': this.memory.push(message.sample); this.#observe(message); break;
       case 'gc': this.gcs.push(message.sample); this.#observe(message); break;
       case 'leak': this.leaks.push(message.event); this.#observe(message); break;
-      case 'listening': this.listening.push({ port: message.port, address: message.address, family: message.family }); break;
+      case 'listening': {
+        const { port, address, family, clusterWorkers } = message;
+        this.listening.push({ port, address, family, ...(clusterWorkers === undefined ? {} : { clusterWorkers }) });
+        break;
+      }
       case 'reply': {
         this.#observe(message);
         const pending = this.#pending.get(message.id);

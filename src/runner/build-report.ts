@@ -1,9 +1,13 @@
 import { memwatchRuleEvents } from '../stats/index.js';
-import { RUN_REPORT_SCHEMA_VERSION, type AgentSeen, type RunReport } from '../report/index.js';
+import type { GcSample, MemwatchLeakEvent } from '../agent/protocol.js';
+import {
+  RUN_REPORT_SCHEMA_VERSION, type AgentSeen, type MemwatchRuleFiring, type ProcessReport, type RunCheckpoint, type RunPhase, type RunReport,
+} from '../report/index.js';
 import { collectSeries } from './collect.js';
+import { computeConnectionCost } from './connection-cost.js';
 import { loadFailures } from './describe.js';
 import { isWrapperProcess } from './readiness.js';
-import type { RunEnding, RunRecord } from './run-record.js';
+import type { ProcessRecord, RunEnding, RunRecord } from './run-record.js';
 import { computeTrends, decideVerdict } from './verdict.js';
 
 const outOfMemoryPattern = /heap out of memory|Allocation failed - JavaScript heap|ERR_WORKER_OUT_OF_MEMORY/;
@@ -17,6 +21,47 @@ export function analysisSkipReason(ending: RunEnding, snapshots: boolean, snapsh
   return undefined;
 }
 
+/**
+ * The agent runs the memwatch rule online (its restored 'leak' event); GCs whose stats were still
+ * in flight when it was told to stop are covered by replaying the rule here.
+ */
+function memwatchFirings(gcs: readonly GcSample[], leaks: readonly MemwatchLeakEvent[], startedAtMs: number): MemwatchRuleFiring[] {
+  const replayed = memwatchRuleEvents(gcs.map((g) => ({ timeMs: g.timeMs, usedHeapBytes: g.usedHeapBytes, forced: g.forced })));
+  return (leaks.length >= replayed.length ? leaks : replayed)
+    .map((e) => ({ atMs: e.timeMs - startedAtMs, consecutiveIncreases: e.consecutiveIncreases, growthBytes: e.growthBytes, durationMs: e.durationMs }));
+}
+
+/**
+ * The target's checkpoints with every other serving process's figures added in (a cluster holds its
+ * connections in the workers, not in the primary), when each was measured at every checkpoint.
+ */
+function summedOverProcesses(checkpoints: readonly RunCheckpoint[], processes: readonly ProcessRecord[]): readonly RunCheckpoint[] {
+  if (processes.length === 0 || processes.some((p) => p.checkpoints.length !== checkpoints.length)) return checkpoints;
+  return checkpoints.map((c, k) => processes.reduce((sum, p) => {
+    const o = p.checkpoints[k]!;
+    return {
+      ...sum,
+      heapUsedBytes: sum.heapUsedBytes + o.heapUsedBytes, externalBytes: sum.externalBytes + o.externalBytes, rssBytes: sum.rssBytes + o.rssBytes,
+      openSockets: (sum.openSockets ?? 0) + (o.openSockets ?? 0),
+    };
+  }, c));
+}
+
+/** Another serving process, judged by the same rules as the target on its own checkpoints and snapshot diff. */
+function processReport(p: ProcessRecord, phases: readonly RunPhase[], startedAtMs: number, minGrowthBytes: number): ProcessReport {
+  const trends = computeTrends(p.checkpoints, phases, { minGrowthBytes });
+  const verdict = decideVerdict({
+    trends, findings: p.analysis?.findings ?? [], memwatchRule: memwatchFirings(p.gcs, p.leaks, startedAtMs), minGrowthBytes,
+    outOfMemory: false, snapshotsTaken: p.snapshots.length > 0,
+  });
+  if (p.lost !== undefined) verdict.partial = true;
+  return {
+    pid: p.hello.pid, ppid: p.hello.ppid, argv: p.hello.argv, clusterWorkerId: p.hello.clusterWorkerId ?? null,
+    checkpoints: p.checkpoints, trends, analysis: p.analysis, ...(p.analysisNote === undefined ? {} : { analysisNote: p.analysisNote }),
+    verdict, ...(p.lost === undefined ? {} : { lost: p.lost }),
+  };
+}
+
 /** The report of a run: trends, memwatch rule, verdict and the process table, derived from what the run observed. Pure. */
 export function buildRunReport(record: RunRecord): RunReport {
   const { startedAtMs, phases, checkpoints, ending, exit } = record;
@@ -25,13 +70,11 @@ export function buildRunReport(record: RunRecord): RunReport {
   const outOfMemory = outOfMemoryPattern.test(record.stderrTail);
   const series = collectSeries(record.target, startedAtMs, phases);
   const trends = computeTrends(checkpoints, phases, { minGrowthBytes: record.settings.minGrowthBytes });
-  // The agent runs the memwatch rule online (its restored 'leak' event); GCs whose stats were
-  // still in flight when it was told to stop are covered by replaying the rule here.
-  const replayed = memwatchRuleEvents(record.target.gcs.map((g) => ({ timeMs: g.timeMs, usedHeapBytes: g.usedHeapBytes, forced: g.forced })));
-  const memwatchRule = (record.target.leaks.length >= replayed.length ? record.target.leaks : replayed)
-    .map((e) => ({ atMs: e.timeMs - startedAtMs, consecutiveIncreases: e.consecutiveIncreases, growthBytes: e.growthBytes, durationMs: e.durationMs }));
+  const memwatchRule = memwatchFirings(record.target.gcs, record.target.leaks, startedAtMs);
   const failures = loadFailures(phases, record.settings.acceptedStatuses);
+  const processes = (record.processes ?? []).map((p) => processReport(p, phases, startedAtMs, record.settings.minGrowthBytes));
   const verdict = decideVerdict({
+    processes,
     trends, findings: record.analysis?.findings ?? [], ...(record.analysis?.causes ? { causes: record.analysis.causes } : {}), memwatchRule, minGrowthBytes: record.settings.minGrowthBytes,
     outOfMemory, snapshotsTaken: record.files.snapshots.length > 0,
     ...(crashedDuring === null ? {} : { crash: { phase: crashedDuring, exit } }),
@@ -45,10 +88,12 @@ export function buildRunReport(record: RunRecord): RunReport {
     argv: a.hello.argv,
     chosen: a.chosen,
     note: a.chosen ? (a.listeningPorts.length > 0 ? `listens on port ${a.listeningPorts[0]}` : 'first node process that is not a package manager')
+      : processes.some((p) => p.pid === a.hello.pid) ? 'serves the load port too: measured beside the target (see processes)'
       : isWrapperProcess(a.hello.argv) ? 'package-manager wrapper' : 'not the process that serves the load',
   }));
   const hello = record.target.hello;
   const { loadCommand } = record.settings;
+  const connectionCost = computeConnectionCost(summedOverProcesses(checkpoints, record.processes ?? []));
   return {
     schemaVersion: RUN_REPORT_SCHEMA_VERSION,
     tool: { name: 'leakcheck', version: record.toolVersion },
@@ -81,6 +126,7 @@ export function buildRunReport(record: RunRecord): RunReport {
       outOfMemory,
       stderrTail: record.stderrTail.slice(-4096),
       memoryLimits: { heapSizeLimitBytes: record.target.gcs.at(-1)?.heapSizeLimitBytes ?? null, cgroup: record.target.cgroupLimit },
+      ...(hello.clusterWorkerId === undefined ? {} : { clusterWorkerId: hello.clusterWorkerId }),
     },
     phases,
     samples: series.samples,
@@ -92,6 +138,8 @@ export function buildRunReport(record: RunRecord): RunReport {
     ...(record.analysisNote === undefined ? {} : { analysisNote: record.analysisNote }),
     ...(record.allocationSites === undefined ? {} : { allocationSites: record.allocationSites }),
     verdict,
+    ...(processes.length === 0 ? {} : { processes }),
+    ...(connectionCost === undefined ? {} : { connectionCost }),
     files: { ...record.files, snapshots: [...record.files.snapshots] },
   };
 }

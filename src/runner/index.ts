@@ -6,6 +6,8 @@ export {
 } from './load-plan.js';
 export type { LoadPhase, LoadPlanOptions } from './load-plan.js';
 export { computeTrends, decideVerdict, judgeTrend } from './verdict.js';
+export { computeConnectionCost } from './connection-cost.js';
+export { parseKernelMemory, readKernelMemory } from './kernel-memory.js';
 export { analyzeRunSnapshots } from './analysis.js';
 export type { TrendSettings, VerdictInput } from './verdict.js';
 export { runHttpLoad, waitForUrl, LoadRecorder } from './http-load.js';

@@ -136,6 +136,30 @@ export function chooseTarget(agents: readonly AgentConnection[], port: number | 
   return candidates.find((a) => a.listening.length > 0) ?? candidates[0];
 }
 
+/**
+ * Every process of the target that serves the load port: the chosen one first, then the others
+ * listening on it. In a cluster these are the primary (it accepts each connection and hands it to a
+ * worker) and every worker; the run measures each of them and gives each a verdict.
+ */
+export function servingProcesses(agents: readonly AgentConnection[], chosen: AgentConnection, port: number): AgentConnection[] {
+  const others = agents.filter((a) => a !== chosen && a.hello && !a.closed && a.incompatible === undefined
+    && !isWrapperProcess(a.hello.argv) && a.listening.some((l) => l.port === port));
+  return [chosen, ...others];
+}
+
+/**
+ * A cluster's workers start one after another, and the first to listen makes the target ready.
+ * The primary says how many workers it had forked when it began listening for them: wait (until
+ * `deadlineMs`, a performance.now() time) until that many workers listen on the port, so that
+ * every one is measured from the first checkpoint.
+ */
+export async function waitForClusterWorkers(server: AgentServer, port: number, deadlineMs: number): Promise<void> {
+  const expected = Math.max(0, ...server.agents.flatMap((a) => a.listening.filter((l) => l.port === port).map((l) => l.clusterWorkers ?? 0)));
+  const listeningWorkers = (): number => server.agents.filter((a) => a.hello?.clusterWorkerId !== undefined && !a.closed
+    && a.listening.some((l) => l.port === port)).length;
+  while (listeningWorkers() < expected && performance.now() < deadlineMs) await server.nextChange(200);
+}
+
 export function urlForListening(listening: { port: number; address: string; family: string }): string {
   const host = listening.address === '::1' ? '[::1]' : listening.family === 'IPv6' && listening.address !== '::' ? `[${listening.address}]`
     : listening.address === '::' || listening.address === '0.0.0.0' ? '127.0.0.1' : listening.address;

@@ -16,6 +16,18 @@ export type RunEnding =
   /** The agent stopped answering during `phase` while the process stayed (see AgentLost). */
   | { kind: 'unresponsive'; phase: string; cause: 'checkpoint-timeout' | 'agent-disconnected'; waitedMs: number };
 
+/** Another process that served the load (a cluster's primary or a worker), measured beside the target. */
+export interface ProcessRecord {
+  hello: AgentHello;
+  checkpoints: RunCheckpoint[];
+  snapshots: string[];
+  gcs: readonly GcSample[];
+  leaks: readonly MemwatchLeakEvent[];
+  analysis: AnalysisResult | null;
+  analysisNote?: string;
+  lost?: { phase: string; error: string };
+}
+
 /** Every node process of the target's tree that loaded the agent. */
 export interface AgentRecord {
   hello: AgentHello;
@@ -66,6 +78,8 @@ export interface RunRecord {
   ending: RunEnding;
   phases: RunPhase[];
   checkpoints: RunCheckpoint[];
+  /** The other processes that served the load, each with its own checkpoints and snapshot diff. */
+  processes?: ProcessRecord[];
   analysis: AnalysisResult | null;
   /** Why the snapshot analysis did not run or failed. */
   analysisNote?: string;

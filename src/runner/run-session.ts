@@ -1,9 +1,10 @@
 import { join, relative } from 'node:path';
 import type { AllocationProfile, CheckpointResult } from '../agent/protocol.js';
 import { ErrorCode, isLeakcheckError } from '../errors.js';
-import { describeExit, type RunCheckpoint, type RunPhase } from '../report/index.js';
+import { describeExit, type KernelSocketMemory, type RunCheckpoint, type RunPhase } from '../report/index.js';
 import type { AgentConnection } from './agent-server.js';
 import type { CheckpointSpec } from './checkpoint-policy.js';
+import { readKernelMemory } from './kernel-memory.js';
 import type { LoadRecorder } from './http-load.js';
 import type { StatsStream } from './collect.js';
 import type { RunFiles } from './run-files.js';
@@ -40,8 +41,19 @@ export class AgentLost extends Error {
 /** After the agent disconnects, how long the target's exit may take to be seen before the target counts as alive. */
 const exitAfterDisconnectMs = 2000;
 
+/** Another process of the target that serves the load (a cluster's primary or worker), measured beside the chosen one. */
+export interface ProcessRun {
+  agent: AgentConnection;
+  checkpoints: RunCheckpoint[];
+  snapshots: string[];
+  /** Why it was measured no further (it exited, or stopped answering), with the phase. */
+  lost?: { phase: string; error: string };
+}
+
 export interface RunSessionOptions {
   agent: AgentConnection;
+  /** The other processes serving the load, checkpointed at the same moments. */
+  others?: readonly AgentConnection[];
   stats: StatsStream;
   files: RunFiles;
   startedAtMs: number;
@@ -64,6 +76,7 @@ export class RunSession {
   readonly checkpoints: RunCheckpoint[] = [];
   /** The live allocation sites at each measured checkpoint, when the agent samples them. */
   readonly allocationProfiles: Array<{ phase: string; atMs: number; profile: AllocationProfile }> = [];
+  readonly others: ProcessRun[];
   requestsSoFar = 0;
   /** The load recorder of the HTTP phase under way, for live progress. */
   liveRecorder: LoadRecorder | undefined;
@@ -71,6 +84,7 @@ export class RunSession {
 
   constructor(options: RunSessionOptions) {
     this.#options = options;
+    this.others = (options.others ?? []).map((agent) => ({ agent, checkpoints: [], snapshots: [] }));
   }
 
   get orEnd(): RunSessionOptions['orEnd'] {
@@ -87,6 +101,17 @@ export class RunSession {
     const { agent, files, orEnd } = this.#options;
     this.#options.beforeCheckpoint();
     const startedMs = performance.now();
+    // Read as the checkpoint starts: a snapshot written meanwhile would add file-system slab to the figure.
+    const kernel = readKernelMemory();
+    // Every process measured at the same moment (their snapshots written side by side), so one
+    // process's figures are never taken while the load still runs against another.
+    const others = this.others.filter((o) => o.lost === undefined).map((other) => {
+      const snapshotPath = spec.snapshotFile === undefined ? undefined : join(files.dir, spec.snapshotFile.replace(/\.heapsnapshot$/, `.pid${other.agent.hello!.pid}.heapsnapshot`));
+      return other.agent.checkpoint({ ...(snapshotPath === undefined ? {} : { snapshotPath }) }, this.#options.checkpointTimeoutMs).then(
+        (result) => ({ other, result }),
+        (error: unknown) => ({ other, error: error instanceof Error ? error.message : String(error) }),
+      );
+    });
     let result: CheckpointResult;
     try {
       result = await orEnd(agent.checkpoint({
@@ -98,7 +123,16 @@ export class RunSession {
       // The load waits while the agent measures: that time is the phase's pause, not its load.
       phase.pauseMs = (phase.pauseMs ?? 0) + (performance.now() - startedMs);
     }
-    this.#record(phase.name, spec.boundary, result);
+    const kernelNow = await kernel;
+    this.checkpoints.push(this.#record(phase.name, spec.boundary, result, kernelNow));
+    for (const outcome of await Promise.all(others)) {
+      if ('error' in outcome) {
+        outcome.other.lost = { phase: phase.name, error: outcome.error };
+        continue;
+      }
+      outcome.other.checkpoints.push(this.#record(phase.name, spec.boundary, outcome.result, kernelNow, outcome.other.agent.hello!.pid));
+      if (outcome.result.snapshot) outcome.other.snapshots.push(outcome.result.snapshot.path);
+    }
     if (result.allocations) this.allocationProfiles.push({ phase: phase.name, atMs: this.checkpoints.at(-1)!.atMs, profile: result.allocations });
     if (result.snapshot) {
       files.snapshots.push(result.snapshot.path);
@@ -129,14 +163,16 @@ export class RunSession {
     throw new AgentLost('agent-disconnected', waitedMs);
   }
 
-  #record(phase: string, boundary: boolean, result: CheckpointResult): void {
+  /** The checkpoint row, also written to stats.jsonl (with the pid for a process other than the chosen one). */
+  #record(phase: string, boundary: boolean, result: CheckpointResult, kernel: KernelSocketMemory | undefined, pid?: number): RunCheckpoint {
     const m = result.memory;
     const row: RunCheckpoint = {
       atMs: m.timeMs - this.#options.startedAtMs, phase, requestsSoFar: this.requestsSoFar, boundary,
       rssBytes: m.rssBytes, heapTotalBytes: m.heapTotalBytes, heapUsedBytes: m.heapUsedBytes,
       externalBytes: m.externalBytes, arrayBuffersBytes: m.arrayBuffersBytes, gcMs: result.gcMs, totalMs: result.totalMs,
+      openSockets: result.openSockets, ...(kernel === undefined ? {} : { kernel }),
     };
-    this.checkpoints.push(row);
-    this.#options.stats.write({ type: 'checkpoint', ...row });
+    this.#options.stats.write({ type: 'checkpoint', ...row, ...(pid === undefined ? {} : { pid }) });
+    return row;
   }
 }

@@ -15,7 +15,7 @@ import { readCgroupMemoryLimit } from './cgroup-limit.js';
 import { StatsStream } from './collect.js';
 import type { LoadPhase } from './load-plan.js';
 import { driverFor, type PhaseContext } from './phase-drivers.js';
-import { foreignLoad, urlForListening, waitUntilReady } from './readiness.js';
+import { foreignLoad, servingProcesses, urlForListening, waitForClusterWorkers, waitUntilReady } from './readiness.js';
 import { processesWithEnv, stopProcesses } from './process-tree.js';
 import { applySnapshotPolicy, discardRunDir, prepareRunDir, writeRunReport } from './run-files.js';
 import type { RunEnding } from './run-record.js';
@@ -176,10 +176,12 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       const problem = foreignLoad(url, server.agents, locals);
       if (problem !== undefined) throw new LeakcheckError(ErrorCode.USAGE, `load URL ${problem}`);
     }
+    await waitForClusterWorkers(server, Number(new URL(loadUrl).port || 80), performance.now() + settings.startTimeoutMs);
+    const serving = servingProcesses(server.agents, agent, Number(new URL(loadUrl).port || 80));
     const ignored = new Set<AgentConnection>();
     const ignoreOthers = (): void => {
       for (const other of server.agents) {
-        if (other !== agent && !ignored.has(other)) {
+        if (!serving.includes(other) && !ignored.has(other)) {
           other.ignore();
           ignored.add(other);
         }
@@ -196,7 +198,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     void running.exited.then(() => stopLoad.abort());
     options.signal?.addEventListener('abort', () => stopLoad.abort(), { once: true });
     const session = new RunSession({
-      agent, stats, files, startedAtMs, checkpointTimeoutMs: settings.checkpointTimeoutMs, targetExited: running.exited,
+      agent, others: serving.slice(1), stats, files, startedAtMs, checkpointTimeoutMs: settings.checkpointTimeoutMs, targetExited: running.exited,
       orEnd: raceEndings(running, options.signal), beforeCheckpoint: ignoreOthers,
     });
     const ending = await drivePhases({
@@ -210,22 +212,28 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     // Done driving: stop the target and everything it started (or learn how it ended), then analyse.
     const exit: TargetExit = await stopTargetTree(running, server);
     const analyze = options.analyze ?? analyzeRunSnapshots;
-    let analysis: AnalysisResult | null = null;
-    let analysisNote = analysisSkipReason(ending, settings.snapshots, files.snapshots.length, analyze !== false);
-    if (analysisNote === undefined && analyze !== false) {
-      progress({ kind: 'analysis' });
-      try {
-        const s = files.snapshots;
-        analysis = await analyze({ baseline: s[0]!, target: s[s.length - 2]!, final: s[s.length - 1]! });
-      } catch (error) {
-        analysisNote = `snapshot analysis failed: ${error instanceof LeakcheckError ? error.oneLine() : (error as Error).message}`;
-      }
-    }
+    const skipReason = (snapshots: readonly string[]) => analysisSkipReason(ending, settings.snapshots, snapshots.length, analyze !== false);
+    const skip = skipReason(files.snapshots);
+    if (skip === undefined && analyze !== false) progress({ kind: 'analysis' });
+    const main = await diffProcessSnapshots(files.snapshots, skip, analyze);
+    let analysis = main.analysis;
+    const analysisNote = main.note;
     let allocationSites: AllocationSitesResult | undefined;
     if (session.allocationProfiles.length >= 2) {
       const explained = explainWithAllocationSites(analysis?.findings ?? [], session.allocationProfiles);
       allocationSites = explained.allocationSites;
       if (analysis) analysis = { ...analysis, findings: explained.findings };
+    }
+    // Each other serving process gets the same three-snapshot diff of its own snapshots.
+    const processes = [];
+    for (const other of session.others) {
+      const s = other.snapshots;
+      const { analysis: otherAnalysis, note } = await diffProcessSnapshots(s, skipReason(s), analyze);
+      processes.push({
+        hello: other.agent.hello!, checkpoints: other.checkpoints, snapshots: other.snapshots, gcs: other.agent.gcs, leaks: other.agent.leaks,
+        analysis: otherAnalysis, ...(note === undefined ? {} : { analysisNote: note }), ...(other.lost === undefined ? {} : { lost: other.lost }),
+      });
+      files.snapshots.push(...s);
     }
     const loadCommand = options.phases.find((p) => p.loadCommand)?.loadCommand;
     const report = buildRunReport({
@@ -253,6 +261,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       ending,
       phases: session.phases,
       checkpoints: session.checkpoints,
+      processes,
       analysis,
       ...(analysisNote === undefined ? {} : { analysisNote }),
       ...(allocationSites === undefined ? {} : { allocationSites }),
@@ -277,6 +286,21 @@ const stragglerGraceMs = 2000;
  * started outside the group: processes that inherited this run's private socket variable (no
  * other process has it), and agents still connected.
  */
+/**
+ * One process's three-snapshot diff (baseline, next-to-last, last), or why there is none: `skip`
+ * when the run's ending or settings leave nothing to compare, or the analysis's own error.
+ */
+async function diffProcessSnapshots(
+  snapshots: readonly string[], skip: string | undefined, analyze: SnapshotAnalyzer | false,
+): Promise<{ analysis: AnalysisResult | null; note: string | undefined }> {
+  if (skip !== undefined || analyze === false) return { analysis: null, note: skip };
+  try {
+    return { analysis: await analyze({ baseline: snapshots[0]!, target: snapshots[snapshots.length - 2]!, final: snapshots[snapshots.length - 1]! }), note: undefined };
+  } catch (error) {
+    return { analysis: null, note: `snapshot analysis failed: ${error instanceof LeakcheckError ? error.oneLine() : (error as Error).message}` };
+  }
+}
+
 async function stopTargetTree(target: Target, server: AgentServer): Promise<TargetExit> {
   const exit = await target.stop();
   const connected = server.agents.filter((a) => !a.closed && a.hello).map((a) => a.hello!.pid);

@@ -93,6 +93,8 @@ export interface VerdictInput {
    * about the target and cannot support an "RSS only" conclusion.
    */
   snapshotsTaken?: boolean;
+  /** The verdicts of the other processes that served the load (RunReport.processes, in order). */
+  processes?: ReadonlyArray<{ pid: number; clusterWorkerId: number | null; verdict: RunVerdict }>;
 }
 
 /** Fewer post-GC points than this and no trend is computed at all. */
@@ -156,6 +158,10 @@ export function decideVerdict(input: VerdictInput): RunVerdict {
       growthBytes: input.memwatchRule.reduce((sum, e) => sum + e.growthBytes, 0),
     });
   }
+
+  input.processes?.forEach((p, processIndex) => {
+    reasons.push({ kind: 'process', leak: p.verdict.leak, processIndex, pid: p.pid, clusterWorkerId: p.clusterWorkerId, outcome: p.verdict.outcome });
+  });
 
   const leak = reasons.some((r) => r.leak);
   const outcome = leak ? 'leak' : input.crash ? 'crashed' : input.interrupted ? 'interrupted'
