@@ -155,10 +155,7 @@ export class PushServer implements RouteContext {
   listen(): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
       this.#server.once('error', reject);
-      // The accept queue absorbs connection bursts while the event loop is busy (a 250k ramp on 2
-      // shared cores overflowed 4,096 1.8 million times); the kernel caps the request at
-      // net.core.somaxconn, so the server takes what the machine's owner allows.
-      this.#server.listen({ host: this.config.host, port: this.config.port, backlog: 65_535 }, () => {
+      this.#server.listen({ host: this.config.host, port: this.config.port, backlog: 4096 }, () => {
         this.#server.off('error', reject);
         const sweepMs = Math.max(10, Math.min(1_000, Math.floor(Math.min(this.config.requestTimeoutMs, this.config.idleTimeoutMs) / 4)));
         this.#requestSweep = setInterval(() => this.#sweepRequests(), sweepMs);
