@@ -44,8 +44,9 @@ export const classGrowth: Detector = {
       // O(N) pass per class would dominate the run on big heaps.
       const survivors = allSurvivors.filter((o) => !context.isExplained(o) && !heldByExplainedNow(context, last, o));
       if (survivors.length === 0) continue;
-      const counts = countsByClass.map((perSnapshot) => perSnapshot.get(className) ?? 0);
-      const decision = judgeGrowth({ counts, survivingCount: survivors.length });
+      const counts = countsByClass.map((perSnapshot) => perSnapshot.get(className)?.count ?? 0);
+      const bytes = countsByClass.map((perSnapshot) => perSnapshot.get(className)?.bytes ?? 0);
+      const decision = judgeGrowth({ counts, bytes, survivingCount: survivors.length });
       if (decision === 'not-leak') continue;
       // Cluster the class's survivors by the shape of what holds them, so two leaks of one class
       // (or one leak among many healthy instances) come out as separate, ranked findings.
@@ -147,13 +148,24 @@ export function visibleClasses(snapshot: ComparedSnapshot): Uint8Array {
   return visible;
 }
 
-function countVisibleByClass(snapshot: ComparedSnapshot, wanted: ReadonlyMap<string, unknown>): Map<string, number> {
+function countVisibleByClass(snapshot: ComparedSnapshot, wanted: ReadonlyMap<string, unknown>): Map<string, { count: number; bytes: number }> {
   const graph = snapshot.graph;
   const { classIds, names } = snapshot.classIds;
   const visible = visibleClasses(snapshot);
-  const perClass = new Float64Array(names.length);
-  for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) if (visible[classIds[ordinal]!] === 1) perClass[classIds[ordinal]!]!++;
-  const counts = new Map<string, number>();
-  for (let id = 0; id < names.length; id++) if (wanted.has(names[id]!)) counts.set(names[id]!, (counts.get(names[id]!) ?? 0) + perClass[id]!);
-  return counts;
+  // Indexed by class id; only visible classes are summed.
+  const countPerClass = new Float64Array(names.length);
+  const bytesPerClass = new Float64Array(names.length);
+  for (let ordinal = 0; ordinal < graph.nodeCount; ordinal++) {
+    const id = classIds[ordinal]!;
+    if (visible[id] !== 1) continue;
+    countPerClass[id]!++;
+    bytesPerClass[id]! += graph.selfSizes[ordinal]!;
+  }
+  const totals = new Map<string, { count: number; bytes: number }>();
+  for (let id = 0; id < names.length; id++) {
+    if (!wanted.has(names[id]!)) continue;
+    const total = totals.get(names[id]!) ?? { count: 0, bytes: 0 };
+    totals.set(names[id]!, { count: total.count + countPerClass[id]!, bytes: total.bytes + bytesPerClass[id]! });
+  }
+  return totals;
 }

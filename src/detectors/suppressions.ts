@@ -10,6 +10,8 @@ export interface GrowthSeries {
   readonly counts: readonly number[];
   /** Members allocated between base and target that are still alive in final; null when not measured (cross-process). */
   readonly survivingCount: number | null;
+  /** Bytes per snapshot, oldest first, where the detector weighs them (class growth: the class's shallow bytes). */
+  readonly bytes?: readonly number[];
 }
 
 interface SuppressionRule {
@@ -44,13 +46,8 @@ const rules: readonly SuppressionRule[] = [
   },
   {
     id: 'levelled-off',
-    reason: 'grew in the last interval by under a quarter of the growth before it: a cache topping off at its bound (issue 11 item 7), watched as a suspect',
-    decide: ({ counts }) => {
-      if (counts.length !== 3) return undefined;
-      const earlier = counts[1]! - counts[0]!;
-      const last = counts[2]! - counts[1]!;
-      return earlier > 0 && last > 0 && last * LEVELLED_OFF_RATIO < earlier ? 'maybe' : undefined;
-    },
+    reason: 'grew in the last interval, in count or in bytes, by under a quarter of the growth before it: a cache topping off at its bound (issue 11 item 7), watched as a suspect',
+    decide: ({ counts, bytes }) => (counts.length === 3 && (levelledOff(counts) || (bytes !== undefined && levelledOff(bytes))) ? 'maybe' : undefined),
   },
   {
     id: 'grew-every-interval',
@@ -63,6 +60,13 @@ const rules: readonly SuppressionRule[] = [
     decide: ({ counts }) => (counts.length === 2 ? 'leak' : undefined),
   },
 ];
+
+/** Three values whose last interval grew, but by under a quarter of the interval before it. */
+function levelledOff(values: readonly number[]): boolean {
+  const earlier = values[1]! - values[0]!;
+  const last = values[2]! - values[1]!;
+  return earlier > 0 && last > 0 && last * LEVELLED_OFF_RATIO < earlier;
+}
 
 export function judgeGrowth(series: GrowthSeries): LeakDecision {
   for (const rule of rules) {

@@ -18,6 +18,16 @@ describe('judgeGrowth: the ordered leak / maybe / not-leak rules', () => {
       assert.equal(judgeGrowth({ counts, survivingCount }), expected);
     });
   }
+  // Issue 11 item 7: growth in the last interval must be material in count and in bytes to fail the gate.
+  test('counts that top off in the last interval (+3 after +100) are a maybe, not a leak', () => {
+    assert.equal(judgeGrowth({ counts: [0, 100, 103], survivingCount: 50 }), 'maybe');
+  });
+  test('counts that keep growing while the bytes top off (+2 KiB after +100 KiB) are a maybe', () => {
+    assert.equal(judgeGrowth({ counts: [0, 100, 190], bytes: [0, 102_400, 104_448], survivingCount: 50 }), 'maybe');
+  });
+  test('counts and bytes growing alike in both intervals are a leak', () => {
+    assert.equal(judgeGrowth({ counts: [0, 100, 190], bytes: [0, 102_400, 190_000], survivingCount: 50 }), 'leak');
+  });
 });
 
 describe('severityOf: thresholds turn a decision into leak, suspect or nothing', () => {

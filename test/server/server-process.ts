@@ -88,14 +88,20 @@ export interface Response {
 }
 
 /** One request on a fresh connection that is closed afterwards. */
-export function request(port: number, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Response> {
+/**
+ * One request on a fresh connection, bounded by `timeoutMs`: a connection that cluster's primary
+ * handed to a worker in the moment it died is never answered nor closed (Node's round-robin loses
+ * it), and a test must fail or retry then, not hang.
+ */
+export function request(port: number, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, agent: false, headers: { connection: 'close', ...headers } }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, agent: false, timeout: timeoutMs, headers: { connection: 'close', ...headers } }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
     });
     req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
     req.end(body);
   });
 }
