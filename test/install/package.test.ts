@@ -109,6 +109,28 @@ console.log(typeof analyzeSnapshots, typeof runTarget, toolVersion(), require('l
   }
 });
 
+test('leakcheck/watch works from the install: import, require, and NODE_OPTIONS=--import with a JSON-lines log', async () => {
+  const project = projects.noCompiler;
+  writeFileSync(join(project, 'watch-esm.mjs'), `import { watchMemory } from 'leakcheck/watch';
+const w = watchMemory(); console.log(typeof w.on, typeof w.heapDiff, w.source); w.stop();`);
+  writeFileSync(join(project, 'watch-cjs.cjs'), `const { watchMemory } = require('leakcheck/watch');
+const w = watchMemory(); console.log(typeof w.on, typeof w.heapDiff, w.source); w.stop();`);
+  for (const file of ['watch-esm.mjs', 'watch-cjs.cjs']) {
+    const result = await exec(process.execPath, [file], project);
+    assert.equal(result.status, 0, result.stderr);
+    // No addon in this install: the built-in GC profiler is the source.
+    assert.equal(result.stdout, 'function function gc-profiler\n', file);
+  }
+  const log = join(project, 'watch.jsonl');
+  writeFileSync(join(project, 'busy.mjs'), `const keep = []; for (let i = 0; i < 200; i++) { keep.push(new Array(5000).fill(i)); if (keep.length > 20) keep.shift(); }
+globalThis.gc?.(); setTimeout(() => {}, 300);`);
+  const result = await exec(process.execPath, ['--expose-gc', 'busy.mjs'], project, { NODE_OPTIONS: '--import leakcheck/watch', LEAKCHECK_WATCH_LOG: log });
+  assert.equal(result.status, 0, result.stderr);
+  const lines = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string; source?: string });
+  assert.equal(lines[0]?.type, 'start', JSON.stringify(lines));
+  assert.equal(lines[0]?.source, 'gc-profiler');
+});
+
 test('tsc --noEmit type-checks a file that uses the API, with moduleResolution nodenext, node16 and node', async () => {
   const project = projects.noCompiler;
   // The project's own @types/node, as any TypeScript Node project has.
