@@ -7,6 +7,7 @@ import { classChart, heapTrendChart, memoryChart, type ChartSpec } from './html-
 import { detailsSection, lastFigures, loadTable } from './html-run-tables.js';
 import { classGrowthTable, diffInputsNote, findingsSection, unattributedSitesSection } from './html-findings.js';
 import { escapeHtml, renderPage } from './html-page.js';
+import { processesSection } from './html-processes.js';
 import type { RunReport } from './model.js';
 import { crashExcerpt } from './to-text.js';
 import { formatBytes, formatCount, formatDurationMs } from './units.js';
@@ -38,6 +39,8 @@ export function renderRunHtml(report: RunReport): string {
   sections.push(`<section id="verdict"><h2>Verdict</h2><ul class="reasons">${v.reasons.map((r) => `<li class="${toneClass[reasonTone(r)]}" data-kind="${r.kind}">${escapeHtml(describeReason(r, findings))}</li>`).join('')}${v.partial ? `<li class="warn">${escapeHtml(partialVerdictWords)}</li>` : ''}</ul>
 ${projection ? `<p class="projection">${escapeHtml(describeProjection(projection))}</p>` : ''}
 <p class="${gcSource.warn ? 'warn' : 'meta'}">${escapeHtml(gcSource.text)}</p></section>`);
+  const processes = processesSection(report, options);
+  if (processes) sections.push(processes.html);
   if (report.target.crashed || v.outcome === 'interrupted') sections.push(whatHappened(report));
   if (v.outcome === 'inconclusive') sections.push(`<section id="load"><h2>What the load got back</h2>${loadTable(report.phases)}</section>`);
 
@@ -60,7 +63,7 @@ ${projection ? `<p class="projection">${escapeHtml(describeProjection(projection
 <p class="meta">run ${escapeHtml(report.runId)} · started ${escapeHtml(report.startedAt)} · ${escapeHtml(formatDurationMs(report.durationMs))} · target pid ${report.target.pid ?? '?'} · node ${escapeHtml(report.target.nodeVersion ?? '?')}${report.options.url ? ` · load ${escapeHtml(report.options.url)}` : ''}</p></header>
 ${sections.join('\n')}
 <footer>leakcheck ${escapeHtml(report.tool.version)} · report schema ${report.schemaVersion} · charts by uPlot (MIT)</footer>`;
-  return renderPage({ title: `leakcheck: ${v.outcome} — ${report.command.join(' ')}`, body, chartData: { charts } });
+  return renderPage({ title: `leakcheck: ${v.outcome} — ${report.command.join(' ')}`, body, chartData: { charts: [...charts, ...(processes?.charts ?? [])] } });
 }
 
 /** The page for `leakcheck diff --html`: the same cards and tables, and live objects per class across the snapshots. */
