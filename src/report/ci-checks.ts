@@ -51,6 +51,10 @@ export interface CiProcess {
   readonly clusterWorkerId: number | null;
   readonly target: boolean;
   readonly outcome: Outcome;
+  /** The worst of its checks: a clean verdict of a process that stopped being measured is an error, not a pass. */
+  readonly status: CheckStatus;
+  /** Its verdict in words: "LEAK", "CLEAN, measured until load1". */
+  readonly verdict: string;
   readonly figures: ProcessFigures;
 }
 
@@ -159,13 +163,13 @@ function findingCheck(finding: Finding, index: number, threeSnapshots: boolean, 
 export function runSuite(report: RunReport, options: CiOptions): CiSuite {
   const { verdict } = report;
   const views = processViews(report);
-  const processes = views.map((view): CiProcess => ({
+  const perProcess = views.map((view) => processChecks(view, report, options));
+  const processes = views.map((view, k): CiProcess => ({
     key: processKey(view), label: processViewLabel(view), role: view.role, pid: view.pid, clusterWorkerId: view.clusterWorkerId,
-    target: view.processIndex === null, outcome: view.verdict.outcome, figures: processFigures(view),
+    target: view.processIndex === null, outcome: view.verdict.outcome, status: worstStatus(perProcess[k]!),
+    verdict: `${outcomeHeadline[view.verdict.outcome]}${view.lost ? `, measured until ${view.lost.phase}` : ''}`, figures: processFigures(view),
   }));
-  const checks: CiCheck[] = views.length === 0
-    ? measuredChecks(verdict, report.analysis, report, options)
-    : views.flatMap((view, k) => processChecks(view, processes[k]!, report, options));
+  const checks: CiCheck[] = views.length === 0 ? measuredChecks(verdict, report.analysis, report, options) : perProcess.flat();
   checks.push(runCheck(report, (reason) => describeReason(reason, report.analysis?.findings ?? [])));
   const leaking = processes.filter((p) => p.outcome === 'leak');
   return {
@@ -216,14 +220,20 @@ function measuredChecks(verdict: RunVerdict, analysis: AnalysisResult | null, re
 }
 
 /** One process's checks, named by its key (stable across runs) and titled by its label (with its pid); an error when it stopped being measured. */
-function processChecks(view: ProcessView, process: CiProcess, report: RunReport, options: CiOptions): CiCheck[] {
+function processChecks(view: ProcessView, report: RunReport, options: CiOptions): CiCheck[] {
   const checks = measuredChecks(view.verdict, view.analysis, report, options, view.analysisNote);
   if (view.lost) {
     checks.push({ group: 'leakcheck.run', name: 'measured', status: 'error', message: `measured until ${view.lost.phase}: ${view.lost.error}`, details: [], file: null });
   }
-  return checks.map((check) => ({
-    ...check, name: `${process.key}: ${check.name}`, title: `${process.label}: ${check.name}`, message: `${process.label}: ${check.message}`, process: process.key,
-  }));
+  const key = processKey(view);
+  const label = processViewLabel(view);
+  return checks.map((check) => ({ ...check, name: `${key}: ${check.name}`, title: `${label}: ${check.name}`, message: `${label}: ${check.message}`, process: key }));
+}
+
+const SEVERITY: readonly CheckStatus[] = ['failed', 'error', 'warning', 'passed', 'skipped'];
+
+function worstStatus(checks: readonly CiCheck[]): CheckStatus {
+  return SEVERITY.find((status) => checks.some((check) => check.status === status)) ?? 'passed';
 }
 
 /** Reasons that have a check of their own (a process's verdict is its checks); every other reason is about the run as a whole. */

@@ -8,7 +8,9 @@ import { detailsSection, lastFigures, loadTable } from './html-run-tables.js';
 import { classGrowthTable, diffInputsNote, findingsSection, unattributedSitesSection } from './html-findings.js';
 import { escapeHtml, renderPage } from './html-page.js';
 import { processesSection } from './html-processes.js';
-import type { RunReport } from './model.js';
+import { processViews, targetOwnVerdict } from './process-view.js';
+import { processViewLabel } from './process-words.js';
+import type { RunReport, RunVerdict } from './model.js';
 import { crashExcerpt } from './to-text.js';
 import { formatBytes, formatCount, formatDurationMs } from './units.js';
 import {
@@ -90,8 +92,16 @@ function headline(report: RunReport): string {
   const v = report.verdict;
   const findings = report.analysis?.findings ?? [];
   const first = (tone: ReasonTone) => v.reasons.find((r) => reasonTone(r) === tone);
-  // The culprit by name when the snapshot diff found one: that is what the reader acts on.
-  if (v.outcome === 'leak') return describeReason(v.reasons.find((r) => r.kind === 'snapshot') ?? first('leak') ?? v.reasons[0]!, findings);
+  if (v.outcome === 'leak') {
+    // The culprit by name when a snapshot diff found one: that is what the reader acts on. In a
+    // cluster whose target is clean, the leaking process's own culprit, named with its pid.
+    const culprit = (verdict: RunVerdict) => verdict.reasons.find((r) => r.kind === 'snapshot') ?? verdict.reasons.find((r) => r.leak);
+    const own = culprit(targetOwnVerdict(report));
+    const other = processViews(report).find((p) => p.processIndex !== null && p.verdict.leak);
+    const theirs = other && culprit(other.verdict);
+    if (!own && other && theirs) return `${processViewLabel(other)}: ${describeReason(theirs, other.analysis?.findings ?? [])}`;
+    return describeReason(own ?? culprit(v) ?? v.reasons[0]!, findings);
+  }
   if (v.outcome === 'crashed') {
     const exit = report.target.exit;
     return `The target ${exit ? describeExit(exit) : 'ended'} during ${exit?.phase ?? 'the run'}${report.target.outOfMemory ? ': out of memory' : ''}.`;

@@ -1,5 +1,4 @@
 import type { CheckStatus, CiCheck, CiSuite } from './ci-checks.js';
-import { outcomeHeadline } from './verdict-words.js';
 
 /**
  * JUnit XML as Jenkins, GitLab (artifacts:reports:junit), Azure and the GitHub test-report actions
@@ -57,7 +56,7 @@ function junitParts(suite: CiSuite): JunitPart[] {
         ['outcome', p.outcome], ['process', p.label], ['role', p.role], ['pid', String(p.pid ?? '')],
         ...(p.clusterWorkerId === null ? [] : [['cluster worker id', String(p.clusterWorkerId)] as const]), ['target', String(p.target)],
       ],
-      checks: suite.checks.filter((check) => check.process === p.key), said: [`${p.label}: ${outcomeHeadline[p.outcome]}`],
+      checks: suite.checks.filter((check) => check.process === p.key), said: [`${p.label}: ${p.verdict}`],
     })),
     whole,
   ];

@@ -1,6 +1,5 @@
 import type { CheckStatus, CiCheck, CiProcess, CiSuite } from './ci-checks.js';
 import type { Outcome } from './run-verdict.js';
-import { outcomeHeadline } from './verdict-words.js';
 
 /**
  * A run or a diff as GitHub-flavoured Markdown, for `--reporter markdown=<file>` and the GitHub
@@ -35,7 +34,7 @@ function details(check: CiCheck): string[] {
 
 /** A cluster run's processes, the leaking ones first: which one leaked, by pid, and how its heap went. */
 function processTable(processes: readonly CiProcess[]): string[] {
-  const rows = processes.map((p) => `| ${outcomeMark(p.outcome)} | ${inline(p.role)}${p.target ? ' (the target)' : ''} | ${p.pid ?? '?'} | ${p.clusterWorkerId ?? '—'} | ${inline(outcomeHeadline[p.outcome])} | ${inline(p.figures.heap)} | ${inline(p.figures.trend)} | ${inline(p.figures.findings)} |`);
+  const rows = processes.map((p) => `| ${MARK[p.status]} | ${inline(p.role)}${p.target ? ' (the target)' : ''} | ${p.pid ?? '?'} | ${p.clusterWorkerId ?? '—'} | ${inline(p.verdict)} | ${inline(p.figures.heap)} | ${inline(p.figures.trend)} | ${inline(p.figures.findings)} |`);
   return ['| | process | pid | worker id | verdict | heap after GC | trend | findings |', '|---|---|---|---|---|---|---|---|', ...rows];
 }
 

@@ -82,7 +82,8 @@ test('run on a cluster measures the primary and every worker, and every output n
   assert.ok(named && named.kind === 'process' && named.pid === leaky.pid && named.clusterWorkerId === 2, JSON.stringify(report.verdict.reasons));
   const label = `cluster worker 2 (pid ${leaky.pid})`;
 
-  // report.html: the leaking worker heads the Processes table, marked; each process has its own heap chart.
+  // report.html: the headline names the worker by pid; it heads the Processes table, marked; each process has its own heap chart.
+  assert.match(html, new RegExp(`<p class="headline">${label.replace(/[()]/g, '\\$&')}: live JS heap after GC: keeps growing`));
   assert.deepEqual(processRows(html), [
     { pid: leaky.pid, outcome: 'leak', marked: true },
     { pid: report.target.pid!, outcome: 'clean', marked: false },
