@@ -66,7 +66,8 @@ export function renderRunText(report: RunReport, style: Style): string {
 
   if (report.analysis) {
     // The snapshot diff is rendered exactly as `leakcheck diff` renders it.
-    out.push('', style.bold('Snapshot diff'));
+    const target = views.find((view) => view.processIndex === null);
+    out.push('', style.bold(target ? `Snapshot diff of the target, ${processViewLabel(target)}` : 'Snapshot diff'));
     out.push(renderFindingsText(report.analysis, style, { cwd: report.cwd, maxClassRows: 5, ...(report.storedWords ? { stored: report.storedWords } : {}) }).trimEnd());
   } else if (report.analysisNote) {
     out.push('', style.dim(`Snapshot diff: ${report.analysisNote}`));
