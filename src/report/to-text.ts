@@ -53,7 +53,7 @@ export function renderRunText(report: RunReport, style: Style): string {
       const tone = outcomeTone(view.verdict.outcome);
       const words = (tone === 'leak' ? style.red : tone === 'ok' ? style.green : style.yellow)(outcomeHeadline[view.verdict.outcome]);
       const target = view.processIndex === null;
-      out.push(`  ${processViewLabel(view)}${target ? ' (the target)' : ''}  ${words}${view.lost ? style.yellow(`  measured until ${view.lost.phase}: ${view.lost.error}`) : ''}`);
+      out.push(`  ${processViewLabel(view)}${target ? ', the target' : ''}  ${words}${view.lost ? style.yellow(`  measured until ${view.lost.phase}: ${view.lost.error}`) : ''}`);
       // The target's reasons head the summary already.
       if (!target) for (const reason of view.verdict.reasons) out.push(`    ${marker(reasonTone(reason), style)} ${describeReason(reason, view.analysis?.findings ?? [])}`);
     }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunReport } from '../../src/report/index.js';
+import { plainStyle, renderRunText, type RunReport } from '../../src/report/index.js';
 import { fixturesDir } from '../helpers/paths.js';
 import { runCli } from '../helpers/run-cli.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
@@ -92,6 +92,13 @@ test('run on a cluster measures the primary and every worker, and every output n
   assert.match(html, new RegExp(`<article class="process leak" id="process-\\d+" data-pid="${leaky.pid}">`));
   const charts = (JSON.parse(/<script type="application\/json" id="data">([\s\S]*?)<\/script>/.exec(html)![1]!) as { charts: Array<{ id: string }> }).charts;
   assert.equal(charts.filter((c) => c.id.startsWith('chart-process-')).length, 3);
+
+  // The text summary lists the processes in the same order, each by role and pid.
+  const text = renderRunText(report, plainStyle);
+  const section = text.slice(text.indexOf('Processes serving the load')).split('\n\n')[0]!;
+  assert.deepEqual(section.split('\n').filter((line) => /^  \S/.test(line)).map((line) => line.trim().split('  ')[0]), [
+    label, `cluster primary (pid ${report.target.pid}), the target`, `cluster worker 1 (pid ${other.pid})`,
+  ]);
 
   // JUnit: one testsuite per process (and one for the run), failures only in the leaking worker's, each naming it by pid.
   const suites = suitesOf(junit);
