@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { chartScript } from './html-chart-script.js';
 import { formatBytes, formatCount, formatDurationMs } from './units.js';
+import type { ReasonTone } from './verdict-words.js';
 
 /** Escapes text for HTML element content and attribute values. Every string from a snapshot or target goes through it. */
 export function escapeHtml(text: string): string {
@@ -65,6 +66,9 @@ ${chartScript}
 </body></html>
 `;
 }
+
+/** The CSS class of each tone (verdict-words.ts reasonTone, outcomeTone): list items, rows and badges alike. */
+export const toneClass: Readonly<Record<ReasonTone, string>> = { leak: 'bad', warning: 'warn', ok: 'ok' };
 
 /** A raw table folded away: the cards above it say what matters. */
 export function folded(summary: string, inner: string, open = false): string {

@@ -1,13 +1,11 @@
 import type { FindingWordsOptions } from './finding-words.js';
 import { findingsSection } from './html-findings.js';
 import { heapTrendChart, type ChartSpec } from './html-charts.js';
-import { escapeHtml, folded } from './html-page.js';
+import { escapeHtml, folded, toneClass } from './html-page.js';
 import type { RunReport } from './model.js';
 import { processViews, type ProcessView } from './process-view.js';
 import { processFigures, processViewLabel } from './process-words.js';
-import { describeReason, outcomeHeadline, outcomeTone, reasonTone, type ReasonTone } from './verdict-words.js';
-
-const toneClass: Record<ReasonTone, string> = { leak: 'bad', warning: 'warn', ok: 'ok' };
+import { describeReason, outcomeHeadline, outcomeTone, reasonTone } from './verdict-words.js';
 
 /**
  * A cluster run's processes: one table row each, the leaking ones first and marked, then each

@@ -6,7 +6,7 @@ import { projectHeapToLimit } from './heap-projection.js';
 import { classChart, heapTrendChart, memoryChart, type ChartSpec } from './html-charts.js';
 import { detailsSection, lastFigures, loadTable } from './html-run-tables.js';
 import { classGrowthTable, diffInputsNote, findingsSection, unattributedSitesSection } from './html-findings.js';
-import { escapeHtml, renderPage } from './html-page.js';
+import { escapeHtml, renderPage, toneClass } from './html-page.js';
 import { processesSection } from './html-processes.js';
 import { processViews, targetOwnVerdict } from './process-view.js';
 import { processViewLabel } from './process-words.js';
@@ -18,8 +18,6 @@ import {
 } from './verdict-words.js';
 
 export { escapeHtml } from './html-page.js';
-
-const toneClass: Record<ReasonTone, string> = { leak: 'bad', warning: 'warn', ok: 'ok' };
 
 /**
  * One self-contained page for a run (no network: uPlot and the data are embedded). Its order
