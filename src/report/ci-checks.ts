@@ -4,7 +4,9 @@ import { causesOf, causeText, heapGrowthText, heapGrowthUnexplained } from './ca
 import { evidenceText, findingName, findingWords, functionLocationText } from './finding-words.js';
 import { diffVerdictText, diffWarningText } from './findings-text.js';
 import type { RunReport } from './model.js';
-import type { Outcome, VerdictReason } from './run-verdict.js';
+import { processViews, type ProcessRole, type ProcessView } from './process-view.js';
+import { processFigures, processKey, processViewLabel, type ProcessFigures } from './process-words.js';
+import type { Outcome, RunVerdict, VerdictReason } from './run-verdict.js';
 import type { StoredWords } from './schema-v1.js';
 import { formatCount, formatBytes, formatDurationMs } from './units.js';
 import { crashExcerpt } from './to-text.js';
@@ -32,6 +34,28 @@ export interface CiCheck {
   readonly details: readonly string[];
   /** The finding's function, relative to the workspace; null when unknown or outside it. */
   readonly file: WorkspaceFile | null;
+  /** In a cluster run: the key (CiProcess.key) of the process it checks; absent for the run as a whole. */
+  readonly process?: string;
+  /** How an annotation or a heading names it when that differs from `name`: with the process's pid, which `name` leaves out to stay stable. */
+  readonly title?: string;
+}
+
+/** A process of a cluster run (the target among them), for the per-process groups and tables. */
+export interface CiProcess {
+  /** "worker 2", "primary": stable from run to run (no pid); the prefix of its checks' names. */
+  readonly key: string;
+  /** "cluster worker 2 (pid 4242)". */
+  readonly label: string;
+  readonly role: ProcessRole;
+  readonly pid: number | null;
+  readonly clusterWorkerId: number | null;
+  readonly target: boolean;
+  readonly outcome: Outcome;
+  /** The worst of its checks: a clean verdict of a process that stopped being measured is an error, not a pass. */
+  readonly status: CheckStatus;
+  /** Its verdict in words: "LEAK", "CLEAN, measured until load1". */
+  readonly verdict: string;
+  readonly figures: ProcessFigures;
 }
 
 export interface WorkspaceFile {
@@ -54,6 +78,8 @@ export interface CiSuite {
   /** Caveats about the whole suite (a partial run, a two-snapshot diff). */
   readonly notes: readonly string[];
   readonly checks: readonly CiCheck[];
+  /** Every process of a cluster run, the leaking ones first; [] when only the target served the load. */
+  readonly processes: readonly CiProcess[];
 }
 
 export interface CiOptions {
@@ -83,6 +109,7 @@ export function diffSuite(result: AnalysisResult, options: CiOptions): CiSuite {
     facts: result.snapshots.map((s, k) => [['base', 'target', 'final'][k] ?? `#${k + 1}`, `${s.path} (${formatCount(s.nodeCount)} objects, ${formatBytes(s.totalBytes)})`]),
     notes: [...result.warnings.map((warning) => diffWarningText(warning)), ...unexplainedNote(result)],
     checks: findingChecks(result, options),
+    processes: [],
   };
 }
 
@@ -128,11 +155,49 @@ function findingCheck(finding: Finding, index: number, threeSnapshots: boolean, 
   };
 }
 
-/** The checks of `leakcheck run`: the heap and off-heap trends, the snapshot diff's findings, the run itself. */
+/**
+ * The checks of `leakcheck run`: the heap and off-heap trends, the snapshot diff's findings, the
+ * run itself. In a cluster run, the trends and findings of every process, each check named by
+ * its process (leaking processes first), and then the run.
+ */
 export function runSuite(report: RunReport, options: CiOptions): CiSuite {
   const { verdict } = report;
-  const findings = report.analysis?.findings ?? [];
-  const describe = (reason: VerdictReason) => describeReason(reason, findings);
+  const views = processViews(report);
+  const perProcess = views.map((view) => processChecks(view, report, options));
+  const processes = views.map((view, k): CiProcess => ({
+    key: processKey(view), label: processViewLabel(view), role: view.role, pid: view.pid, clusterWorkerId: view.clusterWorkerId,
+    target: view.processIndex === null, outcome: view.verdict.outcome, status: worstStatus(perProcess[k]!),
+    verdict: `${outcomeHeadline[view.verdict.outcome]}${view.lost ? `, measured until ${view.lost.phase}` : ''}`, figures: processFigures(view),
+  }));
+  const checks: CiCheck[] = views.length === 0 ? measuredChecks(verdict, report.analysis, report, options) : perProcess.flat();
+  checks.push(runCheck(report, (reason) => describeReason(reason, report.analysis?.findings ?? [])));
+  const leaking = processes.filter((p) => p.outcome === 'leak');
+  return {
+    kind: 'run',
+    name: suiteName('run', report.command),
+    outcome: verdict.outcome,
+    headline: leaking.length > 0 ? `${outcomeHeadline[verdict.outcome]} in ${leaking.map((p) => p.label).join(', ')}` : outcomeHeadline[verdict.outcome],
+    startedAt: report.startedAt,
+    durationMs: report.durationMs,
+    facts: [
+      ['command', report.command.join(' ')],
+      ['duration', formatDurationMs(report.durationMs)],
+      ['report', report.files.reportHtml],
+    ],
+    notes: [
+      ...(verdict.partial ? [partialVerdictWords] : []),
+      ...(views.length === 0
+        ? (report.analysis ? unexplainedNote(report.analysis) : [])
+        : views.flatMap((view, k) => (view.analysis ? unexplainedNote(view.analysis).map((note) => `${processes[k]!.label}: ${note}`) : []))),
+    ],
+    checks,
+    processes,
+  };
+}
+
+/** The trends and the snapshot diff of one process (the target, or another serving process) by its own verdict. */
+function measuredChecks(verdict: RunVerdict, analysis: AnalysisResult | null, report: RunReport, options: CiOptions, analysisNote = report.analysisNote): CiCheck[] {
+  const describe = (reason: VerdictReason) => describeReason(reason, analysis?.findings ?? []);
   const unmeasured = verdict.reasons.find((r) => r.kind === 'too-few-points');
   const trendCheck = (kind: 'heap-trend' | 'off-heap-trend', name: string): CiCheck => {
     const reason = verdict.reasons.find((r) => r.kind === kind || (r.kind === 'v1-message' && r.v1Kind === kind));
@@ -142,35 +207,37 @@ export function runSuite(report: RunReport, options: CiOptions): CiSuite {
     return { group: 'leakcheck.run', name, status: reason.leak ? 'failed' : 'passed', message: describe(reason), details: [], file: null };
   };
   const checks: CiCheck[] = [trendCheck('heap-trend', 'heap trend'), trendCheck('off-heap-trend', 'off-heap trend')];
-  if (report.analysis) {
-    checks.push(...findingChecks(report.analysis, options, report.storedWords));
+  if (analysis) {
+    checks.push(...findingChecks(analysis, options, report.storedWords));
   } else {
     // Snapshots turned off is the user's choice (skipped); snapshots that were due but gave no diff are an error.
     checks.push({
       group: 'leakcheck.snapshot-diff', name: 'snapshot diff', status: report.options.snapshots ? 'error' : 'skipped',
-      message: report.analysisNote ?? 'the snapshot diff did not run', details: [], file: null,
+      message: analysisNote ?? 'the snapshot diff did not run', details: [], file: null,
     });
   }
-  checks.push(runCheck(report, describe));
-  return {
-    kind: 'run',
-    name: suiteName('run', report.command),
-    outcome: verdict.outcome,
-    headline: outcomeHeadline[verdict.outcome],
-    startedAt: report.startedAt,
-    durationMs: report.durationMs,
-    facts: [
-      ['command', report.command.join(' ')],
-      ['duration', formatDurationMs(report.durationMs)],
-      ['report', report.files.reportHtml],
-    ],
-    notes: [...(verdict.partial ? [partialVerdictWords] : []), ...(report.analysis ? unexplainedNote(report.analysis) : [])],
-    checks,
-  };
+  return checks;
 }
 
-/** Reasons that have a check of their own; every other reason is about the run as a whole. */
-const CHECKED_APART = new Set<VerdictReason['kind']>(['heap-trend', 'off-heap-trend', 'too-few-points', 'snapshot']);
+/** One process's checks, named by its key (stable across runs) and titled by its label (with its pid); an error when it stopped being measured. */
+function processChecks(view: ProcessView, report: RunReport, options: CiOptions): CiCheck[] {
+  const checks = measuredChecks(view.verdict, view.analysis, report, options, view.analysisNote);
+  if (view.lost) {
+    checks.push({ group: 'leakcheck.run', name: 'measured', status: 'error', message: `measured until ${view.lost.phase}: ${view.lost.error}`, details: [], file: null });
+  }
+  const key = processKey(view);
+  const label = processViewLabel(view);
+  return checks.map((check) => ({ ...check, name: `${key}: ${check.name}`, title: `${label}: ${check.name}`, message: `${label}: ${check.message}`, process: key }));
+}
+
+const SEVERITY: readonly CheckStatus[] = ['failed', 'error', 'warning', 'passed', 'skipped'];
+
+function worstStatus(checks: readonly CiCheck[]): CheckStatus {
+  return SEVERITY.find((status) => checks.some((check) => check.status === status)) ?? 'passed';
+}
+
+/** Reasons that have a check of their own (a process's verdict is its checks); every other reason is about the run as a whole. */
+const CHECKED_APART = new Set<VerdictReason['kind']>(['heap-trend', 'off-heap-trend', 'too-few-points', 'snapshot', 'process']);
 
 /**
  * The run as a whole: an out-of-memory crash fails it; a crash, an interruption or a run that
@@ -198,7 +265,7 @@ function runCheck(report: RunReport, describe: (reason: VerdictReason) => string
 export function failedSuite(kind: 'run' | 'diff', inputs: readonly string[], message: string): CiSuite {
   return {
     kind, name: suiteName(kind, inputs), outcome: 'inconclusive', headline: outcomeHeadline.inconclusive,
-    startedAt: null, durationMs: null, facts: [], notes: [],
+    startedAt: null, durationMs: null, facts: [], notes: [], processes: [],
     checks: [{ group: `leakcheck.${kind}`, name: kind, status: 'error', message, details: [], file: null }],
   };
 }

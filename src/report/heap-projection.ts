@@ -1,4 +1,4 @@
-import type { RunReport } from './model.js';
+import type { RunCheckpoint, RunPhase, RunReport, SeriesTrend } from './model.js';
 import { trendSeries } from './trend-series.js';
 
 /**
@@ -33,11 +33,18 @@ export interface HeapTrendLine {
   intercept: number;
 }
 
+/** What a heap trend is drawn from: the run's or one process's (RunReport.processes) checkpoints and trends, over the run's phases. */
+export interface TrendSource {
+  trends: readonly SeriesTrend[];
+  checkpoints: readonly RunCheckpoint[];
+  phases: readonly RunPhase[];
+}
+
 /** The points the verdict's trend test used (trend-series.ts) and its Theil–Sen line. */
-export function heapTrendLine(report: RunReport): HeapTrendLine | null {
-  const trend = report.trends.find((t) => t.series === 'heapUsed');
+export function heapTrendLine(source: TrendSource): HeapTrendLine | null {
+  const trend = source.trends.find((t) => t.series === 'heapUsed');
   if (!trend || trend.points < 2) return null;
-  const { series, byRequests } = trendSeries(report.checkpoints, report.phases);
+  const { series, byRequests } = trendSeries(source.checkpoints, source.phases);
   if (series.length < 2) return null;
   const slope = byRequests ? trend.growthPer1000RequestsBytes / 1000 : trend.growthPerSecondBytes / 1000;
   const points = series.map((c) => ({ x: byRequests ? c.requestsSoFar : c.atMs, y: c.heapUsedBytes, atMs: c.atMs, phase: c.phase }));

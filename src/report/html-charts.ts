@@ -1,5 +1,5 @@
 import type { AnalysisResult } from '../detectors/index.js';
-import { heapTrendLine, type HeapProjection } from './heap-projection.js';
+import { heapTrendLine, type HeapProjection, type TrendSource } from './heap-projection.js';
 import type { RunCheckpoint, RunReport } from './model.js';
 import { formatCount, formatDurationMs } from './units.js';
 
@@ -106,8 +106,8 @@ export function memoryChart(report: RunReport): ChartSpec | null {
  * The post-GC heap the verdict's trend test used, its Theil–Sen line, and that line carried on
  * toward the limit: to the crossing when the limit is near, else half the run's span further.
  */
-export function heapTrendChart(report: RunReport, projection: HeapProjection | null): ChartSpec | null {
-  const line = heapTrendLine(report);
+export function heapTrendChart(source: TrendSource, projection: HeapProjection | null, id = 'chart-trend'): ChartSpec | null {
+  const line = heapTrendLine(source);
   if (!line) return null;
   const xs = line.points.map((p) => (line.byRequests ? p.x : p.x / 1000));
   const fit = (x: number) => line.intercept + line.slope * (line.byRequests ? x : x * 1000);
@@ -135,7 +135,7 @@ export function heapTrendChart(report: RunReport, projection: HeapProjection | n
   if (projection && line.slope > 0) series.push({ label: 'projection', color: '#b83224', values: allXs.map((x, k) => (k >= n - 2 ? fit(x) : null)), dash: true });
   if (limitBytes !== null) series.push({ label: projection!.limit === 'v8-heap' ? 'V8 heap limit' : 'cgroup limit (heap share)', color: '#5d6375', values: allXs.map(() => limitBytes), dash: true, width: 1 });
   return {
-    id: 'chart-trend',
+    id,
     x: { kind: line.byRequests ? 'count' : 'seconds', label: line.byRequests ? 'requests served' : 'run time' },
     yKind: 'bytes',
     yLabel: 'heap after GC',

@@ -13,13 +13,14 @@ const SNAPSHOT_LABELS = ['base', 'target', 'final'];
 /**
  * The snapshot diff as a person reads it: each leak as a card (title, figures, where its function
  * is, what holds it, the retainer path one step per line with a copy button), the suspects folded
- * under their own heading, the class-growth table folded. The same section for `run` and `diff`.
+ * under their own heading, the class-growth table folded. The same section for `run` and `diff`,
+ * and for each process of a cluster run: `scope` keeps the ids of one page's sections apart.
  */
-export function findingsSection(analysis: AnalysisResult, options: FindingWordsOptions): string {
+export function findingsSection(analysis: AnalysisResult, options: FindingWordsOptions, scope = ''): string {
   const causes = causesOf(analysis);
   const leaks = causes.filter((c) => c.severity === 'leak');
   const suspects = causes.filter((c) => c.severity === 'suspect');
-  const card = (cause: Cause) => findingCard(analysis, cause, options);
+  const card = (cause: Cause) => findingCard(analysis, cause, options, scope);
   const parts: string[] = [];
   if (leaks.length > 0) parts.push(`<div class="cards">${leaks.map(card).join('')}</div>`);
   else parts.push(`<p>${analysis.findings.length === 0 ? 'No growing listeners, closures, collections, handles or classes.' : 'No finding crossed the thresholds.'}</p>`);
@@ -40,7 +41,7 @@ export function diffInputsNote(analysis: AnalysisResult): string {
 }
 
 /** The cause's head finding as a card; the findings under the same holder listed inside it. */
-function findingCard(analysis: AnalysisResult, cause: Cause, options: FindingWordsOptions): string {
+function findingCard(analysis: AnalysisResult, cause: Cause, options: FindingWordsOptions, scope: string): string {
   const index = cause.findingIndex;
   const finding = analysis.findings[index]!;
   const threeSnapshots = analysis.method === 'three-snapshot';
@@ -64,7 +65,7 @@ function findingCard(analysis: AnalysisResult, cause: Cause, options: FindingWor
     return `<li data-finding="${other}">${escapeHtml(findingWords(f, other, options).title)} <span class="kind">${escapeHtml(f.kind)}</span><br><span class="dim">${escapeHtml(evidenceText(f, threeSnapshots))}</span></li>`;
   });
   if (related.length > 0) lines.push(`<ul class="related">${related.join('')}</ul>`);
-  const textId = `path-text-${index}`;
+  const textId = `path-text-${scope}${index}`;
   return `<article class="card${finding.severity === 'leak' ? '' : ' suspect'}" data-finding="${index}">
 <h3>${escapeHtml(title)}<span class="kind">${escapeHtml(finding.kind)}</span></h3>
 ${lines.map((l) => `<div class="facts">${l}</div>`).join('\n')}

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { chartScript } from './html-chart-script.js';
 import { formatBytes, formatCount, formatDurationMs } from './units.js';
+import type { ReasonTone } from './verdict-words.js';
 
 /** Escapes text for HTML element content and attribute values. Every string from a snapshot or target goes through it. */
 export function escapeHtml(text: string): string {
@@ -66,6 +67,9 @@ ${chartScript}
 `;
 }
 
+/** The CSS class of each tone (verdict-words.ts reasonTone, outcomeTone): list items, rows and badges alike. */
+export const toneClass: Readonly<Record<ReasonTone, string>> = { leak: 'bad', warning: 'warn', ok: 'ok' };
+
 /** A raw table folded away: the cards above it say what matters. */
 export function folded(summary: string, inner: string, open = false): string {
   return `<details class="raw"${open ? ' open' : ''}><summary>${summary}</summary><div class="scroll">${inner}</div></details>`;
@@ -99,6 +103,9 @@ ol.path li+li::before{content:'→ ';color:#8a90a2}
 textarea.path-text{position:absolute;left:-9999px;width:1px;height:1px}
 details.raw,details.suspects{margin:10px 0}details>summary{cursor:pointer;font-weight:600;padding:4px 0}
 pre.stderr{background:#1d2330;color:#f3d1cc;padding:8px;overflow:auto;max-height:260px;white-space:pre-wrap;overflow-wrap:anywhere}
+article.process{background:#fff;border:1px solid #e1e4ec;border-radius:6px;padding:8px 14px;margin:10px 0;min-width:0}article.process.leak{border-left:5px solid #b83224}
+table.processes code{white-space:nowrap}
+article.process h3{display:flex;flex-wrap:wrap;gap:8px;align-items:center;overflow-wrap:anywhere}
 .figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:8px;margin:8px 0}
 .figures div{background:#fff;border:1px solid #e1e4ec;border-radius:6px;padding:6px 10px}.figures b{display:block;font-size:17px}
 .chart{position:relative;background:#fff;border:1px solid #e4e6ee;border-radius:6px;padding:6px 4px;margin:6px 0;min-width:0}

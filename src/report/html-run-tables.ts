@@ -47,9 +47,9 @@ function heapDiffTables(phases: readonly RunPhase[]): string {
   }).join(''));
 }
 
-/** Trends and phases in the open; HeapDiff and the process table folded. */
+/** Trends and phases in the open; HeapDiff and the table of the agents seen folded. */
 export function detailsSection(report: RunReport, withPhases: boolean): string {
-  const processes = folded(`Processes (${report.target.agents.length})`, `<table><tr><th>pid</th><th>ppid</th><th>command</th><th></th></tr>${report.target.agents.map((a) => `<tr><td>${a.pid}</td><td>${a.ppid}</td><td><code>${escapeHtml(a.argv.join(' '))}</code></td><td>${a.chosen ? '<b>target</b>: ' : ''}${escapeHtml(a.note)}</td></tr>`).join('')}</table>`);
+  const processes = folded(`Node processes that loaded the agent (${report.target.agents.length})`, `<table><tr><th>pid</th><th>ppid</th><th>command</th><th></th></tr>${report.target.agents.map((a) => `<tr><td>${a.pid}</td><td>${a.ppid}</td><td><code>${escapeHtml(a.argv.join(' '))}</code></td><td>${a.chosen ? '<b>target</b>: ' : ''}${escapeHtml(a.note)}</td></tr>`).join('')}</table>`);
   const cost = report.connectionCost === undefined ? '' : `<h2>${escapeHtml(connectionCostTitle(report.connectionCost))}</h2><table><tr><th>part</th><th class="num">per connection</th><th></th></tr>${
     connectionCostRows(report.connectionCost).map((r) => `<tr><td>${escapeHtml(r.part)}</td><td class="num">${escapeHtml(r.perConnection)}</td><td>${escapeHtml(r.note)}</td></tr>`).join('')}</table>`;
   return `<section id="details"><h2>Trends over the load phases</h2>${trendTable(report.trends, report.files.snapshots.length > 0)}

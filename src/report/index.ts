@@ -3,6 +3,7 @@ export {
   formatBytes, formatByteDelta, formatCount, formatCountDelta, formatDurationMs, formatDurationNs,
 } from './units.js';
 export * from './model.js';
+export { outcomeOf } from './run-verdict.js';
 export { runReportToJson, parseRunReport } from './to-json.js';
 export { renderRunText } from './to-text.js';
 export { describeExit, describeIncomplete, describeProjection, describeReason, outcomeHeadline, outcomeTone, reasonTone, type ReasonTone } from './verdict-words.js';

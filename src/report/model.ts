@@ -216,6 +216,8 @@ export interface ProcessReport {
   clusterWorkerId: number | null;
   checkpoints: RunCheckpoint[];
   trends: SeriesTrend[];
+  /** The heap snapshots written of it, in order (absent in reports written before they were listed). */
+  snapshots?: string[];
   /** Its own three-snapshot diff; null when it did not run (see analysisNote). */
   analysis: AnalysisResult | null;
   analysisNote?: string;

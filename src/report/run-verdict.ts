@@ -88,6 +88,19 @@ export type Outcome = 'leak' | 'clean' | 'crashed' | 'inconclusive' | 'interrupt
 const OUTCOME_SET: Readonly<Record<Outcome, true>> = { leak: true, clean: true, crashed: true, inconclusive: true, interrupted: true };
 export const OUTCOMES = Object.keys(OUTCOME_SET) as readonly Outcome[];
 
+/**
+ * The outcome its reasons make: a leak wins, then a crash, then an interruption, then anything
+ * that left the run without a measurement. decideVerdict (runner/verdict.ts) and the report's
+ * per-process view (process-view.ts, the target judged without the other processes) both use it.
+ */
+export function outcomeOf(reasons: readonly VerdictReason[]): Outcome {
+  const has = (kind: ReasonKind) => reasons.some((r) => r.kind === kind);
+  if (reasons.some((r) => r.leak)) return 'leak';
+  if (has('crash')) return 'crashed';
+  if (has('interrupted')) return 'interrupted';
+  return has('load-failed') || has('unresponsive') || has('too-few-points') ? 'inconclusive' : 'clean';
+}
+
 /** The verdict of `leakcheck run` (the snapshot diff's own verdict is AnalysisVerdict). */
 export interface RunVerdict {
   outcome: Outcome;

@@ -5,7 +5,7 @@ import type { CheckStatus, CiCheck, CiSuite } from './ci-checks.js';
  * a check that could not be measured, `::warning` for a suspect or a caveat, placed at the
  * finding's source line when the function is in the workspace. GitHub shows at most 10
  * annotations of each level per step and drops the rest silently, so past that the last line
- * says how many more there are.
+ * says how many more there are. In a cluster run the title names the process and its pid.
  */
 export function githubAnnotations(suite: CiSuite): string[] {
   const lines: string[] = [];
@@ -27,7 +27,7 @@ const LEVEL: Partial<Record<CheckStatus, 'error' | 'warning'>> = { failed: 'erro
 
 function annotation(level: 'error' | 'warning', check: CiCheck): string {
   const where: Record<string, string> = check.file ? { file: check.file.path, line: String(check.file.line), col: String(check.file.column) } : {};
-  return command(level, { ...where, title: `leakcheck: ${check.name}` }, [check.message, ...check.details].join('\n'));
+  return command(level, { ...where, title: `leakcheck: ${check.title ?? check.name}` }, [check.message, ...check.details].join('\n'));
 }
 
 function command(level: string, properties: Record<string, string>, message: string): string {

@@ -6,8 +6,11 @@ import { projectHeapToLimit } from './heap-projection.js';
 import { classChart, heapTrendChart, memoryChart, type ChartSpec } from './html-charts.js';
 import { detailsSection, lastFigures, loadTable } from './html-run-tables.js';
 import { classGrowthTable, diffInputsNote, findingsSection, unattributedSitesSection } from './html-findings.js';
-import { escapeHtml, renderPage } from './html-page.js';
-import type { RunReport } from './model.js';
+import { escapeHtml, renderPage, toneClass } from './html-page.js';
+import { processesSection } from './html-processes.js';
+import { processViews, targetOwnVerdict } from './process-view.js';
+import { processViewLabel } from './process-words.js';
+import type { RunReport, RunVerdict } from './model.js';
 import { crashExcerpt } from './to-text.js';
 import { formatBytes, formatCount, formatDurationMs } from './units.js';
 import {
@@ -15,8 +18,6 @@ import {
 } from './verdict-words.js';
 
 export { escapeHtml } from './html-page.js';
-
-const toneClass: Record<ReasonTone, string> = { leak: 'bad', warning: 'warn', ok: 'ok' };
 
 /**
  * One self-contained page for a run (no network: uPlot and the data are embedded). Its order
@@ -38,6 +39,8 @@ export function renderRunHtml(report: RunReport): string {
   sections.push(`<section id="verdict"><h2>Verdict</h2><ul class="reasons">${v.reasons.map((r) => `<li class="${toneClass[reasonTone(r)]}" data-kind="${r.kind}">${escapeHtml(describeReason(r, findings))}</li>`).join('')}${v.partial ? `<li class="warn">${escapeHtml(partialVerdictWords)}</li>` : ''}</ul>
 ${projection ? `<p class="projection">${escapeHtml(describeProjection(projection))}</p>` : ''}
 <p class="${gcSource.warn ? 'warn' : 'meta'}">${escapeHtml(gcSource.text)}</p></section>`);
+  const processes = processesSection(report, options);
+  if (processes) sections.push(processes.html);
   if (report.target.crashed || v.outcome === 'interrupted') sections.push(whatHappened(report));
   if (v.outcome === 'inconclusive') sections.push(`<section id="load"><h2>What the load got back</h2>${loadTable(report.phases)}</section>`);
 
@@ -60,7 +63,7 @@ ${projection ? `<p class="projection">${escapeHtml(describeProjection(projection
 <p class="meta">run ${escapeHtml(report.runId)} · started ${escapeHtml(report.startedAt)} · ${escapeHtml(formatDurationMs(report.durationMs))} · target pid ${report.target.pid ?? '?'} · node ${escapeHtml(report.target.nodeVersion ?? '?')}${report.options.url ? ` · load ${escapeHtml(report.options.url)}` : ''}</p></header>
 ${sections.join('\n')}
 <footer>leakcheck ${escapeHtml(report.tool.version)} · report schema ${report.schemaVersion} · charts by uPlot (MIT)</footer>`;
-  return renderPage({ title: `leakcheck: ${v.outcome} — ${report.command.join(' ')}`, body, chartData: { charts } });
+  return renderPage({ title: `leakcheck: ${v.outcome} — ${report.command.join(' ')}`, body, chartData: { charts: [...charts, ...(processes?.charts ?? [])] } });
 }
 
 /** The page for `leakcheck diff --html`: the same cards and tables, and live objects per class across the snapshots. */
@@ -87,8 +90,16 @@ function headline(report: RunReport): string {
   const v = report.verdict;
   const findings = report.analysis?.findings ?? [];
   const first = (tone: ReasonTone) => v.reasons.find((r) => reasonTone(r) === tone);
-  // The culprit by name when the snapshot diff found one: that is what the reader acts on.
-  if (v.outcome === 'leak') return describeReason(v.reasons.find((r) => r.kind === 'snapshot') ?? first('leak') ?? v.reasons[0]!, findings);
+  if (v.outcome === 'leak') {
+    // The culprit by name when a snapshot diff found one: that is what the reader acts on. In a
+    // cluster whose target is clean, the leaking process's own culprit, named with its pid.
+    const culprit = (verdict: RunVerdict) => verdict.reasons.find((r) => r.kind === 'snapshot') ?? verdict.reasons.find((r) => r.leak);
+    const own = culprit(targetOwnVerdict(report));
+    const other = processViews(report).find((p) => p.processIndex !== null && p.verdict.leak);
+    const theirs = other && culprit(other.verdict);
+    if (!own && other && theirs) return `${processViewLabel(other)}: ${describeReason(theirs, other.analysis?.findings ?? [])}`;
+    return describeReason(own ?? culprit(v) ?? v.reasons[0]!, findings);
+  }
   if (v.outcome === 'crashed') {
     const exit = report.target.exit;
     return `The target ${exit ? describeExit(exit) : 'ended'} during ${exit?.phase ?? 'the run'}${report.target.outOfMemory ? ': out of memory' : ''}.`;

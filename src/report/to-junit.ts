@@ -4,32 +4,62 @@ import type { CheckStatus, CiCheck, CiSuite } from './ci-checks.js';
  * JUnit XML as Jenkins, GitLab (artifacts:reports:junit), Azure and the GitHub test-report actions
  * read it: <testsuites> holding one <testsuite> per run or diff and one <testcase> per check. A
  * leak is a <failure>; a check that could not be measured is an <error>, so a crashed or
- * interrupted run never reads as passing; a check turned off is <skipped>.
+ * interrupted run never reads as passing; a check turned off is <skipped>. A cluster run has one
+ * <testsuite> per process (named by its key, its pid and role as properties) and one for the run.
  */
 export function renderJunit(suites: readonly CiSuite[]): string {
-  const totals = suites.map(count);
+  const parts = suites.flatMap(junitParts);
+  const totals = parts.map((part) => count(part.checks));
   const sum = (key: keyof Counts) => totals.reduce((total, counts) => total + counts[key], 0);
   const seconds = suites.reduce((total, suite) => total + (suite.durationMs ?? 0), 0) / 1000;
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(`<testsuites${attributes({ name: 'leakcheck', tests: sum('tests'), failures: sum('failures'), errors: sum('errors'), skipped: sum('skipped'), time: seconds.toFixed(3) })}>`);
-  suites.forEach((suite, k) => {
+  parts.forEach((part, k) => {
+    const { suite } = part;
     out.push(`  <testsuite${attributes({
-      name: suite.name, tests: totals[k]!.tests, failures: totals[k]!.failures, errors: totals[k]!.errors, skipped: totals[k]!.skipped,
+      name: part.name, tests: totals[k]!.tests, failures: totals[k]!.failures, errors: totals[k]!.errors, skipped: totals[k]!.skipped,
+      // A cluster's processes were all measured over the whole run.
       time: ((suite.durationMs ?? 0) / 1000).toFixed(3),
       // The JUnit schema's timestamp has no zone and no fraction: UTC, to the second.
       ...(suite.startedAt ? { timestamp: suite.startedAt.slice(0, 19) } : {}),
     })}>`);
     out.push('    <properties>');
-    out.push(`      <property${attributes({ name: 'outcome', value: suite.outcome })}/>`);
-    for (const [label, value] of suite.facts) out.push(`      <property${attributes({ name: label, value })}/>`);
+    for (const [name, value] of part.properties) out.push(`      <property${attributes({ name, value })}/>`);
     out.push('    </properties>');
-    for (const check of suite.checks) out.push(...testcase(check));
-    const said = [suite.headline, ...suite.notes];
-    out.push(`    <system-out>${text(said.join('\n'))}</system-out>`);
+    for (const check of part.checks) out.push(...testcase(check));
+    out.push(`    <system-out>${text(part.said.join('\n'))}</system-out>`);
     out.push('  </testsuite>');
   });
   out.push('</testsuites>');
   return `${out.join('\n')}\n`;
+}
+
+interface JunitPart {
+  suite: CiSuite;
+  name: string;
+  properties: ReadonlyArray<readonly [string, string]>;
+  checks: readonly CiCheck[];
+  said: readonly string[];
+}
+
+/** A suite as one <testsuite>, or a cluster run's as one per process and one for the checks of the run as a whole. */
+function junitParts(suite: CiSuite): JunitPart[] {
+  const whole: JunitPart = {
+    suite, name: suite.name, properties: [['outcome', suite.outcome], ...suite.facts],
+    checks: suite.checks.filter((check) => check.process === undefined), said: [suite.headline, ...suite.notes],
+  };
+  if (suite.processes.length === 0) return [whole];
+  return [
+    ...suite.processes.map((p): JunitPart => ({
+      suite, name: `${suite.name} · ${p.key}`,
+      properties: [
+        ['outcome', p.outcome], ['process', p.label], ['role', p.role], ['pid', String(p.pid ?? '')],
+        ...(p.clusterWorkerId === null ? [] : [['cluster worker id', String(p.clusterWorkerId)] as const]), ['target', String(p.target)],
+      ],
+      checks: suite.checks.filter((check) => check.process === p.key), said: [`${p.label}: ${p.verdict}`],
+    })),
+    whole,
+  ];
 }
 
 interface Counts {
@@ -39,9 +69,9 @@ interface Counts {
   skipped: number;
 }
 
-function count(suite: CiSuite): Counts {
-  const of = (status: CheckStatus) => suite.checks.filter((check) => check.status === status).length;
-  return { tests: suite.checks.length, failures: of('failed'), errors: of('error'), skipped: of('skipped') };
+function count(checks: readonly CiCheck[]): Counts {
+  const of = (status: CheckStatus) => checks.filter((check) => check.status === status).length;
+  return { tests: checks.length, failures: of('failed'), errors: of('error'), skipped: of('skipped') };
 }
 
 const ELEMENT: Partial<Record<CheckStatus, string>> = { failed: 'failure', error: 'error' };

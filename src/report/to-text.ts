@@ -5,8 +5,10 @@ import type { RunPhase, RunReport } from './model.js';
 import type { Style } from './style.js';
 import { formatByteDelta, formatBytes, formatCount, formatDurationMs } from './units.js';
 import { projectHeapToLimit } from './heap-projection.js';
+import { processViews } from './process-view.js';
+import { processViewLabel } from './process-words.js';
 import {
-  describeExit, describeIncomplete, describeProjection, describeReason, outcomeHeadline, outcomeTone, partialVerdictWords, processLabel, reasonTone,
+  describeExit, describeIncomplete, describeProjection, describeReason, outcomeHeadline, outcomeTone, partialVerdictWords, reasonTone,
   type ReasonTone,
 } from './verdict-words.js';
 
@@ -44,14 +46,16 @@ export function renderRunText(report: RunReport, style: Style): string {
     out.push(`  ${name.padEnd(13)} ${formatBytes(trend.firstBytes).padStart(10)} → ${formatBytes(trend.lastBytes).padStart(10)}  ${delta.padStart(11)}  p=${trend.pValue.toFixed(3)}${trend.series === 'rss' ? rssNote : flag}`);
   }
 
-  if (report.processes) {
+  const views = processViews(report);
+  if (views.length > 0) {
     out.push('', style.bold('Processes serving the load (each measured at the same checkpoints, each judged on its own)'));
-    out.push(`  ${processLabel(report.target.pid ?? 0, report.target.clusterWorkerId)} (the target)  ${outcomeHeadline[verdict.outcome === 'leak' && !verdict.reasons.some((r) => r.leak && r.kind !== 'process') ? 'clean' : verdict.outcome]}`);
-    for (const p of report.processes) {
-      const tone = outcomeTone(p.verdict.outcome);
-      const words = (tone === 'leak' ? style.red : tone === 'ok' ? style.green : style.yellow)(outcomeHeadline[p.verdict.outcome]);
-      out.push(`  ${processLabel(p.pid, p.clusterWorkerId)}  ${words}${p.lost ? style.yellow(`  measured until ${p.lost.phase}: ${p.lost.error}`) : ''}`);
-      for (const reason of p.verdict.reasons) out.push(`    ${marker(reasonTone(reason), style)} ${describeReason(reason, p.analysis?.findings ?? [])}`);
+    for (const view of views) {
+      const tone = outcomeTone(view.verdict.outcome);
+      const words = (tone === 'leak' ? style.red : tone === 'ok' ? style.green : style.yellow)(outcomeHeadline[view.verdict.outcome]);
+      const target = view.processIndex === null;
+      out.push(`  ${processViewLabel(view)}${target ? ', the target' : ''}  ${words}${view.lost ? style.yellow(`  measured until ${view.lost.phase}: ${view.lost.error}`) : ''}`);
+      // The target's reasons head the summary already.
+      if (!target) for (const reason of view.verdict.reasons) out.push(`    ${marker(reasonTone(reason), style)} ${describeReason(reason, view.analysis?.findings ?? [])}`);
     }
   }
 
@@ -62,7 +66,8 @@ export function renderRunText(report: RunReport, style: Style): string {
 
   if (report.analysis) {
     // The snapshot diff is rendered exactly as `leakcheck diff` renders it.
-    out.push('', style.bold('Snapshot diff'));
+    const target = views.find((view) => view.processIndex === null);
+    out.push('', style.bold(target ? `Snapshot diff of the target, ${processViewLabel(target)}` : 'Snapshot diff'));
     out.push(renderFindingsText(report.analysis, style, { cwd: report.cwd, maxClassRows: 5, ...(report.storedWords ? { stored: report.storedWords } : {}) }).trimEnd());
   } else if (report.analysisNote) {
     out.push('', style.dim(`Snapshot diff: ${report.analysisNote}`));

@@ -121,11 +121,16 @@ export function processLabel(pid: number, clusterWorkerId: number | null | undef
 
 /** "5.11 MiB → 7.27 MiB (trend +2.21 MiB, +2.76 MiB per 1000 requests; p=0.000; load1 +1.04 MiB, load2 +1.11 MiB)" */
 function describeTrendFigures(trend: SeriesTrend): string {
-  const slope = trend.growthPer1000RequestsBytes !== 0 ? `, ${formatByteDelta(trend.growthPer1000RequestsBytes)} per 1000 requests`
-    : trend.growthPerSecondBytes ? `, ${formatByteDelta(trend.growthPerSecondBytes)} per second` : '';
-  const parts = [`trend ${formatByteDelta(trend.growthBytes)}${slope}`, `p=${trend.pValue.toFixed(3)}`];
+  const parts = [`trend ${trendGrowthText(trend)}`, `p=${trend.pValue.toFixed(3)}`];
   if (trend.growthByPhaseBytes.length > 0) parts.push(trend.growthByPhaseBytes.map((p) => `${p.phase} ${formatByteDelta(p.growthBytes)}`).join(', '));
   return `${formatBytes(trend.firstBytes)} → ${formatBytes(trend.lastBytes)} (${parts.join('; ')})`;
+}
+
+/** "+2.21 MiB, +2.76 MiB per 1000 requests": the Theil–Sen growth and its slope, per request when the load was counted. */
+export function trendGrowthText(trend: SeriesTrend): string {
+  const slope = trend.growthPer1000RequestsBytes !== 0 ? `, ${formatByteDelta(trend.growthPer1000RequestsBytes)} per 1000 requests`
+    : trend.growthPerSecondBytes ? `, ${formatByteDelta(trend.growthPerSecondBytes)} per second` : '';
+  return `${formatByteDelta(trend.growthBytes)}${slope}`;
 }
 
 /** "~1.9 million", "~42,000", "~350": two significant figures, because the slope is an estimate. */

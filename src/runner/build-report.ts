@@ -57,7 +57,7 @@ function processReport(p: ProcessRecord, phases: readonly RunPhase[], startedAtM
   if (p.lost !== undefined) verdict.partial = true;
   return {
     pid: p.hello.pid, ppid: p.hello.ppid, argv: p.hello.argv, clusterWorkerId: p.hello.clusterWorkerId ?? null,
-    checkpoints: p.checkpoints, trends, analysis: p.analysis, ...(p.analysisNote === undefined ? {} : { analysisNote: p.analysisNote }),
+    checkpoints: p.checkpoints, trends, snapshots: [...p.snapshots], analysis: p.analysis, ...(p.analysisNote === undefined ? {} : { analysisNote: p.analysisNote }),
     verdict, ...(p.lost === undefined ? {} : { lost: p.lost }),
   };
 }

@@ -1,6 +1,6 @@
 import { trendTest, type TrendPoint } from '../stats/index.js';
 import {
-  trendSeries,
+  outcomeOf, trendSeries,
   type ExitFacts, type MemwatchRuleFiring, type RunCheckpoint, type RunPhase, type RunVerdict, type SeriesTrend, type SnapshotFinding,
   type TrendJudgement, type VerdictReason,
 } from '../report/index.js';
@@ -164,9 +164,7 @@ export function decideVerdict(input: VerdictInput): RunVerdict {
   });
 
   const leak = reasons.some((r) => r.leak);
-  const outcome = leak ? 'leak' : input.crash ? 'crashed' : input.interrupted ? 'interrupted'
-    : loadFailed || input.unresponsive || !heap || heap.points < minTrendPoints ? 'inconclusive' : 'clean';
-  return { outcome, leak, partial: input.crash !== undefined || input.interrupted !== undefined || input.unresponsive !== undefined, reasons };
+  return { outcome: outcomeOf(reasons), leak, partial: input.crash !== undefined || input.interrupted !== undefined || input.unresponsive !== undefined, reasons };
 }
 
 /** Which test a series' rise failed, so a user can tell "flat" from "rose a little" from "rose, then stopped". */

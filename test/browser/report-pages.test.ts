@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
-import { findingTitle, formatBytes, parseRunReport, renderRunHtml, type RunReport } from '../../src/report/index.js';
+import { findingTitle, formatBytes, parseRunReport, renderRunHtml, trendSeries, type RunReport } from '../../src/report/index.js';
 import { fixturesDir } from '../helpers/paths.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -21,7 +21,7 @@ const chromium = [process.env['LEAKCHECK_CHROMIUM'], '/usr/bin/chromium', '/usr/
   .find((path): path is string => path !== undefined && path !== '' && existsSync(path));
 const skip = chromium === undefined ? 'Chromium not found (apt-get install chromium, or set LEAKCHECK_CHROMIUM): browser checks of the HTML report skipped' : false;
 
-const OUTCOMES = ['leak', 'clean', 'crashed', 'interrupted', 'inconclusive', 'error-responses'] as const;
+const OUTCOMES = ['leak', 'clean', 'crashed', 'interrupted', 'inconclusive', 'error-responses', 'cluster-leak'] as const;
 const WIDTHS = [1400, 420];
 const FOLD_PX = 900;
 
@@ -160,6 +160,44 @@ describe('HTML report pages in Chromium', { skip, concurrency: 3 }, () => {
       assert.equal(toggled, true);
     } finally {
       await page.close();
+    }
+  });
+
+  test('the cluster page lists every process, the leaking worker first by its pid, with its own heap chart and its findings folded', async () => {
+    const report = pages.get('cluster-leak')!.report!;
+    const leaky = report.processes!.find((p) => p.verdict.leak)!;
+    const culprit = leaky.analysis!.findings.find((f) => f.severity === 'leak')!;
+    for (const width of WIDTHS) {
+      const { page } = await open('cluster-leak', width);
+      try {
+        const table = await page.evaluate(() => ([...document.querySelectorAll('#processes table.processes tr[data-pid]')] as any[]).map((tr) => ({
+          pid: Number(tr.getAttribute('data-pid')), badge: tr.querySelector('.badge').textContent, marked: tr.classList.contains('bad'),
+          cells: ([...tr.querySelectorAll('td')] as any[]).map((td) => td.textContent),
+        })));
+        assert.deepEqual(table.map((row) => row.pid), [leaky.pid, report.target.pid, ...report.processes!.filter((p) => p !== leaky).map((p) => p.pid)]);
+        assert.deepEqual(table.map((row) => [row.badge, row.marked]), [['LEAK', true], ['CLEAN', false], ['CLEAN', false]]);
+        assert.deepEqual(table[0]!.cells.slice(1, 4), ['worker', String(leaky.pid), String(leaky.clusterWorkerId)]);
+        const block = await page.evaluate((pid) => {
+          const article = document.querySelector(`#processes article.process[data-pid="${pid}"]`)!;
+          const chart = article.querySelector('.chart')!;
+          const folded = article.querySelector('details')!;
+          const hidden = !folded.open && !folded.querySelector('.card h3').checkVisibility();
+          folded.open = true;
+          return {
+            heading: article.querySelector('h3').textContent, chart: chart.id, chartHeight: chart.getBoundingClientRect().height, hidden,
+            card: folded.querySelector('.card h3').firstChild.textContent, shown: folded.querySelector('.card h3').checkVisibility(),
+          };
+        }, leaky.pid);
+        assert.equal(block.heading, `LEAK cluster worker ${leaky.clusterWorkerId} (pid ${leaky.pid})`);
+        const drawn = await page.evaluate((id) => window.leakcheckCharts[id].data[1].filter((v: number | null) => v !== null), block.chart);
+        assert.deepEqual(drawn, trendSeries(leaky.checkpoints, report.phases).series.map((c) => c.heapUsedBytes), 'its own post-GC heap, not the target\'s');
+        assert.ok(block.chartHeight > 200);
+        assert.ok(block.hidden, 'the findings start folded');
+        assert.equal(block.card, findingTitle(culprit));
+        assert.ok(block.shown, 'and open to the culprit\'s card');
+      } finally {
+        await page.close();
+      }
     }
   });
 

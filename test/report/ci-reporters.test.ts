@@ -141,6 +141,30 @@ test('a run that could not measure never passes: a crash, an interruption, too f
   assert.match(renderMarkdown(runSuite(interrupted, options)), /^### ⛔ leakcheck run node app\.js: INTERRUPTED/);
 });
 
+test('a cluster worker that stopped being measured is an <error> in its own testsuite and a ⛔ row, named by pid; the clean primary passes', () => {
+  const primary = report({ outcome: 'clean', leak: false, partial: false, reasons: flatTrends }, analysis([]), { target: { ...report({ outcome: 'clean', leak: false, partial: false, reasons: [] }, null).target, pid: 40 } });
+  const lost = {
+    pid: 41, ppid: 40, argv: ['node', 'app.js'], clusterWorkerId: 3, checkpoints: [], trends: [heapTrend, externalTrend], analysis: null, analysisNote: 'a snapshot is missing',
+    verdict: { outcome: 'clean' as const, leak: false, partial: true, reasons: flatTrends }, lost: { phase: 'load1', error: 'the agent disconnected' },
+  };
+  const run = { ...primary, processes: [lost], verdict: { ...primary.verdict, reasons: [...flatTrends, { kind: 'process' as const, leak: false, processIndex: 0, pid: 41, clusterWorkerId: 3, outcome: 'clean' as const }] } };
+  const suite = runSuite(run, options);
+  const xml = parseXml(renderJunit([suite]));
+  const suites = elementsNamed(xml, 'testsuite');
+  assert.deepEqual(suites.map((s) => s.attributes['name']), ['leakcheck run node app.js · primary', 'leakcheck run node app.js · worker 3', 'leakcheck run node app.js']);
+  const worker = suites[1]!;
+  assert.deepEqual([worker.attributes['errors'], worker.attributes['failures']], ['2', '0'], 'its snapshot diff and its measurement');
+  const measured = elementsNamed(worker, 'testcase').find((tc) => tc.attributes['name'] === 'worker 3: measured')!;
+  assert.equal(measured.children[0]!.name, 'error');
+  assert.equal(measured.children[0]!.attributes['message'], 'cluster worker 3 (pid 41): measured until load1: the agent disconnected');
+  assert.deepEqual([suites[0]!.attributes['errors'], suites[0]!.attributes['failures']], ['0', '0']);
+  const errors = githubAnnotations(suite).map(parseAnnotation).filter((a) => a.level === 'error');
+  assert.deepEqual(errors.map((a) => a.properties['title']), ['leakcheck: cluster worker 3 (pid 41): snapshot diff', 'leakcheck: cluster worker 3 (pid 41): measured']);
+  const markdown = renderMarkdown(suite);
+  assert.match(markdown, /^\| ✅ \| primary \(the target\) \| 40 \| — \| CLEAN \|/m);
+  assert.match(markdown, /^\| ⛔ \| worker \| 41 \| 3 \| CLEAN, measured until load1 \|/m, 'a clean verdict that did not measure the whole run is not marked as passing');
+});
+
 test('snapshots turned off are a skipped check; a clean run with caveats passes with a warning', () => {
   const clean = report(
     { outcome: 'clean', leak: false, partial: false, reasons: [...flatTrends, { kind: 'rss-only', leak: false, growthBytes: 5e6 }] },
