@@ -27,7 +27,7 @@ export {
   type Cause, type CauseHolder, type HeapGrowthAccount,
   isDetectorId,
 } from './detectors/index.js';
-export { diffSnapshots, matchIds, type SnapshotDiff, type IdMatch, type ClassGrowthRow, type DiffWarning, type CrossProcessGap } from './diff/index.js';
+export { diffSnapshots, matchIds, type SnapshotDiff, type IdMatch, type ClassGrowthRow, type DiffWarning, type CrossProcessGap, type PreloadedSnapshots } from './diff/index.js';
 export {
   renderFindingsText, findingTitle, retainerPathText, retainerPathTokens, holderText, locationText, functionLocationText,
   diffWarningText, type FindingsTextOptions, type WordsOptions,

@@ -1,15 +1,24 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isLeakcheckError, type OffsetBase } from '../errors.js';
 import type { ProgressEvent } from '../progress.js';
 import { loadSnapshotIds } from '../snapshot/index.js';
 
 /**
- * Worker side of loadSnapshotsForDiff: loads the earlier snapshots of a diff, one after the other,
- * while the main thread loads the last one. Each result is posted as soon as it is ready, its
- * typed arrays transferred (moved, not copied); only the string table is copied.
+ * Worker side of SnapshotIdLoader (load-for-diff.ts): loads the snapshots it is sent, one after
+ * the other in the order they come. Each result is posted as soon as it is ready, its typed arrays
+ * transferred (moved, not copied); only the string table is copied. A failed load is posted and the
+ * thread goes on with the next request.
  */
+export interface LoaderSettings {
+  /** Nice value for this thread alone (Linux); unset: the process's own. */
+  readonly niceness?: number;
+}
+
 export interface LoadRequest {
-  readonly paths: readonly string[];
+  readonly index: number;
+  readonly path: string;
 }
 
 export type LoadMessage =
@@ -40,26 +49,39 @@ function buffersOf(value: unknown, found = new Set<ArrayBuffer>()): Set<ArrayBuf
   return found;
 }
 
-async function main(): Promise<void> {
-  const port = parentPort;
-  if (!port) return;
-  const { paths } = workerData as LoadRequest;
-  for (const [index, path] of paths.entries()) {
-    try {
-      const snapshot = await loadSnapshotIds(path, { onProgress: (event) => port.postMessage({ type: 'progress', index, event } satisfies LoadMessage) });
-      const message: LoadMessage = {
-        type: 'loaded', index,
-        snapshot: { graph: snapshot.graph, idOrder: snapshot.idOrder },
-      };
-      port.postMessage(message, [...buffersOf(message.snapshot)]);
-    } catch (error) {
-      const serialized: SerializedError = isLeakcheckError(error)
-        ? { message: error.message, code: error.code, ...(error.file === undefined ? {} : { file: error.file }), ...(error.offset === undefined ? {} : { offset: error.offset, offsetIn: error.offsetIn }) }
-        : { message: error instanceof Error ? error.message : String(error) };
-      port.postMessage({ type: 'failed', index, error: serialized } satisfies LoadMessage);
-      return;
-    }
+/**
+ * Linux schedules threads apart and setpriority() on a thread id changes that thread only, so a
+ * parse running beside a measured target yields the cores to it. Elsewhere the thread keeps the
+ * process's priority: the loads are the same, only less polite.
+ */
+function lowerThreadPriority(niceness: number): void {
+  try {
+    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), niceness);
+  } catch {
+    // No /proc/thread-self (not Linux) or a refused priority: run at the process's priority.
   }
 }
 
-await main();
+async function load(port: NonNullable<typeof parentPort>, { index, path }: LoadRequest): Promise<void> {
+  try {
+    const snapshot = await loadSnapshotIds(path, { onProgress: (event) => port.postMessage({ type: 'progress', index, event } satisfies LoadMessage) });
+    const message: LoadMessage = { type: 'loaded', index, snapshot: { graph: snapshot.graph, idOrder: snapshot.idOrder } };
+    port.postMessage(message, [...buffersOf(message.snapshot)]);
+  } catch (error) {
+    const serialized: SerializedError = isLeakcheckError(error)
+      ? { message: error.message, code: error.code, ...(error.file === undefined ? {} : { file: error.file }), ...(error.offset === undefined ? {} : { offset: error.offset, offsetIn: error.offsetIn }) }
+      : { message: error instanceof Error ? error.message : String(error) };
+    port.postMessage({ type: 'failed', index, error: serialized } satisfies LoadMessage);
+  }
+}
+
+const port = parentPort;
+if (port) {
+  const { niceness } = workerData as LoaderSettings;
+  if (niceness !== undefined) lowerThreadPriority(niceness);
+  // One snapshot in the making at a time: peak memory stays that of a sequential load.
+  let queue = Promise.resolve();
+  port.on('message', (request: LoadRequest) => {
+    queue = queue.then(() => load(port, request));
+  });
+}

@@ -59,6 +59,15 @@ export type VerdictReason =
   | { kind: 'unresponsive'; leak: false; phase: string; cause: 'checkpoint-timeout' | 'agent-disconnected'; waitedMs: number }
   | { kind: 'too-few-points'; leak: false; points: number; neededPoints: number }
   /**
+   * The snapshot diff was to run and failed (a damaged snapshot, an engine error): the run's
+   * culprit search measured nothing, so the trend alone cannot make it clean.
+   */
+  | {
+      kind: 'analysis-failed'; leak: false; code: string | null; file: string | null;
+      /** The error in one line, the file and byte offset in it when known. */
+      message: string;
+    }
+  /**
    * More than `maxErrorRate` of the load requests failed (no response, or a status >= 400 not in
    * `acceptedStatuses`): the run measured the error path, not the code under test.
    */
@@ -79,7 +88,7 @@ export type ReasonKind = VerdictReason['kind'];
 /** Every reason kind, for readers of saved reports; a Record so that adding a kind without listing it here does not compile. */
 const REASON_KIND_SET: Readonly<Record<ReasonKind, true>> = {
   'heap-trend': true, 'off-heap-trend': true, 'rss-only': true, snapshot: true, 'memwatch-rule': true, 'out-of-memory': true,
-  crash: true, interrupted: true, unresponsive: true, 'too-few-points': true, 'load-failed': true, process: true, 'v1-message': true,
+  crash: true, interrupted: true, unresponsive: true, 'too-few-points': true, 'analysis-failed': true, 'load-failed': true, process: true, 'v1-message': true,
 };
 export const REASON_KINDS = Object.keys(REASON_KIND_SET) as readonly ReasonKind[];
 

@@ -52,7 +52,7 @@ function processReport(p: ProcessRecord, phases: readonly RunPhase[], startedAtM
   const trends = computeTrends(p.checkpoints, phases, { minGrowthBytes });
   const verdict = decideVerdict({
     trends, findings: p.analysis?.findings ?? [], memwatchRule: memwatchFirings(p.gcs, p.leaks, startedAtMs), minGrowthBytes,
-    outOfMemory: false, snapshotsTaken: p.snapshots.length > 0,
+    outOfMemory: false, snapshotsTaken: p.snapshots.length > 0, ...(p.analysisFailure === undefined ? {} : { analysisFailure: p.analysisFailure }),
   });
   if (p.lost !== undefined) verdict.partial = true;
   return {
@@ -77,6 +77,7 @@ export function buildRunReport(record: RunRecord): RunReport {
     processes,
     trends, findings: record.analysis?.findings ?? [], ...(record.analysis?.causes ? { causes: record.analysis.causes } : {}), memwatchRule, minGrowthBytes: record.settings.minGrowthBytes,
     outOfMemory, snapshotsTaken: record.files.snapshots.length > 0,
+    ...(record.analysisFailure === undefined ? {} : { analysisFailure: record.analysisFailure }),
     ...(crashedDuring === null ? {} : { crash: { phase: crashedDuring, exit } }),
     ...(failures === undefined ? {} : { loadFailures: { ...failures, acceptedStatuses: [...record.settings.acceptedStatuses], maxErrorRate: record.settings.maxErrorRate } }),
     ...(ending.kind === 'interrupted' ? { interrupted: { phase: ending.phase, signal: ending.signal ?? null } } : {}),

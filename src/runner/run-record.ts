@@ -5,6 +5,7 @@ import type { AgentHello } from './agent-server.js';
 import type { CgroupMemoryLimit } from './cgroup-limit.js';
 import type { RunFiles } from './run-files.js';
 import type { TargetExit } from './spawn-target.js';
+import type { AnalysisFailure } from './verdict.js';
 
 /** How the driving of the phases ended. */
 export type RunEnding =
@@ -25,6 +26,7 @@ export interface ProcessRecord {
   leaks: readonly MemwatchLeakEvent[];
   analysis: AnalysisResult | null;
   analysisNote?: string;
+  analysisFailure?: AnalysisFailure;
   lost?: { phase: string; error: string };
 }
 
@@ -83,6 +85,8 @@ export interface RunRecord {
   analysis: AnalysisResult | null;
   /** Why the snapshot analysis did not run or failed. */
   analysisNote?: string;
+  /** Set when it was to run and failed. */
+  analysisFailure?: AnalysisFailure;
   /** The sampling heap profiler's growing sites (absent when it did not run or measured fewer than two checkpoints). */
   allocationSites?: AllocationSitesResult;
   files: RunFiles;

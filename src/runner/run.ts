@@ -6,12 +6,13 @@ import { AGENT_ENV } from '../agent/protocol.js';
 import { ErrorCode, LeakcheckError } from '../errors.js';
 import { describeExit, type AnalysisResult, type KeepSnapshots, type RunPhase, type RunReport } from '../report/index.js';
 import { toolVersion } from '../version.js';
-import { explainWithAllocationSites, type AllocationSitesResult } from '../analyze.js';
+import { explainWithAllocationSites, type AllocationSitesResult, type PreloadedSnapshots } from '../analyze.js';
 import { analyzeRunSnapshots } from './analysis.js';
 import { AgentServer, type AgentConnection } from './agent-server.js';
 import { analysisSkipReason, buildRunReport } from './build-report.js';
-import { BASELINE_PHASE, scheduleCheckpoints, type CheckpointSettings } from './checkpoint-policy.js';
+import { BASELINE_PHASE, scheduleCheckpoints, type PhaseSchedule } from './checkpoint-policy.js';
 import { readCgroupMemoryLimit } from './cgroup-limit.js';
+import { EarlyParses } from './early-parses.js';
 import { StatsStream } from './collect.js';
 import type { LoadPhase } from './load-plan.js';
 import { driverFor, type PhaseContext } from './phase-drivers.js';
@@ -21,9 +22,14 @@ import { applySnapshotPolicy, discardRunDir, prepareRunDir, writeRunReport } fro
 import type { RunEnding } from './run-record.js';
 import { AgentLost, Interrupted, RunSession, TargetEnded } from './run-session.js';
 import { Target, type TargetExit } from './spawn-target.js';
+import type { AnalysisFailure } from './verdict.js';
 
-/** Snapshot analysis of the three boundary snapshots (replaceable, e.g. with other thresholds). */
-export type SnapshotAnalyzer = (snapshots: { baseline: string; target: string; final: string }) => Promise<AnalysisResult>;
+/**
+ * Snapshot analysis of the three boundary snapshots (replaceable, e.g. with other thresholds).
+ * `preloaded`: the baseline and target snapshots as parsed while the run went on, for
+ * analyzeSnapshots's option of that name.
+ */
+export type SnapshotAnalyzer = (snapshots: { baseline: string; target: string; final: string; preloaded?: PreloadedSnapshots }) => Promise<AnalysisResult>;
 
 export type RunProgressEvent =
   | { kind: 'started'; pid: number; outDir: string }
@@ -131,6 +137,9 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
   };
   const { files, created } = await prepareRunDir(resolve(cwd, options.outDir ?? join('reports', runId)));
 
+  const schedules = scheduleCheckpoints(options.phases, settings);
+  const analyze = options.analyze ?? analyzeRunSnapshots;
+  const early = new EarlyParses(schedules, settings.snapshots && analyze !== false);
   const server = await AgentServer.open();
   const startedAtMs = Date.now();
   let target: Target | undefined;
@@ -199,7 +208,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     options.signal?.addEventListener('abort', () => stopLoad.abort(), { once: true });
     const session = new RunSession({
       agent, others: serving.slice(1), stats, files, startedAtMs, checkpointTimeoutMs: settings.checkpointTimeoutMs, targetExited: running.exited,
-      orEnd: raceEndings(running, options.signal), beforeCheckpoint: ignoreOthers,
+      orEnd: raceEndings(running, options.signal), beforeCheckpoint: ignoreOthers, onSnapshot: (file, path) => early.written(file, path),
     });
     const ending = await drivePhases({
       session, loadUrl, cwd, env: options.env ?? process.env, phaseTimeoutMs: settings.phaseTimeoutMs,
@@ -207,17 +216,17 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       throwIfInterrupted: () => {
         if (options.signal?.aborted) throw new Interrupted(signalName(options.signal));
       },
-    }, stats, options.phases, settings, progress, options.progressIntervalMs ?? 10_000);
+    }, stats, options.phases, schedules, progress, options.progressIntervalMs ?? 10_000);
 
     // Done driving: stop the target and everything it started (or learn how it ended), then analyse.
     const exit: TargetExit = await stopTargetTree(running, server);
-    const analyze = options.analyze ?? analyzeRunSnapshots;
     const skipReason = (snapshots: readonly string[]) => analysisSkipReason(ending, settings.snapshots, snapshots.length, analyze !== false);
     const skip = skipReason(files.snapshots);
     if (skip === undefined && analyze !== false) progress({ kind: 'analysis' });
-    const main = await diffProcessSnapshots(files.snapshots, skip, analyze);
+    const main = await diffProcessSnapshots(files.snapshots, skip, analyze, early.preloaded);
     let analysis = main.analysis;
     const analysisNote = main.note;
+    const analysisFailure = main.failure;
     let allocationSites: AllocationSitesResult | undefined;
     if (session.allocationProfiles.length >= 2) {
       const explained = explainWithAllocationSites(analysis?.findings ?? [], session.allocationProfiles);
@@ -228,10 +237,10 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     const processes = [];
     for (const other of session.others) {
       const s = other.snapshots;
-      const { analysis: otherAnalysis, note } = await diffProcessSnapshots(s, skipReason(s), analyze);
+      const { analysis: otherAnalysis, note, failure } = await diffProcessSnapshots(s, skipReason(s), analyze);
       processes.push({
         hello: other.agent.hello!, checkpoints: other.checkpoints, snapshots: other.snapshots, gcs: other.agent.gcs, leaks: other.agent.leaks,
-        analysis: otherAnalysis, ...(note === undefined ? {} : { analysisNote: note }), ...(other.lost === undefined ? {} : { lost: other.lost }),
+        analysis: otherAnalysis, ...(note === undefined ? {} : { analysisNote: note }), ...(failure === undefined ? {} : { analysisFailure: failure }), ...(other.lost === undefined ? {} : { lost: other.lost }),
       });
       files.snapshots.push(...s);
     }
@@ -264,6 +273,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       processes,
       analysis,
       ...(analysisNote === undefined ? {} : { analysisNote }),
+      ...(analysisFailure === undefined ? {} : { analysisFailure }),
       ...(allocationSites === undefined ? {} : { allocationSites }),
       files,
     });
@@ -271,6 +281,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     await writeRunReport(files, report);
     return report;
   } finally {
+    await early.close();
     await stats?.close();
     stopLoad.abort();
     if (target) await stopTargetTree(target, server);
@@ -291,13 +302,17 @@ const stragglerGraceMs = 2000;
  * when the run's ending or settings leave nothing to compare, or the analysis's own error.
  */
 async function diffProcessSnapshots(
-  snapshots: readonly string[], skip: string | undefined, analyze: SnapshotAnalyzer | false,
-): Promise<{ analysis: AnalysisResult | null; note: string | undefined }> {
+  snapshots: readonly string[], skip: string | undefined, analyze: SnapshotAnalyzer | false, preloaded?: PreloadedSnapshots,
+): Promise<{ analysis: AnalysisResult | null; note: string | undefined; failure?: AnalysisFailure }> {
   if (skip !== undefined || analyze === false) return { analysis: null, note: skip };
   try {
-    return { analysis: await analyze({ baseline: snapshots[0]!, target: snapshots[snapshots.length - 2]!, final: snapshots[snapshots.length - 1]! }), note: undefined };
+    const paths = { baseline: snapshots[0]!, target: snapshots[snapshots.length - 2]!, final: snapshots[snapshots.length - 1]! };
+    return { analysis: await analyze(preloaded === undefined ? paths : { ...paths, preloaded }), note: undefined };
   } catch (error) {
-    return { analysis: null, note: `snapshot analysis failed: ${error instanceof LeakcheckError ? error.oneLine() : (error as Error).message}` };
+    const failure: AnalysisFailure = error instanceof LeakcheckError
+      ? { code: error.code, file: error.file ?? null, message: error.oneLine() }
+      : { code: null, file: null, message: (error as Error).message };
+    return { analysis: null, note: `snapshot analysis failed: ${failure.message}`, failure };
   }
 }
 
@@ -335,12 +350,11 @@ async function drivePhases(
   context: PhaseContext,
   stats: StatsStream,
   plans: readonly LoadPhase[],
-  settings: CheckpointSettings,
+  schedules: readonly PhaseSchedule[],
   progress: (event: RunProgressEvent) => void,
   progressIntervalMs: number,
 ): Promise<RunEnding> {
   const { session } = context;
-  const schedules = scheduleCheckpoints(plans, settings);
   for (const [index, plan] of plans.entries()) {
     const schedule = schedules[index]!;
     const phase: RunPhase = { name: plan.name, kind: plan.kind, startMs: stats.elapsedMs(), endMs: 0 };
