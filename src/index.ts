@@ -33,7 +33,7 @@ export {
   diffWarningText, type FindingsTextOptions, type WordsOptions,
 } from './report/index.js';
 export {
-  runTarget, newRunId, buildLoadPlan, readPhasesFile, parsePhases, analyzeRunSnapshots, computeTrends, decideVerdict,
+  runTarget, RunNotMeasured, newRunId, buildLoadPlan, readPhasesFile, parsePhases, analyzeRunSnapshots, computeTrends, decideVerdict,
   type RunOptions, type RunProgressEvent, type SnapshotAnalyzer, type LoadPhase, type LoadPlanOptions,
 } from './runner/index.js';
 export {

@@ -1,6 +1,6 @@
 import type { GcSample, MemorySample, MemwatchLeakEvent } from '../agent/protocol.js';
 import type { AllocationSitesResult } from '../analyze.js';
-import type { AnalysisResult, KeepSnapshots, RunCheckpoint, RunPhase } from '../report/index.js';
+import type { AnalysisResult, KeepSnapshots, NotMeasuredCause, RunCheckpoint, RunPhase } from '../report/index.js';
 import type { AgentHello } from './agent-server.js';
 import type { CgroupMemoryLimit } from './cgroup-limit.js';
 import type { RunFiles } from './run-files.js';
@@ -38,6 +38,21 @@ export interface AgentRecord {
   listeningPorts: number[];
 }
 
+/** The run's options as report.json records them. */
+export interface RunSettingsRecord {
+  loadUrl: string;
+  loadCommand?: string;
+  concurrency: number;
+  minGrowthBytes: number;
+  checkpointsPerPhase: number;
+  snapshots: boolean;
+  keepSnapshots: KeepSnapshots;
+  /** Statuses >= 400 that count as answers, not failures (--accept-status). */
+  acceptedStatuses: number[];
+  /** Failed share of the load requests above which the run measured nothing (--max-error-rate). */
+  maxErrorRate: number;
+}
+
 /**
  * Everything one run observed, as plain data: the input of buildRunReport. Collected by
  * runTarget; nothing in here is derived (trends, verdict and wording come later).
@@ -50,19 +65,7 @@ export interface RunRecord {
   endedAtMs: number;
   command: string[];
   cwd: string;
-  settings: {
-    loadUrl: string;
-    loadCommand?: string;
-    concurrency: number;
-    minGrowthBytes: number;
-    checkpointsPerPhase: number;
-    snapshots: boolean;
-    keepSnapshots: KeepSnapshots;
-    /** Statuses >= 400 that count as answers, not failures (--accept-status). */
-    acceptedStatuses: number[];
-    /** Failed share of the load requests above which the run measured nothing (--max-error-rate). */
-    maxErrorRate: number;
-  };
+  settings: RunSettingsRecord;
   /** The agent chosen as the target, and everything it sent. */
   target: {
     hello: AgentHello;
@@ -89,5 +92,30 @@ export interface RunRecord {
   analysisFailure?: AnalysisFailure;
   /** The sampling heap profiler's growing sites (absent when it did not run or measured fewer than two checkpoints). */
   allocationSites?: AllocationSitesResult;
+  files: RunFiles;
+}
+
+/**
+ * What a run that ended before it measured anything knew (the input of buildUnmeasuredReport):
+ * the target's pid and exit, when it got that far, and the tail of its stderr.
+ */
+export interface UnmeasuredRecord {
+  toolVersion: string;
+  runId: string;
+  startedAtMs: number;
+  endedAtMs: number;
+  command: string[];
+  cwd: string;
+  /** loadUrl: the --url given, or '' when the target never said where it listens. */
+  settings: RunSettingsRecord;
+  pid: number | null;
+  /** How the target ended on its own, or was stopped by the runner; null when it never started. */
+  exit: TargetExit | null;
+  stderrTail: string;
+  agents: AgentRecord[];
+  cause: NotMeasuredCause;
+  error: { code: string; message: string };
+  /** The signal that interrupted the run, when known. */
+  signal: string | null;
   files: RunFiles;
 }
