@@ -4,7 +4,7 @@ import type { ProgressEvent } from '../progress.js';
 import { checkSnapshotReadable, IdOrderedSnapshot, loadSnapshot, type HeapGraph, type Snapshot } from '../snapshot/index.js';
 import type { ComparedSnapshot } from './growth.js';
 import { checkDistinctFiles, checkDistinctHeaps } from './identical-inputs.js';
-import type { LoadMessage, LoadRequest, LoaderSettings, SerializedError } from './load-worker.js';
+import type { LoaderRequest, LoadMessage, LoaderSettings, SerializedError } from './load-worker.js';
 
 /** Snapshots already being loaded by id (SnapshotIdLoader), by path: the earlier inputs of a diff. */
 export type PreloadedSnapshots = ReadonlyMap<string, Promise<ComparedSnapshot>>;
@@ -103,8 +103,13 @@ export class SnapshotIdLoader {
     const loaded = new Promise<ComparedSnapshot>((resolve, reject) => this.#pending.set(index, { path, resolve, reject }));
     // A load nobody waits for (a run that ended before its diff) must not be an unhandled rejection.
     loaded.catch(() => {});
-    this.#worker.postMessage({ index, path } satisfies LoadRequest);
+    this.#worker.postMessage({ type: 'load', index, path } satisfies LoaderRequest);
     return loaded;
+  }
+
+  /** Sets the thread's nice value from now on (Linux; a higher priority than it had needs CAP_SYS_NICE, without it nothing changes). */
+  setNiceness(niceness: number): void {
+    if (!this.#ended) this.#worker.postMessage({ type: 'niceness', niceness } satisfies LoaderRequest);
   }
 
   /** Ends the thread (and frees its heap); loads still pending reject. */

@@ -16,10 +16,10 @@ export interface LoaderSettings {
   readonly niceness?: number;
 }
 
-export interface LoadRequest {
-  readonly index: number;
-  readonly path: string;
-}
+export type LoaderRequest =
+  | { readonly type: 'load'; readonly index: number; readonly path: string }
+  /** Change this thread's nice value (Linux; raising priority needs CAP_SYS_NICE, else it stays). */
+  | { readonly type: 'niceness'; readonly niceness: number };
 
 export type LoadMessage =
   | { readonly type: 'progress'; readonly index: number; readonly event: ProgressEvent }
@@ -52,9 +52,10 @@ function buffersOf(value: unknown, found = new Set<ArrayBuffer>()): Set<ArrayBuf
 /**
  * Linux schedules threads apart and setpriority() on a thread id changes that thread only, so a
  * parse running beside a measured target yields the cores to it. Elsewhere the thread keeps the
- * process's priority: the loads are the same, only less polite.
+ * process's priority: the loads are the same, only less polite. A message runs between two chunks
+ * of a load (the parse awaits its input), so a change of priority applies to the load under way.
  */
-function lowerThreadPriority(niceness: number): void {
+function setThreadPriority(niceness: number): void {
   try {
     setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), niceness);
   } catch {
@@ -62,7 +63,7 @@ function lowerThreadPriority(niceness: number): void {
   }
 }
 
-async function load(port: NonNullable<typeof parentPort>, { index, path }: LoadRequest): Promise<void> {
+async function load(port: NonNullable<typeof parentPort>, { index, path }: { index: number; path: string }): Promise<void> {
   try {
     const snapshot = await loadSnapshotIds(path, { onProgress: (event) => port.postMessage({ type: 'progress', index, event } satisfies LoadMessage) });
     const message: LoadMessage = { type: 'loaded', index, snapshot: { graph: snapshot.graph, idOrder: snapshot.idOrder } };
@@ -78,10 +79,11 @@ async function load(port: NonNullable<typeof parentPort>, { index, path }: LoadR
 const port = parentPort;
 if (port) {
   const { niceness } = workerData as LoaderSettings;
-  if (niceness !== undefined) lowerThreadPriority(niceness);
+  if (niceness !== undefined) setThreadPriority(niceness);
   // One snapshot in the making at a time: peak memory stays that of a sequential load.
   let queue = Promise.resolve();
-  port.on('message', (request: LoadRequest) => {
-    queue = queue.then(() => load(port, request));
+  port.on('message', (request: LoaderRequest) => {
+    if (request.type === 'niceness') setThreadPriority(request.niceness);
+    else queue = queue.then(() => load(port, request));
   });
 }

@@ -1,3 +1,4 @@
+import { getPriority } from 'node:os';
 import { SnapshotIdLoader, type ComparedSnapshot, type PreloadedSnapshots } from '../analyze.js';
 import type { PhaseSchedule } from './checkpoint-policy.js';
 
@@ -31,6 +32,15 @@ export class EarlyParses {
     if (!this.#early.has(file)) return;
     this.#loader ??= new SnapshotIdLoader({ niceness: parseNiceness });
     this.#preloaded.set(path, this.#loader.load(path));
+  }
+
+  /**
+   * The phases are over: nothing is measured any more, and what is left of the parses is on the
+   * way to the verdict, so they get this process's own priority back where the OS allows it
+   * (root or CAP_SYS_NICE; otherwise they finish at nice 10, which costs time only on a busy machine).
+   */
+  phasesDone(): void {
+    this.#loader?.setNiceness(getPriority());
   }
 
   get preloaded(): PreloadedSnapshots {

@@ -230,6 +230,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       },
     }, stats, options.phases, schedules, progress, options.progressIntervalMs ?? 10_000);
     measured = true;
+    early.phasesDone();
 
     // Done driving: stop the target and everything it started (or learn how it ended), then analyse.
     const exit: TargetExit = await stopTargetTree(running, server);

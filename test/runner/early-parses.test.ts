@@ -2,7 +2,7 @@
 // (src/runner/early-parses.ts): same results as the sequential diff, and a bad parse is an error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeSnapshots, SnapshotIdLoader, type AnalysisResult } from '../../src/analyze.js';
 import { ErrorCode, isLeakcheckError } from '../../src/errors.js';
@@ -101,4 +101,30 @@ test('SnapshotIdLoader: loads in order, rejects a truncated file with its name, 
   } finally {
     await loader.close();
   }
+});
+
+/** Nice values of this process's threads, from /proc/self/task/<tid>/stat (field 19). */
+function threadNiceValues(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return Number(fields[16]);
+  });
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while (!condition()) {
+    if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test('SnapshotIdLoader runs its thread at the nice value asked for, and setNiceness changes it', { timeout: 30_000 }, async (t) => {
+  const before = threadNiceValues().filter((nice) => nice === 7).length;
+  const loader = new SnapshotIdLoader({ niceness: 7 });
+  t.after(() => loader.close());
+  await until(() => threadNiceValues().filter((nice) => nice === 7).length === before + 1, 'a thread at nice 7');
+  // Back to the process's priority needs CAP_SYS_NICE; lowering it further never does.
+  loader.setNiceness(9);
+  await until(() => threadNiceValues().filter((nice) => nice === 7).length === before && threadNiceValues().includes(9), 'the thread at nice 9');
 });
