@@ -53,11 +53,8 @@ export interface RunSettingsRecord {
   maxErrorRate: number;
 }
 
-/**
- * Everything one run observed, as plain data: the input of buildRunReport. Collected by
- * runTarget; nothing in here is derived (trends, verdict and wording come later).
- */
-export interface RunRecord {
+/** What every run report records whatever the run measured. */
+export interface RunIdentity {
   toolVersion: string;
   runId: string;
   /** Epoch ms; every `atMs` in the run is relative to it. */
@@ -65,6 +62,13 @@ export interface RunRecord {
   endedAtMs: number;
   command: string[];
   cwd: string;
+}
+
+/**
+ * Everything one run observed, as plain data: the input of buildRunReport. Collected by
+ * runTarget; nothing in here is derived (trends, verdict and wording come later).
+ */
+export interface RunRecord extends RunIdentity {
   settings: RunSettingsRecord;
   /** The agent chosen as the target, and everything it sent. */
   target: {
@@ -99,13 +103,7 @@ export interface RunRecord {
  * What a run that ended before it measured anything knew (the input of buildUnmeasuredReport):
  * the target's pid and exit, when it got that far, and the tail of its stderr.
  */
-export interface UnmeasuredRecord {
-  toolVersion: string;
-  runId: string;
-  startedAtMs: number;
-  endedAtMs: number;
-  command: string[];
-  cwd: string;
+export interface UnmeasuredRecord extends RunIdentity {
   /** loadUrl: the --url given, or '' when the target never said where it listens. */
   settings: RunSettingsRecord;
   pid: number | null;

@@ -6,21 +6,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, isLeakcheckError } from '../../src/errors.js';
 import { createStyle, describeReason, parseRunReport, renderRunText, type RunReport, type VerdictReason } from '../../src/report/index.js';
-import { buildLoadPlan, RunNotMeasured, runTarget, type RunOptions } from '../../src/runner/index.js';
+import { RunNotMeasured, runTarget, type RunOptions } from '../../src/runner/index.js';
 import { fixturesDir } from '../helpers/paths.js';
 import { runCli } from '../helpers/run-cli.js';
+import { runOptions } from '../helpers/run-options.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 
-function options(t: Parameters<typeof tmpDir>[0], command: string[], extra: Partial<RunOptions> = {}): RunOptions {
-  return {
-    command,
-    phases: buildLoadPlan({ requests: 100, warmupRequests: 50, concurrency: 2 }),
-    outDir: join(tmpDir(t), 'report'),
-    startTimeoutMs: 15_000,
-    snapshots: false,
-    ...extra,
-  };
-}
+const options = (t: Parameters<typeof tmpDir>[0], command: string[], extra: Partial<RunOptions> = {}): RunOptions =>
+  runOptions(t, command, { snapshots: false, ...extra });
 
 /** Runs, expects a RunNotMeasured with `code`, and returns the report.json it wrote, read back through the reader `leakcheck report` uses. */
 async function unmeasured(opts: RunOptions, code: string): Promise<{ report: RunReport; reason: Extract<VerdictReason, { kind: 'not-measured' }> }> {
