@@ -60,16 +60,7 @@ export async function loadSnapshotsForDiff(
   }
 }
 
-export interface SnapshotIdLoaderOptions {
-  /** Nice value for the loader thread alone (Linux); unset: the process's own. */
-  niceness?: number;
-  /**
-   * Keep each loaded snapshot in the loader thread until release(): receiving one copies its
-   * string table on this thread and puts the snapshot in this thread's heap, which then every
-   * garbage collection here walks; a caller with work of its own to do on time (a run's load
-   * driver) takes them when it is done.
-   */
-  hold?: boolean;
+export interface SnapshotIdLoaderOptions extends LoaderSettings {
   onProgress?: (path: string, event: ProgressEvent) => void;
 }
 
@@ -87,7 +78,7 @@ export class SnapshotIdLoader {
   #ended: Error | undefined;
 
   constructor(options: SnapshotIdLoaderOptions = {}) {
-    const settings: LoaderSettings = { ...(options.niceness === undefined ? {} : { niceness: options.niceness }), ...(options.hold ? { hold: true } : {}) };
+    const settings: LoaderSettings = options.niceness === undefined ? {} : { niceness: options.niceness };
     this.#worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: settings });
     this.#worker.on('message', (message: LoadMessage) => {
       const pending = this.#pending.get(message.index);
@@ -114,11 +105,6 @@ export class SnapshotIdLoader {
     loaded.catch(() => {});
     this.#worker.postMessage({ type: 'load', index, path } satisfies LoaderRequest);
     return loaded;
-  }
-
-  /** Loads held in the thread (option hold) settle from now on, as each is done. */
-  release(): void {
-    if (!this.#ended) this.#worker.postMessage({ type: 'release' } satisfies LoaderRequest);
   }
 
   /** Sets the thread's nice value from now on (Linux; a higher priority than it had needs CAP_SYS_NICE, without it nothing changes). */

@@ -14,16 +14,12 @@ import { loadSnapshotIds } from '../snapshot/index.js';
 export interface LoaderSettings {
   /** Nice value for this thread alone (Linux); unset: the process's own. */
   readonly niceness?: number;
-  /** Keep each loaded snapshot in this thread until a 'release' (see SnapshotIdLoaderOptions.hold). */
-  readonly hold?: boolean;
 }
 
 export type LoaderRequest =
   | { readonly type: 'load'; readonly index: number; readonly path: string }
   /** Change this thread's nice value (Linux; raising priority needs CAP_SYS_NICE, else it stays). */
-  | { readonly type: 'niceness'; readonly niceness: number }
-  /** Post the snapshots held so far, and every later one as soon as it is loaded. */
-  | { readonly type: 'release' };
+  | { readonly type: 'niceness'; readonly niceness: number };
 
 export type LoadMessage =
   | { readonly type: 'progress'; readonly index: number; readonly event: ProgressEvent }
@@ -67,16 +63,11 @@ function setThreadPriority(niceness: number): void {
   }
 }
 
-/** Loaded snapshots not posted yet, while the thread holds them; undefined once released (or never held). */
-let held: Array<() => void> | undefined;
-
 async function load(port: NonNullable<typeof parentPort>, { index, path }: { index: number; path: string }): Promise<void> {
   try {
     const snapshot = await loadSnapshotIds(path, { onProgress: (event) => port.postMessage({ type: 'progress', index, event } satisfies LoadMessage) });
     const message: LoadMessage = { type: 'loaded', index, snapshot: { graph: snapshot.graph, idOrder: snapshot.idOrder } };
-    const post = (): void => port.postMessage(message, [...buffersOf(message.snapshot)]);
-    if (held) held.push(post);
-    else post();
+    port.postMessage(message, [...buffersOf(message.snapshot)]);
   } catch (error) {
     const serialized: SerializedError = isLeakcheckError(error)
       ? { message: error.message, code: error.code, ...(error.file === undefined ? {} : { file: error.file }), ...(error.offset === undefined ? {} : { offset: error.offset, offsetIn: error.offsetIn }) }
@@ -87,17 +78,12 @@ async function load(port: NonNullable<typeof parentPort>, { index, path }: { ind
 
 const port = parentPort;
 if (port) {
-  const { niceness, hold } = workerData as LoaderSettings;
+  const { niceness } = workerData as LoaderSettings;
   if (niceness !== undefined) setThreadPriority(niceness);
-  if (hold) held = [];
   // One snapshot in the making at a time: peak memory stays that of a sequential load.
   let queue = Promise.resolve();
   port.on('message', (request: LoaderRequest) => {
     if (request.type === 'niceness') setThreadPriority(request.niceness);
-    else if (request.type === 'release') {
-      const posts = held ?? [];
-      held = undefined;
-      for (const post of posts) post();
-    } else queue = queue.then(() => load(port, request));
+    else queue = queue.then(() => load(port, request));
   });
 }

@@ -30,19 +30,16 @@ export class EarlyParses {
   /** A snapshot of the target was written as `file` (the schedule's name) at `path`. */
   written(file: string, path: string): void {
     if (!this.#early.has(file)) return;
-    this.#loader ??= new SnapshotIdLoader({ niceness: parseNiceness, hold: true });
+    this.#loader ??= new SnapshotIdLoader({ niceness: parseNiceness });
     this.#preloaded.set(path, this.#loader.load(path));
   }
 
   /**
    * The phases are over: nothing is measured any more, and what is left of the parses is on the
-   * way to the verdict. The parsed snapshots come over to this thread only now (held in the loader
-   * thread till then, so the load driver on this thread never waited for a copy or a bigger heap's
-   * GC), and the parses get this process's own priority back where the OS allows it (root or
-   * CAP_SYS_NICE; otherwise they finish at nice 10, which costs time only on a busy machine).
+   * way to the verdict, so they get this process's own priority back where the OS allows it
+   * (root or CAP_SYS_NICE; otherwise they finish at nice 10, which costs time only on a busy machine).
    */
   phasesDone(): void {
-    this.#loader?.release();
     this.#loader?.setNiceness(getPriority());
   }
 

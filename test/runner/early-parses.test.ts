@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { analyzeSnapshots, SnapshotIdLoader, type AnalysisResult } from '../../src/analyze.js';
 import { ErrorCode, isLeakcheckError } from '../../src/errors.js';
 import { describeReason } from '../../src/report/index.js';
-import { loadSnapshotIds } from '../../src/snapshot/index.js';
 import { analyzeRunSnapshots, runTarget, type RunOptions, type SnapshotAnalyzer } from '../../src/runner/index.js';
 import { writeLiveSnapshots } from '../helpers/live-snapshot.js';
 import { fixturesDir } from '../helpers/paths.js';
@@ -121,26 +120,4 @@ test('SnapshotIdLoader runs its thread at the nice value asked for, and setNicen
   // Back to the process's priority needs CAP_SYS_NICE; lowering it further never does.
   loader.setNiceness(9);
   await until(() => threadNiceValues().filter((nice) => nice === 7).length === before && threadNiceValues().includes(9), 'the thread at nice 9');
-});
-
-test('SnapshotIdLoader with hold: a load settles only after release(), with the same snapshot', { timeout: 60_000 }, async (t) => {
-  const [whole] = await writeLiveSnapshots(t, 'globalThis.list = Array.from({ length: 1000 }, (_, i) => ({ i }));');
-  const events: string[] = [];
-  const loader = new SnapshotIdLoader({ hold: true, onProgress: (_path, event) => events.push(event.phase) });
-  t.after(() => loader.close());
-  let settled = false;
-  const held = loader.load(whole!).finally(() => { settled = true; });
-  // The parse reports its phases as it goes; once it has been quiet a while, it is done and held.
-  await until(() => events.length > 0, 'the parse to start');
-  let seen = -1;
-  while (seen !== events.length) {
-    seen = events.length;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  assert.equal(settled, false, 'held in the loader thread until release()');
-  loader.release();
-  const loaded = await held;
-  const direct = await loadSnapshotIds(whole!);
-  assert.equal(loaded.graph.nodeCount, direct.graph.nodeCount);
-  assert.deepEqual(loaded.idOrder, direct.idOrder);
 });
