@@ -18,7 +18,7 @@ export {
   type DigestClosureGroup, type DigestDominator, type DigestOptions, type DigestWritten, type CrossProcessComparison,
 } from './digest/index.js';
 export {
-  analyzeSnapshots, DETECTOR_IDS, type AnalyzeOptions, type AnalysisInput, type AnalysisResult, type SnapshotSummary, type AnalysisVerdict,
+  analyzeSnapshots, DETECTOR_IDS, SnapshotIdLoader, type AnalyzeOptions, type AnalysisInput, type AnalysisResult, type SnapshotSummary, type AnalysisVerdict,
 } from './analyze.js';
 export {
   DEFAULT_THRESHOLDS, DEFAULT_DETECTOR_THRESHOLDS, ANALYSIS_SCHEMA_VERSION,
