@@ -2,7 +2,7 @@
  * Part 4 of `npm run bench:faults`: how `leakcheck run` ends when the run does not go to plan.
  * Each case runs the CLI as a real process on a small HTTP target written for it, and checks:
  * the exit status it must have; the report it must write (report.json with one of the expected
- * outcomes; none only after SIGKILL to leakcheck); no stack trace on stderr; no hang (killed after
+ * outcomes, 'not-measured' for a target that never got ready; none only after SIGKILL to leakcheck); no stack trace on stderr; no hang (killed after
  * CASE_TIMEOUT_MS); and processes left 0. Every process of a case carries a marker in its
  * environment (LEAKCHECK_FAULT_CASE=<id>, inherited by the target and whatever it starts), so the
  * ones still alive 5 s after leakcheck ended are found in /proc by that marker, counted, and
@@ -24,9 +24,9 @@ export interface EndingCase {
   /** Send this signal to leakcheck once stderr matches `after` (plus `delayMs`). */
   readonly signal?: { readonly name: NodeJS.Signals; readonly after: RegExp; readonly delayMs?: number };
   readonly exits: readonly number[];
-  /** Outcomes report.json may have; undefined: no report is expected (SIGKILL, a target that never got ready). */
+  /** Outcomes report.json may have; undefined: no report is expected (SIGKILL to leakcheck). */
   readonly outcomes?: readonly string[];
-  /** What the last line on stderr must say, when no report carries the reason. */
+  /** What the last line on stderr must say. */
   readonly lastLine?: RegExp;
 }
 
@@ -67,7 +67,10 @@ server.listen(0, '127.0.0.1');
 export function endingCases(): EndingCase[] {
   const crashed = { exits: [2], outcomes: ['crashed'] } as const;
   const cases: EndingCase[] = [
-    { name: 'crash before listening', onStart: 'process.exit(3);', exits: [2], lastLine: /^leakcheck: the target exited with code 3 before it was ready$/ },
+    {
+      name: 'crash before listening', onStart: 'process.exit(3);', exits: [2], outcomes: ['not-measured'],
+      lastLine: /^leakcheck: the target exited with code 3 before it was ready$/,
+    },
   ];
   // Requests 1-200 are the warm-up, 201-600 load1, 601-1000 load2: the first, a middle and the last of each.
   for (const at of [1, 100, 199, 200, 201, 400, 600, 601, 800, TOTAL_REQUESTS - 1]) {
@@ -88,6 +91,10 @@ export function endingCases(): EndingCase[] {
     // The target is stopped by then: the run may finish its verdict, or report the interruption.
     cases.push({ name: `${name} to leakcheck during the analysis`, signal: { name, after: /comparing heap snapshots/ }, exits: [0, 2], outcomes: ['clean', 'interrupted'] });
   }
+  cases.push({
+    name: 'SIGTERM to leakcheck before the target listens', onStart: 'await new Promise((resolve) => setTimeout(resolve, 60_000));',
+    signal: { name: 'SIGTERM', after: /started target/, delayMs: 300 }, exits: [2], outcomes: ['not-measured'],
+  });
   cases.push({ name: 'SIGKILL to leakcheck in load1', signal: { name: 'SIGKILL', after: /phase load1…/, delayMs: 300 }, exits: [137, -9] });
   cases.push(
     {
@@ -103,7 +110,7 @@ export function endingCases(): EndingCase[] {
       onStart: "spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });",
       onRequest: 'if (n === 300) process.exit(3);',
     },
-    { name: 'event loop blocked before listening', onStart: 'for (;;) {}', flags: ['--start-timeout', '5'], exits: [2], lastLine: /^leakcheck: / },
+    { name: 'event loop blocked before listening', onStart: 'for (;;) {}', flags: ['--start-timeout', '5'], exits: [2], outcomes: ['not-measured'], lastLine: /^leakcheck: / },
     { name: 'event loop blocked at request 300', onRequest: 'if (n === 300) for (;;) {}', flags: ['--phase-timeout', '15'], exits: [2], outcomes: ['inconclusive'] },
   );
   return cases;

@@ -9,6 +9,8 @@
 // analysis: report.json durationMs minus the last phase's end), what the command spends outside
 // the run (its own start, report.html, deleting snapshots: wall minus durationMs), and the wall
 // time of the whole command. They add up to the wall time but for the gaps between phases.
+// CPU: what leakcheck and its target used together (this process's reaped children, from
+// /proc/self/stat), over the wall time: on 2 cores, up to 2.0.
 // Env: CASES (comma-separated names, default all), REQUESTS (per load phase; default: the plan's).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -52,7 +54,17 @@ interface Row {
   heapBytes: number | undefined;
   snapshotBytes: number;
   ratio: number;
+  cpuMs: number;
   loadAverage: number;
+}
+
+/** Clock ticks in /proc: USER_HZ, 100 on every Linux build Node runs on. */
+const ticksPerSecond = 100;
+/** CPU time (user + system) of this process's children that have ended and been waited for. */
+function reapedChildrenCpuMs(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ');
+  // After the command name: field 3 (state) is fields[0], so cutime (16) and cstime (17) are fields[13] and [14].
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / ticksPerSecond;
 }
 
 async function measure(c: Case): Promise<Row> {
@@ -61,6 +73,7 @@ async function measure(c: Case): Promise<Row> {
     const out = join(dir, 'r');
     const loadAverage = loadavg()[0]!;
     const started = performance.now();
+    const cpuBefore = reapedChildrenCpuMs();
     const exit = await new Promise<number | null>((resolve, reject) => {
       const child = spawn(process.execPath, [cli, 'run', ...requests, ...c.flags, '--keep-snapshots', 'always', '--out', out, '--', process.execPath, apps[c.app], '0'], {
         cwd: dir, env: { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: '' }, stdio: ['ignore', 'ignore', 'ignore'],
@@ -69,6 +82,7 @@ async function measure(c: Case): Promise<Row> {
       child.on('close', (code) => resolve(code));
     });
     const wallMs = performance.now() - started;
+    const cpuMs = reapedChildrenCpuMs() - cpuBefore;
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
     const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
     const loadMs = sum(report.phases.map((p) => p.http?.durationMs ?? 0));
@@ -88,6 +102,7 @@ async function measure(c: Case): Promise<Row> {
       heapBytes: lastPhase === undefined ? undefined : report.checkpoints.filter((k) => k.phase === lastPhase.name).at(-1)?.heapUsedBytes,
       snapshotBytes: sum(report.phases.map((p) => p.snapshot?.sizeBytes ?? 0)),
       ratio: wallMs / loadMs,
+      cpuMs,
       loadAverage,
     };
   } finally {
@@ -115,6 +130,8 @@ process.stdout.write(`${renderTable([
   { title: 'outside run', cell: (r) => ms(r.outsideRunMs) },
   { title: 'heap', cell: (r) => formatMiB(r.heapBytes) },
   { title: 'snapshots', cell: (r) => formatMiB(r.snapshotBytes) },
+  { title: 'CPU', cell: (r) => ms(r.cpuMs) },
+  { title: 'CPU/wall', cell: (r) => formatRatio(r.cpuMs, r.wallMs) },
   { title: 'load avg', cell: (r) => r.loadAverage.toFixed(1) },
 ], rows)}\n`);
 process.stdout.write(`results: ${writeResults('run', { date: new Date().toISOString(), rows })}\n`);

@@ -4,7 +4,7 @@ import {
   ANALYSIS_SCHEMA_VERSION, DEFAULT_DETECTOR_THRESHOLDS, DEFAULT_THRESHOLDS, DETECTOR_IDS, DETECTORS, DetectorContext,
   type AnalysisResult, type DetectorId, type Finding, type Thresholds,
 } from './detectors/index.js';
-import { checkDistinctFiles, compareClasses, diffSnapshots, loadSnapshotsForDiff, type ComparedSnapshot } from './diff/index.js';
+import { checkDistinctFiles, compareClasses, diffSnapshots, loadSnapshotsForDiff, type ComparedSnapshot, type PreloadedSnapshots } from './diff/index.js';
 import { compareDigests, digestSnapshot, isDigestFile, readDigest, type HeapDigest } from './digest/index.js';
 import { stat } from 'node:fs/promises';
 import type { ClassGrowthRow } from './diff/index.js';
@@ -15,6 +15,8 @@ import { toolVersion } from './version.js';
 
 export type { AllocationSitesResult, AnalysisResult, AnalysisVerdict, SampledProfile, SnapshotSummary } from './detectors/index.js';
 export { DETECTOR_IDS } from './detectors/index.js';
+// The runner parses a diff's earlier snapshots while it still runs: through this module, like every analysis.
+export { SnapshotIdLoader, type ComparedSnapshot, type PreloadedSnapshots } from './diff/index.js';
 
 export interface AnalyzeOptions {
   /** Gate thresholds; unset fields keep DEFAULT_THRESHOLDS. */
@@ -33,6 +35,11 @@ export interface AnalyzeOptions {
    * Implied when any input is a digest; never switched on silently for snapshots.
    */
   crossProcess?: boolean;
+  /**
+   * Earlier inputs (given as paths) whose load by id is already under way, by path: `leakcheck run`
+   * parses each as soon as it is written. Same checks and results as loading them here.
+   */
+  preloaded?: PreloadedSnapshots;
 }
 
 /** An input of a diff: a path (snapshot or digest, told apart by content), a loaded Snapshot, or a HeapDigest. */
@@ -85,7 +92,7 @@ export async function analyzeSnapshots(inputs: readonly AnalysisInput[], options
   const snapshotInputs = inputs as readonly (string | Snapshot)[];
   let loaded: { earlier: ComparedSnapshot[]; last: Snapshot };
   if (snapshotInputs.every((input): input is string => typeof input === 'string')) {
-    loaded = await loadSnapshotsForDiff(snapshotInputs, (k, event) => label(k)(event));
+    loaded = await loadSnapshotsForDiff(snapshotInputs, (k, event) => label(k)(event), options.preloaded);
   } else {
     const earlier: ComparedSnapshot[] = [];
     for (const [k, input] of snapshotInputs.slice(0, -1).entries()) earlier.push(typeof input === 'string' ? await loadSnapshotIds(input, { onProgress: label(k) }) : input);

@@ -45,7 +45,7 @@ export const ErrorCode = {
   MEMORY_INSUFFICIENT: 'ERR_MEMORY_INSUFFICIENT',
   /** No worker thread with the requested threadId runs in the target. */
   WORKER_NOT_FOUND: 'ERR_WORKER_NOT_FOUND',
-  /** Ctrl-C (SIGINT/SIGTERM) stopped a snapshot; the partial file is removed. */
+  /** Ctrl-C (SIGINT/SIGTERM) stopped a snapshot (the partial file is removed), or a run before its target was ready. */
   INTERRUPTED: 'ERR_INTERRUPTED',
   /** A watch was interrupted before it had two snapshots to compare. */
   WATCH_INCOMPLETE: 'ERR_WATCH_INCOMPLETE',

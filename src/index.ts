@@ -18,7 +18,7 @@ export {
   type DigestClosureGroup, type DigestDominator, type DigestOptions, type DigestWritten, type CrossProcessComparison,
 } from './digest/index.js';
 export {
-  analyzeSnapshots, DETECTOR_IDS, type AnalyzeOptions, type AnalysisInput, type AnalysisResult, type SnapshotSummary, type AnalysisVerdict,
+  analyzeSnapshots, DETECTOR_IDS, SnapshotIdLoader, type AnalyzeOptions, type AnalysisInput, type AnalysisResult, type SnapshotSummary, type AnalysisVerdict,
 } from './analyze.js';
 export {
   DEFAULT_THRESHOLDS, DEFAULT_DETECTOR_THRESHOLDS, ANALYSIS_SCHEMA_VERSION,
@@ -27,13 +27,13 @@ export {
   type Cause, type CauseHolder, type HeapGrowthAccount,
   isDetectorId,
 } from './detectors/index.js';
-export { diffSnapshots, matchIds, type SnapshotDiff, type IdMatch, type ClassGrowthRow, type DiffWarning, type CrossProcessGap } from './diff/index.js';
+export { diffSnapshots, matchIds, type SnapshotDiff, type IdMatch, type ClassGrowthRow, type DiffWarning, type CrossProcessGap, type PreloadedSnapshots } from './diff/index.js';
 export {
   renderFindingsText, findingTitle, retainerPathText, retainerPathTokens, holderText, locationText, functionLocationText,
   diffWarningText, type FindingsTextOptions, type WordsOptions,
 } from './report/index.js';
 export {
-  runTarget, newRunId, buildLoadPlan, readPhasesFile, parsePhases, analyzeRunSnapshots, computeTrends, decideVerdict,
+  runTarget, RunNotMeasured, newRunId, buildLoadPlan, readPhasesFile, parsePhases, analyzeRunSnapshots, computeTrends, decideVerdict,
   type RunOptions, type RunProgressEvent, type SnapshotAnalyzer, type LoadPhase, type LoadPlanOptions,
 } from './runner/index.js';
 export {

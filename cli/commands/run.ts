@@ -5,7 +5,7 @@ import { createStyle, describeIncomplete, formatBytes, formatCount, formatDurati
 import {
   buildLoadPlan, checkUrl, defaultMaxErrorRate, defaultMinGrowthBytes, readPhasesFile, runTarget, type LoadPhase, type RunProgressEvent,
 } from '../../src/runner/index.js';
-import { analyzeSnapshots, DETECTOR_IDS } from '../../src/index.js';
+import { analyzeSnapshots, DETECTOR_IDS, type SnapshotAnalyzer } from '../../src/index.js';
 import { DEFAULT_CONFIG_FILE, loadAnalysisConfig, parseFailOn } from '../config-file.js';
 import { EXIT_CLEAN, EXIT_ERROR, EXIT_LEAK } from '../exit-codes.js';
 import { emitReporters, parseReporters, reporterOption, reportFailure } from '../reporters.js';
@@ -105,8 +105,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     // The snapshot diff honours the same thresholds and detector list as `leakcheck diff`.
     const config = await loadAnalysisConfig(args.config ?? DEFAULT_CONFIG_FILE, args.config !== undefined, DETECTOR_IDS);
     const thresholds = { ...config.thresholds, ...(args['fail-on'] === undefined ? {} : parseFailOn(args['fail-on'])) };
-    const analyze = (s: { baseline: string; target: string; final: string }) => analyzeSnapshots([s.baseline, s.target, s.final], {
+    const analyze: SnapshotAnalyzer = (s) => analyzeSnapshots([s.baseline, s.target, s.final], {
       thresholds,
+      ...(s.preloaded ? { preloaded: s.preloaded } : {}),
       ...(config.detectorThresholds ? { detectorThresholds: config.detectorThresholds } : {}),
       ...(config.detectors ? { detectors: config.detectors } : {}),
     });

@@ -1,10 +1,11 @@
-import type { RunReport } from './model.js';
+import type { Outcome, RunReport } from './model.js';
 
 /**
  * The one line both renderers print about where the GC figures came from. `warn` is set when the
  * addon is missing: nothing the verdict uses is lost, but HeapDiff is, and the reader should know.
  */
-export function describeGcSource(target: RunReport['target']): { text: string; warn: boolean } {
+export function describeGcSource(target: RunReport['target'], outcome: Outcome): { text: string; warn: boolean } {
+  if (outcome === 'not-measured') return { text: 'no GC stats: nothing was measured', warn: false };
   if (target.memwatch.available) return { text: 'GC stats: @airbnb/node-memwatch', warn: false };
   const why = `@airbnb/node-memwatch did not load in the target: ${target.memwatch.error ?? 'unknown error'}`;
   if (target.gcSource === 'gc-profiler') {

@@ -188,7 +188,7 @@ export interface MemwatchRuleFiring {
   durationMs: number;
 }
 
-export type { ExitFacts, Outcome, ReasonKind, RunVerdict, TrendJudgement, VerdictReason } from './run-verdict.js';
+export type { ExitFacts, NotMeasuredCause, Outcome, ReasonKind, RunVerdict, TrendJudgement, VerdictReason } from './run-verdict.js';
 
 /** What ends the target when its memory grows: V8's heap limit and, when the target runs in one, its cgroup's memory limit. */
 export interface MemoryLimits {

@@ -25,6 +25,19 @@ export interface ExitFacts {
   spawnError?: string;
 }
 
+/** Why a run measured nothing: it ended before the target was ready for load, or failed before its verdict. */
+export type NotMeasuredCause =
+  /** The OS refused the command (not found, not executable). */
+  | 'failed-to-start'
+  /** The target exited before it was ready. */
+  | 'exited-before-ready'
+  /** It did not listen (on the --url port) within --start-timeout. */
+  | 'not-listening'
+  /** The run was stopped from outside (Ctrl-C, SIGTERM) before the target was ready. */
+  | 'interrupted'
+  /** Any other error before the verdict (the agent could not be used, a load URL the target does not own, …). */
+  | 'error';
+
 export type VerdictReason =
   | {
       kind: 'heap-trend' | 'off-heap-trend';
@@ -58,6 +71,20 @@ export type VerdictReason =
   /** The agent stopped answering while the target process stayed: a checkpoint timed out (event loop blocked), or its channel closed. */
   | { kind: 'unresponsive'; leak: false; phase: string; cause: 'checkpoint-timeout' | 'agent-disconnected'; waitedMs: number }
   | { kind: 'too-few-points'; leak: false; points: number; neededPoints: number }
+  /** Nothing was measured (outcome 'not-measured'): the error that ended the run, and how the target ended if it did. */
+  | {
+      kind: 'not-measured'; leak: false; cause: NotMeasuredCause; errorCode: string; message: string;
+      exit: ExitFacts | null; signal: string | null;
+    }
+  /**
+   * The snapshot diff was to run and failed (a damaged snapshot, an engine error): the run's
+   * culprit search measured nothing, so the trend alone cannot make it clean.
+   */
+  | {
+      kind: 'analysis-failed'; leak: false; code: string | null; file: string | null;
+      /** The error in one line, the file and byte offset in it when known. */
+      message: string;
+    }
   /**
    * More than `maxErrorRate` of the load requests failed (no response, or a status >= 400 not in
    * `acceptedStatuses`): the run measured the error path, not the code under test.
@@ -79,13 +106,14 @@ export type ReasonKind = VerdictReason['kind'];
 /** Every reason kind, for readers of saved reports; a Record so that adding a kind without listing it here does not compile. */
 const REASON_KIND_SET: Readonly<Record<ReasonKind, true>> = {
   'heap-trend': true, 'off-heap-trend': true, 'rss-only': true, snapshot: true, 'memwatch-rule': true, 'out-of-memory': true,
-  crash: true, interrupted: true, unresponsive: true, 'too-few-points': true, 'load-failed': true, process: true, 'v1-message': true,
+  crash: true, interrupted: true, unresponsive: true, 'too-few-points': true, 'not-measured': true, 'analysis-failed': true, 'load-failed': true, process: true, 'v1-message': true,
 };
 export const REASON_KINDS = Object.keys(REASON_KIND_SET) as readonly ReasonKind[];
 
-export type Outcome = 'leak' | 'clean' | 'crashed' | 'inconclusive' | 'interrupted';
+/** 'not-measured': the run ended before the target could be measured (report.json says why, with what was known). */
+export type Outcome = 'leak' | 'clean' | 'crashed' | 'inconclusive' | 'interrupted' | 'not-measured';
 
-const OUTCOME_SET: Readonly<Record<Outcome, true>> = { leak: true, clean: true, crashed: true, inconclusive: true, interrupted: true };
+const OUTCOME_SET: Readonly<Record<Outcome, true>> = { leak: true, clean: true, crashed: true, inconclusive: true, interrupted: true, 'not-measured': true };
 export const OUTCOMES = Object.keys(OUTCOME_SET) as readonly Outcome[];
 
 /**
@@ -98,7 +126,7 @@ export function outcomeOf(reasons: readonly VerdictReason[]): Outcome {
   if (reasons.some((r) => r.leak)) return 'leak';
   if (has('crash')) return 'crashed';
   if (has('interrupted')) return 'interrupted';
-  return has('load-failed') || has('unresponsive') || has('too-few-points') ? 'inconclusive' : 'clean';
+  return has('load-failed') || has('unresponsive') || has('too-few-points') || has('analysis-failed') ? 'inconclusive' : 'clean';
 }
 
 /** The verdict of `leakcheck run` (the snapshot diff's own verdict is AnalysisVerdict). */

@@ -32,7 +32,7 @@ export function renderRunHtml(report: RunReport): string {
   const projection = projectHeapToLimit(report);
   const leakFindings = findings.some((f) => f.severity === 'leak');
   const charts = [memoryChart(report), heapTrendChart(report, projection)].filter((c): c is ChartSpec => c !== null);
-  const gcSource = describeGcSource(report.target);
+  const gcSource = describeGcSource(report.target, report.verdict.outcome);
   const sections: string[] = [];
 
   if (report.analysis && leakFindings) sections.push(`<section id="causes"><h2>What leaks</h2>${findingsSection(report.analysis, options)}</section>`);

@@ -30,7 +30,7 @@ export function renderRunText(report: RunReport, style: Style): string {
     out.push(style.red(`  target ${exit ? describeExit(exit) : 'ended'} during ${exit?.phase ?? '?'}`));
     for (const line of crashExcerpt(report.target.stderrTail)) out.push(style.dim(`    | ${line}`));
   }
-  const gcSource = describeGcSource(report.target);
+  const gcSource = describeGcSource(report.target, report.verdict.outcome);
   out.push(`  ${gcSource.warn ? style.yellow(gcSource.text) : style.dim(gcSource.text)}`);
 
   out.push('', style.bold('Phases'));

@@ -18,7 +18,7 @@ export function reasonTone(reason: VerdictReason): ReasonTone {
 
 /** The verdict in one or two words, as the headline of every output. */
 export const outcomeHeadline: Readonly<Record<Outcome, string>> = {
-  leak: 'LEAK', clean: 'CLEAN', crashed: 'TARGET CRASHED', interrupted: 'INTERRUPTED', inconclusive: 'INCONCLUSIVE',
+  leak: 'LEAK', clean: 'CLEAN', crashed: 'TARGET CRASHED', interrupted: 'INTERRUPTED', inconclusive: 'INCONCLUSIVE', 'not-measured': 'NOT MEASURED',
 };
 
 export function outcomeTone(outcome: Outcome): ReasonTone {
@@ -102,6 +102,10 @@ export function describeReason(reason: VerdictReason, findings: readonly Snapsho
         : `the agent disconnected during ${reason.phase} while the target kept running; it was stopped`;
     case 'too-few-points':
       return `too few post-GC measurements for a trend (${reason.points}; need ${reason.neededPoints})`;
+    case 'not-measured':
+      return `nothing was measured: ${reason.message}`;
+    case 'analysis-failed':
+      return `the snapshot diff failed${reason.code ? ` (${reason.code})` : ''}: ${reason.message}; without it no culprit was searched for, so the run is not clean`;
     case 'load-failed': {
       const counts = Object.entries(reason.statusCounts).sort((x, y) => y[1] - x[1]).map(([status, n]) => `${status}×${formatCount(n)}`).join(' ');
       const firstError = reason.firstError ? `; first error: ${reason.firstError}` : '';

@@ -7,7 +7,7 @@ import { collectSeries } from './collect.js';
 import { computeConnectionCost } from './connection-cost.js';
 import { loadFailures } from './describe.js';
 import { isWrapperProcess } from './readiness.js';
-import type { ProcessRecord, RunEnding, RunRecord } from './run-record.js';
+import type { AgentRecord, ProcessRecord, RunEnding, RunRecord, RunSettingsRecord, UnmeasuredRecord } from './run-record.js';
 import { computeTrends, decideVerdict } from './verdict.js';
 
 const outOfMemoryPattern = /heap out of memory|Allocation failed - JavaScript heap|ERR_WORKER_OUT_OF_MEMORY/;
@@ -52,7 +52,7 @@ function processReport(p: ProcessRecord, phases: readonly RunPhase[], startedAtM
   const trends = computeTrends(p.checkpoints, phases, { minGrowthBytes });
   const verdict = decideVerdict({
     trends, findings: p.analysis?.findings ?? [], memwatchRule: memwatchFirings(p.gcs, p.leaks, startedAtMs), minGrowthBytes,
-    outOfMemory: false, snapshotsTaken: p.snapshots.length > 0,
+    outOfMemory: false, snapshotsTaken: p.snapshots.length > 0, ...(p.analysisFailure === undefined ? {} : { analysisFailure: p.analysisFailure }),
   });
   if (p.lost !== undefined) verdict.partial = true;
   return {
@@ -60,6 +60,24 @@ function processReport(p: ProcessRecord, phases: readonly RunPhase[], startedAtM
     checkpoints: p.checkpoints, trends, snapshots: [...p.snapshots], analysis: p.analysis, ...(p.analysisNote === undefined ? {} : { analysisNote: p.analysisNote }),
     verdict, ...(p.lost === undefined ? {} : { lost: p.lost }),
   };
+}
+
+function reportOptions(settings: RunSettingsRecord): RunReport['options'] {
+  const { loadUrl, loadCommand, ...rest } = settings;
+  return { ...(loadUrl === '' ? {} : { url: loadUrl }), ...(loadCommand === undefined ? {} : { loadCommand }), ...rest };
+}
+
+/** Why each listed agent was (not) chosen as the target. */
+function agentsSeen(agents: readonly AgentRecord[], processes: readonly ProcessReport[]): AgentSeen[] {
+  return agents.map((a) => ({
+    pid: a.hello.pid,
+    ppid: a.hello.ppid,
+    argv: a.hello.argv,
+    chosen: a.chosen,
+    note: a.chosen ? (a.listeningPorts.length > 0 ? `listens on port ${a.listeningPorts[0]}` : 'first node process that is not a package manager')
+      : processes.some((p) => p.pid === a.hello.pid) ? 'serves the load port too: measured beside the target (see processes)'
+      : isWrapperProcess(a.hello.argv) ? 'package-manager wrapper' : 'not the process that serves the load',
+  }));
 }
 
 /** The report of a run: trends, memwatch rule, verdict and the process table, derived from what the run observed. Pure. */
@@ -77,22 +95,14 @@ export function buildRunReport(record: RunRecord): RunReport {
     processes,
     trends, findings: record.analysis?.findings ?? [], ...(record.analysis?.causes ? { causes: record.analysis.causes } : {}), memwatchRule, minGrowthBytes: record.settings.minGrowthBytes,
     outOfMemory, snapshotsTaken: record.files.snapshots.length > 0,
+    ...(record.analysisFailure === undefined ? {} : { analysisFailure: record.analysisFailure }),
     ...(crashedDuring === null ? {} : { crash: { phase: crashedDuring, exit } }),
     ...(failures === undefined ? {} : { loadFailures: { ...failures, acceptedStatuses: [...record.settings.acceptedStatuses], maxErrorRate: record.settings.maxErrorRate } }),
     ...(ending.kind === 'interrupted' ? { interrupted: { phase: ending.phase, signal: ending.signal ?? null } } : {}),
     ...(ending.kind === 'unresponsive' ? { unresponsive: { phase: ending.phase, cause: ending.cause, waitedMs: ending.waitedMs } } : {}),
   });
-  const agents: AgentSeen[] = record.agents.map((a) => ({
-    pid: a.hello.pid,
-    ppid: a.hello.ppid,
-    argv: a.hello.argv,
-    chosen: a.chosen,
-    note: a.chosen ? (a.listeningPorts.length > 0 ? `listens on port ${a.listeningPorts[0]}` : 'first node process that is not a package manager')
-      : processes.some((p) => p.pid === a.hello.pid) ? 'serves the load port too: measured beside the target (see processes)'
-      : isWrapperProcess(a.hello.argv) ? 'package-manager wrapper' : 'not the process that serves the load',
-  }));
+  const agents = agentsSeen(record.agents, processes);
   const hello = record.target.hello;
-  const { loadCommand } = record.settings;
   const connectionCost = computeConnectionCost(summedOverProcesses(checkpoints, record.processes ?? []));
   return {
     schemaVersion: RUN_REPORT_SCHEMA_VERSION,
@@ -102,17 +112,7 @@ export function buildRunReport(record: RunRecord): RunReport {
     durationMs: record.endedAtMs - startedAtMs,
     command: record.command,
     cwd: record.cwd,
-    options: {
-      url: record.settings.loadUrl,
-      ...(loadCommand === undefined ? {} : { loadCommand }),
-      concurrency: record.settings.concurrency,
-      minGrowthBytes: record.settings.minGrowthBytes,
-      checkpointsPerPhase: record.settings.checkpointsPerPhase,
-      snapshots: record.settings.snapshots,
-      keepSnapshots: record.settings.keepSnapshots,
-      acceptedStatuses: record.settings.acceptedStatuses,
-      maxErrorRate: record.settings.maxErrorRate,
-    },
+    options: reportOptions(record.settings),
     target: {
       pid: hello.pid,
       argv: hello.argv,
@@ -140,6 +140,55 @@ export function buildRunReport(record: RunRecord): RunReport {
     verdict,
     ...(processes.length === 0 ? {} : { processes }),
     ...(connectionCost === undefined ? {} : { connectionCost }),
+    files: { ...record.files, snapshots: [...record.files.snapshots] },
+  };
+}
+
+/**
+ * The report of a run that ended before it measured anything (the target never started, exited
+ * or never listened, the run was interrupted or failed first): outcome 'not-measured', with the
+ * command, the target's pid, exit and stderr, and the agents seen. Every series is empty. Pure.
+ */
+export function buildUnmeasuredReport(record: UnmeasuredRecord): RunReport {
+  const exit = record.exit === null ? null : { code: record.exit.code, signal: record.exit.signal, ...(record.exit.spawnError === undefined ? {} : { spawnError: record.exit.spawnError }) };
+  const exitedOnItsOwn = record.cause === 'exited-before-ready' || record.cause === 'failed-to-start';
+  // The spawned process's own agent, when it said hello (a wrapper such as npm has none).
+  const hello = record.agents.find((a) => a.hello.pid === record.pid)?.hello;
+  return {
+    schemaVersion: RUN_REPORT_SCHEMA_VERSION,
+    tool: { name: 'leakcheck', version: record.toolVersion },
+    runId: record.runId,
+    startedAt: new Date(record.startedAtMs).toISOString(),
+    durationMs: record.endedAtMs - record.startedAtMs,
+    command: record.command,
+    cwd: record.cwd,
+    options: reportOptions(record.settings),
+    target: {
+      pid: record.pid,
+      argv: hello?.argv ?? record.command,
+      nodeVersion: hello?.nodeVersion ?? null,
+      memwatch: hello?.memwatch ?? { available: false, error: 'no agent reported from the target' },
+      ...(hello === undefined ? {} : { gcSource: hello.gcSource }),
+      agents: agentsSeen(record.agents, []),
+      exit: exitedOnItsOwn && record.exit !== null ? { code: record.exit.code, signal: record.exit.signal, phase: null } : null,
+      crashed: false,
+      outOfMemory: outOfMemoryPattern.test(record.stderrTail),
+      stderrTail: record.stderrTail.slice(-4096),
+    },
+    phases: [],
+    samples: [],
+    gcs: [],
+    checkpoints: [],
+    trends: [],
+    memwatchRule: [],
+    analysis: null,
+    analysisNote: 'nothing was measured: no snapshot diff',
+    verdict: {
+      outcome: 'not-measured',
+      leak: false,
+      partial: false,
+      reasons: [{ kind: 'not-measured', leak: false, cause: record.cause, errorCode: record.error.code, message: record.error.message, exit, signal: record.signal }],
+    },
     files: { ...record.files, snapshots: [...record.files.snapshots] },
   };
 }

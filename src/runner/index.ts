@@ -1,4 +1,4 @@
-export { runTarget, newRunId, defaultMinGrowthBytes, defaultMaxErrorRate } from './run.js';
+export { runTarget, newRunId, defaultMinGrowthBytes, defaultMaxErrorRate, RunNotMeasured } from './run.js';
 export { isWrapperProcess, chooseTarget } from './readiness.js';
 export type { RunOptions, RunProgressEvent, SnapshotAnalyzer } from './run.js';
 export {

@@ -52,7 +52,7 @@ export async function waitUntilReady(
   let hinted = false;
   for (;;) {
     checkAlive();
-    if (options.signal?.aborted) throw new LeakcheckError(ErrorCode.USAGE, 'interrupted before the target was ready');
+    if (options.signal?.aborted) throw new LeakcheckError(ErrorCode.INTERRUPTED, 'interrupted before the target was ready');
     const chosen = chooseTarget(server.agents, port);
     if (chosen && chosen.listening.some((l) => port === undefined || l.port === port)) {
       if (chosen.incompatible) throw new LeakcheckError(ErrorCode.AGENT_UNAVAILABLE, `the agent cannot be used: ${chosen.incompatible}`);

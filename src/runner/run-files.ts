@@ -30,11 +30,10 @@ export function runFilesIn(dir: string): RunFiles {
  * someone may still be reading): a directory that already holds a run is refused up front rather
  * than failing mid-run.
  */
-export async function prepareRunDir(dir: string): Promise<{ files: RunFiles; created: string | undefined }> {
+export async function prepareRunDir(dir: string): Promise<RunFiles> {
   await checkRunDir(dir);
-  let created: string | undefined;
   try {
-    created = await mkdir(dir, { recursive: true, mode: 0o700 });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw new LeakcheckError(ErrorCode.USAGE, `cannot create the report directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { file: dir });
   }
@@ -42,12 +41,7 @@ export async function prepareRunDir(dir: string): Promise<{ files: RunFiles; cre
   if (previous.length > 0) {
     throw new LeakcheckError(ErrorCode.USAGE, `${dir} already holds a run (${previous[0]}); choose another --out directory`);
   }
-  return { files: runFilesIn(dir), created };
-}
-
-/** Undoes prepareRunDir when nothing ran: the directories it created, else the target log alone. */
-export async function discardRunDir(files: RunFiles, created: string | undefined): Promise<void> {
-  await rm(created ?? files.targetLog, { recursive: true, force: true });
+  return runFilesIn(dir);
 }
 
 /** statfs magic numbers of kernel pseudo file systems, where files are not files (mkdir -p can even loop forever in /proc). */

@@ -1,10 +1,11 @@
 import type { GcSample, MemorySample, MemwatchLeakEvent } from '../agent/protocol.js';
 import type { AllocationSitesResult } from '../analyze.js';
-import type { AnalysisResult, KeepSnapshots, RunCheckpoint, RunPhase } from '../report/index.js';
+import type { AnalysisResult, KeepSnapshots, NotMeasuredCause, RunCheckpoint, RunPhase } from '../report/index.js';
 import type { AgentHello } from './agent-server.js';
 import type { CgroupMemoryLimit } from './cgroup-limit.js';
 import type { RunFiles } from './run-files.js';
 import type { TargetExit } from './spawn-target.js';
+import type { AnalysisFailure } from './verdict.js';
 
 /** How the driving of the phases ended. */
 export type RunEnding =
@@ -25,6 +26,7 @@ export interface ProcessRecord {
   leaks: readonly MemwatchLeakEvent[];
   analysis: AnalysisResult | null;
   analysisNote?: string;
+  analysisFailure?: AnalysisFailure;
   lost?: { phase: string; error: string };
 }
 
@@ -36,11 +38,23 @@ export interface AgentRecord {
   listeningPorts: number[];
 }
 
-/**
- * Everything one run observed, as plain data: the input of buildRunReport. Collected by
- * runTarget; nothing in here is derived (trends, verdict and wording come later).
- */
-export interface RunRecord {
+/** The run's options as report.json records them. */
+export interface RunSettingsRecord {
+  loadUrl: string;
+  loadCommand?: string;
+  concurrency: number;
+  minGrowthBytes: number;
+  checkpointsPerPhase: number;
+  snapshots: boolean;
+  keepSnapshots: KeepSnapshots;
+  /** Statuses >= 400 that count as answers, not failures (--accept-status). */
+  acceptedStatuses: number[];
+  /** Failed share of the load requests above which the run measured nothing (--max-error-rate). */
+  maxErrorRate: number;
+}
+
+/** What every run report records whatever the run measured. */
+export interface RunIdentity {
   toolVersion: string;
   runId: string;
   /** Epoch ms; every `atMs` in the run is relative to it. */
@@ -48,19 +62,14 @@ export interface RunRecord {
   endedAtMs: number;
   command: string[];
   cwd: string;
-  settings: {
-    loadUrl: string;
-    loadCommand?: string;
-    concurrency: number;
-    minGrowthBytes: number;
-    checkpointsPerPhase: number;
-    snapshots: boolean;
-    keepSnapshots: KeepSnapshots;
-    /** Statuses >= 400 that count as answers, not failures (--accept-status). */
-    acceptedStatuses: number[];
-    /** Failed share of the load requests above which the run measured nothing (--max-error-rate). */
-    maxErrorRate: number;
-  };
+}
+
+/**
+ * Everything one run observed, as plain data: the input of buildRunReport. Collected by
+ * runTarget; nothing in here is derived (trends, verdict and wording come later).
+ */
+export interface RunRecord extends RunIdentity {
+  settings: RunSettingsRecord;
   /** The agent chosen as the target, and everything it sent. */
   target: {
     hello: AgentHello;
@@ -83,7 +92,28 @@ export interface RunRecord {
   analysis: AnalysisResult | null;
   /** Why the snapshot analysis did not run or failed. */
   analysisNote?: string;
+  /** Set when it was to run and failed. */
+  analysisFailure?: AnalysisFailure;
   /** The sampling heap profiler's growing sites (absent when it did not run or measured fewer than two checkpoints). */
   allocationSites?: AllocationSitesResult;
+  files: RunFiles;
+}
+
+/**
+ * What a run that ended before it measured anything knew (the input of buildUnmeasuredReport):
+ * the target's pid and exit, when it got that far, and the tail of its stderr.
+ */
+export interface UnmeasuredRecord extends RunIdentity {
+  /** loadUrl: the --url given, or '' when the target never said where it listens. */
+  settings: RunSettingsRecord;
+  pid: number | null;
+  /** How the target ended on its own, or was stopped by the runner; null when it never started. */
+  exit: TargetExit | null;
+  stderrTail: string;
+  agents: AgentRecord[];
+  cause: NotMeasuredCause;
+  error: { code: string; message: string };
+  /** The signal that interrupted the run, when known. */
+  signal: string | null;
   files: RunFiles;
 }

@@ -64,6 +64,8 @@ export interface RunSessionOptions {
   orEnd: <T>(work: Promise<T>) => Promise<T>;
   /** Called before every checkpoint (the runner silences late-coming wrapper agents there). */
   beforeCheckpoint: () => void;
+  /** Called when the target's snapshot `file` (the schedule's name) is written at `path`. */
+  onSnapshot?: (file: string, path: string) => void;
 }
 
 /**
@@ -136,6 +138,7 @@ export class RunSession {
     if (result.allocations) this.allocationProfiles.push({ phase: phase.name, atMs: this.checkpoints.at(-1)!.atMs, profile: result.allocations });
     if (result.snapshot) {
       files.snapshots.push(result.snapshot.path);
+      if (spec.snapshotFile !== undefined) this.#options.onSnapshot?.(spec.snapshotFile, result.snapshot.path);
       phase.snapshot = { file: relative(files.dir, result.snapshot.path), sizeBytes: result.snapshot.sizeBytes, writeMs: result.snapshot.writeMs };
     }
     if (result.heapDiff) {

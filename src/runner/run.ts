@@ -3,27 +3,33 @@ import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_ENV } from '../agent/protocol.js';
-import { ErrorCode, LeakcheckError } from '../errors.js';
-import { describeExit, type AnalysisResult, type KeepSnapshots, type RunPhase, type RunReport } from '../report/index.js';
+import { ErrorCode, isLeakcheckError, LeakcheckError } from '../errors.js';
+import { describeExit, type AnalysisResult, type KeepSnapshots, type NotMeasuredCause, type RunPhase, type RunReport } from '../report/index.js';
 import { toolVersion } from '../version.js';
-import { explainWithAllocationSites, type AllocationSitesResult } from '../analyze.js';
+import { explainWithAllocationSites, type AllocationSitesResult, type PreloadedSnapshots } from '../analyze.js';
 import { analyzeRunSnapshots } from './analysis.js';
 import { AgentServer, type AgentConnection } from './agent-server.js';
-import { analysisSkipReason, buildRunReport } from './build-report.js';
-import { BASELINE_PHASE, scheduleCheckpoints, type CheckpointSettings } from './checkpoint-policy.js';
+import { analysisSkipReason, buildRunReport, buildUnmeasuredReport } from './build-report.js';
+import { BASELINE_PHASE, scheduleCheckpoints, type PhaseSchedule } from './checkpoint-policy.js';
 import { readCgroupMemoryLimit } from './cgroup-limit.js';
+import { EarlyParses } from './early-parses.js';
 import { StatsStream } from './collect.js';
 import type { LoadPhase } from './load-plan.js';
 import { driverFor, type PhaseContext } from './phase-drivers.js';
 import { foreignLoad, servingProcesses, urlForListening, waitForClusterWorkers, waitUntilReady } from './readiness.js';
 import { processesWithEnv, stopProcesses } from './process-tree.js';
-import { applySnapshotPolicy, discardRunDir, prepareRunDir, writeRunReport } from './run-files.js';
-import type { RunEnding } from './run-record.js';
+import { applySnapshotPolicy, prepareRunDir, writeRunReport } from './run-files.js';
+import type { RunEnding, RunSettingsRecord } from './run-record.js';
 import { AgentLost, Interrupted, RunSession, TargetEnded } from './run-session.js';
 import { Target, type TargetExit } from './spawn-target.js';
+import type { AnalysisFailure } from './verdict.js';
 
-/** Snapshot analysis of the three boundary snapshots (replaceable, e.g. with other thresholds). */
-export type SnapshotAnalyzer = (snapshots: { baseline: string; target: string; final: string }) => Promise<AnalysisResult>;
+/**
+ * Snapshot analysis of the three boundary snapshots (replaceable, e.g. with other thresholds).
+ * `preloaded`: the baseline and target snapshots as parsed while the run went on, for
+ * analyzeSnapshots's option of that name.
+ */
+export type SnapshotAnalyzer = (snapshots: { baseline: string; target: string; final: string; preloaded?: PreloadedSnapshots }) => Promise<AnalysisResult>;
 
 export type RunProgressEvent =
   | { kind: 'started'; pid: number; outDir: string }
@@ -115,6 +121,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
   const cwd = options.cwd ?? process.cwd();
   const runId = options.runId ?? newRunId();
   const progress = options.onProgress ?? (() => {});
+  const loadCommand = options.phases.find((p) => p.loadCommand)?.loadCommand;
   const settings = {
     startTimeoutMs: options.startTimeoutMs ?? 20_000,
     phaseTimeoutMs: options.phaseTimeoutMs ?? 300_000,
@@ -129,13 +136,30 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     checkpointTimeoutMs: Math.min(options.checkpointTimeoutMs ?? 600_000, Math.max(options.phaseTimeoutMs ?? 300_000, minCheckpointWaitMs)),
     minGrowthBytes: options.minGrowthBytes ?? defaultMinGrowthBytes,
   };
-  const { files, created } = await prepareRunDir(resolve(cwd, options.outDir ?? join('reports', runId)));
+  const files = await prepareRunDir(resolve(cwd, options.outDir ?? join('reports', runId)));
+  const recordedSettings = (loadUrl: string): RunSettingsRecord => ({
+    loadUrl,
+    ...(loadCommand === undefined ? {} : { loadCommand }),
+    concurrency: options.phases.find((p) => p.kind === 'load')?.concurrency ?? 0,
+    minGrowthBytes: settings.minGrowthBytes,
+    checkpointsPerPhase: settings.checkpointsPerPhase,
+    snapshots: settings.snapshots,
+    keepSnapshots: settings.keepSnapshots,
+    acceptedStatuses: settings.acceptedStatuses,
+    maxErrorRate: settings.maxErrorRate,
+  });
 
+  const schedules = scheduleCheckpoints(options.phases, settings);
+  const analyze = options.analyze ?? analyzeRunSnapshots;
+  const early = new EarlyParses(schedules, settings.snapshots && analyze !== false);
   const server = await AgentServer.open();
   const startedAtMs = Date.now();
   let target: Target | undefined;
   const stopLoad = new AbortController();
   let stats: StatsStream | undefined;
+  // Set once the phases are done: a failure from there on is leakcheck's own, after the target was measured.
+  let measured = false;
+  const explicitUrl = options.url ?? options.phases.find((p) => p.url !== undefined)?.url;
   try {
     target = new Target({
       command: options.command,
@@ -154,15 +178,12 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     });
     const refused = await target.started;
     if (refused) {
-      // Nothing ran, so nothing is left to look at: no empty report directory.
       await target.exited;
-      await discardRunDir(files, created);
       throw new LeakcheckError(ErrorCode.TARGET_FAILED_TO_START, `the target ${describeExit(refused)}`);
     }
     progress({ kind: 'started', pid: target.pid!, outDir: files.dir });
     const running = target;
 
-    const explicitUrl = options.url ?? options.phases.find((p) => p.url !== undefined)?.url;
     const { agent, loadUrl } = await waitUntilReady(server, running, {
       explicitUrl,
       startTimeoutMs: settings.startTimeoutMs,
@@ -199,7 +220,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     options.signal?.addEventListener('abort', () => stopLoad.abort(), { once: true });
     const session = new RunSession({
       agent, others: serving.slice(1), stats, files, startedAtMs, checkpointTimeoutMs: settings.checkpointTimeoutMs, targetExited: running.exited,
-      orEnd: raceEndings(running, options.signal), beforeCheckpoint: ignoreOthers,
+      orEnd: raceEndings(running, options.signal), beforeCheckpoint: ignoreOthers, onSnapshot: (file, path) => early.written(file, path),
     });
     const ending = await drivePhases({
       session, loadUrl, cwd, env: options.env ?? process.env, phaseTimeoutMs: settings.phaseTimeoutMs,
@@ -207,17 +228,19 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       throwIfInterrupted: () => {
         if (options.signal?.aborted) throw new Interrupted(signalName(options.signal));
       },
-    }, stats, options.phases, settings, progress, options.progressIntervalMs ?? 10_000);
+    }, stats, options.phases, schedules, progress, options.progressIntervalMs ?? 10_000);
+    measured = true;
+    early.phasesDone();
 
     // Done driving: stop the target and everything it started (or learn how it ended), then analyse.
     const exit: TargetExit = await stopTargetTree(running, server);
-    const analyze = options.analyze ?? analyzeRunSnapshots;
     const skipReason = (snapshots: readonly string[]) => analysisSkipReason(ending, settings.snapshots, snapshots.length, analyze !== false);
     const skip = skipReason(files.snapshots);
     if (skip === undefined && analyze !== false) progress({ kind: 'analysis' });
-    const main = await diffProcessSnapshots(files.snapshots, skip, analyze);
+    const main = await diffProcessSnapshots(files.snapshots, skip, analyze, early.preloaded);
     let analysis = main.analysis;
     const analysisNote = main.note;
+    const analysisFailure = main.failure;
     let allocationSites: AllocationSitesResult | undefined;
     if (session.allocationProfiles.length >= 2) {
       const explained = explainWithAllocationSites(analysis?.findings ?? [], session.allocationProfiles);
@@ -228,14 +251,13 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     const processes = [];
     for (const other of session.others) {
       const s = other.snapshots;
-      const { analysis: otherAnalysis, note } = await diffProcessSnapshots(s, skipReason(s), analyze);
+      const { analysis: otherAnalysis, note, failure } = await diffProcessSnapshots(s, skipReason(s), analyze);
       processes.push({
         hello: other.agent.hello!, checkpoints: other.checkpoints, snapshots: other.snapshots, gcs: other.agent.gcs, leaks: other.agent.leaks,
-        analysis: otherAnalysis, ...(note === undefined ? {} : { analysisNote: note }), ...(other.lost === undefined ? {} : { lost: other.lost }),
+        analysis: otherAnalysis, ...(note === undefined ? {} : { analysisNote: note }), ...(failure === undefined ? {} : { analysisFailure: failure }), ...(other.lost === undefined ? {} : { lost: other.lost }),
       });
       files.snapshots.push(...s);
     }
-    const loadCommand = options.phases.find((p) => p.loadCommand)?.loadCommand;
     const report = buildRunReport({
       toolVersion: toolVersion(),
       runId,
@@ -243,17 +265,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       endedAtMs: Date.now(),
       command: options.command,
       cwd,
-      settings: {
-        loadUrl,
-        ...(loadCommand === undefined ? {} : { loadCommand }),
-        concurrency: options.phases.find((p) => p.kind === 'load')?.concurrency ?? 0,
-        minGrowthBytes: settings.minGrowthBytes,
-        checkpointsPerPhase: settings.checkpointsPerPhase,
-        snapshots: settings.snapshots,
-        keepSnapshots: settings.keepSnapshots,
-        acceptedStatuses: settings.acceptedStatuses,
-        maxErrorRate: settings.maxErrorRate,
-      },
+      settings: recordedSettings(loadUrl),
       target: { hello: agent.hello!, memory: agent.memory, gcs: agent.gcs, leaks: agent.leaks, cgroupLimit },
       agents: server.agents.flatMap((a) => (a.hello ? [{ hello: a.hello, chosen: a === agent, listeningPorts: a.listening.map((l) => l.port) }] : [])),
       exit,
@@ -264,17 +276,52 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
       processes,
       analysis,
       ...(analysisNote === undefined ? {} : { analysisNote }),
+      ...(analysisFailure === undefined ? {} : { analysisFailure }),
       ...(allocationSites === undefined ? {} : { allocationSites }),
       files,
     });
     if (await applySnapshotPolicy(files, settings.keepSnapshots, report.verdict.leak)) report.files.snapshotsDeleted = true;
     await writeRunReport(files, report);
     return report;
+  } catch (error) {
+    if (measured) throw error;
+    // Every ending leaves a report.json, the ones that measured nothing too: a CI job that keeps the
+    // report folder finds why, not an old report or none.
+    const ownExit = target?.exit;
+    const exit = target === undefined ? null : target.pid === undefined ? ownExit ?? null : await stopTargetTree(target, server);
+    const cause: NotMeasuredCause = target === undefined || target.pid === undefined ? 'failed-to-start'
+      : options.signal?.aborted ? 'interrupted'
+      : ownExit !== undefined ? 'exited-before-ready'
+      : isLeakcheckError(error) && error.code === ErrorCode.TARGET_NOT_LISTENING ? 'not-listening' : 'error';
+    const report = buildUnmeasuredReport({
+      toolVersion: toolVersion(), runId, startedAtMs, endedAtMs: Date.now(), command: options.command, cwd,
+      settings: recordedSettings(explicitUrl ?? ''),
+      pid: target?.pid ?? null, exit, stderrTail: target?.stderrTail ?? '',
+      agents: server.agents.flatMap((a) => (a.hello ? [{ hello: a.hello, chosen: false, listeningPorts: a.listening.map((l) => l.port) }] : [])),
+      cause,
+      error: isLeakcheckError(error) ? { code: error.code, message: error.oneLine() } : { code: 'ERR_INTERNAL', message: error instanceof Error ? error.message : String(error) },
+      signal: cause === 'interrupted' ? signalName(options.signal) ?? null : null,
+      files,
+    });
+    await writeRunReport(files, report);
+    throw isLeakcheckError(error) ? new RunNotMeasured(error, report) : error;
   } finally {
+    await early.close();
     await stats?.close();
     stopLoad.abort();
     if (target) await stopTargetTree(target, server);
     await server.close();
+  }
+}
+
+/** A run that ended before it measured anything: the error that ended it, and the report.json written for it. */
+export class RunNotMeasured extends LeakcheckError {
+  readonly report: RunReport;
+  constructor(error: LeakcheckError, report: RunReport) {
+    super(error.code, error.message, {
+      ...(error.file === undefined ? {} : { file: error.file }), ...(error.offset === undefined ? {} : { offset: error.offset, offsetIn: error.offsetIn }), cause: error,
+    });
+    this.report = report;
   }
 }
 
@@ -291,13 +338,17 @@ const stragglerGraceMs = 2000;
  * when the run's ending or settings leave nothing to compare, or the analysis's own error.
  */
 async function diffProcessSnapshots(
-  snapshots: readonly string[], skip: string | undefined, analyze: SnapshotAnalyzer | false,
-): Promise<{ analysis: AnalysisResult | null; note: string | undefined }> {
+  snapshots: readonly string[], skip: string | undefined, analyze: SnapshotAnalyzer | false, preloaded?: PreloadedSnapshots,
+): Promise<{ analysis: AnalysisResult | null; note: string | undefined; failure?: AnalysisFailure }> {
   if (skip !== undefined || analyze === false) return { analysis: null, note: skip };
   try {
-    return { analysis: await analyze({ baseline: snapshots[0]!, target: snapshots[snapshots.length - 2]!, final: snapshots[snapshots.length - 1]! }), note: undefined };
+    const paths = { baseline: snapshots[0]!, target: snapshots[snapshots.length - 2]!, final: snapshots[snapshots.length - 1]! };
+    return { analysis: await analyze(preloaded === undefined ? paths : { ...paths, preloaded }), note: undefined };
   } catch (error) {
-    return { analysis: null, note: `snapshot analysis failed: ${error instanceof LeakcheckError ? error.oneLine() : (error as Error).message}` };
+    const failure: AnalysisFailure = error instanceof LeakcheckError
+      ? { code: error.code, file: error.file ?? null, message: error.oneLine() }
+      : { code: null, file: null, message: (error as Error).message };
+    return { analysis: null, note: `snapshot analysis failed: ${failure.message}`, failure };
   }
 }
 
@@ -335,12 +386,11 @@ async function drivePhases(
   context: PhaseContext,
   stats: StatsStream,
   plans: readonly LoadPhase[],
-  settings: CheckpointSettings,
+  schedules: readonly PhaseSchedule[],
   progress: (event: RunProgressEvent) => void,
   progressIntervalMs: number,
 ): Promise<RunEnding> {
   const { session } = context;
-  const schedules = scheduleCheckpoints(plans, settings);
   for (const [index, plan] of plans.entries()) {
     const schedule = schedules[index]!;
     const phase: RunPhase = { name: plan.name, kind: plan.kind, startMs: stats.elapsedMs(), endMs: 0 };

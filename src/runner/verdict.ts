@@ -93,8 +93,17 @@ export interface VerdictInput {
    * about the target and cannot support an "RSS only" conclusion.
    */
   snapshotsTaken?: boolean;
+  /** Set when the snapshot diff was to run and failed. */
+  analysisFailure?: AnalysisFailure;
   /** The verdicts of the other processes that served the load (RunReport.processes, in order). */
   processes?: ReadonlyArray<{ pid: number; clusterWorkerId: number | null; verdict: RunVerdict }>;
+}
+
+/** Why a snapshot diff that was to run failed: the error's code (LeakcheckError) and file, when it has them. */
+export interface AnalysisFailure {
+  code: string | null;
+  file: string | null;
+  message: string;
 }
 
 /** Fewer post-GC points than this and no trend is computed at all. */
@@ -151,6 +160,7 @@ export function decideVerdict(input: VerdictInput): RunVerdict {
       ...(cause.related.length > 0 ? { relatedFindings: cause.related.length, causeGrowthBytes: cause.growthBytes } : {}),
     });
   }
+  if (input.analysisFailure) reasons.push({ kind: 'analysis-failed', leak: false, ...input.analysisFailure });
   if (input.memwatchRule.length > 0) {
     reasons.push({
       kind: 'memwatch-rule', leak: false, firings: input.memwatchRule.length,

@@ -5,8 +5,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ErrorCode, isLeakcheckError } from '../../src/errors.js';
 import { createStyle, describeIncomplete, describeReason, renderRunText, type RunReport } from '../../src/report/index.js';
-import { buildLoadPlan, runTarget, type RunOptions } from '../../src/runner/index.js';
+import { buildLoadPlan, runTarget } from '../../src/runner/index.js';
 import { fixturesDir } from '../helpers/paths.js';
+import { runOptions } from '../helpers/run-options.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 
 const app = (name: string) => join(fixturesDir, 'apps', `${name}.mjs`);
@@ -15,16 +16,7 @@ const app = (name: string) => join(fixturesDir, 'apps', `${name}.mjs`);
 const reasonWords = (report: RunReport, kind: string, leak = true): string[] => report.verdict.reasons
   .filter((r) => r.kind === kind && r.leak === leak).map((r) => describeReason(r, report.analysis?.findings ?? []));
 
-/** Small, fast runs: 300 warm-up requests (fills the bounded cache), 400 per load phase. */
-function options(t: Parameters<typeof tmpDir>[0], command: string[], extra: Partial<RunOptions> = {}): RunOptions {
-  return {
-    command,
-    phases: buildLoadPlan({ requests: 400, warmupRequests: 300, concurrency: 4 }),
-    outDir: join(tmpDir(t), 'report'),
-    startTimeoutMs: 15_000,
-    ...extra,
-  };
-}
+const options = runOptions;
 
 test('a per-request listener leak is a leak: the heap keeps growing after every forced GC', async (t) => {
   const report = await runTarget(options(t, [process.execPath, app('http-listener-leak')], { heapDiff: true }));
@@ -133,7 +125,7 @@ test('a target that exits at start-up fails with ERR_TARGET_FAILED_TO_START and 
   );
 });
 
-test('a command that does not exist fails with ERR_TARGET_FAILED_TO_START and leaves no empty report directory', async (t) => {
+test('a command that does not exist fails with ERR_TARGET_FAILED_TO_START and a report that says it never started', async (t) => {
   const opts = options(t, ['no-such-command-leakcheck']);
   const events: string[] = [];
   await assert.rejects(
@@ -141,7 +133,9 @@ test('a command that does not exist fails with ERR_TARGET_FAILED_TO_START and le
     (error) => isLeakcheckError(error) && error.code === ErrorCode.TARGET_FAILED_TO_START
       && error.message === 'the target could not start (command not found: no-such-command-leakcheck)',
   );
-  assert.equal(existsSync(opts.outDir!), false);
+  // Not an empty folder: the report says what happened (test/runner/unmeasured-report.test.ts has the rest).
+  const report = JSON.parse(readFileSync(join(opts.outDir!, 'report.json'), 'utf8')) as RunReport;
+  assert.equal(report.verdict.outcome, 'not-measured');
   assert.deepEqual(events, [], 'no "started target" for a command that never started');
 });
 
