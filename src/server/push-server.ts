@@ -120,6 +120,7 @@ export class PushServer implements RouteContext {
       recipients: (message) => (message.kind === KIND_ID ? this.#router.countOf(message.id) : this.#streams.size),
       gap: (afterEventId, resumedAtEventId, reason) => this.#gapToAll(afterEventId, resumedAtEventId, reason),
       stateChanged: options.onBusState ?? (() => {}),
+      missedThrough: (seq) => this.#resume.missedThrough(seq),
     };
     this.#bus =
       options.bus !== undefined

@@ -171,3 +171,30 @@ test('publishes pipelined on one connection go to the bus together, up to --max-
   await Promise.all(streams.map((stream) => stream.untilEvents(9)));
   for (const stream of streams) assert.deepEqual(stream.events.map((e) => e.data), ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']);
 });
+
+test('the primary\'s log keeps only the resume TTL\'s entries, and a worker backfilled after a trim reports a gap for older resumes', async (t) => {
+  const server = await startServer(t, ['--workers', '2', '--resume-ttl-ms', '3000']);
+  const stream = await openStream(t, server.port, '/sub/tess');
+  for (const body of ['old-1', 'old-2', 'old-3']) assert.equal((await request(server.port, 'POST', '/pub/tess', body)).status, 200);
+  await stream.untilEvents(3);
+  const first = stream.events[0].id;
+  const logOf = (s: unknown) => (s as { cluster: { log: { entries: number } } }).cluster.log.entries;
+  assert.ok(logOf(await server.stats()) > 0, 'the entries are in the log at first');
+  // Nothing is published after them: they leave the log by age alone, long before the 100,000-entry window.
+  await statsUntil(server, (s) => logOf(s) === 0, 'the log emptied once its entries were older than the TTL', 100);
+  const before = (await clusterStats(server)).cluster.perWorker.map((w) => w.pid);
+  process.kill(before[0], 'SIGKILL');
+  const restarted = await untilAnswered(() => statsUntil(server, (s) => (s as unknown as ClusterStats).cluster.restarts === 1 && (s as unknown as ClusterStats).cluster.workers === 2, 'the worker restarted', 400));
+  const pids = (restarted as unknown as ClusterStats).cluster.perWorker.map((w) => w.pid);
+  const fresh = pids.find((pid) => !before.includes(pid))!;
+  // Two resumes: round-robin puts one on each worker. The restarted worker's backfill started after
+  // the trimmed entries, so it cannot replay them and says the resume may have missed frames. (The
+  // surviving worker replays them until its own TTL sweep drops the id, then says the same.)
+  const resumed = [await openStream(t, server.port, '/sub/tess', { 'Last-Event-ID': first }), await openStream(t, server.port, '/sub/tess', { 'Last-Event-ID': first })];
+  const holders = await Promise.all(resumed.map((stream) => holderUntilFound(pids, server.port, stream.socket.localPort!)));
+  assert.ok(holders.includes(fresh), `one resume landed on the restarted worker ${fresh}: ${holders.join(', ')}`);
+  const onFresh = resumed[holders.indexOf(fresh)];
+  await onFresh.untilEvents(1);
+  assert.deepEqual(onFresh.events.map((e) => e.event), ['gap'], JSON.stringify(onFresh.events));
+  assert.match(onFresh.events[0].data, /"reason":"resume-window"/);
+});
