@@ -48,6 +48,15 @@ export const classGrowth: Detector = {
       const bytes = countsByClass.map((perSnapshot) => perSnapshot.get(className)?.bytes ?? 0);
       const decision = judgeGrowth({ counts, bytes, survivingCount: survivors.length });
       if (decision === 'not-leak') continue;
+      const classRetained = context.clusterRetainedSize(survivors);
+      // A cache at its bound replaces what it drops: of the objects allocated between base and
+      // target that survived, all but as many as the class grew by stand in for instances that
+      // died. A class whose net share of them is below the thresholds churned; it did not grow (the
+      // push server's resume frames kept 240 new 8 KiB Buffer pool slabs alive while ArrayBuffers
+      // grew by 23 over two intervals).
+      const share = Math.min(1, (counts[counts.length - 1]! - counts[0]!) / survivors.length);
+      const net = { count: Math.round(survivors.length * share), bytes: Math.round(classRetained * share) };
+      if (severityOf(decision, net, thresholds) === undefined) continue;
       // Cluster the class's survivors by the shape of what holds them, so two leaks of one class
       // (or one leak among many healthy instances) come out as separate, ranked findings.
       const clusters = new Map<string, { holder: HolderPath | undefined; members: number[] }>();
@@ -67,7 +76,6 @@ export const classGrowth: Detector = {
         clusterFindings.push({ finding: classFinding(context, className, holder, clusterMembers, counts, growth, severity), members: clusterMembers });
       }
       // Many small clusters can still add up to a class-wide leak: then report the class whole.
-      const classRetained = context.clusterRetainedSize(survivors);
       const classGrowth = { count: survivors.length, bytes: classRetained };
       const classSeverity = severityOf(decision, classGrowth, thresholds);
       const reported = classSeverity === 'leak' && !clusterFindings.some((c) => c.finding.severity === 'leak')
