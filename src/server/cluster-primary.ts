@@ -114,6 +114,9 @@ export class ClusterPrimary {
     this.#startedAt.set(worker.id, Date.now());
     this.#forked.set(worker.id, worker);
     worker.on('message', (message: WorkerToPrimary) => this.#fromWorker(worker, message));
+    // A send to a worker that died a moment ago fails (EPIPE) before the primary sees its exit;
+    // unhandled, that error ended the primary and every connection. 'exit' follows and cleans up.
+    worker.on('error', () => {});
   }
 
   /**
@@ -146,7 +149,9 @@ export class ClusterPrimary {
         }
         return;
       case 'pub':
-        this.#append(worker, message.ref, [++this.#seq, message.kind, message.id, message.body, worker.id]);
+        // The body arrives as a view into the whole IPC read it came in (up to 64 KiB of other
+        // messages): the ring keeps a copy, so an entry holds its own bytes and the byte bound is true.
+        this.#append(worker, message.ref, [++this.#seq, message.kind, message.id, Buffer.from(message.body), worker.id]);
         return;
       case 'counts':
         for (let k = 0; k < message.counts.length; k += 2) this.#counted(worker.id, message.counts[k], message.counts[k + 1]);
