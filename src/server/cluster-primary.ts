@@ -102,7 +102,7 @@ export class ClusterPrimary {
   start(): void {
     for (let k = 0; k < this.#config.workers; k++) this.#fork();
     const everyMs = Math.max(100, Math.min(1_000, Math.floor(this.#config.resumeTtlMs / 4)));
-    this.#trimTimer = setInterval(() => this.#trimRing(Date.now()), everyMs).unref();
+    this.#trimTimer = setInterval(() => this.#trimRing(Date.now(), true), everyMs).unref();
   }
 
   get workerPids(): number[] {
@@ -181,8 +181,12 @@ export class ClusterPrimary {
     this.#flush ??= setImmediate(() => this.#flushOutbox());
   }
 
-  /** Drops the oldest entries past the window, the byte bound or the resume TTL. */
-  #trimRing(nowMs: number): void {
+  /**
+   * Drops the oldest entries past the window, the byte bound or the resume TTL. The dropped ones
+   * stay in the arrays until they are compacted: on append once they are half of them, and at every
+   * tick of the trim timer (`compact`), so what the ring holds is what it keeps, give or take one tick.
+   */
+  #trimRing(nowMs: number, compact = false): void {
     const { busWindow, resumeMaxBytes, resumeTtlMs } = this.#config;
     const ring = this.#ring;
     while (
@@ -193,7 +197,7 @@ export class ClusterPrimary {
       this.#ringBytes -= oldest[3].byteLength;
       this.#trimmedSeq = oldest[0];
     }
-    if (this.#ringStart === ring.length || (this.#ringStart > 1024 && this.#ringStart * 2 > ring.length)) {
+    if (this.#ringStart > 0 && (compact || this.#ringStart === ring.length || (this.#ringStart > 1024 && this.#ringStart * 2 > ring.length))) {
       this.#ring = ring.slice(this.#ringStart);
       this.#ringAt = this.#ringAt.slice(this.#ringStart);
       this.#ringStart = 0;
