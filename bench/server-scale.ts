@@ -34,6 +34,12 @@ const RAMP = Number(env.BENCH_RAMP ?? 4000);
 // 1,500/s held 28k of 73k opened). At most this many connections wait for an answer, so the
 // server sets the pace.
 const MAX_PENDING = Number(env.BENCH_MAX_PENDING ?? 2000);
+// The hold's 1,000 sends/s: a send is answered once every worker counted it, so the sends in flight
+// must cover the rate times the answer's latency (seconds at 250k, when a broadcast to every stream
+// keeps all workers busy). The server runs up to --max-in-flight (64) publishes of one connection at
+// once. 32 x 16 acknowledged 876 of 1,000/s at 60k on 16 workers, 128 x 64 all of them (docs/server.md).
+const PUBLISHERS = Number(env.BENCH_SCALE_PUBLISHERS ?? 128);
+const PIPELINE = Number(env.BENCH_SCALE_PIPELINE ?? 64);
 
 const kind: ServerKind = { name: 'lean-default', script: join(fileURLToPath(new URL('../../', import.meta.url)), 'dist', 'server.js'), nodeFlags: [], args: [] };
 
@@ -174,10 +180,9 @@ async function runWave(wave: number, servers: Servers, port: number, target: str
   const syncookiesSent = tcpExt('SyncookiesSent') - cookiesBefore;
   const droppedBefore = (last as LoadProgress | null)?.totals.dropped ?? 0;
 
-  // The hold: the Erlang story's traffic, paced in this process. A worker answers one connection's
-  // requests in order, one trip to the primary's log each, so the sends are spread over 32 connections.
+  // The hold: the Erlang story's traffic, paced in this process.
   const flood = new Flood({
-    targets: [{ host: '127.0.0.1', port }], localAddress: '127.0.0.1', ratePerSecond: 1000, mode: 'id', bodyBytes: 64, publishers: 32, pipeline: 16,
+    targets: [{ host: '127.0.0.1', port }], localAddress: '127.0.0.1', ratePerSecond: 1000, mode: 'id', bodyBytes: 64, publishers: PUBLISHERS, pipeline: PIPELINE,
     idPrefix: 'u', idCount: CONNECTIONS, authSecret: null,
   });
   const broadcasts = new Flood({
@@ -213,7 +218,7 @@ async function runWave(wave: number, servers: Servers, port: number, target: str
     deliveries, received: totals.received, lost: deliveries - totals.received, gapEvents: totals.gaps,
     cpuPerFrameUs: +((holdEnd.cpuUs - holdStart.cpuUs) / Math.max(1, frames)).toFixed(2),
     listenOverflows: listenOverflowCount, syncookiesSent, conntrackPeak,
-    note: `${reached ? '' : 'ramp incomplete; '}${closed ? '' : 'not all closed; '}send rejected ${flood.counters.rejected} behind ${flood.counters.behind}; `
+    note: `${reached ? '' : 'ramp incomplete; '}${closed ? '' : 'not all closed; '}${PUBLISHERS} publishers × pipeline ${PIPELINE}; send rejected ${flood.counters.rejected} behind ${flood.counters.behind}; `
       + `errors ${JSON.stringify(summary.errors)}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   };
   process.stdout.write(`scale wave ${wave}: ${JSON.stringify(result)}\n`);

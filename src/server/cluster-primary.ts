@@ -57,11 +57,22 @@ export class ClusterPrimary {
   readonly tag = randomBytes(4).toString('hex');
   readonly #config: ServerConfig;
   readonly #events: PrimaryEvents;
-  /** The log for workers without Redis: the last `busWindow` entries (and at most resumeMaxBytes of bodies). */
+  /**
+   * The log for workers without Redis: the entries of the last resume TTL, at most `busWindow` of
+   * them and resumeMaxBytes of bodies. It is only a new worker's backfill of its resume buffers,
+   * which drop an id not written for the TTL: older entries could serve no resume the other workers
+   * would, so they go too, and the ring settles at rate × TTL under a steady load and empties when
+   * the load stops (a gate sees it level off instead of filling towards the window).
+   */
   #ring: WireEntry[] = [];
+  /** When each entry of #ring was appended (ms), index for index. */
+  #ringAt: number[] = [];
   /** First live index of #ring: dropping the oldest is a step, compacted when half is dead. */
   #ringStart = 0;
   #ringBytes = 0;
+  /** Sequence of the newest entry dropped from the ring (0: none): a backfill starts after it. */
+  #trimmedSeq = 0;
+  #trimTimer: NodeJS.Timeout | null = null;
   #seq = 0;
   readonly #pending = new Map<number, Pending>();
   /** Entries of this turn, sent to every worker in one message at setImmediate. */
@@ -90,6 +101,8 @@ export class ClusterPrimary {
 
   start(): void {
     for (let k = 0; k < this.#config.workers; k++) this.#fork();
+    const everyMs = Math.max(100, Math.min(1_000, Math.floor(this.#config.resumeTtlMs / 4)));
+    this.#trimTimer = setInterval(() => this.#trimRing(Date.now(), true), everyMs).unref();
   }
 
   get workerPids(): number[] {
@@ -101,6 +114,9 @@ export class ClusterPrimary {
     this.#startedAt.set(worker.id, Date.now());
     this.#forked.set(worker.id, worker);
     worker.on('message', (message: WorkerToPrimary) => this.#fromWorker(worker, message));
+    // A send to a worker that died a moment ago fails (EPIPE) before the primary sees its exit;
+    // unhandled, that error ended the primary and every connection. 'exit' follows and cleans up.
+    worker.on('error', () => {});
   }
 
   /**
@@ -111,7 +127,10 @@ export class ClusterPrimary {
     // Entries not yet sent are in the ring already: out first, so the new worker does not get them twice.
     this.#flushOutbox();
     this.#workers.set(worker.id, worker);
-    if (this.#config.redisUrl === null) this.#send(worker, { t: 'backfill', entries: this.#ring.slice(this.#ringStart) });
+    if (this.#config.redisUrl === null) {
+      this.#trimRing(Date.now());
+      this.#send(worker, { t: 'backfill', entries: this.#ring.slice(this.#ringStart), trimmedSeq: this.#trimmedSeq });
+    }
   }
 
   #send(worker: Worker, message: PrimaryToWorker): void {
@@ -130,7 +149,9 @@ export class ClusterPrimary {
         }
         return;
       case 'pub':
-        this.#append(worker, message.ref, [++this.#seq, message.kind, message.id, message.body, worker.id]);
+        // The body arrives as a view into the whole IPC read it came in (up to 64 KiB of other
+        // messages): the ring keeps a copy, so an entry holds its own bytes and the byte bound is true.
+        this.#append(worker, message.ref, [++this.#seq, message.kind, message.id, Buffer.from(message.body), worker.id]);
         return;
       case 'counts':
         for (let k = 0; k < message.counts.length; k += 2) this.#counted(worker.id, message.counts[k], message.counts[k + 1]);
@@ -151,19 +172,36 @@ export class ClusterPrimary {
   }
 
   #append(origin: Worker, ref: number, entry: WireEntry): void {
-    const bodyBytes = entry[3].byteLength;
     this.#ring.push(entry);
-    this.#ringBytes += bodyBytes;
-    while (this.#ring.length - this.#ringStart > this.#config.busWindow || this.#ringBytes > this.#config.resumeMaxBytes) {
-      this.#ringBytes -= this.#ring[this.#ringStart++][3].byteLength;
-    }
-    if (this.#ringStart > 1024 && this.#ringStart * 2 > this.#ring.length) {
-      this.#ring = this.#ring.slice(this.#ringStart);
-      this.#ringStart = 0;
-    }
+    this.#ringAt.push(Date.now());
+    this.#ringBytes += entry[3].byteLength;
+    this.#trimRing(this.#ringAt[this.#ringAt.length - 1]);
     this.#pending.set(entry[0], { origin, ref, waiting: new Set(this.#workers.keys()), total: 0 });
     this.#outbox.push(entry);
     this.#flush ??= setImmediate(() => this.#flushOutbox());
+  }
+
+  /**
+   * Drops the oldest entries past the window, the byte bound or the resume TTL. The dropped ones
+   * stay in the arrays until they are compacted: on append once they are half of them, and at every
+   * tick of the trim timer (`compact`), so what the ring holds is what it keeps, give or take one tick.
+   */
+  #trimRing(nowMs: number, compact = false): void {
+    const { busWindow, resumeMaxBytes, resumeTtlMs } = this.#config;
+    const ring = this.#ring;
+    while (
+      this.#ringStart < ring.length
+      && (ring.length - this.#ringStart > busWindow || this.#ringBytes > resumeMaxBytes || nowMs - this.#ringAt[this.#ringStart] >= resumeTtlMs)
+    ) {
+      const oldest = ring[this.#ringStart++];
+      this.#ringBytes -= oldest[3].byteLength;
+      this.#trimmedSeq = oldest[0];
+    }
+    if (this.#ringStart > 0 && (compact || this.#ringStart === ring.length || (this.#ringStart > 1024 && this.#ringStart * 2 > ring.length))) {
+      this.#ring = ring.slice(this.#ringStart);
+      this.#ringAt = this.#ringAt.slice(this.#ringStart);
+      this.#ringStart = 0;
+    }
   }
 
   #flushOutbox(): void {
@@ -276,6 +314,7 @@ export class ClusterPrimary {
   /** Stops every worker (each closes its connections), then resolves. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    if (this.#trimTimer !== null) clearInterval(this.#trimTimer);
     const exits = [...this.#forked.values()].map((worker) => new Promise<void>((resolve) => {
       if (worker.isDead()) return resolve();
       worker.once('exit', () => resolve());

@@ -31,6 +31,11 @@ export interface ServerConfig {
   maxQueueBytes: number;
   maxBodyBytes: number;
   maxHeadBytes: number;
+  /**
+   * Pipelined publishes one connection may have waiting for the bus at once (answered in request
+   * order); past it the connection reads nothing more until the oldest is answered.
+   */
+  maxInFlight: number;
   /** Time allowed to finish a request once its first bytes arrived (then 408), and to linger after a final response. */
   requestTimeoutMs: number;
   /**
@@ -63,6 +68,7 @@ export const defaultConfig: ServerConfig = {
   maxQueueBytes: 1 << 20,
   maxBodyBytes: 64 << 10,
   maxHeadBytes: 8 << 10,
+  maxInFlight: 64,
   requestTimeoutMs: 10_000,
   idleTimeoutMs: 60_000,
   resumeFrames: 16,
@@ -92,6 +98,7 @@ const flags: Record<string, FlagSpec> = {
   '--max-queue-bytes': { key: 'maxQueueBytes', kind: 'int', min: 1024, help: 'per-connection write-queue bound (default 1048576)' },
   '--max-body-bytes': { key: 'maxBodyBytes', kind: 'int', min: 1, help: 'largest accepted message body (default 65536)' },
   '--max-head-bytes': { key: 'maxHeadBytes', kind: 'int', min: 256, help: 'largest accepted request head (default 8192)' },
+  '--max-in-flight': { key: 'maxInFlight', kind: 'int', min: 1, help: 'pipelined publishes per connection awaiting the bus at once (default 64)' },
   '--request-timeout-ms': { key: 'requestTimeoutMs', kind: 'int', min: 10, help: 'time to finish a started request (default 10000)' },
   '--idle-timeout-ms': { key: 'idleTimeoutMs', kind: 'int', min: 10, help: 'time a connection may send nothing before a request (default 60000)' },
   '--resume-frames': { key: 'resumeFrames', kind: 'int', min: 0, help: 'frames kept per id for Last-Event-ID resume, 0 = off (default 16)' },

@@ -6,6 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Routable } from './router.js';
+import type { RouteAnswer } from './routes.js';
 
 /** Reading requests (head, body, or idle between keep-alive requests). */
 export const STATE_REQUEST = 0;
@@ -15,7 +16,11 @@ export const STATE_STREAM = 1;
 export const STATE_CLOSING = 2;
 /** Socket closed; every trace removed. */
 export const STATE_CLOSED = 3;
-/** A request's answer waits for the bus; reading is paused so answers leave in request order. */
+/**
+ * Reading is paused until answers already waiting are written: the next request must not run ahead
+ * of them (a subscribe, a closing request, or one past --max-in-flight), or a request that closes
+ * the connection awaits its own answer.
+ */
 export const STATE_AWAIT = 4;
 
 export const kConnection: unique symbol = Symbol('leakcheck.push.connection');
@@ -29,6 +34,11 @@ export class Connection implements Routable {
   /** STATE_REQUEST: the bytes of an incomplete request, or null. */
   pending: PendingRequest | null = null;
   /**
+   * Requests whose answers are not written yet, oldest first, while at least one waits for the bus
+   * (pipelined publishes run concurrently; their answers leave in request order); else null.
+   */
+  answers: AnswerSlot[] | null = null;
+  /**
    * STATE_REQUEST / STATE_CLOSING: ms timestamp the current wait began (accept, last response,
    * first byte of a request, or the final response). Unused by streams.
    */
@@ -40,6 +50,12 @@ export class Connection implements Routable {
     this.socket = socket;
     this.waitSinceMs = nowMs;
   }
+}
+
+/** One request's place in the answer order; `answer` is null until it is known. */
+export interface AnswerSlot {
+  answer: RouteAnswer | null;
+  keepAlive: boolean;
 }
 
 /**

@@ -62,6 +62,8 @@ export interface BusClient {
   gap(afterEventId: string, resumedAtEventId: string, reason: 'bus-trimmed' | 'bus-reset'): void;
   /** The bus went up or down (`detail` says why); told once per change, an outage at start included. */
   stateChanged(state: BusState, detail: string): void;
+  /** Entries up to sequence `seq` were never given to this node (a backfill starts after them). */
+  missedThrough(seq: number): void;
 }
 
 /** A publish's answer: streams it was handed to, or the bus refused it (nothing went anywhere). */

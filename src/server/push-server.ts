@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { ServerConfig } from './config.js';
 import {
-  Connection, encodeResponse, kConnection, PendingRequest, STATE_AWAIT, STATE_CLOSED, STATE_CLOSING, STATE_REQUEST, STATE_STREAM,
+  Connection, encodeResponse, type AnswerSlot, kConnection, PendingRequest, STATE_AWAIT, STATE_CLOSED, STATE_CLOSING, STATE_REQUEST, STATE_STREAM,
   type SocketWithConnection,
 } from './connection.js';
 import { KIND_BROADCAST, KIND_ID, LocalBus, RedisBus, type Bus, type BusClient, type BusEntry, type BusState, type BusStatus } from './fanout.js';
@@ -120,6 +120,7 @@ export class PushServer implements RouteContext {
       recipients: (message) => (message.kind === KIND_ID ? this.#router.countOf(message.id) : this.#streams.size),
       gap: (afterEventId, resumedAtEventId, reason) => this.#gapToAll(afterEventId, resumedAtEventId, reason),
       stateChanged: options.onBusState ?? (() => {}),
+      missedThrough: (seq) => this.#resume.missedThrough(seq),
     };
     this.#bus =
       options.bus !== undefined
@@ -243,16 +244,32 @@ export class PushServer implements RouteContext {
         this.#keep(conn, bytes, offset, end);
         return;
       }
+      const answers = conn.answers;
+      // Only keep-alive publishes run ahead of answers still awaited: a subscribe or a closing
+      // request waits until they are out, and so does one past the in-flight bound.
+      if (answers !== null && (answers.length >= config.maxInFlight || !head.keepAlive || head.method !== 'POST')) {
+        this.#wait(conn, bytes, offset);
+        return;
+      }
       const outcome = routeRequest(this, head, rest.subarray(headEnd, end));
       offset += end;
       if (outcome.kind === 'stream') return this.#subscribe(conn, outcome.ids, outcome.lastEventId);
       if (outcome.kind === 'later') {
-        // Answers leave in request order: the connection reads nothing more until this one is out.
-        conn.state = STATE_AWAIT;
-        this.#keep(conn, bytes, offset, -1);
-        conn.socket.pause();
-        outcome.outcome.then((answer) => this.#answered(conn, answer, head.keepAlive));
-        return;
+        const slot: AnswerSlot = { answer: null, keepAlive: head.keepAlive };
+        (conn.answers ??= []).push(slot);
+        outcome.outcome.then((answer) => {
+          slot.answer = answer;
+          this.#writeAnswers(conn);
+        });
+        if (!head.keepAlive) {
+          this.#wait(conn, bytes, offset);
+          return;
+        }
+        continue;
+      }
+      if (answers !== null) {
+        answers.push({ answer: outcome, keepAlive: head.keepAlive });
+        continue;
       }
       if (!this.#respond(conn, outcome, head.keepAlive)) return;
     }
@@ -281,19 +298,45 @@ export class PushServer implements RouteContext {
     return true;
   }
 
-  /** A bus answer arrived for a connection in STATE_AWAIT: answer, then serve what came meanwhile. */
-  #answered(conn: Connection, outcome: RouteAnswer, keepAlive: boolean): void {
-    if (conn.state !== STATE_AWAIT) return; // closed meanwhile
-    conn.state = STATE_REQUEST;
+  /**
+   * A bus answer arrived: writes every answer that is ready, oldest first, up to the first still
+   * awaited; a connection that stopped reading for them (STATE_AWAIT) then reads on.
+   */
+  #writeAnswers(conn: Connection): void {
+    const answers = conn.answers;
+    if (answers === null || (conn.state !== STATE_REQUEST && conn.state !== STATE_AWAIT)) return;
+    let written = 0;
+    while (written < answers.length && answers[written].answer !== null) written++;
+    if (written === 0) return;
     const socket = conn.socket;
     socket.cork();
     try {
-      if (!this.#respond(conn, outcome, keepAlive)) return;
-      socket.resume();
-      if (conn.pending !== null) this.#serve(conn, null);
+      for (let k = 0; k < written; k++) {
+        const slot = answers[k];
+        if (!this.#respond(conn, slot.answer!, slot.keepAlive)) {
+          conn.answers = null;
+          return;
+        }
+      }
+      if (written === answers.length) conn.answers = null;
+      else answers.splice(0, written);
+      if (conn.state === STATE_AWAIT) {
+        conn.state = STATE_REQUEST;
+        socket.resume();
+        if (conn.pending !== null) this.#serve(conn, null);
+      }
     } finally {
       socket.uncork();
     }
+  }
+
+  /** Stops reading until the answers awaited are written; bytes[from..] are served after. */
+  #wait(conn: Connection, bytes: Buffer, from: number): void {
+    conn.state = STATE_AWAIT;
+    this.#keep(conn, bytes, from, -1);
+    // The kept bytes may hold whole requests already: their head ends are searched from the start.
+    if (conn.pending !== null) conn.pending.scanFrom = 0;
+    conn.socket.pause();
   }
 
   /**
@@ -326,8 +369,18 @@ export class PushServer implements RouteContext {
     conn.socket.pause();
   }
 
-  /** Answers with an error and closes: after a malformed request the byte stream cannot be trusted. */
+  /**
+   * Answers with an error and closes: after a malformed request the byte stream cannot be trusted.
+   * Behind answers still awaited, the error waits its turn.
+   */
   #fail(conn: Connection, status: number, message: string): void {
+    if (conn.answers !== null) {
+      conn.answers.push({ answer: { kind: 'respond', status, body: { error: message } }, keepAlive: false });
+      conn.pending = null;
+      conn.state = STATE_AWAIT;
+      conn.socket.pause();
+      return;
+    }
     this.#finish(conn, encodeResponse(status, { error: message }, false));
   }
 
@@ -393,6 +446,7 @@ export class PushServer implements RouteContext {
   #forget(conn: Connection): void {
     conn.state = STATE_CLOSED;
     conn.pending = null;
+    conn.answers = null;
     this.#requests.delete(conn);
     this.#streams.delete(conn);
     this.#router.logout(conn);
@@ -490,8 +544,8 @@ export class PushServer implements RouteContext {
     const now = Date.now();
     const { requestTimeoutMs, idleTimeoutMs } = this.config;
     for (const conn of this.#requests) {
-      // STATE_AWAIT is left alone: every bus publish settles (see Bus.publish).
-      if (conn.state === STATE_AWAIT) continue;
+      // A connection with answers awaited is left alone: every bus publish settles (see Bus.publish).
+      if (conn.answers !== null) continue;
       const waited = now - conn.waitSinceMs;
       if (conn.state === STATE_REQUEST && conn.pending !== null) {
         if (waited >= requestTimeoutMs) {

@@ -27,7 +27,8 @@ export type WorkerToPrimary =
   | { t: 'stats-reply'; ref: number; stats: unknown };
 
 export type PrimaryToWorker =
-  | { t: 'backfill'; entries: WireEntry[] }
+  /** `trimmedSeq`: the newest entry no longer in the log (0: none), so resumes from before it report a gap. */
+  | { t: 'backfill'; entries: WireEntry[]; trimmedSeq: number }
   | { t: 'entries'; entries: WireEntry[] }
   | { t: 'ack'; ref: number; delivered: number }
   | { t: 'stats-ask'; ref: number; collect: boolean }
@@ -69,6 +70,7 @@ export class RelayBus implements Bus {
       switch (message.t) {
         case 'backfill':
           // Id messages only: they fill the resume buffers; there are no streams yet to deliver to.
+          this.#client.missedThrough(message.trimmedSeq);
           for (const entry of message.entries) if (entry[1] !== KIND_BROADCAST) this.#deliver(entry);
           backfilled();
           return;

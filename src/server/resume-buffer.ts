@@ -41,6 +41,8 @@ export class ResumeBuffer {
    * may have been one of them, so a resume from below this for such an id reports a possible gap.
    */
   #evictedSeq = -1;
+  /** Frames up to this sequence never reached this buffer (it was filled from a log that starts later). */
+  #missedSeq = -1;
 
   constructor(limits: ResumeLimits) {
     this.#limits = limits;
@@ -80,14 +82,19 @@ export class ResumeBuffer {
    */
   framesAfter(id: string, afterSeq: number): { frames: ResumeFrame[]; gap: boolean } {
     const entry = this.#byId.get(id);
-    if (entry === undefined) return { frames: [], gap: afterSeq !== -1 && afterSeq < this.#evictedSeq };
+    if (entry === undefined) return { frames: [], gap: afterSeq !== -1 && afterSeq < Math.max(this.#evictedSeq, this.#missedSeq) };
     const out: ResumeFrame[] = [];
     const count = entry.frames.length;
     for (let k = 0; k < count; k++) {
       const slot = (entry.next + k) % count;
       if (entry.seqs[slot] > afterSeq) out.push({ seq: entry.seqs[slot], frame: entry.frames[slot] });
     }
-    return { frames: out, gap: afterSeq !== -1 && afterSeq < entry.droppedSeq };
+    return { frames: out, gap: afterSeq !== -1 && afterSeq < Math.max(entry.droppedSeq, this.#missedSeq) };
+  }
+
+  /** Frames with sequences up to `seq` may have been sent before this buffer saw any: resumes from below it report a gap. */
+  missedThrough(seq: number): void {
+    if (seq > this.#missedSeq) this.#missedSeq = seq;
   }
 
   /** Drops ids not written to for `ttlMs`. Oldest entries come first, so the walk stops early. */

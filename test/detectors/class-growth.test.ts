@@ -28,3 +28,25 @@ describe('class-growth on a chain of RequestTrace objects (no collection, listen
     assert.equal(leakKinds.length, 1, JSON.stringify(leakKinds));
   });
 });
+
+describe('class-growth beside a cache at its bound that overwrites a third of its entries each phase (fixtures/apps/fifo-cache.mjs)', () => {
+  let wobble: AnalysisResult;
+  let leak: AnalysisResult;
+  before(async () => {
+    wobble = await analyzeSnapshots((await runFixture('fifo-cache', { FIFO_GROWTH: '10' })).all);
+    leak = await analyzeSnapshots((await runFixture('fifo-cache', { FIFO_GROWTH: '400' })).all);
+  });
+  const frames = (result: AnalysisResult) => result.findings.filter((f) => f.kind === 'class-growth' && f.subject.className === 'Frame');
+
+  test('1,500 new entries survive (1.5 MiB of bodies) while the class grows by 10 a phase: churn, no finding', () => {
+    assert.deepEqual(frames(wobble).map((f) => `${f.severity} ${findingTitle(f)}`), []);
+    assert.equal(wobble.verdict.leak, false, JSON.stringify(wobble.findings.map((f) => findingTitle(f))));
+  });
+
+  test('with 400 a phase kept for good, the class is a leak, and the chain that keeps them is named', () => {
+    const chain = frames(leak).find((f) => f.kind === 'class-growth' && f.subject.holder !== null && holderText(f.subject.holder) === 'Frame.previous');
+    assert.ok(chain, JSON.stringify(leak.findings.map((f) => findingTitle(f))));
+    assert.equal(chain.severity, 'leak');
+    assert.equal(leak.verdict.leak, true);
+  });
+});

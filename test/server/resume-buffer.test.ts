@@ -34,3 +34,14 @@ test('an id evicted whole may have held newer frames: a resume from below them r
   assert.equal(buffer.byteCount, 0);
   assert.equal(buffer.framesAfter('c', 2).gap, true);
 });
+
+test('a buffer filled from a log that starts later reports a gap for resumes from before that start', () => {
+  const buffer = new ResumeBuffer(limits);
+  buffer.missedThrough(10);
+  buffer.record('a', 11, frame('m11'), 0);
+  assert.equal(buffer.framesAfter('a', 4).gap, true, 'frames 5-10 may have been sent to a');
+  assert.equal(buffer.framesAfter('b', 4).gap, true, 'and to an id it holds nothing for');
+  assert.deepEqual(buffer.framesAfter('a', 10), { frames: [{ seq: 11, frame: frame('m11') }], gap: false });
+  buffer.missedThrough(3);
+  assert.equal(buffer.framesAfter('a', 9).gap, true, 'an older start does not lower it');
+});
