@@ -124,6 +124,7 @@ export const OUTCOMES = Object.keys(OUTCOME_SET) as readonly Outcome[];
 export function outcomeOf(reasons: readonly VerdictReason[]): Outcome {
   const has = (kind: ReasonKind) => reasons.some((r) => r.kind === kind);
   if (reasons.some((r) => r.leak)) return 'leak';
+  if (has('not-measured')) return 'not-measured';
   if (has('crash')) return 'crashed';
   if (has('interrupted')) return 'interrupted';
   return has('load-failed') || has('unresponsive') || has('too-few-points') || has('analysis-failed') ? 'inconclusive' : 'clean';
