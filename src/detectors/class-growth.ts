@@ -54,7 +54,7 @@ export const classGrowth: Detector = {
       // died. That net share caps the class's severity: under the thresholds the class is at most a
       // suspect, under a quarter of them it churned and is no finding (the push server's resume
       // frames kept 240 new 8 KiB Buffer pool slabs alive while ArrayBuffers grew by 23-32).
-      const share = Math.min(1, (counts[counts.length - 1]! - counts[0]!) / survivors.length);
+      const share = survivors.length === 0 ? 1 : Math.min(1, (counts[counts.length - 1]! - counts[0]!) / survivors.length);
       const netSeverity = severityOf(decision, { count: Math.round(survivors.length * share), bytes: Math.round(classRetained * share) }, thresholds);
       if (netSeverity === undefined) continue;
       const capped = (severity: Severity | undefined): Severity | undefined => (severity === 'leak' ? netSeverity : severity);

@@ -127,7 +127,9 @@ export function outcomeOf(reasons: readonly VerdictReason[]): Outcome {
   if (has('not-measured')) return 'not-measured';
   if (has('crash')) return 'crashed';
   if (has('interrupted')) return 'interrupted';
-  return has('load-failed') || has('unresponsive') || has('too-few-points') || has('analysis-failed') ? 'inconclusive' : 'clean';
+  // A serving process that was not measured to the end (lost, crashed) leaves the run unmeasured there too.
+  const processUnmeasured = reasons.some((r) => r.kind === 'process' && r.outcome !== 'clean');
+  return has('load-failed') || has('unresponsive') || has('too-few-points') || has('analysis-failed') || processUnmeasured ? 'inconclusive' : 'clean';
 }
 
 /** The verdict of `leakcheck run` (the snapshot diff's own verdict is AnalysisVerdict). */

@@ -54,7 +54,11 @@ function processReport(p: ProcessRecord, phases: readonly RunPhase[], startedAtM
     trends, findings: p.analysis?.findings ?? [], memwatchRule: memwatchFirings(p.gcs, p.leaks, startedAtMs), minGrowthBytes,
     outOfMemory: false, snapshotsTaken: p.snapshots.length > 0, ...(p.analysisFailure === undefined ? {} : { analysisFailure: p.analysisFailure }),
   });
-  if (p.lost !== undefined) verdict.partial = true;
+  if (p.lost !== undefined) {
+    verdict.partial = true;
+    // Its figures stop where it was lost: what they show may be a leak, but never a clean bill.
+    if (verdict.outcome === 'clean') verdict.outcome = 'inconclusive';
+  }
   return {
     pid: p.hello.pid, ppid: p.hello.ppid, argv: p.hello.argv, clusterWorkerId: p.hello.clusterWorkerId ?? null,
     checkpoints: p.checkpoints, trends, snapshots: [...p.snapshots], analysis: p.analysis, ...(p.analysisNote === undefined ? {} : { analysisNote: p.analysisNote }),

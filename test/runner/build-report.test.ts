@@ -135,3 +135,19 @@ test('the snapshot diff is skipped with a reason when it cannot run', () => {
   assert.match(analysisSkipReason({ kind: 'completed' }, true, 3, false)!, /turned off/);
   assert.equal(analysisSkipReason({ kind: 'target-exited', phase: 'load2' }, true, 3, true), undefined, 'a crash after the last snapshot still gets its diff');
 });
+
+test('a cluster worker lost mid-run leaves it and the run inconclusive, never clean', () => {
+  const flat = checkpointsFor(0);
+  const worker = (pid: number, lost?: { phase: string; error: string }) => ({
+    hello: { ...hello(pid, ['/usr/bin/node', '/srv/app.js']), clusterWorkerId: pid - 200 },
+    checkpoints: lost === undefined ? flat : flat.slice(0, 5), snapshots: [], gcs: [], leaks: [], analysis: null, ...(lost === undefined ? {} : { lost }),
+  });
+  const whole = buildRunReport(record({ checkpoints: flat, processes: [worker(201), worker(202)] }));
+  assert.equal(whole.verdict.outcome, 'clean', 'both workers measured to the end');
+  const report = buildRunReport(record({ checkpoints: flat, processes: [worker(201), worker(202, { phase: 'load2', error: 'the agent disconnected' })] }));
+  assert.equal(report.processes![1]!.verdict.outcome, 'inconclusive');
+  assert.equal(report.processes![1]!.verdict.partial, true);
+  assert.equal(report.processes![0]!.verdict.outcome, 'clean');
+  assert.equal(report.verdict.outcome, 'inconclusive');
+  assert.equal(report.verdict.leak, false);
+});
