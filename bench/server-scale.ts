@@ -40,6 +40,7 @@ const MAX_PENDING = Number(env.BENCH_MAX_PENDING ?? 2000);
 // once. 32 x 16 acknowledged 876 of 1,000/s at 60k on 16 workers, 128 x 64 all of them (docs/server.md).
 const PUBLISHERS = Number(env.BENCH_SCALE_PUBLISHERS ?? 128);
 const PIPELINE = Number(env.BENCH_SCALE_PIPELINE ?? 64);
+const ANSWER_GRACE_MS = 30_000;
 
 const kind: ServerKind = { name: 'lean-default', script: join(fileURLToPath(new URL('../../', import.meta.url)), 'dist', 'server.js'), nodeFlags: [], args: [] };
 
@@ -192,9 +193,11 @@ async function runWave(wave: number, servers: Servers, port: number, target: str
   const holdStart = await servers.snapshot(false);
   const holdStartedMs = Date.now();
   await sleep(HOLD_S * 1000);
-  await Promise.all([flood.stop(), broadcasts.stop()]);
-  const holdEnd = await servers.snapshot(false);
   const holdSeconds = (Date.now() - holdStartedMs) / 1000;
+  // The answers of the last sends take as long as deliveries do (p99 seconds at 250k): wait for
+  // them, so that the tally of deliveries is complete when lost frames are counted.
+  await Promise.all([flood.stop(ANSWER_GRACE_MS), broadcasts.stop(ANSWER_GRACE_MS)]);
+  const holdEnd = await servers.snapshot(false);
   await sleep(5000); // the last frames arrive, and a progress report counts them
   const totals = (last as LoadProgress | null)!.totals;
   const deliveries = flood.counters.deliveries + broadcasts.counters.deliveries;
@@ -218,7 +221,7 @@ async function runWave(wave: number, servers: Servers, port: number, target: str
     deliveries, received: totals.received, lost: deliveries - totals.received, gapEvents: totals.gaps,
     cpuPerFrameUs: +((holdEnd.cpuUs - holdStart.cpuUs) / Math.max(1, frames)).toFixed(2),
     listenOverflows: listenOverflowCount, syncookiesSent, conntrackPeak,
-    note: `${reached ? '' : 'ramp incomplete; '}${closed ? '' : 'not all closed; '}${PUBLISHERS} publishers × pipeline ${PIPELINE}; send rejected ${flood.counters.rejected} behind ${flood.counters.behind}; `
+    note: `${reached ? '' : 'ramp incomplete; '}${closed ? '' : 'not all closed; '}${PUBLISHERS} publishers × pipeline ${PIPELINE}; send rejected ${flood.counters.rejected} unanswered ${flood.counters.unanswered + broadcasts.counters.unanswered} behind ${flood.counters.behind}; `
       + `errors ${JSON.stringify(summary.errors)}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   };
   process.stdout.write(`scale wave ${wave}: ${JSON.stringify(result)}\n`);

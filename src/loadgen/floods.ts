@@ -35,6 +35,8 @@ export interface PublisherCounters {
   /** Sum of `delivered` over the 200 answers: frames the server handed to streams for our sends. */
   deliveries: number;
   rejected: number;
+  /** Sends in flight when their connection closed: the server may still have delivered them. */
+  unanswered: number;
   /** Messages the bucket allowed but the pipeline cap held back (the target is slower than the rate). */
   behind: number;
 }
@@ -47,6 +49,8 @@ class Publisher {
   #pending: Buffer | null = null;
   #need = -1;
   #answerOk = false;
+  /** Set by close(): an answer that comes after it is not counted, its send already counted unanswered. */
+  #closing = false;
 
   constructor(host: string, port: number, localAddress: string, readonly counters: PublisherCounters, onGone: () => void) {
     this.socket = connect({ host, port, localAddress, noDelay: true });
@@ -55,10 +59,18 @@ class Publisher {
     this.socket.on('error', () => {});
     this.socket.on('close', () => {
       this.connected = false;
-      this.counters.rejected += this.inFlight;
+      this.counters.unanswered += this.inFlight;
       this.inFlight = 0;
       onGone();
     });
+  }
+
+  /** Ends the connection; what is still in flight is counted unanswered now, not when the close is seen. */
+  close(): void {
+    this.counters.unanswered += this.inFlight;
+    this.inFlight = 0;
+    this.#closing = true;
+    this.socket.end();
   }
 
   send(request: Buffer): void {
@@ -69,6 +81,7 @@ class Publisher {
 
   /** Counts responses: status line, Content-Length, body; bounded by what the server sends. */
   #read(chunk: Buffer): void {
+    if (this.#closing) return;
     let bytes = this.#pending === null ? chunk : Buffer.concat([this.#pending, chunk]);
     this.#pending = null;
     for (;;) {
@@ -114,7 +127,7 @@ export interface FloodSettings {
 
 /** A paced flood; `stop()` ends it. The pacing timer is the only timer, ticking every 10 ms. */
 export class Flood {
-  readonly counters: PublisherCounters = { published: 0, acked: 0, deliveries: 0, rejected: 0, behind: 0 };
+  readonly counters: PublisherCounters = { published: 0, acked: 0, deliveries: 0, rejected: 0, unanswered: 0, behind: 0 };
   readonly #settings: FloodSettings;
   readonly #publishers: Publisher[] = [];
   readonly #timer: NodeJS.Timeout;
@@ -170,12 +183,16 @@ export class Flood {
     return Buffer.concat([Buffer.from(`POST ${path} HTTP/1.1\r\nHost: load\r\n${this.#auth}Content-Length: ${body.length}\r\n\r\n`, 'latin1'), body]);
   }
 
-  /** Stops sending, waits (at most 2 s) for the answers to requests in flight, then closes. */
-  async stop(): Promise<void> {
+  /**
+   * Stops sending, waits (at most `graceMs`) for the answers to requests in flight, then closes;
+   * what is still unanswered then counts as `unanswered`.
+   */
+  async stop(graceMs = 2000): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
     const inFlight = () => this.#publishers.some((publisher) => publisher.connected && publisher.inFlight > 0);
-    for (let k = 0; k < 200 && inFlight(); k++) await new Promise((resolve) => setTimeout(resolve, 10));
-    for (const publisher of this.#publishers) publisher.socket.end();
+    const deadline = nowMs() + graceMs;
+    while (inFlight() && nowMs() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (const publisher of this.#publishers) publisher.close();
   }
 }

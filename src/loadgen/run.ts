@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { LatencyHistogram } from './latency.js';
 import type { LoadPlan } from './plan.js';
 import { pulseSteps, splitRange } from './pulses.js';
-import type { FromWorker, ToWorker, WorkerCounters } from './worker.js';
+import { emptyCounters, type WorkerCounters } from './counters.js';
+import type { FromWorker, ToWorker } from './worker.js';
 
 export interface LoadProgress {
   elapsedMs: number;
@@ -39,10 +40,6 @@ export interface LoadSummary {
   /** Socket errors by code over all processes (why connections failed or dropped). */
   errors: Record<string, number>;
 }
-
-const emptyCounters = (): WorkerCounters => ({
-  opened: 0, connected: 0, failed: 0, closed: 0, dropped: 0, open: 0, received: 0, gaps: 0, heartbeats: 0, published: 0, acked: 0, deliveries: 0, rejected: 0, behind: 0,
-});
 
 function sum(all: WorkerCounters[]): WorkerCounters {
   const total = emptyCounters();
@@ -193,7 +190,7 @@ export function formatSummary(s: LoadSummary): string {
   return (
     `done in ${(s.elapsedMs / 1000).toFixed(1)}s${s.cappedByDuration ? ' (duration cap reached)' : ''}: ` +
     `connected ${t.connected} (peak open ${s.peakOpen}) closed ${t.closed} dropped ${t.dropped} failed ${t.failed}; ` +
-    `published ${t.published} acked ${t.acked} (answers counted ${t.deliveries} deliveries) rejected ${t.rejected} behind ${t.behind}; ` +
+    `published ${t.published} acked ${t.acked} (answers counted ${t.deliveries} deliveries) rejected ${t.rejected}${t.unanswered === 0 ? '' : ` unanswered ${t.unanswered}`} behind ${t.behind}; ` +
     `received ${t.received}${t.gaps === 0 ? '' : `, gap events ${t.gaps}`}; ` +
     `latency p50 ${ms(s.p50Ms)} ms p99 ${ms(s.p99Ms)} ms over ${s.latencySamples} deliveries` +
     (Object.keys(s.errors).length === 0 ? '' : `; socket errors ${Object.entries(s.errors).map(([code, count]) => `${code} ${count}`).join(', ')}`)

@@ -7,33 +7,10 @@
  */
 import { connect, type Socket } from 'node:net';
 import { SseDecoder } from '../server/sse-frame.js';
+import { emptyCounters, type WorkerCounters } from './counters.js';
 import { Flood, nowMs, sentAtMs, subscriptionToken } from './floods.js';
 import { LatencyHistogram } from './latency.js';
 import type { LoadPlan } from './plan.js';
-
-export interface WorkerCounters {
-  /** Connections attempted. */
-  opened: number;
-  /** Connections that got a 200 event-stream head. */
-  connected: number;
-  /** Connections refused, failed, or answered with another status. */
-  failed: number;
-  /** Connections we closed. */
-  closed: number;
-  /** Connections the server (or the network) closed while we held them. */
-  dropped: number;
-  /** Connections open now. */
-  open: number;
-  received: number;
-  /** Gap events: the server said this stream may have missed messages. Not counted in `received`. */
-  gaps: number;
-  heartbeats: number;
-  published: number;
-  acked: number;
-  deliveries: number;
-  rejected: number;
-  behind: number;
-}
 
 export type ToWorker =
   | { type: 'init'; plan: LoadPlan; worker: number }
@@ -56,9 +33,7 @@ interface Held {
 }
 
 class LoadWorker {
-  readonly counters: WorkerCounters = {
-    opened: 0, connected: 0, failed: 0, closed: 0, dropped: 0, open: 0, received: 0, gaps: 0, heartbeats: 0, published: 0, acked: 0, deliveries: 0, rejected: 0, behind: 0,
-  };
+  readonly counters: WorkerCounters = emptyCounters();
   /** Socket errors by code (ECONNREFUSED, EADDRNOTAVAIL, ECONNRESET, …), since the start. */
   readonly errors: Record<string, number> = {};
   readonly #plan: LoadPlan;

@@ -1,0 +1,30 @@
+/** What a load process counts, summed over processes by the coordinator. */
+export interface WorkerCounters {
+  /** Connections attempted. */
+  opened: number;
+  /** Connections that got a 200 event-stream head. */
+  connected: number;
+  /** Connections refused, failed, or answered with another status. */
+  failed: number;
+  /** Connections we closed. */
+  closed: number;
+  /** Connections the server (or the network) closed while we held them. */
+  dropped: number;
+  /** Connections open now. */
+  open: number;
+  received: number;
+  /** Gap events: the server said this stream may have missed messages. Not counted in `received`. */
+  gaps: number;
+  heartbeats: number;
+  published: number;
+  acked: number;
+  deliveries: number;
+  rejected: number;
+  /** Sends still unanswered when their publisher connection closed (counted apart from `rejected`: the server may have delivered them). */
+  unanswered: number;
+  behind: number;
+}
+
+export const emptyCounters = (): WorkerCounters => ({
+  opened: 0, connected: 0, failed: 0, closed: 0, dropped: 0, open: 0, received: 0, gaps: 0, heartbeats: 0, published: 0, acked: 0, deliveries: 0, rejected: 0, unanswered: 0, behind: 0,
+});
