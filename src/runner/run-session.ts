@@ -64,8 +64,8 @@ export interface RunSessionOptions {
   orEnd: <T>(work: Promise<T>) => Promise<T>;
   /** Called before every checkpoint (the runner silences late-coming wrapper agents there). */
   beforeCheckpoint: () => void;
-  /** Called when the target's snapshot `file` (the schedule's name) is written at `path`. */
-  onSnapshot?: (file: string, path: string) => void;
+  /** Called when a measured process's snapshot `file` (the schedule's name) is written: the target's first, then the others'. */
+  onSnapshot?: (file: string, snapshot: { path: string; sizeBytes: number }) => void;
 }
 
 /**
@@ -127,20 +127,23 @@ export class RunSession {
     }
     const kernelNow = await kernel;
     this.checkpoints.push(this.#record(phase.name, spec.boundary, result, kernelNow));
+    if (result.snapshot) {
+      files.snapshots.push(result.snapshot.path);
+      if (spec.snapshotFile !== undefined) this.#options.onSnapshot?.(spec.snapshotFile, result.snapshot);
+      phase.snapshot = { file: relative(files.dir, result.snapshot.path), sizeBytes: result.snapshot.sizeBytes, writeMs: result.snapshot.writeMs };
+    }
     for (const outcome of await Promise.all(others)) {
       if ('error' in outcome) {
         outcome.other.lost = { phase: phase.name, error: outcome.error };
         continue;
       }
       outcome.other.checkpoints.push(this.#record(phase.name, spec.boundary, outcome.result, kernelNow, outcome.other.agent.hello!.pid));
-      if (outcome.result.snapshot) outcome.other.snapshots.push(outcome.result.snapshot.path);
+      if (outcome.result.snapshot) {
+        outcome.other.snapshots.push(outcome.result.snapshot.path);
+        if (spec.snapshotFile !== undefined) this.#options.onSnapshot?.(spec.snapshotFile, outcome.result.snapshot);
+      }
     }
     if (result.allocations) this.allocationProfiles.push({ phase: phase.name, atMs: this.checkpoints.at(-1)!.atMs, profile: result.allocations });
-    if (result.snapshot) {
-      files.snapshots.push(result.snapshot.path);
-      if (spec.snapshotFile !== undefined) this.#options.onSnapshot?.(spec.snapshotFile, result.snapshot.path);
-      phase.snapshot = { file: relative(files.dir, result.snapshot.path), sizeBytes: result.snapshot.sizeBytes, writeMs: result.snapshot.writeMs };
-    }
     if (result.heapDiff) {
       const { beforeBytes, afterBytes, changeBytes, allocatedNodes, freedNodes, details } = result.heapDiff;
       phase.heapDiff = { beforeBytes, afterBytes, changeBytes, allocatedNodes, freedNodes, details };

@@ -220,7 +220,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     options.signal?.addEventListener('abort', () => stopLoad.abort(), { once: true });
     const session = new RunSession({
       agent, others: serving.slice(1), stats, files, startedAtMs, checkpointTimeoutMs: settings.checkpointTimeoutMs, targetExited: running.exited,
-      orEnd: raceEndings(running, options.signal), beforeCheckpoint: ignoreOthers, onSnapshot: (file, path) => early.written(file, path),
+      orEnd: raceEndings(running, options.signal), beforeCheckpoint: ignoreOthers, onSnapshot: (file, snapshot) => early.written(file, snapshot.path, snapshot.sizeBytes),
     });
     const ending = await drivePhases({
       session, loadUrl, cwd, env: options.env ?? process.env, phaseTimeoutMs: settings.phaseTimeoutMs,
@@ -237,7 +237,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     const skipReason = (snapshots: readonly string[]) => analysisSkipReason(ending, settings.snapshots, snapshots.length, analyze !== false);
     const skip = skipReason(files.snapshots);
     if (skip === undefined && analyze !== false) progress({ kind: 'analysis' });
-    const main = await diffProcessSnapshots(files.snapshots, skip, analyze, early.preloaded);
+    const main = await diffProcessSnapshots(files.snapshots, skip, analyze, early.take(files.snapshots));
     let analysis = main.analysis;
     const analysisNote = main.note;
     const analysisFailure = main.failure;
@@ -251,7 +251,7 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     const processes = [];
     for (const other of session.others) {
       const s = other.snapshots;
-      const { analysis: otherAnalysis, note, failure } = await diffProcessSnapshots(s, skipReason(s), analyze);
+      const { analysis: otherAnalysis, note, failure } = await diffProcessSnapshots(s, skipReason(s), analyze, early.take(s));
       processes.push({
         hello: other.agent.hello!, checkpoints: other.checkpoints, snapshots: other.snapshots, gcs: other.agent.gcs, leaks: other.agent.leaks,
         analysis: otherAnalysis, ...(note === undefined ? {} : { analysisNote: note }), ...(failure === undefined ? {} : { analysisFailure: failure }), ...(other.lost === undefined ? {} : { lost: other.lost }),
@@ -329,11 +329,6 @@ export class RunNotMeasured extends LeakcheckError {
 const stragglerGraceMs = 2000;
 
 /**
- * Stops the target's process group (SIGTERM, SIGKILL after a grace period), then whatever it
- * started outside the group: processes that inherited this run's private socket variable (no
- * other process has it), and agents still connected.
- */
-/**
  * One process's three-snapshot diff (baseline, next-to-last, last), or why there is none: `skip`
  * when the run's ending or settings leave nothing to compare, or the analysis's own error.
  */
@@ -352,6 +347,11 @@ async function diffProcessSnapshots(
   }
 }
 
+/**
+ * Stops the target's process group (SIGTERM, SIGKILL after a grace period), then whatever it
+ * started outside the group: processes that inherited this run's private socket variable (no
+ * other process has it), and agents still connected.
+ */
 async function stopTargetTree(target: Target, server: AgentServer): Promise<TargetExit> {
   const exit = await target.stop();
   const connected = server.agents.filter((a) => !a.closed && a.hello).map((a) => a.hello!.pid);

@@ -8,6 +8,7 @@ import { analyzeSnapshots, SnapshotIdLoader, type AnalysisResult } from '../../s
 import { ErrorCode, isLeakcheckError } from '../../src/errors.js';
 import { describeReason } from '../../src/report/index.js';
 import { analyzeRunSnapshots, runTarget, type RunOptions, type SnapshotAnalyzer } from '../../src/runner/index.js';
+import { EarlyParses } from '../../src/runner/early-parses.js';
 import { writeLiveSnapshots } from '../helpers/live-snapshot.js';
 import { fixturesDir } from '../helpers/paths.js';
 import { runOptions } from '../helpers/run-options.js';
@@ -32,6 +33,50 @@ test('the overlapped diff of a real run equals the sequential diff of the same s
   const sequential = await analyzeSnapshots([given!.baseline, given!.target, given!.final]);
   assert.ok(overlapped!.verdict.leak && overlapped!.findings.length > 0);
   assert.deepEqual(overlapped, sequential);
+});
+
+test('on a cluster every serving process\'s diff gets its baseline and target parsed early, and the result equals the sequential diff', { timeout: 180_000 }, async (t) => {
+  const given: Array<Parameters<SnapshotAnalyzer>[0]> = [];
+  const analyze: SnapshotAnalyzer = async (snapshots) => {
+    given.push(snapshots);
+    return analyzeRunSnapshots(snapshots);
+  };
+  const report = await runTarget(options(t, [process.execPath, join(fixturesDir, 'apps', 'http-cluster.mjs'), '2'], { analyze }));
+  assert.equal(report.processes!.length, 2);
+  assert.equal(given.length, 3, 'the primary and both workers diffed');
+  for (const snapshots of given) {
+    assert.deepEqual([...snapshots.preloaded!.keys()], [snapshots.baseline, snapshots.target], JSON.stringify(snapshots));
+  }
+  const leaky = report.processes!.find((p) => p.clusterWorkerId === 2)!;
+  assert.equal(leaky.verdict.outcome, 'leak', JSON.stringify(leaky.verdict.reasons));
+  const written = leaky.snapshots!;
+  const [baseline, target, final] = [written[0]!, written.at(-2)!, written.at(-1)!];
+  assert.deepEqual(leaky.analysis, await analyzeSnapshots([baseline, target, final]));
+});
+
+test('EarlyParses parses only the planned snapshots, within its byte budget, and hands each process its own once', async (t) => {
+  const [first, second] = await writeLiveSnapshots(t, 'globalThis.list = Array.from({ length: 100 }, (_, i) => ({ i }));');
+  const spec = (file: string) => ({ boundary: true, measured: true as const, snapshotFile: file });
+  const schedules = [
+    { chunks: 1, end: spec('00-warmup.heapsnapshot') },
+    { chunks: 1, end: spec('01-load.heapsnapshot') },
+    { chunks: 1, end: spec('02-load.heapsnapshot') },
+  ];
+  const size = statSync(first!).size;
+  const early = new EarlyParses(schedules, true, size + 1);
+  t.after(() => early.close());
+  early.written('00-warmup.heapsnapshot', first!, size);
+  // Over the budget: left for its diff to load.
+  early.written('01-load.heapsnapshot', second!, size);
+  // Not an input the diff loads early (the final snapshot is explained on the main thread).
+  early.written('02-load.heapsnapshot', second!, size);
+  const taken = early.take([first!, second!]);
+  assert.deepEqual([...taken.keys()], [first]);
+  assert.ok((await taken.get(first!)!).graph.nodeCount > 100);
+  assert.equal(early.take([first!]).size, 0, 'handed over once');
+  const disabled = new EarlyParses(schedules, false);
+  disabled.written('00-warmup.heapsnapshot', first!, size);
+  assert.equal(disabled.take([first!]).size, 0);
 });
 
 test('a snapshot that fails its background parse makes the diff fail with the file named, not a clean verdict', { timeout: 120_000 }, async (t) => {
