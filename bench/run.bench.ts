@@ -1,8 +1,9 @@
 // npm run bench:run — what `leakcheck run` costs on top of the load it drives (issue 9: total wall
 // time ≤ 1.5× the load time for the default plan). Runs the CLI as a user would, once per case,
 // on the demo app (fixtures/apps/http-listener-leak.mjs) and on a ~50 MiB-heap app
-// (bench/heap-50mib-app.mjs), each with the default plan and with --no-snapshots, and the demo with
-// 15 s load phases instead of 2,000 requests. From the same
+// (bench/heap-50mib-app.mjs), each with the default plan and with --no-snapshots, the demo with
+// 15 s load phases instead of 2,000 requests, and a cluster of two workers
+// (fixtures/apps/http-cluster.mjs, three processes snapshotted and diffed). From the same
 // run: the load alone (the HTTP driver's own time, report.json phases[].http.durationMs), the
 // checkpoint pauses split into snapshot writes and the rest (forced GCs, memory samples), the
 // target's start, what follows the last phase inside the run (stopping the target, the snapshot
@@ -25,6 +26,8 @@ const cli = join(repoRoot, 'dist', 'cli', 'main.js');
 const apps = {
   demo: join(repoRoot, 'fixtures', 'apps', 'http-listener-leak.mjs'),
   heap50: join(repoRoot, 'bench', 'heap-50mib-app.mjs'),
+  // A primary and two workers (argument 0: none of them leaks): each is snapshotted and diffed.
+  cluster: join(repoRoot, 'fixtures', 'apps', 'http-cluster.mjs'),
 };
 const TARGET_RATIO = 1.5;
 
@@ -36,6 +39,7 @@ const allCases: Case[] = [
   { name: 'demo --duration 15', app: 'demo', flags: ['--duration', '15'] },
   { name: 'heap50', app: 'heap50', flags: [] },
   { name: 'heap50 --no-snapshots', app: 'heap50', flags: ['--no-snapshots'] },
+  { name: 'cluster', app: 'cluster', flags: [] },
 ];
 const chosen = process.env['CASES']?.split(',').map((s) => s.trim());
 const cases = chosen ? allCases.filter((c) => chosen.includes(c.name)) : allCases;
