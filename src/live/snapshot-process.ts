@@ -2,7 +2,7 @@ import { ErrorCode, LeakcheckError } from '../errors.js';
 import { checkMemoryFit, SNAPSHOT_MEMORY_FACTOR, type MemoryFit } from './memory-fit.js';
 import { openLiveTarget, type InspectorOptions, type InspectorState, type LiveTarget } from './open-inspector.js';
 import { streamHeapSnapshot, type SnapshotProgress, type StreamedSnapshot } from './stream-snapshot.js';
-import { processAlive } from './target-process.js';
+import { processGoneWithin } from './target-process.js';
 import { readTargetMemory, type TargetMemory } from './target-eval.js';
 
 export interface LiveSnapshotOptions extends InspectorOptions {
@@ -57,7 +57,7 @@ export async function snapshotLiveProcess(options: LiveSnapshotOptions): Promise
 export async function snapshotOpenTarget(target: LiveTarget, options: Omit<LiveSnapshotOptions, keyof InspectorOptions>): Promise<TakenSnapshot> {
   const emit = options.onEvent ?? (() => {});
   const memory = await readTargetMemory(target.session, target.where, { collectGarbage: options.collectGarbage ?? false })
-    .catch((error: unknown) => { throw explainFailure(error, target); });
+    .catch(async (error: unknown) => { throw await explainFailure(error, target); });
   const fit = checkMemoryFit(memory, options.availableMemoryBytes);
   const forced = !fit.fits && (options.force ?? false);
   emit({ kind: 'memory', where: target.where, memory, fit, forced });
@@ -69,7 +69,7 @@ export async function snapshotOpenTarget(target: LiveTarget, options: Omit<LiveS
   const streamed = await streamHeapSnapshot(target.session, options.path, {
     onProgress: (progress) => emit({ kind: 'progress', where: target.where, progress }),
     ...(options.signal ? { signal: options.signal } : {}),
-  }).catch((error: unknown) => { throw explainFailure(error, target); });
+  }).catch(async (error: unknown) => { throw await explainFailure(error, target); });
   return { ...streamed, pid: target.pid, threadId: target.threadId, memory, fit, forced };
 }
 
@@ -82,9 +82,12 @@ function describeSource(fit: MemoryFit): string {
   return 'the figure given';
 }
 
+/** How long a dropped inspector connection waits for the process to be seen gone before it is called an inspector failure. */
+const exitGraceMs = 2000;
+
 /** A dropped connection mid-snapshot usually means the target died: say that when it is true. */
-function explainFailure(error: unknown, target: LiveTarget): unknown {
-  if (error instanceof LeakcheckError && error.code === ErrorCode.INSPECTOR_UNAVAILABLE && target.local && !processAlive(target.pid)) {
+async function explainFailure(error: unknown, target: LiveTarget): Promise<unknown> {
+  if (error instanceof LeakcheckError && error.code === ErrorCode.INSPECTOR_UNAVAILABLE && target.local && await processGoneWithin(target.pid, exitGraceMs)) {
     return new LeakcheckError(ErrorCode.TARGET_EXITED, 'the process exited during the snapshot; the partial file was removed', { file: target.where, cause: error });
   }
   if (error instanceof LeakcheckError && error.code === ErrorCode.INSPECTOR_UNAVAILABLE && target.threadId !== 0) {

@@ -57,6 +57,20 @@ export function processAlive(pid: number): boolean {
 }
 
 /**
+ * Whether `pid` is gone now or within `graceMs`. A killed process closes its sockets before it
+ * becomes a zombie (the kernel frees its memory first), so its inspector connection can drop
+ * while it still looks alive: a big heap, or a busy machine, makes that moment longer.
+ */
+export async function processGoneWithin(pid: number, graceMs: number): Promise<boolean> {
+  const deadline = performance.now() + graceMs;
+  while (processAlive(pid)) {
+    if (performance.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
+
+/**
  * The inspector address a Node command line asks for: `--inspect-port=9230`, `--inspect=0.0.0.0:9230`,
  * `--inspect-brk 9230`, … The last one wins, as in Node's own option parser.
  */

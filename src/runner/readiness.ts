@@ -148,6 +148,35 @@ export function servingProcesses(agents: readonly AgentConnection[], chosen: Age
 }
 
 /**
+ * How long a cluster worker chosen as the target waits for its primary to be seen listening. In
+ * the cluster's round-robin mode the primary listens before any worker does, but each process
+ * tells the runner over its own connection, so on a busy machine a worker's word can come first;
+ * where the primary never listens itself (NODE_CLUSTER_SCHED_POLICY=none) the worker stays the target.
+ */
+const primaryListenGraceMs = 5000;
+
+/**
+ * The process to treat as the target: `chosen`, unless it is a cluster worker whose primary (its
+ * parent, also running the agent) listens on `port` too, seen within a short grace. Choosing the
+ * worker would leave the primary's count of workers unread, so the other workers would not be
+ * waited for, nor measured.
+ */
+export async function preferClusterPrimary(
+  server: Pick<AgentServer, 'agents' | 'nextChange'>, chosen: AgentConnection, port: number, deadlineMs: number,
+): Promise<AgentConnection> {
+  const hello = chosen.hello;
+  if (hello?.clusterWorkerId === undefined) return chosen;
+  const parent = () => server.agents.find((a) => a.hello?.pid === hello.ppid && !a.closed);
+  const listeningParent = () => {
+    const found = parent();
+    return found !== undefined && found.listening.some((l) => l.port === port) ? found : undefined;
+  };
+  const until = Math.min(deadlineMs, performance.now() + primaryListenGraceMs);
+  while (parent() !== undefined && listeningParent() === undefined && performance.now() < until) await server.nextChange(200);
+  return listeningParent() ?? chosen;
+}
+
+/**
  * A cluster's workers start one after another, and the first to listen makes the target ready.
  * The primary says how many workers it had forked when it began listening for them: wait (until
  * `deadlineMs`, a performance.now() time) until that many workers listen on the port, so that

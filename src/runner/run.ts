@@ -16,7 +16,7 @@ import { EarlyParses } from './early-parses.js';
 import { StatsStream } from './collect.js';
 import type { LoadPhase } from './load-plan.js';
 import { driverFor, type PhaseContext } from './phase-drivers.js';
-import { foreignLoad, servingProcesses, urlForListening, waitForClusterWorkers, waitUntilReady } from './readiness.js';
+import { foreignLoad, preferClusterPrimary, servingProcesses, urlForListening, waitForClusterWorkers, waitUntilReady } from './readiness.js';
 import { processesWithEnv, stopProcesses } from './process-tree.js';
 import { applySnapshotPolicy, prepareRunDir, writeRunReport } from './run-files.js';
 import type { RunEnding, RunSettingsRecord } from './run-record.js';
@@ -184,21 +184,24 @@ export async function runTarget(options: RunOptions): Promise<RunReport> {
     progress({ kind: 'started', pid: target.pid!, outDir: files.dir });
     const running = target;
 
-    const { agent, loadUrl } = await waitUntilReady(server, running, {
+    const ready = await waitUntilReady(server, running, {
       explicitUrl,
       startTimeoutMs: settings.startTimeoutMs,
       targetLog: files.targetLog,
       ...(options.signal ? { signal: options.signal } : {}),
       onWrongPort: (listening) => progress({ kind: 'wrong-port', url: explicitUrl!, listening: listening.map((l) => ({ url: urlForListening(l), pid: l.pid })) }),
     });
+    const loadUrl = ready.loadUrl;
     // The run drives the target it started: every phase's load must go to a socket the target listens on.
     const locals = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
     for (const url of new Set([loadUrl, ...options.phases.flatMap((p) => (p.url === undefined ? [] : [p.url]))])) {
       const problem = foreignLoad(url, server.agents, locals);
       if (problem !== undefined) throw new LeakcheckError(ErrorCode.USAGE, `load URL ${problem}`);
     }
-    await waitForClusterWorkers(server, Number(new URL(loadUrl).port || 80), performance.now() + settings.startTimeoutMs);
-    const serving = servingProcesses(server.agents, agent, Number(new URL(loadUrl).port || 80));
+    const loadPort = Number(new URL(loadUrl).port || 80);
+    const agent = await preferClusterPrimary(server, ready.agent, loadPort, performance.now() + settings.startTimeoutMs);
+    await waitForClusterWorkers(server, loadPort, performance.now() + settings.startTimeoutMs);
+    const serving = servingProcesses(server.agents, agent, loadPort);
     const ignored = new Set<AgentConnection>();
     const ignoreOthers = (): void => {
       for (const other of server.agents) {
