@@ -1,5 +1,7 @@
-/** What a load process counts, summed over processes by the coordinator. */
-export interface WorkerCounters {
+import type { PublisherCounters } from './floods.js';
+
+/** What a load process counts (its flood's counters too), summed over processes by the coordinator. */
+export interface WorkerCounters extends PublisherCounters {
   /** Connections attempted. */
   opened: number;
   /** Connections that got a 200 event-stream head. */
@@ -16,13 +18,6 @@ export interface WorkerCounters {
   /** Gap events: the server said this stream may have missed messages. Not counted in `received`. */
   gaps: number;
   heartbeats: number;
-  published: number;
-  acked: number;
-  deliveries: number;
-  rejected: number;
-  /** Sends still unanswered when their publisher connection closed (counted apart from `rejected`: the server may have delivered them). */
-  unanswered: number;
-  behind: number;
 }
 
 export const emptyCounters = (): WorkerCounters => ({
