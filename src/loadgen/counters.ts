@@ -1,4 +1,4 @@
-import type { PublisherCounters } from './floods.js';
+import { emptyPublisherCounters, type PublisherCounters } from './floods.js';
 
 /** What a load process counts (its flood's counters too), summed over processes by the coordinator. */
 export interface WorkerCounters extends PublisherCounters {
@@ -21,5 +21,5 @@ export interface WorkerCounters extends PublisherCounters {
 }
 
 export const emptyCounters = (): WorkerCounters => ({
-  opened: 0, connected: 0, failed: 0, closed: 0, dropped: 0, open: 0, received: 0, gaps: 0, heartbeats: 0, published: 0, acked: 0, deliveries: 0, rejected: 0, unanswered: 0, behind: 0,
+  opened: 0, connected: 0, failed: 0, closed: 0, dropped: 0, open: 0, received: 0, gaps: 0, heartbeats: 0, ...emptyPublisherCounters(),
 });

@@ -41,6 +41,8 @@ export interface PublisherCounters {
   behind: number;
 }
 
+export const emptyPublisherCounters = (): PublisherCounters => ({ published: 0, acked: 0, deliveries: 0, rejected: 0, unanswered: 0, behind: 0 });
+
 /** One keep-alive publisher connection with at most `pipeline` requests in flight. */
 class Publisher {
   readonly socket: Socket;
@@ -127,7 +129,7 @@ export interface FloodSettings {
 
 /** A paced flood; `stop()` ends it. The pacing timer is the only timer, ticking every 10 ms. */
 export class Flood {
-  readonly counters: PublisherCounters = { published: 0, acked: 0, deliveries: 0, rejected: 0, unanswered: 0, behind: 0 };
+  readonly counters: PublisherCounters = emptyPublisherCounters();
   readonly #settings: FloodSettings;
   readonly #publishers: Publisher[] = [];
   readonly #timer: NodeJS.Timeout;
